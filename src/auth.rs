@@ -1,0 +1,188 @@
+//! Authentication state carried by every client, and the hook that turns it
+//! into request headers.
+
+use std::fmt;
+use std::str::FromStr;
+
+use progenitor_client::{ClientHooks, OperationInfo};
+use reqwest::header::{HeaderName, HeaderValue};
+
+use crate::builder::BuildError;
+use crate::generated::{Client, Error};
+
+const SCHEME_HEADER: HeaderName = HeaderName::from_static("x-auth-scheme");
+const KEY_HEADER: HeaderName = HeaderName::from_static("x-auth-apikey");
+const ORG_HEADER: HeaderName = HeaderName::from_static("x-auth-org");
+
+/// How a request authenticates: the value of the `x-auth-scheme` header.
+///
+/// The token schemes send only the API key; the certificate schemes also
+/// present a client certificate during the TLS handshake (mutual TLS), set
+/// with [`ClientBuilder::identity`](crate::ClientBuilder::identity).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthScheme {
+    /// `api-token`: an organization's API key.
+    ApiToken,
+    /// `partner-api-token`: a partner's API key. The default.
+    #[default]
+    PartnerApiToken,
+    /// `api`: an organization's API key with a client certificate.
+    Api,
+    /// `partner-api`: a partner's API key with a client certificate.
+    PartnerApi,
+}
+
+impl AuthScheme {
+    /// Every scheme, in the order the API documents them.
+    pub const ALL: [AuthScheme; 4] = [
+        AuthScheme::ApiToken,
+        AuthScheme::Api,
+        AuthScheme::PartnerApiToken,
+        AuthScheme::PartnerApi,
+    ];
+
+    /// The header value, e.g. `partner-api-token`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuthScheme::ApiToken => "api-token",
+            AuthScheme::PartnerApiToken => "partner-api-token",
+            AuthScheme::Api => "api",
+            AuthScheme::PartnerApi => "partner-api",
+        }
+    }
+
+    /// Whether the scheme authenticates with a client certificate (mTLS).
+    pub const fn uses_certificate(self) -> bool {
+        matches!(self, AuthScheme::Api | AuthScheme::PartnerApi)
+    }
+}
+
+impl fmt::Display for AuthScheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AuthScheme {
+    type Err = BuildError;
+
+    /// Parses a header value such as `partner-api-token`, ignoring case and
+    /// surrounding white space.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let wanted = value.trim();
+        AuthScheme::ALL
+            .into_iter()
+            .find(|scheme| scheme.as_str().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| BuildError::UnknownScheme {
+                value: value.to_owned(),
+            })
+    }
+}
+
+/// What the client sends with every request. Cloning is cheap: header
+/// values are reference counted.
+#[derive(Clone)]
+pub struct Auth {
+    scheme: AuthScheme,
+    key: HeaderValue,
+    org: Option<HeaderValue>,
+}
+
+impl Auth {
+    /// Validates the key (and org) as header values; the key is marked
+    /// sensitive so that `http` never prints it and HTTP/2 never indexes it.
+    pub(crate) fn new(scheme: AuthScheme, key: &str, org: Option<&str>) -> Result<Self, BuildError> {
+        if key.trim().is_empty() {
+            return Err(BuildError::EmptyApiKey);
+        }
+        let mut key = HeaderValue::from_str(key).map_err(|_| BuildError::InvalidApiKey)?;
+        key.set_sensitive(true);
+        let org = org.map(org_header).transpose()?;
+        Ok(Auth { scheme, key, org })
+    }
+
+    pub(crate) fn scheme(&self) -> AuthScheme {
+        self.scheme
+    }
+
+    pub(crate) fn org(&self) -> Option<&str> {
+        self.org.as_ref().and_then(|v| v.to_str().ok())
+    }
+
+    fn with_org(&self, org: &str) -> Result<Self, BuildError> {
+        Ok(Auth {
+            org: Some(org_header(org)?),
+            ..self.clone()
+        })
+    }
+}
+
+fn org_header(org: &str) -> Result<HeaderValue, BuildError> {
+    let invalid = || BuildError::InvalidOrg {
+        org: org.to_owned(),
+    };
+    if org.trim().is_empty() {
+        return Err(invalid());
+    }
+    HeaderValue::from_str(org).map_err(|_| invalid())
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth")
+            .field("scheme", &self.scheme)
+            .field("key", &"<redacted>")
+            .field("org", &self.org())
+            .finish()
+    }
+}
+
+impl ClientHooks<Auth> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        let headers = request.headers_mut();
+        headers.insert(
+            SCHEME_HEADER,
+            HeaderValue::from_static(self.inner.scheme.as_str()),
+        );
+        headers.insert(KEY_HEADER, self.inner.key.clone());
+        if let Some(org) = &self.inner.org {
+            headers.insert(ORG_HEADER, org.clone());
+        }
+        Ok(())
+    }
+}
+
+impl Client {
+    /// A copy of this client that acts on one of the partner's client
+    /// organizations: every request also sends `x-auth-org: <org>`.
+    ///
+    /// The copy shares the connection pool and configuration; only the
+    /// header differs. Fails if `org` is empty or not a valid header value.
+    pub fn for_org(&self, org: impl AsRef<str>) -> Result<Client, BuildError> {
+        Ok(Client::new_with_client(
+            &self.baseurl,
+            self.client.clone(),
+            self.inner.with_org(org.as_ref())?,
+        ))
+    }
+
+    /// The authentication scheme this client sends.
+    pub fn scheme(&self) -> AuthScheme {
+        self.inner.scheme()
+    }
+
+    /// The client organization this client acts on, if any.
+    pub fn org(&self) -> Option<&str> {
+        self.inner.org()
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.baseurl
+    }
+}

@@ -1,0 +1,452 @@
+//! Configuring a [`Client`]: credentials, region, TLS and timeouts.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::auth::{Auth, AuthScheme};
+use crate::generated::Client;
+
+/// Default time allowed to open a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time allowed for a whole request, response body included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Environment variables read by [`ClientBuilder::from_env`].
+const ENV_API_KEY: &str = "RHOMBUS_API_KEY";
+const ENV_SCHEME: &str = "RHOMBUS_AUTH_SCHEME";
+const ENV_ORG: &str = "RHOMBUS_ORG";
+const ENV_BASE_URL: &str = "RHOMBUS_BASE_URL";
+
+/// Where the Rhombus API is hosted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Region {
+    /// `https://api2.rhombussystems.com`. The default.
+    #[default]
+    Us,
+    /// `https://api2.eu.rhombussystems.com`.
+    Eu,
+}
+
+impl Region {
+    /// The region's base URL.
+    pub const fn base_url(self) -> &'static str {
+        match self {
+            Region::Us => "https://api2.rhombussystems.com",
+            Region::Eu => "https://api2.eu.rhombussystems.com",
+        }
+    }
+}
+
+/// Why a [`Client`] could not be built. Every message says what to change;
+/// none of them contains the API key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No API key was given.
+    #[error(
+        "no API key: call ClientBuilder::api_key, or set {ENV_API_KEY} when using Client::from_env"
+    )]
+    MissingApiKey,
+    /// The API key is empty or only white space.
+    #[error("the API key is empty: pass the key from the Rhombus console (Settings, API Management)")]
+    EmptyApiKey,
+    /// The API key cannot be sent as an HTTP header value.
+    #[error(
+        "the API key contains characters that cannot be sent in an HTTP header \
+         (control characters or non-ASCII): check for a stray newline or quote where it was read"
+    )]
+    InvalidApiKey,
+    /// The client organization cannot be sent as an HTTP header value.
+    #[error(
+        "the client org {org:?} is empty or cannot be sent in an HTTP header: \
+         pass the organization's UUID, e.g. as returned by getClients"
+    )]
+    InvalidOrg {
+        /// The rejected value.
+        org: String,
+    },
+    /// A certificate scheme was chosen without a client certificate.
+    #[error(
+        "the `{scheme}` scheme authenticates with a client certificate: pass one with \
+         ClientBuilder::identity, or choose a token scheme (api-token, partner-api-token)"
+    )]
+    IdentityRequired {
+        /// The scheme that needs a certificate.
+        scheme: AuthScheme,
+    },
+    /// A client certificate was given with a token scheme, which ignores it.
+    #[error(
+        "a client certificate was given, but the `{scheme}` scheme does not use one: \
+         choose AuthScheme::Api or AuthScheme::PartnerApi, or drop the identity"
+    )]
+    IdentityWithTokenScheme {
+        /// The token scheme.
+        scheme: AuthScheme,
+    },
+    /// The identity PEM could not be used.
+    #[error(
+        "the client identity is not usable: {reason}; pass one PEM holding the certificate \
+         (chain) and its private key (PKCS#8, PKCS#1 or SEC1)"
+    )]
+    InvalidIdentity {
+        /// What the TLS layer said.
+        reason: String,
+    },
+    /// An extra root certificate could not be parsed.
+    #[error("a root certificate is not usable: {reason}; pass a PEM-encoded CA certificate")]
+    InvalidRootCertificate {
+        /// What the TLS layer said.
+        reason: String,
+    },
+    /// The base URL is not an absolute http(s) URL.
+    #[error(
+        "the base URL {url:?} is not usable: {reason}; pass an absolute http:// or https:// URL \
+         such as https://api2.rhombussystems.com"
+    )]
+    InvalidBaseUrl {
+        /// The rejected URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The user agent cannot be sent as an HTTP header value.
+    #[error("the user agent {value:?} cannot be sent in an HTTP header: use printable ASCII")]
+    InvalidUserAgent {
+        /// The rejected value.
+        value: String,
+    },
+    /// An authentication scheme name was not recognised.
+    #[error(
+        "unknown authentication scheme {value:?}: use one of api-token, partner-api-token, \
+         api, partner-api"
+    )]
+    UnknownScheme {
+        /// The rejected value.
+        value: String,
+    },
+    /// An environment variable holds something other than Unicode.
+    #[error("the environment variable {name} is not valid Unicode: set it to plain text")]
+    InvalidEnv {
+        /// The variable's name.
+        name: &'static str,
+    },
+    /// The HTTP client could not be created (for example, the TLS backend
+    /// failed to load the system's root certificates).
+    #[error("cannot create the HTTP client: {0}")]
+    Http(#[source] reqwest::Error),
+}
+
+/// An API key: kept out of `Debug` and never displayed.
+#[derive(Clone)]
+struct ApiKey(String);
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// A client certificate and private key in PEM: the key is secret too.
+#[derive(Clone)]
+struct IdentityPem(Vec<u8>);
+
+impl fmt::Debug for IdentityPem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes of PEM, redacted>", self.0.len())
+    }
+}
+
+/// Configures and builds a [`Client`]. Start with [`Client::builder`] or
+/// [`ClientBuilder::from_env`].
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct ClientBuilder {
+    api_key: Option<ApiKey>,
+    scheme: AuthScheme,
+    identity: Option<IdentityPem>,
+    root_certificates: Vec<Vec<u8>>,
+    org: Option<String>,
+    region: Region,
+    base_url: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<String>,
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Builds a client from the environment; see [`ClientBuilder::from_env`].
+    pub fn from_env() -> Result<Client, BuildError> {
+        ClientBuilder::from_env()?.build()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder configured from the environment:
+    ///
+    /// | variable | meaning |
+    /// |---|---|
+    /// | `RHOMBUS_API_KEY` | the API key (required) |
+    /// | `RHOMBUS_AUTH_SCHEME` | `api-token`, `partner-api-token` (default), `api` or `partner-api` |
+    /// | `RHOMBUS_ORG` | a client organization to act on (`x-auth-org`) |
+    /// | `RHOMBUS_BASE_URL` | another base URL, e.g. a test server |
+    ///
+    /// The result can be configured further, e.g. with an
+    /// [`identity`](Self::identity) for the certificate schemes.
+    pub fn from_env() -> Result<ClientBuilder, BuildError> {
+        Self::from_lookup(|name| match std::env::var(name) {
+            Ok(value) => Ok(Some(value)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(()),
+        })
+    }
+
+    /// `from_env` over any source of variables, so it can be tested without
+    /// touching the process environment.
+    pub(crate) fn from_lookup(
+        lookup: impl Fn(&'static str) -> Result<Option<String>, ()>,
+    ) -> Result<ClientBuilder, BuildError> {
+        let var = |name: &'static str| {
+            lookup(name)
+                .map_err(|()| BuildError::InvalidEnv { name })
+                .map(|value| value.filter(|v| !v.is_empty()))
+        };
+        let api_key = var(ENV_API_KEY)?.ok_or(BuildError::MissingApiKey)?;
+        let mut builder = ClientBuilder::default().api_key(api_key);
+        if let Some(scheme) = var(ENV_SCHEME)? {
+            builder = builder.scheme(scheme.parse()?);
+        }
+        if let Some(org) = var(ENV_ORG)? {
+            builder = builder.org(org);
+        }
+        if let Some(url) = var(ENV_BASE_URL)? {
+            builder = builder.base_url(url);
+        }
+        Ok(builder)
+    }
+
+    /// The API key, sent as `x-auth-apikey`. Required.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(ApiKey(key.into()));
+        self
+    }
+
+    /// The authentication scheme, sent as `x-auth-scheme`. Defaults to
+    /// [`AuthScheme::PartnerApiToken`].
+    pub fn scheme(mut self, scheme: AuthScheme) -> Self {
+        self.scheme = scheme;
+        self
+    }
+
+    /// The client certificate and its private key, in one PEM, for the
+    /// certificate schemes ([`AuthScheme::Api`], [`AuthScheme::PartnerApi`]).
+    pub fn identity(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.identity = Some(IdentityPem(pem.into()));
+        self
+    }
+
+    /// Trusts one more CA certificate (PEM) besides the system's roots, e.g.
+    /// a TLS-inspecting proxy's or a test server's.
+    pub fn add_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+
+    /// Acts on one of the partner's client organizations: sends `x-auth-org`.
+    pub fn org(mut self, org: impl Into<String>) -> Self {
+        self.org = Some(org.into());
+        self
+    }
+
+    /// The region whose API to call. Defaults to [`Region::Us`]; ignored when
+    /// a [`base_url`](Self::base_url) is set.
+    pub fn region(mut self, region: Region) -> Self {
+        self.region = region;
+        self
+    }
+
+    /// Any other base URL, e.g. a local test server or a proxy. A trailing
+    /// slash is ignored.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Time allowed for a whole request, response included. Default 30 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Time allowed to open a connection. Default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The `User-Agent` header. Default `rhombus-partner/<version>`.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client, BuildError> {
+        let key = self.api_key.ok_or(BuildError::MissingApiKey)?;
+        let auth = Auth::new(self.scheme, &key.0, self.org.as_deref())?;
+        let base_url = checked_base_url(self.base_url.as_deref().unwrap_or(self.region.base_url()))?;
+
+        let user_agent = self
+            .user_agent
+            .unwrap_or_else(|| concat!("rhombus-partner/", env!("CARGO_PKG_VERSION")).to_owned());
+        let user_agent_header = reqwest::header::HeaderValue::from_str(&user_agent)
+            .map_err(|_| BuildError::InvalidUserAgent { value: user_agent })?;
+
+        let mut http = reqwest::Client::builder()
+            .user_agent(user_agent_header)
+            .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
+
+        match (self.scheme.uses_certificate(), self.identity) {
+            (true, None) => {
+                return Err(BuildError::IdentityRequired {
+                    scheme: self.scheme,
+                });
+            }
+            (false, Some(_)) => {
+                return Err(BuildError::IdentityWithTokenScheme {
+                    scheme: self.scheme,
+                });
+            }
+            (true, Some(pem)) => {
+                let identity = reqwest::Identity::from_pem(&pem.0).map_err(|e| {
+                    BuildError::InvalidIdentity {
+                        reason: error_chain(&e),
+                    }
+                })?;
+                http = http.identity(identity);
+            }
+            (false, None) => {}
+        }
+        if !self.root_certificates.is_empty() {
+            let roots = self
+                .root_certificates
+                .iter()
+                .map(|pem| reqwest::Certificate::from_pem(pem))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| BuildError::InvalidRootCertificate {
+                    reason: error_chain(&e),
+                })?;
+            http = http.tls_certs_merge(roots);
+        }
+
+        let http = http.build().map_err(BuildError::Http)?;
+        Ok(Client::new_with_client(&base_url, http, auth))
+    }
+}
+
+/// Accepts absolute http(s) URLs without query or fragment; drops a
+/// trailing slash, since the generated code appends `/api/...`.
+fn checked_base_url(url: &str) -> Result<String, BuildError> {
+    let invalid = |reason: &str| BuildError::InvalidBaseUrl {
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be http or https"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("it has no host"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(invalid("it must not have a query or fragment"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid("it must not carry credentials"));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+/// `reqwest` errors keep their detail in the source chain.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(vars: &[(&'static str, &str)]) -> Result<ClientBuilder, BuildError> {
+        let vars: Vec<(&'static str, String)> =
+            vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        ClientBuilder::from_lookup(move |name| {
+            Ok(vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
+        })
+    }
+
+    #[test]
+    fn env_needs_a_key() {
+        assert!(matches!(from(&[]), Err(BuildError::MissingApiKey)));
+        assert!(matches!(from(&[(ENV_API_KEY, "")]), Err(BuildError::MissingApiKey)));
+    }
+
+    #[test]
+    fn env_reads_every_variable() {
+        let client = from(&[
+            (ENV_API_KEY, "k"),
+            (ENV_SCHEME, " API-TOKEN "),
+            (ENV_ORG, "ORG"),
+            (ENV_BASE_URL, "http://127.0.0.1:9/"),
+        ])
+        .and_then(ClientBuilder::build)
+        .expect("valid environment");
+        assert_eq!(client.scheme(), AuthScheme::ApiToken);
+        assert_eq!(client.org(), Some("ORG"));
+        assert_eq!(client.base_url(), "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn env_rejects_unknown_scheme() {
+        let err = from(&[(ENV_API_KEY, "k"), (ENV_SCHEME, "bearer")]).unwrap_err();
+        assert!(matches!(&err, BuildError::UnknownScheme { value } if value == "bearer"));
+        assert!(err.to_string().contains("partner-api-token"), "{err}");
+    }
+
+    #[test]
+    fn env_reports_non_unicode() {
+        let err = ClientBuilder::from_lookup(|name| {
+            if name == ENV_ORG { Err(()) } else { Ok(Some("k".into())) }
+        })
+        .unwrap_err();
+        assert!(matches!(err, BuildError::InvalidEnv { name: ENV_ORG }));
+    }
+
+    #[test]
+    fn base_urls() {
+        let ok = |u| checked_base_url(u).unwrap();
+        assert_eq!(ok("https://example.com/"), "https://example.com");
+        assert_eq!(ok("http://127.0.0.1:8080/proxy/"), "http://127.0.0.1:8080/proxy");
+        for bad in ["ftp://example.com", "example.com", "https://example.com/?a=1", "https://u:p@h", "file:///x"] {
+            assert!(checked_base_url(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn regions() {
+        assert_eq!(Region::default().base_url(), "https://api2.rhombussystems.com");
+        assert_eq!(Region::Eu.base_url(), "https://api2.eu.rhombussystems.com");
+    }
+}

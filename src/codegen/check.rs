@@ -1,0 +1,176 @@
+//! Checks a spec before the generator sees it, so that every mistake is
+//! reported with the JSON pointer of the part at fault.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::{SpecError, pointer_segment};
+
+/// The HTTP methods a path item can hold, in OpenAPI 3.0.
+pub const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Parses `text` as an OpenAPI 3.0.x document, returning both the raw JSON
+/// (for locating problems) and the typed document (for the generator).
+pub fn parse(file: &Path, text: &str) -> Result<(Value, openapiv3::OpenAPI), SpecError> {
+    let raw: Value = serde_json::from_str(text).map_err(|e| {
+        SpecError::new(
+            file,
+            "",
+            format!(
+                "not valid JSON (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            ),
+            "fix the JSON syntax there, or regenerate the file with `cargo xtask refresh-spec`",
+        )
+    })?;
+    check_version(file, &raw)?;
+    check_operations(file, &raw)?;
+    check_refs(file, &raw, &raw, &mut String::new())?;
+    let spec = typed(file, &raw)?;
+    Ok((raw, spec))
+}
+
+fn check_version(file: &Path, raw: &Value) -> Result<(), SpecError> {
+    if !raw.is_object() {
+        return Err(SpecError::new(
+            file,
+            "",
+            "the document is not a JSON object",
+            "the spec must be an OpenAPI 3.0 document: an object with `openapi`, `info` and `paths`",
+        ));
+    }
+    if let Some(version) = raw.get("swagger") {
+        return Err(SpecError::new(
+            file,
+            "/swagger",
+            format!("this is a Swagger {version} document, which the generator does not read"),
+            "convert it to OpenAPI 3.0 first, or refresh from the upstream OpenAPI 3.0 document \
+             with `cargo xtask refresh-spec`",
+        ));
+    }
+    match raw.get("openapi").and_then(Value::as_str) {
+        Some(v) if v.starts_with("3.0.") => Ok(()),
+        Some(v) => Err(SpecError::new(
+            file,
+            "/openapi",
+            format!("OpenAPI {v} is not supported; the generator (progenitor) reads OpenAPI 3.0.x"),
+            "provide an OpenAPI 3.0.x document (for 3.1, downgrade it: `type` arrays become \
+             `nullable`, `examples` become `example`)",
+        )),
+        None => Err(SpecError::new(
+            file,
+            "/openapi",
+            "missing or non-string `openapi` version field",
+            "add `\"openapi\": \"3.0.3\"` at the top level",
+        )),
+    }
+}
+
+fn check_operations(file: &Path, raw: &Value) -> Result<(), SpecError> {
+    let Some(paths) = raw.get("paths").and_then(Value::as_object) else {
+        return Err(SpecError::new(
+            file,
+            "/paths",
+            "missing `paths` object",
+            "add the operations under `paths`",
+        ));
+    };
+    let mut seen: BTreeMap<&str, String> = BTreeMap::new();
+    for (path, item) in paths {
+        for method in METHODS {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            let pointer = format!("/paths/{}/{method}", pointer_segment(path));
+            let id = operation.get("operationId").and_then(Value::as_str);
+            let Some(id) = id.filter(|id| !id.trim().is_empty()) else {
+                return Err(SpecError::new(
+                    file,
+                    pointer,
+                    format!("operation `{} {path}` has no operationId", method.to_uppercase()),
+                    "add an `operationId` (the generated method is named after it, in snake_case)",
+                ));
+            };
+            if let Some(first) = seen.insert(id, pointer.clone()) {
+                return Err(SpecError::new(
+                    file,
+                    pointer,
+                    format!("operationId `{id}` is already used at {first}"),
+                    "give each operation a unique operationId",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every local `$ref` must point at something that exists.
+fn check_refs(file: &Path, root: &Value, here: &Value, at: &mut String) -> Result<(), SpecError> {
+    match here {
+        Value::Object(map) => {
+            if let Some(target) = map.get("$ref").and_then(Value::as_str) {
+                let Some(local) = target.strip_prefix('#') else {
+                    return Err(SpecError::new(
+                        file,
+                        at.clone(),
+                        format!("`$ref` to `{target}` points outside this file"),
+                        "inline the referenced schema under `components` and refer to it with `#/...`",
+                    ));
+                };
+                if root.pointer(local).is_none() {
+                    return Err(SpecError::new(
+                        file,
+                        at.clone(),
+                        format!("`$ref` to `{target}`, which does not exist"),
+                        "add the missing component, or correct the reference",
+                    ));
+                }
+            }
+            for (key, value) in map {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&pointer_segment(key));
+                check_refs(file, root, value, at)?;
+                at.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (index, value) in items.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{index}"));
+                check_refs(file, root, value, at)?;
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Deserializes into `openapiv3` types, turning a serde path into a pointer.
+fn typed(file: &Path, raw: &Value) -> Result<openapiv3::OpenAPI, SpecError> {
+    serde_path_to_error::deserialize(raw).map_err(|e| {
+        let pointer = e
+            .path()
+            .iter()
+            .map(|segment| match segment {
+                serde_path_to_error::Segment::Seq { index } => format!("/{index}"),
+                serde_path_to_error::Segment::Map { key } => format!("/{}", pointer_segment(key)),
+                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {
+                    String::new()
+                }
+            })
+            .collect::<String>();
+        SpecError::new(
+            file,
+            pointer,
+            format!("not a valid OpenAPI 3.0 structure: {}", e.inner()),
+            "correct that part against the OpenAPI 3.0 specification",
+        )
+    })
+}

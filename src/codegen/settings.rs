@@ -1,0 +1,18 @@
+//! How progenitor is configured for this crate.
+
+use progenitor_impl::{GenerationSettings, HooksMode, InterfaceStyle, TagStyle};
+use quote::quote;
+
+/// Positional methods and merged tags, with the authentication state carried
+/// by the client: `src/auth.rs` implements `ClientHooks` for `Client` to add
+/// the auth headers, and `HooksMode::Expected` makes its absence a compile
+/// error instead of a client that silently sends no credentials.
+pub fn generation_settings() -> GenerationSettings {
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Positional)
+        .with_tag(TagStyle::Merged)
+        .with_inner_type(quote!(crate::auth::Auth))
+        .with_hooks(HooksMode::Expected);
+    settings
+}
