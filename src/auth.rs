@@ -92,7 +92,11 @@ pub struct Auth {
 impl Auth {
     /// Validates the key (and org) as header values; the key is marked
     /// sensitive so that `http` never prints it and HTTP/2 never indexes it.
-    pub(crate) fn new(scheme: AuthScheme, key: &str, org: Option<&str>) -> Result<Self, BuildError> {
+    pub(crate) fn new(
+        scheme: AuthScheme,
+        key: &str,
+        org: Option<&str>,
+    ) -> Result<Self, BuildError> {
         if key.trim().is_empty() {
             return Err(BuildError::EmptyApiKey);
         }

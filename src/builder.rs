@@ -49,7 +49,9 @@ pub enum BuildError {
     )]
     MissingApiKey,
     /// The API key is empty or only white space.
-    #[error("the API key is empty: pass the key from the Rhombus console (Settings, API Management)")]
+    #[error(
+        "the API key is empty: pass the key from the Rhombus console (Settings, API Management)"
+    )]
     EmptyApiKey,
     /// The API key cannot be sent as an HTTP header value.
     #[error(
@@ -250,8 +252,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts one more CA certificate (PEM) besides the system's roots, e.g.
-    /// a TLS-inspecting proxy's or a test server's.
+    /// Trusts more CA certificates (one PEM, one or more certificates) besides
+    /// the system's roots, e.g. a TLS-inspecting proxy's or a test server's.
     pub fn add_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_certificates.push(pem.into());
         self
@@ -299,7 +301,8 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, BuildError> {
         let key = self.api_key.ok_or(BuildError::MissingApiKey)?;
         let auth = Auth::new(self.scheme, &key.0, self.org.as_deref())?;
-        let base_url = checked_base_url(self.base_url.as_deref().unwrap_or(self.region.base_url()))?;
+        let base_url =
+            checked_base_url(self.base_url.as_deref().unwrap_or(self.region.base_url()))?;
 
         let user_agent = self
             .user_agent
@@ -334,14 +337,21 @@ impl ClientBuilder {
             (false, None) => {}
         }
         if !self.root_certificates.is_empty() {
-            let roots = self
-                .root_certificates
-                .iter()
-                .map(|pem| reqwest::Certificate::from_pem(pem))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| BuildError::InvalidRootCertificate {
-                    reason: error_chain(&e),
+            let mut roots = Vec::new();
+            for pem in &self.root_certificates {
+                let bundle = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                    BuildError::InvalidRootCertificate {
+                        reason: error_chain(&e),
+                    }
                 })?;
+                // A text without any PEM block parses as an empty bundle.
+                if bundle.is_empty() {
+                    return Err(BuildError::InvalidRootCertificate {
+                        reason: "no certificate found in it".to_owned(),
+                    });
+                }
+                roots.extend(bundle);
+            }
             http = http.tls_certs_merge(roots);
         }
 
@@ -393,14 +403,20 @@ mod tests {
         let vars: Vec<(&'static str, String)> =
             vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
         ClientBuilder::from_lookup(move |name| {
-            Ok(vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
+            Ok(vars
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone()))
         })
     }
 
     #[test]
     fn env_needs_a_key() {
         assert!(matches!(from(&[]), Err(BuildError::MissingApiKey)));
-        assert!(matches!(from(&[(ENV_API_KEY, "")]), Err(BuildError::MissingApiKey)));
+        assert!(matches!(
+            from(&[(ENV_API_KEY, "")]),
+            Err(BuildError::MissingApiKey)
+        ));
     }
 
     #[test]
@@ -427,8 +443,10 @@ mod tests {
 
     #[test]
     fn env_reports_non_unicode() {
-        let err = ClientBuilder::from_lookup(|name| {
-            if name == ENV_ORG { Err(()) } else { Ok(Some("k".into())) }
+        let err = ClientBuilder::from_lookup(|name| match name {
+            ENV_API_KEY => Ok(Some("k".into())),
+            ENV_ORG => Err(()),
+            _ => Ok(None),
         })
         .unwrap_err();
         assert!(matches!(err, BuildError::InvalidEnv { name: ENV_ORG }));
@@ -438,15 +456,27 @@ mod tests {
     fn base_urls() {
         let ok = |u| checked_base_url(u).unwrap();
         assert_eq!(ok("https://example.com/"), "https://example.com");
-        assert_eq!(ok("http://127.0.0.1:8080/proxy/"), "http://127.0.0.1:8080/proxy");
-        for bad in ["ftp://example.com", "example.com", "https://example.com/?a=1", "https://u:p@h", "file:///x"] {
+        assert_eq!(
+            ok("http://127.0.0.1:8080/proxy/"),
+            "http://127.0.0.1:8080/proxy"
+        );
+        for bad in [
+            "ftp://example.com",
+            "example.com",
+            "https://example.com/?a=1",
+            "https://u:p@h",
+            "file:///x",
+        ] {
             assert!(checked_base_url(bad).is_err(), "{bad} accepted");
         }
     }
 
     #[test]
     fn regions() {
-        assert_eq!(Region::default().base_url(), "https://api2.rhombussystems.com");
+        assert_eq!(
+            Region::default().base_url(),
+            "https://api2.rhombussystems.com"
+        );
         assert_eq!(Region::Eu.base_url(), "https://api2.eu.rhombussystems.com");
     }
 }

@@ -92,7 +92,10 @@ fn check_operations(file: &Path, raw: &Value) -> Result<(), SpecError> {
                 return Err(SpecError::new(
                     file,
                     pointer,
-                    format!("operation `{} {path}` has no operationId", method.to_uppercase()),
+                    format!(
+                        "operation `{} {path}` has no operationId",
+                        method.to_uppercase()
+                    ),
                     "add an `operationId` (the generated method is named after it, in snake_case)",
                 ));
             };
@@ -161,9 +164,8 @@ fn typed(file: &Path, raw: &Value) -> Result<openapiv3::OpenAPI, SpecError> {
             .map(|segment| match segment {
                 serde_path_to_error::Segment::Seq { index } => format!("/{index}"),
                 serde_path_to_error::Segment::Map { key } => format!("/{}", pointer_segment(key)),
-                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {
-                    String::new()
-                }
+                serde_path_to_error::Segment::Enum { .. }
+                | serde_path_to_error::Segment::Unknown => String::new(),
             })
             .collect::<String>();
         SpecError::new(

@@ -30,10 +30,24 @@ pub fn generate_tokens(
     Err(SpecError::new(
         file,
         pointer,
-        format!("the generator (progenitor) cannot handle this: {problem}"),
+        format!(
+            "the generator (progenitor) cannot handle this: {}",
+            first_line(&problem)
+        ),
         "rewrite that part in a form the generator supports (plain objects, arrays, strings, \
          numbers, enums of strings; JSON request and response bodies), or leave the operation out",
     ))
+}
+
+/// The generator's messages often end in a multi-line debug dump of the
+/// offending structure; the pointer already says where it is.
+fn first_line(problem: &str) -> String {
+    let line = problem.lines().next().unwrap_or_default();
+    let line = line.trim_end_matches(|c: char| c == '{' || c == '(' || c.is_whitespace());
+    match line.char_indices().nth(300) {
+        Some((cut, _)) => format!("{}...", &line[..cut]),
+        None => line.to_owned(),
+    }
 }
 
 /// One run of the generator, with panics turned into errors.
@@ -75,7 +89,10 @@ fn locate(raw: &Value) -> Option<(String, String)> {
         }
     }
     if let Some((_, name, problem)) = failing_schemas.into_iter().min() {
-        return Some((format!("/components/schemas/{}", pointer_segment(&name)), problem));
+        return Some((
+            format!("/components/schemas/{}", pointer_segment(&name)),
+            problem,
+        ));
     }
 
     let paths = raw.get("paths").and_then(Value::as_object)?;
@@ -105,7 +122,8 @@ fn locate(raw: &Value) -> Option<(String, String)> {
 }
 
 fn attempt_raw(doc: &Value) -> Result<TokenStream, String> {
-    let spec: openapiv3::OpenAPI = serde_json::from_value(doc.clone()).map_err(|e| e.to_string())?;
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_value(doc.clone()).map_err(|e| e.to_string())?;
     attempt(&spec)
 }
 

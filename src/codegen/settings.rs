@@ -13,6 +13,9 @@ pub fn generation_settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Positional)
         .with_tag(TagStyle::Merged)
         .with_inner_type(quote!(crate::auth::Auth))
-        .with_hooks(HooksMode::Expected);
+        .with_hooks(HooksMode::Expected)
+        // Maps in responses (e.g. `clientDeviceStatusMap`) iterate in key
+        // order, so output built from them is stable from run to run.
+        .with_map_type("::std::collections::BTreeMap");
     settings
 }

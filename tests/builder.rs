@@ -1,0 +1,212 @@
+//! Every way `ClientBuilder::build` refuses a configuration, and that the API
+//! key never shows in `Debug` or `Display`.
+
+use std::time::Duration;
+
+use rhombus_partner::{AuthScheme, BuildError, Client, ClientBuilder, Region};
+
+/// Recognizable, so any leak is found by a substring search.
+const KEY: &str = "SECRET-KEY-7d1e4b";
+
+fn identity_pem() -> String {
+    let cert = rcgen::generate_simple_self_signed(vec!["client".to_owned()]).expect("rcgen");
+    format!("{}{}", cert.cert.pem(), cert.signing_key.serialize_pem())
+}
+
+fn build_err(builder: ClientBuilder) -> BuildError {
+    let err = builder.build().expect_err("configuration must be refused");
+    let shown = format!("{err} {err:?}");
+    assert!(
+        !shown.contains(KEY),
+        "the key leaked into an error: {shown}"
+    );
+    err
+}
+
+#[test]
+fn no_key() {
+    let err = build_err(Client::builder());
+    assert!(matches!(err, BuildError::MissingApiKey));
+    assert!(err.to_string().contains("api_key"), "{err}");
+}
+
+#[test]
+fn empty_key() {
+    for key in ["", "   "] {
+        assert!(matches!(
+            build_err(Client::builder().api_key(key)),
+            BuildError::EmptyApiKey
+        ));
+    }
+}
+
+#[test]
+fn key_that_is_not_a_header_value() {
+    let err = build_err(Client::builder().api_key(format!("{KEY}\n")));
+    assert!(matches!(err, BuildError::InvalidApiKey));
+    assert!(err.to_string().contains("newline"), "{err}");
+}
+
+#[test]
+fn org_that_is_not_a_header_value() {
+    let err = build_err(Client::builder().api_key(KEY).org("bad\r\norg"));
+    assert!(matches!(err, BuildError::InvalidOrg { ref org } if org == "bad\r\norg"));
+    assert!(matches!(
+        build_err(Client::builder().api_key(KEY).org("")),
+        BuildError::InvalidOrg { .. }
+    ));
+
+    let client = Client::builder().api_key(KEY).build().expect("valid");
+    let err = client
+        .for_org("tab\tis fine but not\u{7f}")
+        .expect_err("DEL is refused");
+    assert!(matches!(err, BuildError::InvalidOrg { .. }));
+}
+
+#[test]
+fn certificate_scheme_without_identity() {
+    for scheme in [AuthScheme::Api, AuthScheme::PartnerApi] {
+        let err = build_err(Client::builder().api_key(KEY).scheme(scheme));
+        assert!(matches!(err, BuildError::IdentityRequired { scheme: s } if s == scheme));
+        assert!(err.to_string().contains("identity"), "{err}");
+    }
+}
+
+#[test]
+fn identity_with_token_scheme() {
+    for scheme in [AuthScheme::ApiToken, AuthScheme::PartnerApiToken] {
+        let err = build_err(
+            Client::builder()
+                .api_key(KEY)
+                .scheme(scheme)
+                .identity(identity_pem()),
+        );
+        assert!(matches!(err, BuildError::IdentityWithTokenScheme { scheme: s } if s == scheme));
+    }
+}
+
+#[test]
+fn identity_that_does_not_parse() {
+    let cert_only = rcgen::generate_simple_self_signed(vec!["client".to_owned()])
+        .expect("rcgen")
+        .cert
+        .pem();
+    for pem in ["not a pem at all".to_owned(), cert_only] {
+        let err = build_err(
+            Client::builder()
+                .api_key(KEY)
+                .scheme(AuthScheme::Api)
+                .identity(pem),
+        );
+        assert!(matches!(err, BuildError::InvalidIdentity { .. }), "{err:?}");
+        assert!(err.to_string().contains("PEM"), "{err}");
+    }
+}
+
+#[test]
+fn root_certificate_that_does_not_parse() {
+    let err = build_err(
+        Client::builder()
+            .api_key(KEY)
+            .add_root_certificate("garbage"),
+    );
+    assert!(
+        matches!(err, BuildError::InvalidRootCertificate { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn base_url_that_is_not_http() {
+    for url in [
+        "ftp://example.com",
+        "not a url",
+        "https://example.com/?q=1",
+        "unix:/tmp/sock",
+    ] {
+        let err = build_err(Client::builder().api_key(KEY).base_url(url));
+        assert!(
+            matches!(err, BuildError::InvalidBaseUrl { url: ref u, .. } if u == url),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("https://"), "{err}");
+    }
+}
+
+#[test]
+fn user_agent_that_is_not_a_header_value() {
+    let err = build_err(Client::builder().api_key(KEY).user_agent("agent\n"));
+    assert!(matches!(err, BuildError::InvalidUserAgent { .. }));
+}
+
+#[test]
+fn unknown_scheme_name() {
+    let err = "bearer".parse::<AuthScheme>().expect_err("unknown");
+    assert!(matches!(err, BuildError::UnknownScheme { ref value } if value == "bearer"));
+    for scheme in AuthScheme::ALL {
+        assert_eq!(
+            scheme.as_str().parse::<AuthScheme>().expect("known"),
+            scheme
+        );
+        assert_eq!(scheme.to_string(), scheme.as_str());
+    }
+}
+
+#[test]
+fn defaults_and_region() {
+    let client = Client::builder().api_key(KEY).build().expect("valid");
+    assert_eq!(client.scheme(), AuthScheme::PartnerApiToken);
+    assert_eq!(client.base_url(), "https://api2.rhombussystems.com");
+    assert_eq!(client.org(), None);
+
+    let eu = Client::builder()
+        .api_key(KEY)
+        .region(Region::Eu)
+        .build()
+        .expect("valid");
+    assert_eq!(eu.base_url(), "https://api2.eu.rhombussystems.com");
+
+    let custom = Client::builder()
+        .api_key(KEY)
+        .region(Region::Eu)
+        .base_url("http://127.0.0.1:1234/")
+        .build()
+        .expect("valid");
+    assert_eq!(
+        custom.base_url(),
+        "http://127.0.0.1:1234",
+        "base_url wins over region"
+    );
+}
+
+#[test]
+fn debug_never_shows_the_key() {
+    let builder = Client::builder()
+        .api_key(KEY)
+        .scheme(AuthScheme::PartnerApi)
+        .identity(identity_pem())
+        .org("cLiEnToRg")
+        .timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(1));
+    let builder_debug = format!("{builder:?} {builder:#?}");
+    assert!(!builder_debug.contains(KEY), "{builder_debug}");
+    assert!(!builder_debug.contains("PRIVATE KEY"), "{builder_debug}");
+    assert!(
+        builder_debug.contains("cLiEnToRg"),
+        "the org is not secret: {builder_debug}"
+    );
+
+    let client = builder.build().expect("valid");
+    let acting = client.for_org("OtherOrg").expect("valid org");
+    for shown in [
+        format!("{client:?}"),
+        format!("{client:#?}"),
+        format!("{acting:?}"),
+    ] {
+        assert!(!shown.contains(KEY), "the key leaked: {shown}");
+        assert!(
+            shown.contains("redacted"),
+            "the key's place is marked: {shown}"
+        );
+    }
+}
