@@ -1,0 +1,58 @@
+//! The checked-in fragment is in canonical form and describes what the crate
+//! promises: the two documented partner operations, on the production host.
+
+use serde_json::Value;
+
+fn fragment_text() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/partner.json");
+    std::fs::read_to_string(path).expect("spec/partner.json is readable")
+}
+
+#[test]
+fn fragment_is_canonical() {
+    let text = fragment_text();
+    let value: Value = serde_json::from_str(&text).expect("valid JSON");
+    // serde_json's map is ordered by key, so this is sorted, two-space JSON.
+    let canonical = serde_json::to_string_pretty(&value).expect("serializes") + "\n";
+    assert!(
+        text == canonical,
+        "spec/partner.json is not canonical (sorted keys, two-space indentation, trailing newline)"
+    );
+}
+
+#[test]
+fn fragment_has_the_two_documented_operations() {
+    let value: Value = serde_json::from_str(&fragment_text()).expect("valid JSON");
+    assert_eq!(value["openapi"], "3.0.3");
+    assert_eq!(
+        value["servers"][0]["url"],
+        "https://api2.rhombussystems.com"
+    );
+    let paths = value["paths"].as_object().expect("paths");
+    let operations: Vec<(&str, &str)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            let item = item.as_object().expect("path item");
+            item.iter()
+                .map(move |(method, op)| (path.as_str(), method.as_str(), op))
+        })
+        .map(|(path, method, op)| {
+            assert_eq!(method, "post", "{path}: every partner endpoint is a POST");
+            assert!(
+                op.get("parameters").is_none(),
+                "{path}: the wrapper owns the auth headers"
+            );
+            (path, op["operationId"].as_str().expect("operationId"))
+        })
+        .collect();
+    assert_eq!(
+        operations,
+        [
+            ("/api/partner/getClientSummaryInfo", "getClientSummaryInfo"),
+            (
+                "/api/partner/getDeviceLicensesForOrg",
+                "getDeviceLicensesForOrg"
+            ),
+        ]
+    );
+}
