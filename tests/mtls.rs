@@ -1,0 +1,436 @@
+//! Mutual TLS against a real TLS server on loopback: the certificate schemes
+//! present the client certificate in the handshake, and a server that
+//! requires one refuses a client without it or with one from another CA.
+//!
+//! Every certificate is made with rcgen when the test runs; the server is
+//! rustls (through tokio-rustls) with a verifier that requires a client
+//! certificate chained to the test CA.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
+};
+use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
+use rhombus_partner::{AuthScheme, Client, Error};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{CertificateError, RootCertStore, ServerConfig};
+use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+const KEY: &str = "test-key";
+const SUMMARY_PATH: &str = "/api/partner/getClientSummaryInfo";
+const SUMMARY_JSON: &str = r#"{"locationCount": 7, "licenseV2Enabled": true}"#;
+
+/// A hang anywhere (handshake, request, server) fails the test instead of
+/// blocking CI.
+const TEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The client gives up well before the test guard, so its error is reported.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The server gives up on a connection that stalls after it was accepted.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+/// A request head longer than this is not what the client sends.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+async fn guarded<F: Future>(test: F) -> F::Output {
+    tokio::time::timeout(TEST_TIMEOUT, test)
+        .await
+        .expect("the test timed out: a handshake or request hung")
+}
+
+// ---------------------------------------------------------------------------
+// Certificates
+// ---------------------------------------------------------------------------
+
+/// A certificate authority that signs the server and client certificates.
+struct TestCa {
+    issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+/// A certificate and its private key, signed by a [`TestCa`].
+struct Leaf {
+    cert: rcgen::Certificate,
+    key: KeyPair,
+}
+
+impl TestCa {
+    fn new(name: &str) -> Self {
+        let mut params = CertificateParams::new(Vec::new()).expect("CA parameters");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let key = KeyPair::generate().expect("CA key");
+        let issuer = CertifiedIssuer::self_signed(params, key).expect("self-signed CA");
+        TestCa { issuer }
+    }
+
+    fn pem(&self) -> String {
+        self.issuer.pem()
+    }
+
+    fn der(&self) -> CertificateDer<'static> {
+        self.issuer.der().clone()
+    }
+
+    /// The server's certificate: valid for the name and the address the
+    /// client may connect to.
+    fn issue_server(&self) -> Leaf {
+        self.issue(
+            "localhost",
+            vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        )
+    }
+
+    /// A client certificate: no names, since the server only checks the chain.
+    fn issue_client(&self) -> Leaf {
+        self.issue(
+            "test-partner-client",
+            Vec::new(),
+            ExtendedKeyUsagePurpose::ClientAuth,
+        )
+    }
+
+    fn issue(
+        &self,
+        common_name: &str,
+        subject_alt_names: Vec<String>,
+        usage: ExtendedKeyUsagePurpose,
+    ) -> Leaf {
+        let mut params = CertificateParams::new(subject_alt_names).expect("leaf parameters");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params.use_authority_key_identifier_extension = true;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![usage];
+        let key = KeyPair::generate().expect("leaf key");
+        let cert = params.signed_by(&key, &self.issuer).expect("signed leaf");
+        Leaf { cert, key }
+    }
+}
+
+impl Leaf {
+    /// What `ClientBuilder::identity` takes: the certificate and its key in
+    /// one PEM.
+    fn identity_pem(&self) -> String {
+        format!("{}{}", self.cert.pem(), self.key.serialize_pem())
+    }
+
+    fn private_key_der(&self) -> PrivateKeyDer<'static> {
+        PrivatePkcs8KeyDer::from(self.key.serialize_der()).into()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Server
+// ---------------------------------------------------------------------------
+
+/// What the server observed on one connection.
+#[derive(Debug)]
+enum Seen {
+    /// The TLS handshake failed, with this error from tokio-rustls.
+    HandshakeFailed(io::Error),
+    /// A complete HTTP request after a successful handshake; it was answered.
+    Request { head: String, body: Vec<u8> },
+    /// The handshake succeeded but no complete request followed, and why.
+    Incomplete(#[expect(dead_code, reason = "read only when a failing test prints it")] String),
+}
+
+impl Seen {
+    /// The rustls error behind a failed handshake, if that is what this is.
+    fn handshake_error(&self) -> Option<&rustls::Error> {
+        match self {
+            Seen::HandshakeFailed(error) => error.get_ref()?.downcast_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// A TLS server on 127.0.0.1 that requires a client certificate chained to
+/// one CA. It serves a fixed number of connections, one after another, and
+/// then reports what it saw; a test that expects more connections than
+/// arrive is stopped by its timeout guard.
+struct MtlsServer {
+    port: u16,
+    task: JoinHandle<Vec<Seen>>,
+}
+
+impl MtlsServer {
+    async fn start(trusted_ca: &TestCa, server: &Leaf, connections: usize) -> Self {
+        // An explicit provider: the process default is not set by anyone
+        // here, and must not depend on which crates happen to be linked.
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut client_roots = RootCertStore::empty();
+        client_roots
+            .add(trusted_ca.der())
+            .expect("CA usable as a client root");
+        // `build` without `allow_unauthenticated` makes a client
+        // certificate mandatory.
+        let client_verifier =
+            WebPkiClientVerifier::builder_with_provider(Arc::new(client_roots), provider.clone())
+                .build()
+                .expect("client certificate verifier");
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_client_cert_verifier(client_verifier)
+            .with_single_cert(vec![server.cert.der().clone()], server.private_key_der())
+            .expect("server certificate and key");
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let port = listener.local_addr().expect("local address").port();
+        let task = tokio::spawn(async move {
+            let mut seen = Vec::with_capacity(connections);
+            for _ in 0..connections {
+                let (tcp, _) = listener.accept().await.expect("accept a connection");
+                let observed =
+                    tokio::time::timeout(CONNECTION_TIMEOUT, serve_connection(&acceptor, tcp))
+                        .await
+                        .unwrap_or_else(|_| Seen::Incomplete("the connection stalled".into()));
+                seen.push(observed);
+            }
+            seen
+        });
+        MtlsServer { port, task }
+    }
+
+    fn base_url(&self) -> String {
+        // The name, not the address, so the client checks the certificate
+        // the way it would for the real host.
+        format!("https://localhost:{}", self.port)
+    }
+
+    /// Waits until the server has handled all its connections.
+    async fn observed(self) -> Vec<Seen> {
+        self.task.await.expect("the server task panicked")
+    }
+}
+
+async fn serve_connection(acceptor: &TlsAcceptor, tcp: tokio::net::TcpStream) -> Seen {
+    let mut tls = match acceptor.accept(tcp).await {
+        Ok(tls) => tls,
+        Err(error) => return Seen::HandshakeFailed(error),
+    };
+    let (head, body) = match read_request(&mut tls).await {
+        Ok(request) => request,
+        Err(error) => return Seen::Incomplete(error.to_string()),
+    };
+    let response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{SUMMARY_JSON}",
+        SUMMARY_JSON.len()
+    );
+    // The request is complete whether or not the answer gets through; a
+    // failed write shows up as a client error in the test.
+    let _ = tls.write_all(response.as_bytes()).await;
+    let _ = tls.shutdown().await;
+    Seen::Request { head, body }
+}
+
+/// Reads one HTTP/1.1 request: the head up to the blank line, then
+/// `content-length` bytes of body.
+async fn read_request(stream: &mut (impl AsyncRead + Unpin)) -> io::Result<(String, Vec<u8>)> {
+    let mut buffer = Vec::new();
+    let head_end = loop {
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        if buffer.len() > MAX_HEAD_BYTES {
+            return Err(io::Error::other("request head too long"));
+        }
+        let mut chunk = [0; 4096];
+        let read = stream.read(&mut chunk).await?;
+        if read == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    };
+    let head = String::from_utf8(buffer[..head_end].to_vec())
+        .map_err(|_| io::Error::other("request head is not UTF-8"))?;
+    let length: usize = header(&head, "content-length")
+        .unwrap_or("0")
+        .parse()
+        .map_err(|_| io::Error::other("bad content-length"))?;
+    let mut body = buffer.split_off(head_end);
+    if body.len() < length {
+        let mut rest = vec![0; length - body.len()];
+        stream.read_exact(&mut rest).await?;
+        body.extend_from_slice(&rest);
+    }
+    body.truncate(length);
+    Ok((head, body))
+}
+
+/// A header's value in a request head; names compare case-insensitively.
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().skip(1).find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then_some(value.trim())
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+fn summary_request() -> PartnerGetClientSummaryInfoWsRequest {
+    PartnerGetClientSummaryInfoWsRequest {
+        client_org_uuid: Some("ORG-UUID-1".to_owned()),
+    }
+}
+
+#[tokio::test]
+async fn certificate_scheme_with_identity_succeeds() {
+    guarded(async {
+        let ca = TestCa::new("rhombus-partner test CA");
+        let server_leaf = ca.issue_server();
+        let client_leaf = ca.issue_client();
+
+        for (scheme, header_value) in [
+            (AuthScheme::PartnerApi, "partner-api"),
+            (AuthScheme::Api, "api"),
+        ] {
+            let server = MtlsServer::start(&ca, &server_leaf, 1).await;
+            let client = Client::builder()
+                .api_key(KEY)
+                .scheme(scheme)
+                .identity(client_leaf.identity_pem())
+                .add_root_certificate(ca.pem())
+                .base_url(server.base_url())
+                .timeout(CLIENT_TIMEOUT)
+                .build()
+                .expect("a certificate scheme with an identity builds");
+
+            let summary = client
+                .get_client_summary_info(&summary_request())
+                .await
+                .unwrap_or_else(|e| panic!("{scheme}: the mTLS call failed: {e:?}"))
+                .into_inner();
+            assert_eq!(summary.location_count, Some(7), "{scheme}");
+            assert_eq!(summary.license_v2_enabled, Some(true), "{scheme}");
+
+            let seen = server.observed().await;
+            let [Seen::Request { head, body }] = seen.as_slice() else {
+                panic!("{scheme}: expected one answered request, the server saw {seen:?}");
+            };
+            let request_line = head.lines().next().unwrap_or_default();
+            assert_eq!(
+                request_line,
+                format!("POST {SUMMARY_PATH} HTTP/1.1"),
+                "{scheme}"
+            );
+            assert_eq!(
+                header(head, "x-auth-scheme"),
+                Some(header_value),
+                "{scheme}"
+            );
+            assert_eq!(header(head, "x-auth-apikey"), Some(KEY), "{scheme}");
+            let body: Value = serde_json::from_slice(body).expect("the request body is JSON");
+            assert_eq!(body, json!({"clientOrgUuid": "ORG-UUID-1"}), "{scheme}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_identity_handshake_is_refused() {
+    guarded(async {
+        let ca = TestCa::new("rhombus-partner test CA");
+        let server = MtlsServer::start(&ca, &ca.issue_server(), 1).await;
+        // A token scheme sends no certificate; this server demands one.
+        let client = Client::builder()
+            .api_key(KEY)
+            .scheme(AuthScheme::PartnerApiToken)
+            .add_root_certificate(ca.pem())
+            .base_url(server.base_url())
+            .timeout(CLIENT_TIMEOUT)
+            .build()
+            .expect("a token scheme without an identity builds");
+
+        let error = client
+            .get_client_summary_info(&summary_request())
+            .await
+            .expect_err("the server requires a client certificate");
+        assert!(
+            matches!(error, Error::CommunicationError(_)),
+            "expected a communication error, got {error:?}"
+        );
+
+        // The refusal is the server's, for the missing certificate (not, say,
+        // the client distrusting the server), and no request got through.
+        let seen = server.observed().await;
+        let [refused] = seen.as_slice() else {
+            panic!("expected one connection, the server saw {seen:?}");
+        };
+        assert!(
+            matches!(
+                refused.handshake_error(),
+                Some(rustls::Error::NoCertificatesPresented)
+            ),
+            "expected a handshake refused for lack of a client certificate, got {refused:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn client_certificate_from_untrusted_ca_is_refused() {
+    guarded(async {
+        let trusted_ca = TestCa::new("rhombus-partner test CA");
+        let untrusted_ca = TestCa::new("some other CA");
+        let server = MtlsServer::start(&trusted_ca, &trusted_ca.issue_server(), 1).await;
+        // The client trusts the server, but its own certificate is signed by
+        // a CA the server does not know.
+        let client = Client::builder()
+            .api_key(KEY)
+            .scheme(AuthScheme::PartnerApi)
+            .identity(untrusted_ca.issue_client().identity_pem())
+            .add_root_certificate(trusted_ca.pem())
+            .base_url(server.base_url())
+            .timeout(CLIENT_TIMEOUT)
+            .build()
+            .expect("any well-formed identity builds");
+
+        let error = client
+            .get_client_summary_info(&summary_request())
+            .await
+            .expect_err("the server does not trust the client certificate");
+        assert!(
+            matches!(error, Error::CommunicationError(_)),
+            "expected a communication error, got {error:?}"
+        );
+
+        let seen = server.observed().await;
+        let [refused] = seen.as_slice() else {
+            panic!("expected one connection, the server saw {seen:?}");
+        };
+        assert!(
+            matches!(
+                refused.handshake_error(),
+                Some(rustls::Error::InvalidCertificate(
+                    CertificateError::UnknownIssuer
+                ))
+            ),
+            "expected a handshake refused for an unknown issuer, got {refused:?}"
+        );
+    })
+    .await;
+}
