@@ -35,7 +35,7 @@ pub fn parse(file: &Path, text: &str) -> Result<(Value, openapiv3::OpenAPI), Spe
     Ok((raw, spec))
 }
 
-fn check_version(file: &Path, raw: &Value) -> Result<(), SpecError> {
+pub fn check_version(file: &Path, raw: &Value) -> Result<(), SpecError> {
     if !raw.is_object() {
         return Err(SpecError::new(
             file,

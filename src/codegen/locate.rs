@@ -9,6 +9,7 @@ use proc_macro2::TokenStream;
 use serde_json::{Map, Value};
 
 use super::check::METHODS;
+use super::refs::{closure, refs_in};
 use super::{SpecError, generation_settings, pointer_segment};
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
@@ -150,32 +151,4 @@ fn subset(raw: &Value, paths: Map<String, Value>, reach: &BTreeSet<String>) -> V
         }
     }
     doc
-}
-
-/// The `$ref` targets reachable, transitively, from `start`.
-fn closure(doc: &Value, start: Vec<String>) -> BTreeSet<String> {
-    let mut reach = BTreeSet::new();
-    let mut todo = start;
-    while let Some(target) = todo.pop() {
-        if !reach.insert(target.clone()) {
-            continue;
-        }
-        if let Some(value) = target.strip_prefix('#').and_then(|p| doc.pointer(p)) {
-            refs_in(value, &mut todo);
-        }
-    }
-    reach
-}
-
-fn refs_in(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(target) = map.get("$ref").and_then(Value::as_str) {
-                out.push(target.to_owned());
-            }
-            map.values().for_each(|v| refs_in(v, out));
-        }
-        Value::Array(items) => items.iter().for_each(|v| refs_in(v, out)),
-        _ => {}
-    }
 }

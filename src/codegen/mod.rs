@@ -8,8 +8,10 @@
 //! operation or schema at fault, and what to do about it; nothing here panics
 //! at the user, and panics inside the generator are caught and located.
 
-mod check;
+pub mod check;
 mod locate;
+pub mod refs;
+mod repair;
 mod settings;
 
 use std::fmt;
@@ -78,7 +80,7 @@ pub fn generate_file(file: &Path) -> Result<String, SpecError> {
 pub fn generate(file: &Path, text: &str) -> Result<String, SpecError> {
     let (raw, spec) = check::parse(file, text)?;
     let tokens = locate::generate_tokens(file, &raw, &spec)?;
-    let syntax = syn::parse2::<syn::File>(tokens).map_err(|e| {
+    let mut syntax = syn::parse2::<syn::File>(tokens).map_err(|e| {
         SpecError::new(
             file,
             "",
@@ -86,6 +88,7 @@ pub fn generate(file: &Path, text: &str) -> Result<String, SpecError> {
             "report this as a bug in rhombus-partner, with the spec attached",
         )
     })?;
+    repair::repair(&mut syntax);
     Ok(prettyplease::unparse(&syntax))
 }
 

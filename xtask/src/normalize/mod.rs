@@ -1,0 +1,65 @@
+//! Normalization: named passes that turn what upstream ships into what the
+//! generator takes, keeping what goes over the wire. Each pass is small,
+//! idempotent (a second run changes nothing) and tested on its own.
+
+mod operations;
+mod schemas;
+mod walk;
+
+use serde_json::Value;
+
+/// One step of the normalization.
+pub struct Pass {
+    /// Short name, printed in the refresh log and listed in the README.
+    pub name: &'static str,
+    /// The change it makes, and why.
+    pub why: &'static str,
+    pub run: fn(&mut Value) -> Outcome,
+}
+
+/// What a pass did.
+#[derive(Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// How many places it changed.
+    pub changed: usize,
+    /// Operations it left out, each with the reason.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// An operation the fragment cannot carry, never dropped silently.
+#[derive(Debug, PartialEq)]
+pub struct LeftOut {
+    /// `POST /api/...`
+    pub operation: String,
+    pub reason: String,
+}
+
+impl Outcome {
+    fn changed(changed: usize) -> Self {
+        Outcome {
+            changed,
+            left_out: Vec::new(),
+        }
+    }
+}
+
+/// The passes, in the order they run. Operation passes come first so that
+/// left-out operations do not pull their schemas into the fragment.
+pub const PASSES: &[Pass] = &[
+    operations::DROP_AUTH_HEADERS,
+    operations::LONE_DEFAULT_TO_200,
+    operations::WILDCARD_BODY_AS_JSON,
+    operations::JSON_WHEN_OFFERED,
+    operations::LEAVE_OUT_NON_JSON,
+    operations::MARK_READ_ONLY,
+    schemas::SCHEMA_FOR_BARE_MEDIA_TYPE,
+    schemas::NON_NULL_PARAMETERS,
+    schemas::FORMAT_ONLY_ON_STRINGS,
+    schemas::EMPTY_ENUM_VALUE,
+    schemas::DROP_DISCRIMINATOR,
+];
+
+/// Runs every pass over `doc`, in order; returns each pass's outcome.
+pub fn run_all(doc: &mut Value) -> Vec<(&'static Pass, Outcome)> {
+    PASSES.iter().map(|pass| (pass, (pass.run)(doc))).collect()
+}

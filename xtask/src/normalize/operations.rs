@@ -1,0 +1,445 @@
+//! Passes over operations: parameters, bodies and responses.
+
+use serde_json::{Map, Value, json};
+
+use super::walk::retain_operations;
+use super::{LeftOut, Outcome, Pass};
+
+/// The headers the handwritten auth layer sets on every request.
+const AUTH_HEADERS: [&str; 3] = ["x-auth-scheme", "x-auth-apikey", "x-auth-org"];
+const JSON: &str = "application/json";
+
+pub const DROP_AUTH_HEADERS: Pass = Pass {
+    name: "drop-auth-headers",
+    why: "removes `x-auth-scheme`, `x-auth-apikey` and `x-auth-org` header parameters (any \
+          letter case): the auth layer sends them, and declared they would add an argument and \
+          an enum to every method",
+    run: drop_auth_headers,
+};
+
+fn drop_auth_headers(doc: &mut Value) -> Outcome {
+    // A parameter may be a `$ref` to a shared one; look through it.
+    let components = doc.get("components").cloned().unwrap_or(Value::Null);
+    let is_auth_header = |param: &Value| {
+        let param = match param.get("$ref").and_then(Value::as_str) {
+            Some(target) => target
+                .strip_prefix("#/components")
+                .and_then(|p| components.pointer(p))
+                .unwrap_or(param),
+            None => param,
+        };
+        param.get("in").and_then(Value::as_str) == Some("header")
+            && param.get("name").and_then(Value::as_str).is_some_and(|n| {
+                AUTH_HEADERS
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(n.trim()))
+            })
+    };
+    let mut changed = 0;
+    let mut filter = |holder: &mut Map<String, Value>| {
+        if let Some(params) = holder.get_mut("parameters").and_then(Value::as_array_mut) {
+            let before = params.len();
+            params.retain(|p| !is_auth_header(p));
+            changed += before - params.len();
+            if params.is_empty() {
+                holder.remove("parameters");
+            }
+        }
+    };
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            filter(item);
+        }
+    }
+    retain_operations(doc, |_, _, operation| {
+        filter(operation);
+        true
+    });
+    Outcome::changed(changed)
+}
+
+pub const LONE_DEFAULT_TO_200: Pass = Pass {
+    name: "lone-default-to-200",
+    why: "an operation whose only response is `default` answers `200` (as the endpoint \
+          documentation shows); the generator treats `default` as possibly an error",
+    run: lone_default_to_200,
+};
+
+fn lone_default_to_200(doc: &mut Value) -> Outcome {
+    let mut changed = 0;
+    retain_operations(doc, |_, _, operation| {
+        if let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+            && responses.len() == 1
+            && let Some(default) = responses.remove("default")
+        {
+            responses.insert("200".to_owned(), default);
+            changed += 1;
+        }
+        true
+    });
+    Outcome::changed(changed)
+}
+
+pub const WILDCARD_BODY_AS_JSON: Pass = Pass {
+    name: "wildcard-body-as-json",
+    why: "a request body declared as `*/*` with a schema is a JSON object the server accepts \
+          under any type; it is declared `application/json`, which the generator can send",
+    run: wildcard_body_as_json,
+};
+
+fn wildcard_body_as_json(doc: &mut Value) -> Outcome {
+    let mut changed = 0;
+    retain_operations(doc, |_, _, operation| {
+        let content = operation
+            .get_mut("requestBody")
+            .and_then(|b| b.get_mut("content"))
+            .and_then(Value::as_object_mut);
+        if let Some(content) = content
+            && !content.contains_key(JSON)
+            && content
+                .get("*/*")
+                .is_some_and(|m| m.get("schema").is_some())
+            && let Some(media) = content.remove("*/*")
+        {
+            content.insert(JSON.to_owned(), media);
+            changed += 1;
+        }
+        true
+    });
+    Outcome::changed(changed)
+}
+
+pub const JSON_WHEN_OFFERED: Pass = Pass {
+    name: "json-when-offered",
+    why: "where a body or response offers JSON beside other media types (multipart, \
+          octet-stream), only the JSON one is kept: the client sends and accepts JSON, and the \
+          generator takes one media type per body",
+    run: json_when_offered,
+};
+
+fn json_when_offered(doc: &mut Value) -> Outcome {
+    let mut changed = 0;
+    let mut keep_json = |body: &mut Value| {
+        if let Some(content) = body.get_mut("content").and_then(Value::as_object_mut)
+            && content.len() > 1
+            && content.contains_key(JSON)
+        {
+            content.retain(|media_type, _| media_type == JSON);
+            changed += 1;
+        }
+    };
+    retain_operations(doc, |_, _, operation| {
+        if let Some(request) = operation.get_mut("requestBody") {
+            keep_json(request);
+        }
+        if let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        {
+            responses.values_mut().for_each(&mut keep_json);
+        }
+        true
+    });
+    Outcome::changed(changed)
+}
+
+pub const LEAVE_OUT_NON_JSON: Pass = Pass {
+    name: "leave-out-non-json",
+    why: "operations whose request or success response is not JSON (multipart uploads, \
+          octet-stream, CSV, images, archives) are left out, each with the reason printed: the \
+          client speaks JSON in and JSON out",
+    run: leave_out_non_json,
+};
+
+fn leave_out_non_json(doc: &mut Value) -> Outcome {
+    let mut left_out = Vec::new();
+    retain_operations(doc, |method, path, operation| {
+        let mut kinds = Vec::new();
+        if let Some(content) = operation
+            .get("requestBody")
+            .and_then(|b| b.get("content"))
+            .and_then(Value::as_object)
+            && !content.contains_key(JSON)
+        {
+            kinds.push(format!("request body is {}", media_types(content)));
+        }
+        if let Some(responses) = operation.get("responses").and_then(Value::as_object) {
+            for (status, response) in responses {
+                let success = status.starts_with('2') || status == "default";
+                let content = response.get("content").and_then(Value::as_object);
+                if let Some(content) = content.filter(|c| success && !c.contains_key(JSON)) {
+                    kinds.push(format!("`{status}` response is {}", media_types(content)));
+                }
+            }
+        }
+        if kinds.is_empty() {
+            return true;
+        }
+        left_out.push(LeftOut {
+            operation: format!("{} {path}", method.to_uppercase()),
+            reason: format!("{}, not JSON", kinds.join(" and ")),
+        });
+        false
+    });
+    Outcome {
+        changed: left_out.len(),
+        left_out,
+    }
+}
+
+fn media_types(content: &Map<String, Value>) -> String {
+    content
+        .keys()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The extension the client reads to decide whether a failed call may be
+/// sent again (see the README's "Errors and retries").
+pub const READ_ONLY_EXTENSION: &str = "x-rhombus-read-only";
+
+/// Operation names that only read. Anything else counts as changing state,
+/// so an unknown verb is never retried after a server error.
+const READ_VERBS: [&str; 5] = ["get", "list", "find", "search", "count"];
+
+pub const MARK_READ_ONLY: Pass = Pass {
+    name: "mark-read-only",
+    why: "sets `x-rhombus-read-only` on every operation from its operationId (`get…`, `list…`, \
+          `find…`, `search…`, `count…` read; everything else may change state), so which calls \
+          the client retries after a server error shows in the fragment's diff",
+    run: mark_read_only,
+};
+
+fn mark_read_only(doc: &mut Value) -> Outcome {
+    let mut changed = 0;
+    retain_operations(doc, |_, _, operation| {
+        let id = operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let marker = json!(is_read_only(id));
+        if operation.get(READ_ONLY_EXTENSION) != Some(&marker) {
+            operation.insert(READ_ONLY_EXTENSION.to_owned(), marker);
+            changed += 1;
+        }
+        true
+    });
+    Outcome::changed(changed)
+}
+
+/// `getClients`, `PartnerGetShipments`, `partner_getApiTokens` read;
+/// `partner_revokeApiToken`, `createPartnerClient` do not.
+fn is_read_only(operation_id: &str) -> bool {
+    let words = words(operation_id);
+    let verb = words.iter().find(|w| *w != "partner");
+    verb.is_some_and(|v| READ_VERBS.contains(&v.as_str()))
+}
+
+/// Lower-cased words of a camelCase, PascalCase or snake_case name.
+fn words(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            previous_lower = false;
+            words.push(String::new());
+            continue;
+        }
+        if c.is_uppercase() && previous_lower || words.is_empty() {
+            words.push(String::new());
+        }
+        previous_lower = c.is_lowercase() || c.is_ascii_digit();
+        if let Some(last) = words.last_mut() {
+            last.extend(c.to_lowercase());
+        }
+    }
+    words.retain(|w| !w.is_empty());
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(pass: &Pass, mut doc: Value) -> (Value, Outcome) {
+        let outcome = (pass.run)(&mut doc);
+        // Every pass is idempotent: a second run changes nothing.
+        let mut again = doc.clone();
+        assert_eq!((pass.run)(&mut again), Outcome::default(), "{}", pass.name);
+        assert_eq!(again, doc, "{} is not idempotent", pass.name);
+        (doc, outcome)
+    }
+
+    #[test]
+    fn drops_auth_headers_in_any_case_and_through_refs() {
+        let doc = json!({
+            "paths": { "/a": {
+                "parameters": [{ "in": "header", "name": "X-Auth-Org" }],
+                "post": { "parameters": [
+                    { "in": "header", "name": "x-auth-scheme", "schema": { "enum": ["api-token"] } },
+                    { "$ref": "#/components/parameters/Key" },
+                    { "in": "query", "name": "x-auth-scheme" },
+                    { "in": "header", "name": "x-request-id" }
+                ] }
+            } },
+            "components": { "parameters": { "Key": { "in": "header", "name": "X-AUTH-APIKEY" } } }
+        });
+        let (doc, outcome) = run(&DROP_AUTH_HEADERS, doc);
+        assert_eq!(outcome.changed, 3);
+        assert!(doc["paths"]["/a"].get("parameters").is_none());
+        assert_eq!(
+            doc["paths"]["/a"]["post"]["parameters"],
+            json!([{ "in": "query", "name": "x-auth-scheme" }, { "in": "header", "name": "x-request-id" }])
+        );
+    }
+
+    #[test]
+    fn lone_default_becomes_200_but_not_beside_others() {
+        let doc = json!({ "paths": {
+            "/a": { "post": { "responses": { "default": { "description": "a" } } } },
+            "/b": { "post": { "responses": { "200": { "description": "ok" }, "default": { "description": "err" } } } }
+        } });
+        let (doc, outcome) = run(&LONE_DEFAULT_TO_200, doc);
+        assert_eq!(outcome.changed, 1);
+        assert_eq!(
+            doc["paths"]["/a"]["post"]["responses"],
+            json!({ "200": { "description": "a" } })
+        );
+        assert!(
+            doc["paths"]["/b"]["post"]["responses"]
+                .get("default")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn wildcard_body_with_schema_becomes_json() {
+        let schema = json!({ "$ref": "#/components/schemas/R" });
+        let doc = json!({ "paths": {
+            "/a": { "post": { "requestBody": { "content": { "*/*": { "schema": schema } } } } },
+            "/b": { "post": { "requestBody": { "content": { "*/*": {} } } } }
+        } });
+        let (doc, outcome) = run(&WILDCARD_BODY_AS_JSON, doc);
+        assert_eq!(outcome.changed, 1);
+        assert_eq!(
+            doc["paths"]["/a"]["post"]["requestBody"]["content"],
+            json!({ "application/json": { "schema": schema } })
+        );
+        assert!(
+            doc["paths"]["/b"]["post"]["requestBody"]["content"]
+                .get("*/*")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn only_json_is_kept_where_it_is_offered() {
+        let schema = json!({ "schema": { "$ref": "#/components/schemas/R" } });
+        let doc = json!({ "paths": { "/a": { "post": {
+            "requestBody": { "content": { "application/json": schema, "multipart/form-data": schema } },
+            "responses": { "default": { "content": { "application/json": schema, "application/octet-stream": schema } } }
+        } }, "/b": { "post": {
+            "requestBody": { "content": { "multipart/form-data": schema, "text/plain": schema } }
+        } } } });
+        let (doc, outcome) = run(&JSON_WHEN_OFFERED, doc);
+        assert_eq!(outcome.changed, 2);
+        let a = &doc["paths"]["/a"]["post"];
+        assert_eq!(
+            a["requestBody"]["content"],
+            json!({ "application/json": schema })
+        );
+        assert_eq!(
+            a["responses"]["default"]["content"],
+            json!({ "application/json": schema })
+        );
+        // Nothing to choose: the next pass leaves it out.
+        assert_eq!(
+            doc["paths"]["/b"]["post"]["requestBody"]["content"]
+                .as_object()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn non_json_operations_are_left_out_with_a_reason() {
+        let json_body = json!({ "application/json": { "schema": {} } });
+        let doc = json!({ "paths": {
+            "/upload": { "post": { "requestBody": { "content": { "multipart/form-data": {} } },
+                                    "responses": { "200": { "content": json_body.clone() } } } },
+            "/csv": { "post": { "requestBody": { "content": json_body.clone() },
+                                 "responses": { "default": { "content": { "text/csv; charset=UTF-8": {} } } } } },
+            "/json": { "post": { "requestBody": { "content": json_body.clone() },
+                                  "responses": { "200": { "content": json_body.clone() },
+                                                 "400": { "content": { "text/plain": {} } } } } }
+        } });
+        let (doc, outcome) = run(&LEAVE_OUT_NON_JSON, doc);
+        let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+        assert_eq!(paths, ["/json"]);
+        assert_eq!(
+            outcome.left_out,
+            [
+                LeftOut {
+                    operation: "POST /csv".into(),
+                    reason: "`default` response is `text/csv; charset=UTF-8`, not JSON".into()
+                },
+                LeftOut {
+                    operation: "POST /upload".into(),
+                    reason: "request body is `multipart/form-data`, not JSON".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn read_only_from_the_operation_id() {
+        for id in [
+            "getClients",
+            "PartnerGetShipments",
+            "partner_getApiTokens",
+            "listThings",
+            "searchX",
+            "get",
+        ] {
+            assert!(is_read_only(id), "{id}");
+        }
+        for id in [
+            "createPartnerClient",
+            "deletePartnerClient",
+            "partner_revokeApiToken",
+            "updateX",
+            "registerDeal",
+            "getterSetter",
+            "",
+            "forget",
+            "customizeClient",
+        ] {
+            assert!(!is_read_only(id), "{id}");
+        }
+        let doc = json!({ "paths": { "/a": {
+            "post": { "operationId": "getA" },
+            "put": { "operationId": "setA", "x-rhombus-read-only": true }
+        } } });
+        let (doc, outcome) = run(&MARK_READ_ONLY, doc);
+        assert_eq!(outcome.changed, 2);
+        assert_eq!(doc["paths"]["/a"]["post"][READ_ONLY_EXTENSION], json!(true));
+        assert_eq!(doc["paths"]["/a"]["put"][READ_ONLY_EXTENSION], json!(false));
+    }
+
+    #[test]
+    fn words_split_every_naming_style() {
+        assert_eq!(
+            words("partner_getApiTokens"),
+            ["partner", "get", "api", "tokens"]
+        );
+        assert_eq!(
+            words("PartnerGetShipments"),
+            ["partner", "get", "shipments"]
+        );
+        assert_eq!(words("getV2Things"), ["get", "v2", "things"]);
+    }
+}

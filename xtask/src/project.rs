@@ -1,0 +1,40 @@
+//! Where the project's files are, independent of the working directory.
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root: the parent of this crate's directory.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The checked-in fragment, relative to the root.
+pub const FRAGMENT: &str = "spec/partner.json";
+/// Its human-readable listing of the generated API, relative to the root.
+pub const API_LISTING: &str = "spec/partner.api.txt";
+
+/// Writes `contents` to `path` through a temporary file in the same
+/// directory and a rename, so a reader (or a crash) never sees half a file.
+pub fn write_atomically(path: &Path, contents: &str) -> Result<(), String> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{} is not a file path", path.display()))?;
+    let temporary = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&temporary, contents)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            format!("cannot write {}: {e}", path.display())
+        })
+}

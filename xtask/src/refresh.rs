@@ -1,0 +1,140 @@
+//! `cargo xtask refresh-spec`: load, cut, normalize, validate, compare,
+//! write. Nothing is written unless every step succeeded.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde_json::Value;
+
+use crate::cli::RefreshOptions;
+use crate::normalize::{self, LeftOut};
+use crate::project::{self, API_LISTING, FRAGMENT, project_root};
+use crate::{canonical, codegen, extract, listing, source, summary};
+
+/// A refreshed fragment and what it took to make it.
+pub struct Refreshed {
+    /// Canonical text of the fragment.
+    pub text: String,
+    pub value: Value,
+    /// Every pass by name, with how many places it changed.
+    pub passes: Vec<(&'static str, usize)>,
+    pub left_out: Vec<LeftOut>,
+    pub operations: usize,
+    pub schemas: usize,
+}
+
+pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
+    let root = project_root();
+    let (out, is_checked_in) = match &options.out {
+        Some(out) => (out.clone(), false),
+        None => (root.join(FRAGMENT), true),
+    };
+
+    let upstream = source::load(&options.from)?;
+    let refreshed = refresh(&upstream, &options.prefixes, &options.from)?;
+    print_log(&refreshed);
+
+    let previous_text = std::fs::read_to_string(&out).ok();
+    let previous = previous_text
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<Value>(t).ok());
+    let summary = summary::compare(previous.as_ref(), &refreshed.value);
+    let listing = is_checked_in
+        .then(|| listing::render(&refreshed.text))
+        .transpose()?;
+    let listing_path = root.join(API_LISTING);
+    let unchanged = previous_text.as_deref() == Some(refreshed.text.as_str())
+        && listing.as_ref().is_none_or(|l| {
+            std::fs::read_to_string(&listing_path).ok().as_deref() == Some(l.as_str())
+        });
+
+    println!("\nagainst {}:\n{summary}", out.display());
+    if options.check {
+        if unchanged {
+            println!("{} is up to date", out.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!("{} is stale: run `cargo xtask refresh-spec`", out.display());
+        return Ok(ExitCode::from(1));
+    }
+    project::write_atomically(&out, &refreshed.text)?;
+    println!("wrote {}", out.display());
+    if let Some(listing) = listing {
+        project::write_atomically(&listing_path, &listing)?;
+        println!("wrote {}", listing_path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The whole transformation, without touching any file: `upstream` (read
+/// from `from`) to a validated, canonical fragment.
+pub fn refresh(upstream: &Value, prefixes: &[String], from: &str) -> Result<Refreshed, String> {
+    codegen::check::check_version(Path::new(from), upstream).map_err(|e| e.to_string())?;
+    let mut doc = extract::select(upstream, prefixes)?;
+    let outcomes = normalize::run_all(&mut doc);
+    extract::prune_components(&mut doc)?;
+
+    let mut passes = Vec::new();
+    let mut left_out = Vec::new();
+    for (pass, outcome) in outcomes {
+        passes.push((pass.name, outcome.changed));
+        left_out.extend(outcome.left_out);
+    }
+    let operations = doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .map_or(0, extract::count_operations);
+    if operations == 0 {
+        return Err(format!(
+            "every operation under {} was left out, so there is nothing to write:\n{}",
+            prefixes.join(", "),
+            left_out_lines(&left_out)
+        ));
+    }
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map_or(0, |s| s.len());
+
+    let text = canonical::to_text(doc);
+    let value: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    // The same step build.rs runs; its errors name the operation or schema.
+    let validated_as = PathBuf::from(format!("<fragment refreshed from {from}>"));
+    codegen::generate(&validated_as, &text).map_err(|e| {
+        format!("the refreshed fragment would not build, so nothing was written: {e}")
+    })?;
+    Ok(Refreshed {
+        text,
+        value,
+        passes,
+        left_out,
+        operations,
+        schemas,
+    })
+}
+
+fn print_log(refreshed: &Refreshed) {
+    println!("normalization passes:");
+    for (name, changed) in &refreshed.passes {
+        println!("  {name:<28} {changed} changes");
+    }
+    if !refreshed.left_out.is_empty() {
+        println!(
+            "left out {} operations:\n{}",
+            refreshed.left_out.len(),
+            left_out_lines(&refreshed.left_out)
+        );
+    }
+    println!(
+        "result: {} operations, {} schemas",
+        refreshed.operations, refreshed.schemas
+    );
+}
+
+fn left_out_lines(left_out: &[LeftOut]) -> String {
+    left_out
+        .iter()
+        .map(|l| format!("  {}: {}", l.operation, l.reason))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

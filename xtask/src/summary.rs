@@ -1,0 +1,426 @@
+//! What a refresh changes in the API, in words a reviewer reads before the
+//! diff: operations and schemas added, removed and changed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::codegen::check::METHODS;
+
+/// The differences between the fragment in place and its replacement.
+#[derive(Debug, Default, PartialEq)]
+pub struct Summary {
+    pub operations_added: Vec<String>,
+    pub operations_removed: Vec<String>,
+    /// `POST /api/...: what changed`
+    pub operations_changed: Vec<String>,
+    pub schemas_added: Vec<String>,
+    pub schemas_removed: Vec<String>,
+    /// `Name: what changed`
+    pub schemas_changed: Vec<String>,
+    /// Anything else (servers, info, other component kinds).
+    pub other_changed: Vec<String>,
+}
+
+impl Summary {
+    pub fn is_empty(&self) -> bool {
+        *self == Summary::default()
+    }
+}
+
+/// Compares `old` (the fragment in place, if any) with `new`.
+pub fn compare(old: Option<&Value>, new: &Value) -> Summary {
+    let empty = Value::Object(Map::new());
+    let old = old.unwrap_or(&empty);
+    let mut summary = Summary::default();
+
+    let old_ops = operations(old);
+    let new_ops = operations(new);
+    for (key, op) in &new_ops {
+        match old_ops.get(key) {
+            None => summary.operations_added.push(label(key, op)),
+            Some(before) => {
+                let changes = operation_changes(before, op);
+                if !changes.is_empty() {
+                    summary
+                        .operations_changed
+                        .push(format!("{key}: {}", changes.join(", ")));
+                }
+            }
+        }
+    }
+    for (key, op) in &old_ops {
+        if !new_ops.contains_key(key) {
+            summary.operations_removed.push(label(key, op));
+        }
+    }
+
+    let old_schemas = group(old, "schemas");
+    let new_schemas = group(new, "schemas");
+    for (name, schema) in &new_schemas {
+        match old_schemas.get(name) {
+            None => summary.schemas_added.push(name.clone()),
+            Some(before) if before != schema => summary.schemas_changed.push(format!(
+                "{name}: {}",
+                schema_changes(before, schema).join(", ")
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in old_schemas.keys() {
+        if !new_schemas.contains_key(name) {
+            summary.schemas_removed.push(name.clone());
+        }
+    }
+
+    for key in ["openapi", "info", "servers"] {
+        if old.get(key) != new.get(key) {
+            summary.other_changed.push(format!("`{key}`"));
+        }
+    }
+    let kinds = |doc: &Value| {
+        doc.get("components")
+            .and_then(Value::as_object)
+            .map(|c| {
+                c.keys()
+                    .filter(|k| *k != "schemas")
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let mut other_kinds = kinds(old);
+    other_kinds.extend(kinds(new));
+    other_kinds.sort();
+    other_kinds.dedup();
+    for kind in other_kinds {
+        if group(old, &kind) != group(new, &kind) {
+            summary.other_changed.push(format!("components `{kind}`"));
+        }
+    }
+    summary
+}
+
+fn label(key: &str, op: &Value) -> String {
+    match op.get("operationId").and_then(Value::as_str) {
+        Some(id) => format!("{key} ({id})"),
+        None => key.to_owned(),
+    }
+}
+
+/// Operations keyed `METHOD /path`.
+fn operations(doc: &Value) -> BTreeMap<String, &Value> {
+    let mut out = BTreeMap::new();
+    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            for method in METHODS {
+                if let Some(op) = item.get(method) {
+                    out.insert(format!("{} {path}", method.to_uppercase()), op);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn group<'a>(doc: &'a Value, kind: &str) -> BTreeMap<String, &'a Value> {
+    doc.get("components")
+        .and_then(|c| c.get(kind))
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v)).collect())
+        .unwrap_or_default()
+}
+
+fn operation_changes(old: &Value, new: &Value) -> Vec<String> {
+    let mut changes = Vec::new();
+    let field = |op: &Value, key: &str| op.get(key).cloned();
+    if field(old, "operationId") != field(new, "operationId") {
+        changes.push(format!(
+            "operationId {} -> {}",
+            old.get("operationId").unwrap_or(&Value::Null),
+            new.get("operationId").unwrap_or(&Value::Null)
+        ));
+    }
+    if field(old, "requestBody") != field(new, "requestBody") {
+        changes.push(format!(
+            "request {} -> {}",
+            body_type(old.get("requestBody")),
+            body_type(new.get("requestBody"))
+        ));
+    }
+    if field(old, "responses") != field(new, "responses") {
+        let response = |op: &Value| {
+            body_type(
+                op.get("responses")
+                    .and_then(|r| r.get("200").or_else(|| r.get("default"))),
+            )
+        };
+        changes.push(format!("response {} -> {}", response(old), response(new)));
+    }
+    if field(old, "parameters") != field(new, "parameters") {
+        changes.push("parameters".to_owned());
+    }
+    let flag = |op: &Value, key: &str| op.get(key).and_then(Value::as_bool).unwrap_or(false);
+    if flag(old, "deprecated") != flag(new, "deprecated") {
+        changes.push(
+            if flag(new, "deprecated") {
+                "now deprecated"
+            } else {
+                "no longer deprecated"
+            }
+            .to_owned(),
+        );
+    }
+    let read_only = "x-rhombus-read-only";
+    if flag(old, read_only) != flag(new, read_only) {
+        changes.push(
+            if flag(new, read_only) {
+                "now read-only"
+            } else {
+                "now state-changing"
+            }
+            .to_owned(),
+        );
+    }
+    if changes.is_empty() && old != new {
+        changes.push("description".to_owned());
+    }
+    changes
+}
+
+/// The schema a request body or response carries as JSON, in short.
+fn body_type(body: Option<&Value>) -> String {
+    match body {
+        None => "none".to_owned(),
+        Some(body) => body
+            .pointer("/content/application~1json/schema")
+            .map(type_of)
+            .unwrap_or_else(|| "no JSON body".to_owned()),
+    }
+}
+
+fn schema_changes(old: &Value, new: &Value) -> Vec<String> {
+    let empty = Map::new();
+    let props = |s: &'_ Value| -> Map<String, Value> {
+        s.get("properties")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty)
+            .clone()
+    };
+    let (old_props, new_props) = (props(old), props(new));
+    let mut changes = Vec::new();
+    for (name, schema) in &new_props {
+        match old_props.get(name) {
+            None => changes.push(format!("+{name}: {}", type_of(schema))),
+            Some(before) if type_of(before) != type_of(schema) => {
+                changes.push(format!(
+                    "{name}: {} -> {}",
+                    type_of(before),
+                    type_of(schema)
+                ));
+            }
+            Some(before) if before != schema => changes.push(format!("{name}: description")),
+            Some(_) => {}
+        }
+    }
+    for (name, schema) in &old_props {
+        if !new_props.contains_key(name) {
+            changes.push(format!("-{name}: {}", type_of(schema)));
+        }
+    }
+    let without_props = |s: &Value| {
+        let mut s = s.clone();
+        if let Some(map) = s.as_object_mut() {
+            map.remove("properties");
+        }
+        s
+    };
+    if without_props(old) != without_props(new) {
+        if type_of(old) != type_of(new) {
+            changes.push(format!("{} -> {}", type_of(old), type_of(new)));
+        } else {
+            let enum_of = |s: &Value| s.get("enum").cloned();
+            if enum_of(old) != enum_of(new) {
+                changes.push("enum values".to_owned());
+            }
+            if old.get("required") != new.get("required") {
+                changes.push("required fields".to_owned());
+            }
+            if changes.is_empty() {
+                changes.push("description".to_owned());
+            }
+        }
+    }
+    changes
+}
+
+/// A short description of a schema's type: `string(date-time)?`,
+/// `array<LicenseFeature>`, `map<string, integer(int32)>`.
+pub fn type_of(schema: &Value) -> String {
+    let nullable = if schema.get("nullable").and_then(Value::as_bool) == Some(true) {
+        "?"
+    } else {
+        ""
+    };
+    if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+        return target.rsplit('/').next().unwrap_or(target).to_owned() + nullable;
+    }
+    let base = match schema.get("type").and_then(Value::as_str) {
+        Some("array") => format!(
+            "array<{}>",
+            schema.get("items").map(type_of).unwrap_or_default()
+        ),
+        Some("object") => match schema.get("additionalProperties") {
+            Some(Value::Object(values)) if schema.get("properties").is_none() => {
+                format!("map<string, {}>", type_of(&Value::Object(values.clone())))
+            }
+            _ => "object".to_owned(),
+        },
+        Some(kind) => match schema.get("format").and_then(Value::as_str) {
+            Some(format) => format!("{kind}({format})"),
+            None => kind.to_owned(),
+        },
+        None if schema.get("allOf").is_some() => "allOf".to_owned(),
+        None if schema.get("oneOf").is_some() => "oneOf".to_owned(),
+        None if schema.get("anyOf").is_some() => "anyOf".to_owned(),
+        None => "any".to_owned(),
+    };
+    let base = match schema.get("enum").and_then(Value::as_array) {
+        Some(values) => format!("{base} enum of {}", values.len()),
+        None => base,
+    };
+    base + nullable
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return writeln!(
+                f,
+                "no changes: the fragment in place already says all of this"
+            );
+        }
+        let section = |f: &mut fmt::Formatter<'_>,
+                       what: &str,
+                       added: &[String],
+                       removed: &[String],
+                       changed: &[String]|
+         -> fmt::Result {
+            writeln!(
+                f,
+                "{what}: {} added, {} removed, {} changed",
+                added.len(),
+                removed.len(),
+                changed.len()
+            )?;
+            for line in added {
+                writeln!(f, "  + {line}")?;
+            }
+            for line in removed {
+                writeln!(f, "  - {line}")?;
+            }
+            for line in changed {
+                writeln!(f, "  ~ {line}")?;
+            }
+            Ok(())
+        };
+        section(
+            f,
+            "operations",
+            &self.operations_added,
+            &self.operations_removed,
+            &self.operations_changed,
+        )?;
+        section(
+            f,
+            "schemas",
+            &self.schemas_added,
+            &self.schemas_removed,
+            &self.schemas_changed,
+        )?;
+        if !self.other_changed.is_empty() {
+            writeln!(f, "also changed: {}", self.other_changed.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(paths: Value, schemas: Value) -> Value {
+        json!({ "openapi": "3.0.3", "paths": paths, "components": { "schemas": schemas } })
+    }
+
+    fn op(id: &str, response: &str) -> Value {
+        json!({ "post": { "operationId": id, "responses": { "200": { "content": { "application/json": {
+            "schema": { "$ref": format!("#/components/schemas/{response}") } } } } } } })
+    }
+
+    #[test]
+    fn nothing_changed_says_so() {
+        let d = doc(
+            json!({ "/a": op("getA", "A") }),
+            json!({ "A": { "type": "object" } }),
+        );
+        let summary = compare(Some(&d), &d);
+        assert!(summary.is_empty());
+        assert!(summary.to_string().starts_with("no changes"));
+    }
+
+    #[test]
+    fn names_every_kind_of_change() {
+        let old = doc(
+            json!({ "/a": op("getA", "A"), "/gone": op("gone", "A") }),
+            json!({
+                "A": { "type": "object", "properties": {
+                    "kept": { "type": "string" }, "dropped": { "type": "boolean" },
+                    "retyped": { "type": "integer", "format": "int32" } } },
+                "Old": { "type": "string" }
+            }),
+        );
+        let mut new = doc(
+            json!({ "/a": op("getA", "B"), "/new": op("addNew", "B") }),
+            json!({
+                "A": { "type": "object", "properties": {
+                    "kept": { "type": "string" }, "added": { "type": "array", "items": { "$ref": "#/components/schemas/B" } },
+                    "retyped": { "type": "integer", "format": "int64", "nullable": true } } },
+                "B": { "type": "object" }
+            }),
+        );
+        new["paths"]["/a"]["post"]["deprecated"] = json!(true);
+        let summary = compare(Some(&old), &new);
+        assert_eq!(summary.operations_added, ["POST /new (addNew)"]);
+        assert_eq!(summary.operations_removed, ["POST /gone (gone)"]);
+        assert_eq!(
+            summary.operations_changed,
+            ["POST /a: response A -> B, now deprecated"]
+        );
+        assert_eq!(summary.schemas_added, ["B"]);
+        assert_eq!(summary.schemas_removed, ["Old"]);
+        assert_eq!(
+            summary.schemas_changed,
+            ["A: +added: array<B>, retyped: integer(int32) -> integer(int64)?, -dropped: boolean"]
+        );
+        let text = summary.to_string();
+        assert!(
+            text.contains("operations: 1 added, 1 removed, 1 changed"),
+            "{text}"
+        );
+        assert!(text.contains("  ~ A: +added"), "{text}");
+    }
+
+    #[test]
+    fn a_first_refresh_adds_everything() {
+        let new = doc(
+            json!({ "/a": op("getA", "A") }),
+            json!({ "A": { "type": "object" } }),
+        );
+        let summary = compare(None, &new);
+        assert_eq!(summary.operations_added.len(), 1);
+        assert_eq!(summary.schemas_added, ["A"]);
+    }
+}
