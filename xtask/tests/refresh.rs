@@ -1,0 +1,317 @@
+//! `cargo xtask refresh-spec` end to end, through the real binary, on a
+//! fixture written for these tests in the upstream document's style, and on
+//! the checked-in fragment. Failures must leave the checked-in files
+//! byte-identical.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{API_LISTING, FRAGMENT, json, operations, read, root, scratch, xtask};
+
+const FIXTURE: &str = "xtask/tests/fixtures/upstream-style.json";
+
+fn refresh_fixture(test: &str) -> (support::Run, std::path::PathBuf) {
+    let out = scratch(test, "fragment.json");
+    let _ = std::fs::remove_file(&out);
+    let run = xtask(&[
+        "refresh-spec",
+        "--from",
+        FIXTURE,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    (run, out)
+}
+
+#[test]
+fn fixture_keeps_partner_json_operations_and_exactly_what_they_reach() {
+    let (run, out) = refresh_fixture("fixture");
+    let fragment = json(&out);
+
+    let mut ops = operations(&fragment);
+    ops.sort();
+    assert_eq!(
+        ops,
+        [
+            "POST /api/partner/deleteClient",
+            "POST /api/partner/getClients"
+        ]
+    );
+
+    // Non-JSON operations are left out, each with a printed reason.
+    assert!(
+        run.stdout.contains("left out 2 operations"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "POST /api/partner/exportClients: `200` response is `text/csv; charset=UTF-8`, not JSON"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "POST /api/partner/uploadLogo: request body is `multipart/form-data`, not JSON"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    // The closure: through the ClientType <-> LocationType cycle, nothing
+    // that only the camera operation, the left-out export or nobody uses.
+    let mut schemas: Vec<&String> = fragment["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    schemas.sort();
+    assert_eq!(
+        schemas,
+        [
+            "BasicResponse",
+            "ClientType",
+            "LocationType",
+            "Partner_DeleteClientRequest",
+            "Partner_GetClientsRequest",
+            "Partner_GetClientsResponse",
+        ]
+    );
+    assert!(fragment["components"].get("securitySchemes").is_none());
+    assert!(fragment.get("security").is_none() && fragment.get("x-headers").is_none());
+    assert_eq!(
+        fragment["servers"][0]["url"],
+        "https://api2.rhombussystems.com"
+    );
+    assert_eq!(fragment["tags"], json!([{ "name": "Partner" }]));
+
+    // Both upstream shapes end up alike: no auth header parameter, `200`.
+    let get = &fragment["paths"]["/api/partner/getClients"]["post"];
+    let delete = &fragment["paths"]["/api/partner/deleteClient"]["post"];
+    assert!(get.get("parameters").is_none(), "{get}");
+    for op in [get, delete] {
+        let responses: Vec<&String> = op["responses"].as_object().unwrap().keys().collect();
+        assert_eq!(responses, ["200"]);
+    }
+    // `*/*` with a schema is sent as JSON.
+    assert!(
+        delete["requestBody"]["content"]
+            .get("application/json")
+            .is_some()
+    );
+    assert_eq!(get["x-rhombus-read-only"], json!(true));
+    assert_eq!(delete["x-rhombus-read-only"], json!(false));
+
+    // Schema repairs: no discriminator, no `format` on an integer, the enum
+    // with "" open.
+    let client = &fragment["components"]["schemas"]["ClientType"];
+    assert!(client.get("discriminator").is_none());
+    assert!(client["properties"]["seatCount"].get("format").is_none());
+    assert_eq!(client["properties"]["uuid"]["format"], "RUUID");
+    assert!(client["properties"]["tier"].get("enum").is_none());
+
+    // Canonical text.
+    let text = read(&out);
+    let canonical = serde_json::to_string_pretty(&fragment).unwrap() + "\n";
+    assert_eq!(text, canonical);
+}
+
+#[test]
+fn refreshing_a_refreshed_fragment_changes_nothing() {
+    let (_, out) = refresh_fixture("idempotent");
+    let first = read(&out);
+    let again = scratch("idempotent", "again.json");
+    let run = xtask(&[
+        "refresh-spec",
+        "--from",
+        out.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    assert_eq!(read(&again), first);
+}
+
+#[test]
+fn the_checked_in_fragment_is_a_fixed_point() {
+    let run = xtask(&["refresh-spec", "--from", FRAGMENT, "--check"]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    assert!(run.stdout.contains("no changes"), "{}", run.stdout);
+}
+
+#[test]
+fn check_reports_a_stale_file_and_writes_nothing() {
+    let (_, out) = refresh_fixture("check");
+    // Make the file in place older: drop an operation, retype a field.
+    let mut older: Value = json(&out);
+    older["paths"]
+        .as_object_mut()
+        .unwrap()
+        .remove("/api/partner/deleteClient");
+    older["components"]["schemas"]["Partner_GetClientsRequest"]["properties"]["includeDeleted"] =
+        json!({ "type": "string" });
+    let older_text = serde_json::to_string_pretty(&older).unwrap() + "\n";
+    std::fs::write(&out, &older_text).unwrap();
+
+    let run = xtask(&[
+        "refresh-spec",
+        "--from",
+        FIXTURE,
+        "--out",
+        out.to_str().unwrap(),
+        "--check",
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    for wanted in [
+        "operations: 1 added, 0 removed, 0 changed",
+        "+ POST /api/partner/deleteClient (deleteClient)",
+        "~ Partner_GetClientsRequest: includeDeleted: string -> boolean?",
+        "is stale",
+    ] {
+        assert!(
+            run.stdout.contains(wanted),
+            "expected {wanted:?} in:\n{}",
+            run.stdout
+        );
+    }
+    assert_eq!(read(&out), older_text, "--check wrote the file");
+}
+
+/// Runs a refresh that must fail against the checked-in fragment; checks
+/// the message and that neither checked-in file changed by a single byte.
+fn assert_refresh_fails(args: &[&str], expected: &[&str]) {
+    let fragment = std::fs::read(root().join(FRAGMENT)).unwrap();
+    let listing = std::fs::read(root().join(API_LISTING)).unwrap();
+    let mut all = vec!["refresh-spec"];
+    all.extend_from_slice(args);
+    let run = xtask(&all);
+    assert_ne!(run.code, Some(0), "the refresh succeeded:\n{}", run.both());
+    for wanted in expected {
+        assert!(
+            run.stderr.contains(wanted),
+            "expected {wanted:?} in:\n{}",
+            run.both()
+        );
+    }
+    assert!(
+        !run.both().contains("panicked at"),
+        "a raw panic:\n{}",
+        run.both()
+    );
+    assert_eq!(
+        std::fs::read(root().join(FRAGMENT)).unwrap(),
+        fragment,
+        "{FRAGMENT} changed"
+    );
+    assert_eq!(
+        std::fs::read(root().join(API_LISTING)).unwrap(),
+        listing,
+        "{API_LISTING} changed"
+    );
+    println!("{}", run.stderr);
+}
+
+fn write_fixture_variant(test: &str, change: impl FnOnce(&mut Value)) -> String {
+    let mut doc = json(&root().join(FIXTURE));
+    change(&mut doc);
+    let path = scratch(test, "upstream.json");
+    std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn an_unreachable_url_fails_cleanly() {
+    // Nothing listens on port 9 of loopback: the connection is refused.
+    assert_refresh_fails(
+        &["--from", "http://127.0.0.1:9/api/openapi/public.json"],
+        &[
+            "cannot download http://127.0.0.1:9/api/openapi/public.json",
+            "--from PATH",
+        ],
+    );
+}
+
+#[test]
+fn a_missing_file_fails_cleanly() {
+    assert_refresh_fails(
+        &["--from", "target/no-such-upstream.json"],
+        &["cannot read target/no-such-upstream.json"],
+    );
+}
+
+#[test]
+fn a_document_that_is_not_json_fails_cleanly() {
+    let path = scratch("not-json", "upstream.json");
+    std::fs::write(&path, "<html><body>502 Bad Gateway</body></html>").unwrap();
+    assert_refresh_fails(
+        &["--from", path.to_str().unwrap()],
+        &["is not JSON (line 1, column 1)"],
+    );
+}
+
+#[test]
+fn swagger_2_fails_cleanly() {
+    let from = write_fixture_variant("swagger-2", |doc| {
+        doc.as_object_mut().unwrap().remove("openapi");
+        doc["swagger"] = json!("2.0");
+    });
+    assert_refresh_fails(&["--from", &from], &["at /swagger", "Swagger \"2.0\""]);
+}
+
+#[test]
+fn openapi_3_1_fails_cleanly() {
+    let from = write_fixture_variant("openapi-3-1", |doc| doc["openapi"] = json!("3.1.0"));
+    assert_refresh_fails(
+        &["--from", &from],
+        &["at /openapi", "OpenAPI 3.1.0 is not supported"],
+    );
+}
+
+#[test]
+fn a_prefix_that_matches_nothing_fails_cleanly() {
+    assert_refresh_fails(
+        &["--from", FIXTURE, "--prefix", "/api/nothing/"],
+        &["no operation's path starts with /api/nothing/"],
+    );
+}
+
+#[test]
+fn a_reference_to_a_missing_component_fails_cleanly() {
+    let from = write_fixture_variant("missing-ref", |doc| {
+        doc["components"]["schemas"]
+            .as_object_mut()
+            .unwrap()
+            .remove("LocationType");
+    });
+    assert_refresh_fails(
+        &["--from", &from],
+        &["`#/components/schemas/LocationType` does not resolve"],
+    );
+}
+
+#[test]
+fn a_result_the_generator_rejects_is_not_written() {
+    let from = write_fixture_variant("generator-rejects", |doc| {
+        doc["components"]["schemas"]["LocationType"] = json!({ "not": { "type": "string" } });
+    });
+    assert_refresh_fails(
+        &["--from", &from],
+        &[
+            "would not build, so nothing was written",
+            "at /components/schemas/LocationType",
+        ],
+    );
+}
+
+#[test]
+fn a_result_without_operations_is_refused() {
+    assert_refresh_fails(
+        &["--from", FIXTURE, "--prefix", "/api/partner/uploadLogo"],
+        &[
+            "nothing to write",
+            "POST /api/partner/uploadLogo: request body is `multipart/form-data`",
+        ],
+    );
+}

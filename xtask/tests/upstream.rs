@@ -1,0 +1,175 @@
+//! The refresh against the real upstream snapshots in `../shared/upstream`
+//! (test input only: read in place, results written under `target/`).
+//! Without `../shared`, as on a fresh clone elsewhere, each test says it
+//! skipped and passes.
+//!
+//! The `#[ignore]`d tests compile the crate against the refreshed fragments
+//! in a nested `cargo build`; `.ci/run` runs them with `--ignored`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::{json, operations, root, scratch, xtask};
+
+const JULY_30: &str = "rhombus-openapi-2025-07-30.json";
+const AUGUST_5: &str = "rhombus-openapi-2025-08-05.json";
+/// Separate from `target/`, whose lock the outer `cargo test` holds.
+const NESTED_TARGET: &str = "target/upstream-build";
+
+/// The snapshot's path, or `None` (after saying so) when it is absent.
+fn snapshot(name: &str) -> Option<PathBuf> {
+    let path = root().join("../shared/upstream").join(name);
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!(
+            "skipped: {} is absent (the upstream snapshots live beside the repository, not in it)",
+            path.display()
+        );
+        None
+    }
+}
+
+/// Refreshes `snapshot` with `prefix` into `target/xtask-tests/<test>/`.
+fn refresh(test: &str, snapshot: &Path, prefix: &str) -> (support::Run, PathBuf) {
+    let out = scratch(test, "fragment.json");
+    let _ = std::fs::remove_file(&out);
+    let run = xtask(&[
+        "refresh-spec",
+        "--from",
+        snapshot.to_str().unwrap(),
+        "--prefix",
+        prefix,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    (run, out)
+}
+
+#[test]
+fn august_snapshot_gives_29_partner_operations() {
+    let Some(snapshot) = snapshot(AUGUST_5) else {
+        return;
+    };
+    let (run, out) = refresh("august-partner", &snapshot, "/api/partner/");
+    let ops = operations(&json(&out));
+    assert_eq!(ops.len(), 29, "{ops:#?}");
+    assert!(
+        ops.iter().all(|op| op.starts_with("POST /api/partner/")),
+        "{ops:#?}"
+    );
+    assert!(!run.stdout.contains("left out"), "{}", run.stdout);
+}
+
+#[test]
+fn july_snapshot_gives_28_and_the_summary_to_august_names_the_change() {
+    let (Some(july), Some(august)) = (snapshot(JULY_30), snapshot(AUGUST_5)) else {
+        return;
+    };
+    let (_, out) = refresh("july-to-august", &july, "/api/partner/");
+    assert_eq!(operations(&json(&out)).len(), 28);
+
+    let before = std::fs::read(&out).unwrap();
+    let run = xtask(&[
+        "refresh-spec",
+        "--from",
+        august.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--check",
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    assert!(
+        run.stdout.contains("operations: 1 added, 0 removed"),
+        "{}",
+        run.stdout
+    );
+    let added: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  + POST "))
+        .collect();
+    assert_eq!(added.len(), 1, "{}", run.stdout);
+    assert!(
+        added[0].starts_with("  + POST /api/partner/updateSendLicenseExpirationEmail "),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("schemas: "), "{}", run.stdout);
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "--check wrote the file"
+    );
+    println!("{}", run.stdout);
+}
+
+#[test]
+fn whole_document_refreshes_and_generates() {
+    let Some(snapshot) = snapshot(AUGUST_5) else {
+        return;
+    };
+    let (run, out) = refresh("whole-document", &snapshot, "/api/");
+    let ops = operations(&json(&out));
+    assert!(ops.len() > 1200, "only {} operations", ops.len());
+    // Everything left out is named with its reason.
+    let left_out: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  POST ") && l.contains("not JSON"))
+        .collect();
+    assert!(!left_out.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(&format!("left out {} operations", left_out.len())),
+        "{}",
+        run.stdout
+    );
+    println!("{}", run.stdout);
+}
+
+/// `cargo build` of the library with `RHOMBUS_PARTNER_SPEC=<spec>`.
+fn build_crate_with(spec: &Path) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(root())
+        .args(["build", "--locked", "--lib", "--package", "rhombus-partner"])
+        .arg("--target-dir")
+        .arg(root().join(NESTED_TARGET))
+        .env("RHOMBUS_PARTNER_SPEC", spec)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_MAKEFLAGS")
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "the crate does not compile from {}:\n{}",
+        spec.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+#[ignore = "compiles the crate from the refreshed fragment; run by .ci/run"]
+fn crate_compiles_from_the_august_partner_fragment() {
+    let Some(snapshot) = snapshot(AUGUST_5) else {
+        return;
+    };
+    let (_, out) = refresh("august-partner-build", &snapshot, "/api/partner/");
+    build_crate_with(&out);
+}
+
+#[test]
+#[ignore = "compiles the crate from the whole upstream document (minutes); run by .ci/run"]
+fn crate_compiles_from_the_whole_document() {
+    let Some(snapshot) = snapshot(AUGUST_5) else {
+        return;
+    };
+    let (_, out) = refresh("whole-document-build", &snapshot, "/api/");
+    build_crate_with(&out);
+}
