@@ -11,7 +11,7 @@
 pub mod check;
 mod locate;
 pub mod refs;
-mod repair;
+pub mod repair;
 mod settings;
 
 use std::fmt;

@@ -42,7 +42,7 @@ fn distinct_field_names(strukt: &mut ItemStruct) {
     for (name, indices) in by_name.into_iter().filter(|(_, i)| i.len() > 1) {
         let json_names: Vec<String> = indices
             .iter()
-            .map(|&i| json_name(&fields.named[i]).unwrap_or_else(|| name.clone()))
+            .map(|&i| serde_rename(&fields.named[i].attrs).unwrap_or_else(|| name.clone()))
             .collect();
         let keeper = json_names
             .iter()
@@ -74,16 +74,21 @@ fn distinct_field_names(strukt: &mut ItemStruct) {
     }
 }
 
-/// The JSON name of a field: its `#[serde(rename = "...")]`, if any.
-fn json_name(field: &syn::Field) -> Option<String> {
+/// The JSON name in `#[serde(rename = "...")]`, if the item has one.
+pub fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
     let mut rename = None;
-    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let _ = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("rename") {
                 let value: syn::LitStr = meta.value()?.parse()?;
                 rename = Some(value.value());
             } else if meta.input.peek(syn::Token![=]) {
+                // Skip the values of the other keys (`default = "..."`).
                 let _: syn::Expr = meta.value()?.parse()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                let _: proc_macro2::TokenStream = content.parse()?;
             }
             Ok(())
         });

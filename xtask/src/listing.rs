@@ -12,6 +12,7 @@ use std::path::Path;
 use serde_json::Value;
 use syn::{Attribute, Fields, Item, ItemImpl, Type};
 
+use crate::codegen::repair::serde_rename;
 use crate::codegen::{self, check::METHODS};
 use crate::project::{API_LISTING, FRAGMENT, project_root, write_atomically};
 
@@ -240,28 +241,6 @@ fn doc_text(attrs: &[Attribute]) -> String {
 
 fn has_attr(attrs: &[Attribute], name: &str) -> bool {
     attrs.iter().any(|a| a.path().is_ident(name))
-}
-
-/// The JSON name from `#[serde(rename = "...")]`.
-fn serde_rename(attrs: &[Attribute]) -> Option<String> {
-    let mut rename = None;
-    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                let value: syn::LitStr = meta.value()?.parse()?;
-                rename = Some(value.value());
-            } else if meta.input.peek(syn::Token![=]) {
-                // Skip the values of the other keys (`default = "..."`).
-                let _: syn::Expr = meta.value()?.parse()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let content;
-                syn::parenthesized!(content in meta.input);
-                let _: proc_macro2::TokenStream = content.parse()?;
-            }
-            Ok(())
-        });
-    }
-    rename
 }
 
 #[cfg(test)]

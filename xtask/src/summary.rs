@@ -237,13 +237,20 @@ fn schema_changes(old: &Value, new: &Value) -> Vec<String> {
         s
     };
     if without_props(old) != without_props(new) {
-        if type_of(old) != type_of(new) {
+        let enum_change = enum_values_change(old, new);
+        if let Some(values) = &enum_change {
+            changes.push(values.clone());
+        }
+        let without_enum = |s: &Value| {
+            let mut s = s.clone();
+            if let Some(map) = s.as_object_mut() {
+                map.remove("enum");
+            }
+            type_of(&s)
+        };
+        if without_enum(old) != without_enum(new) {
             changes.push(format!("{} -> {}", type_of(old), type_of(new)));
         } else {
-            let enum_of = |s: &Value| s.get("enum").cloned();
-            if enum_of(old) != enum_of(new) {
-                changes.push("enum values".to_owned());
-            }
             if old.get("required") != new.get("required") {
                 changes.push("required fields".to_owned());
             }
@@ -253,6 +260,37 @@ fn schema_changes(old: &Value, new: &Value) -> Vec<String> {
         }
     }
     changes
+}
+
+/// `values +A, +B, -C` for a changed enum (the first few of each).
+fn enum_values_change(old: &Value, new: &Value) -> Option<String> {
+    let values = |s: &Value| -> Vec<String> {
+        s.get("enum")
+            .and_then(Value::as_array)
+            .map(|v| {
+                v.iter()
+                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (before, after) = (values(old), values(new));
+    if before == after || (before.is_empty() && after.is_empty()) {
+        return None;
+    }
+    const SHOWN: usize = 8;
+    let mut parts = Vec::new();
+    for (sign, list, other) in [("+", &after, &before), ("-", &before, &after)] {
+        let changed: Vec<&String> = list.iter().filter(|v| !other.contains(v)).collect();
+        parts.extend(changed.iter().take(SHOWN).map(|v| format!("{sign}{v}")));
+        if changed.len() > SHOWN {
+            parts.push(format!("{sign}{} more", changed.len() - SHOWN));
+        }
+    }
+    if parts.is_empty() {
+        parts.push("reordered".to_owned());
+    }
+    Some(format!("values {}", parts.join(", ")))
 }
 
 /// A short description of a schema's type: `string(date-time)?`,
@@ -392,6 +430,9 @@ mod tests {
             }),
         );
         new["paths"]["/a"]["post"]["deprecated"] = json!(true);
+        new["components"]["schemas"]["Kind"] = json!({ "type": "string", "enum": ["A", "C", "D"] });
+        let mut old = old;
+        old["components"]["schemas"]["Kind"] = json!({ "type": "string", "enum": ["A", "B"] });
         let summary = compare(Some(&old), &new);
         assert_eq!(summary.operations_added, ["POST /new (addNew)"]);
         assert_eq!(summary.operations_removed, ["POST /gone (gone)"]);
@@ -403,7 +444,10 @@ mod tests {
         assert_eq!(summary.schemas_removed, ["Old"]);
         assert_eq!(
             summary.schemas_changed,
-            ["A: +added: array<B>, retyped: integer(int32) -> integer(int64)?, -dropped: boolean"]
+            [
+                "A: +added: array<B>, retyped: integer(int32) -> integer(int64)?, -dropped: boolean",
+                "Kind: values +C, +D, -B",
+            ]
         );
         let text = summary.to_string();
         assert!(

@@ -6,22 +6,12 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{API_LISTING, FRAGMENT, json, operations, read, root, scratch, xtask};
+use support::{API_LISTING, FRAGMENT, json, operations, read, refresh_into, root, scratch, xtask};
 
 const FIXTURE: &str = "xtask/tests/fixtures/upstream-style.json";
 
 fn refresh_fixture(test: &str) -> (support::Run, std::path::PathBuf) {
-    let out = scratch(test, "fragment.json");
-    let _ = std::fs::remove_file(&out);
-    let run = xtask(&[
-        "refresh-spec",
-        "--from",
-        FIXTURE,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, Some(0), "{}", run.both());
-    (run, out)
+    refresh_into(test, &["--from", FIXTURE])
 }
 
 #[test]

@@ -11,7 +11,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{json, operations, root, scratch, xtask};
+use support::{json, operations, refresh_into, root, xtask};
 
 const JULY_30: &str = "rhombus-openapi-2025-07-30.json";
 const AUGUST_5: &str = "rhombus-openapi-2025-08-05.json";
@@ -34,19 +34,8 @@ fn snapshot(name: &str) -> Option<PathBuf> {
 
 /// Refreshes `snapshot` with `prefix` into `target/xtask-tests/<test>/`.
 fn refresh(test: &str, snapshot: &Path, prefix: &str) -> (support::Run, PathBuf) {
-    let out = scratch(test, "fragment.json");
-    let _ = std::fs::remove_file(&out);
-    let run = xtask(&[
-        "refresh-spec",
-        "--from",
-        snapshot.to_str().unwrap(),
-        "--prefix",
-        prefix,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, Some(0), "{}", run.both());
-    (run, out)
+    let from = snapshot.to_str().expect("UTF-8 path");
+    refresh_into(test, &["--from", from, "--prefix", prefix])
 }
 
 #[test]

@@ -63,3 +63,40 @@ pub const PASSES: &[Pass] = &[
 pub fn run_all(doc: &mut Value) -> Vec<(&'static Pass, Outcome)> {
     PASSES.iter().map(|pass| (pass, (pass.run)(doc))).collect()
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Runs `pass` on `doc`, and checks that it is idempotent: a second run
+    /// changes nothing and reports nothing.
+    pub fn run(pass: &Pass, mut doc: Value) -> (Value, Outcome) {
+        let outcome = (pass.run)(&mut doc);
+        let mut again = doc.clone();
+        assert_eq!((pass.run)(&mut again), Outcome::default(), "{}", pass.name);
+        assert_eq!(again, doc, "{} is not idempotent", pass.name);
+        (doc, outcome)
+    }
+
+    #[test]
+    fn pass_names_are_unique_and_explained() {
+        let mut names: Vec<&str> = PASSES.iter().map(|p| p.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), PASSES.len());
+        assert!(PASSES.iter().all(|p| p.why.len() > 40));
+    }
+
+    #[test]
+    fn readme_lists_every_pass() {
+        let readme =
+            std::fs::read_to_string(crate::project::project_root().join("README.md")).unwrap();
+        for pass in PASSES {
+            assert!(
+                readme.contains(&format!("| `{}` |", pass.name)),
+                "README.md does not list {}",
+                pass.name
+            );
+        }
+    }
+}

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::walk::retain_operations;
+use super::walk::{for_each_content, retain_operations};
 use super::{LeftOut, Outcome, Pass};
 
 /// The headers the handwritten auth layer sets on every request.
@@ -121,26 +121,11 @@ pub const JSON_WHEN_OFFERED: Pass = Pass {
 
 fn json_when_offered(doc: &mut Value) -> Outcome {
     let mut changed = 0;
-    let mut keep_json = |body: &mut Value| {
-        if let Some(content) = body.get_mut("content").and_then(Value::as_object_mut)
-            && content.len() > 1
-            && content.contains_key(JSON)
-        {
+    for_each_content(doc, &mut |content| {
+        if content.len() > 1 && content.contains_key(JSON) {
             content.retain(|media_type, _| media_type == JSON);
             changed += 1;
         }
-    };
-    retain_operations(doc, |_, _, operation| {
-        if let Some(request) = operation.get_mut("requestBody") {
-            keep_json(request);
-        }
-        if let Some(responses) = operation
-            .get_mut("responses")
-            .and_then(Value::as_object_mut)
-        {
-            responses.values_mut().for_each(&mut keep_json);
-        }
-        true
     });
     Outcome::changed(changed)
 }
@@ -263,15 +248,7 @@ fn words(name: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn run(pass: &Pass, mut doc: Value) -> (Value, Outcome) {
-        let outcome = (pass.run)(&mut doc);
-        // Every pass is idempotent: a second run changes nothing.
-        let mut again = doc.clone();
-        assert_eq!((pass.run)(&mut again), Outcome::default(), "{}", pass.name);
-        assert_eq!(again, doc, "{} is not idempotent", pass.name);
-        (doc, outcome)
-    }
+    use crate::normalize::tests::run;
 
     #[test]
     fn drops_auth_headers_in_any_case_and_through_refs() {

@@ -138,14 +138,7 @@ fn drop_discriminator(doc: &mut Value) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn run(pass: &Pass, mut doc: Value) -> (Value, Outcome) {
-        let outcome = (pass.run)(&mut doc);
-        let mut again = doc.clone();
-        assert_eq!((pass.run)(&mut again), Outcome::default(), "{}", pass.name);
-        assert_eq!(again, doc, "{} is not idempotent", pass.name);
-        (doc, outcome)
-    }
+    use crate::normalize::tests::run;
 
     fn with_schemas(schemas: Value) -> Value {
         json!({ "components": { "schemas": schemas } })

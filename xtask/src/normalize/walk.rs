@@ -117,16 +117,12 @@ pub fn for_each_parameter(doc: &mut Value, f: &mut dyn FnMut(&mut Map<String, Va
     }
 }
 
-/// Calls `f(media_type, media)` for every media type of every request body
-/// and response, in operations and in components.
-pub fn for_each_media_type(doc: &mut Value, f: &mut dyn FnMut(&str, &mut Map<String, Value>)) {
+/// Calls `f` on the `content` map (media type to media object) of every
+/// request body and response, in operations and in components.
+pub fn for_each_content(doc: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
     let mut content = |body: &mut Value| {
         if let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) {
-            for (media_type, media) in content.iter_mut() {
-                if let Some(media) = media.as_object_mut() {
-                    f(media_type, media);
-                }
-            }
+            f(content);
         }
     };
     for kind in ["requestBodies", "responses"] {
@@ -148,6 +144,18 @@ pub fn for_each_media_type(doc: &mut Value, f: &mut dyn FnMut(&str, &mut Map<Str
             responses.values_mut().for_each(&mut content);
         }
         true
+    });
+}
+
+/// Calls `f(media_type, media)` for every media type of every request body
+/// and response, in operations and in components.
+pub fn for_each_media_type(doc: &mut Value, f: &mut dyn FnMut(&str, &mut Map<String, Value>)) {
+    for_each_content(doc, &mut |content| {
+        for (media_type, media) in content.iter_mut() {
+            if let Some(media) = media.as_object_mut() {
+                f(media_type, media);
+            }
+        }
     });
 }
 

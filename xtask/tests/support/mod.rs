@@ -50,6 +50,18 @@ pub fn xtask(args: &[&str]) -> Run {
     }
 }
 
+/// Runs `refresh-spec` with `args` into a fresh `target/xtask-tests/<test>/`
+/// file and expects success; returns the run and the fragment's path.
+pub fn refresh_into(test: &str, args: &[&str]) -> (Run, PathBuf) {
+    let out = scratch(test, "fragment.json");
+    let _ = std::fs::remove_file(&out);
+    let mut all = vec!["refresh-spec", "--out", out.to_str().expect("UTF-8 path")];
+    all.extend_from_slice(args);
+    let run = xtask(&all);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    (run, out)
+}
+
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
