@@ -19,7 +19,11 @@ commands:
       --check  write nothing; exit 1 with the summary if the result differs
                from the file in place
   api-listing
-      Rewrite spec/partner.api.txt from spec/partner.json.";
+      Rewrite spec/partner.api.txt from spec/partner.json.
+  bench-build [--runs N]
+      Measure what the crate adds to a build against a handwritten baseline
+      (clean builds, rebuilds, the build script, the whole document);
+      N runs of each (default 3). Takes many minutes; see BENCHMARKS.md.";
 
 pub const DEFAULT_SOURCE: &str = "https://api2.rhombussystems.com/api/openapi/public.json";
 pub const DEFAULT_PREFIX: &str = "/api/partner/";
@@ -27,6 +31,7 @@ pub const DEFAULT_PREFIX: &str = "/api/partner/";
 pub enum Command {
     RefreshSpec(RefreshOptions),
     ApiListing,
+    BenchBuild { runs: usize },
     Help,
 }
 
@@ -47,6 +52,16 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "refresh-spec" => parse_refresh(rest).map(Command::RefreshSpec),
         "api-listing" if rest.is_empty() => Ok(Command::ApiListing),
         "api-listing" => Err(format!("api-listing takes no arguments\n\n{USAGE}")),
+        "bench-build" => match rest {
+            [] => Ok(Command::BenchBuild { runs: 3 }),
+            [flag, n] if flag == "--runs" => n
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(|runs| Command::BenchBuild { runs })
+                .ok_or_else(|| format!("--runs takes a positive number, not {n:?}")),
+            _ => Err(format!("bench-build takes only --runs N\n\n{USAGE}")),
+        },
         "help" | "--help" | "-h" => Ok(Command::Help),
         other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
     }

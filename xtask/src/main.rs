@@ -5,21 +5,7 @@
 //!   (`spec/partner.json`) and its API listing (`spec/partner.api.txt`) out.
 //! - `api-listing`: rewrites the API listing from the fragment in place.
 
-// The spec-to-code step that build.rs runs: one implementation, included
-// here so a refresh is validated exactly as the crate will be built.
-#[path = "../../src/codegen/mod.rs"]
-#[allow(dead_code)]
-mod codegen;
-
-mod canonical;
-mod cli;
-mod extract;
-mod listing;
-mod normalize;
-mod project;
-mod refresh;
-mod source;
-mod summary;
+use xtask::{bench_build, cli, listing, normalize, refresh};
 
 use std::process::ExitCode;
 
@@ -41,6 +27,7 @@ fn try_main() -> Result<ExitCode, String> {
             listing::write_checked_in()?;
             Ok(ExitCode::SUCCESS)
         }
+        cli::Command::BenchBuild { runs } => bench_build::run(runs),
         cli::Command::Help => {
             println!("{}\n\nnormalization passes, in order:", cli::USAGE);
             for pass in normalize::PASSES {

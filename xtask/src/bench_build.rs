@@ -1,0 +1,342 @@
+//! `cargo xtask bench-build`: what the crate adds to a user's build, each
+//! figure measured in one run beside its baseline.
+//!
+//! 1. Clean builds, interleaved run by run: the crate (on the checked-in
+//!    fragment, and on the 29-operation upstream partner fragment when the
+//!    snapshot is there) against `rhombus-partner-baseline`, the same two
+//!    endpoints written by hand on the same runtime dependencies.
+//! 2. Rebuilds: after touching `src/lib.rs` the build script must not run
+//!    again; after touching the fragment it must.
+//! 3. The build script alone, run directly on each fragment, with its peak
+//!    memory: unoptimized (cargo's default for build scripts) and with
+//!    `build-override` at opt-level 3, whose clean build is timed too.
+//! 4. Compiling the whole-document fragment: time and peak memory.
+//!
+//! Peak memory comes from GNU time (`/usr/bin/time`); without it, memory is
+//! reported as unknown.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use crate::project::{FRAGMENT, project_root};
+use crate::{refresh, source};
+
+const SNAPSHOT: &str = "../shared/upstream/rhombus-openapi-2025-08-05.json";
+const CRATE: &str = "rhombus-partner";
+const BASELINE: &str = "rhombus-partner-baseline";
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// One timed command.
+struct Measure {
+    seconds: f64,
+    /// Peak resident memory of the largest process in the tree, in MiB.
+    peak_mib: Option<f64>,
+    output: String,
+}
+
+pub fn run(runs: usize) -> Result<ExitCode, String> {
+    let root = project_root();
+    let work = root.join("target/bench-build");
+    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    let fragments = fragments(&root, &work)?;
+
+    println!("== 1. clean builds (dev profile), {runs} runs each, interleaved");
+    let mut variants: Vec<(String, &str, Option<PathBuf>)> =
+        vec![(format!("{CRATE} (2 operations)"), CRATE, None)];
+    if let Some(partner) = fragments.iter().find(|f| f.0 == "partner") {
+        variants.push((
+            format!("{CRATE} ({} operations)", partner.1),
+            CRATE,
+            Some(partner.2.clone()),
+        ));
+    }
+    variants.push((format!("{BASELINE} (handwritten)"), BASELINE, None));
+    let mut clean: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    for run in 0..runs {
+        for (index, (label, package, spec)) in variants.iter().enumerate() {
+            let dir = work.join(format!("clean-{index}"));
+            let _ = std::fs::remove_dir_all(&dir);
+            let measure = cargo_build(&root, package, &dir, spec.as_deref(), &[])?;
+            println!("  run {}: {label}: {:.1} s", run + 1, measure.seconds);
+            clean[index].push(measure.seconds);
+        }
+    }
+    let baseline = median(clean.last().cloned().unwrap_or_default());
+    for ((label, _, _), times) in variants.iter().zip(&clean) {
+        println!(
+            "  {label:<45} median {:>6.1} s  (spread {:.1}-{:.1} s)  ratio {:.3}",
+            median(times.clone()),
+            min(times),
+            max(times),
+            median(times.clone()) / baseline
+        );
+    }
+
+    println!("\n== 2. rebuilds (build script reruns, from cargo -v)");
+    let dir = work.join("clean-0");
+    touch(&root.join("src/lib.rs"))?;
+    let after_src = cargo_build(&root, CRATE, &dir, None, &["-v"])?;
+    touch(&root.join(FRAGMENT))?;
+    let after_spec = cargo_build(&root, CRATE, &dir, None, &["-v"])?;
+    let reruns = |m: &Measure| {
+        m.output
+            .lines()
+            .filter(|l| l.contains("Running") && l.contains("build-script-build"))
+            .count()
+    };
+    println!(
+        "  touch src/lib.rs:        {} build-script runs, {:.1} s",
+        reruns(&after_src),
+        after_src.seconds
+    );
+    println!(
+        "  touch spec/partner.json: {} build-script runs, {:.1} s",
+        reruns(&after_spec),
+        after_spec.seconds
+    );
+
+    println!("\n== 3. the build script alone, {runs} runs each");
+    let optimized_dir = work.join("clean-opt3");
+    let _ = std::fs::remove_dir_all(&optimized_dir);
+    let opt3 = [("CARGO_PROFILE_DEV_BUILD_OVERRIDE_OPT_LEVEL", "3")];
+    let optimized_build = cargo_build_env(&root, CRATE, &optimized_dir, None, &[], &opt3)?;
+    println!(
+        "  clean build with build-override opt-level 3: {:.1} s (opt-level 0: median {:.1} s above)",
+        optimized_build.seconds,
+        median(clean[0].clone())
+    );
+    for (profile, dir) in [("opt-level 0", &dir), ("opt-level 3", &optimized_dir)] {
+        let script = build_script(dir)?;
+        for (label, operations, spec) in &fragments {
+            let mut seconds = Vec::new();
+            let mut peak = None;
+            for _ in 0..runs {
+                let measure = run_build_script(&root, &script, spec, &work)?;
+                seconds.push(measure.seconds);
+                peak = measure.peak_mib.or(peak);
+            }
+            println!(
+                "  {profile}: {label:<15} {operations:>5} operations: median {:>7.2} s, peak {}",
+                median(seconds),
+                mib(peak)
+            );
+        }
+    }
+
+    if let Some(whole) = fragments.iter().find(|f| f.0 == "whole-document") {
+        println!(
+            "\n== 4. compiling the whole-document fragment ({} operations)",
+            whole.1
+        );
+        for (profile, dir, env) in [
+            ("opt-level 0", &dir, &[][..]),
+            ("opt-level 3", &optimized_dir, &opt3[..]),
+        ] {
+            let measure = cargo_build_env(&root, CRATE, dir, Some(&whole.2), &[], env)?;
+            println!(
+                "  build-override {profile}: {:.1} s, peak {}",
+                measure.seconds,
+                mib(measure.peak_mib)
+            );
+            // Back to the checked-in fragment for the next build.
+            cargo_build_env(&root, CRATE, dir, None, &[], env)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `(label, operations, path)`: the checked-in fragment, and with the
+/// snapshot, its partner fragment and the whole document, under `work`.
+fn fragments(root: &Path, work: &Path) -> Result<Vec<(&'static str, usize, PathBuf)>, String> {
+    let mut out = vec![("checked-in", 2, root.join(FRAGMENT))];
+    let snapshot = root.join(SNAPSHOT);
+    if !snapshot.is_file() {
+        println!(
+            "note: {} is absent: only the checked-in fragment is measured",
+            snapshot.display()
+        );
+        return Ok(out);
+    }
+    let from = snapshot.to_string_lossy().into_owned();
+    let upstream = source::load(&from)?;
+    for (label, prefix) in [("partner", "/api/partner/"), ("whole-document", "/api/")] {
+        let fragment = refresh::refresh(&upstream, &[prefix.to_owned()], &from)?;
+        let path = work.join(format!("{label}.json"));
+        std::fs::write(&path, &fragment.text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        out.push((label, fragment.operations, path));
+    }
+    Ok(out)
+}
+
+fn cargo_build(
+    root: &Path,
+    package: &str,
+    target_dir: &Path,
+    spec: Option<&Path>,
+    extra: &[&str],
+) -> Result<Measure, String> {
+    cargo_build_env(root, package, target_dir, spec, extra, &[])
+}
+
+fn cargo_build_env(
+    root: &Path,
+    package: &str,
+    target_dir: &Path,
+    spec: Option<&Path>,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Measure, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(root)
+        .args([
+            "build",
+            "--locked",
+            "--lib",
+            "--package",
+            package,
+            "--target-dir",
+        ])
+        .arg(target_dir)
+        .args(extra)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RHOMBUS_PARTNER_SPEC");
+    if let Some(spec) = spec {
+        command.env("RHOMBUS_PARTNER_SPEC", spec);
+    }
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    timed(command, &format!("cargo build -p {package}"))
+}
+
+/// The compiled build script of the crate in `target_dir`.
+fn build_script(target_dir: &Path) -> Result<PathBuf, String> {
+    let build = target_dir.join("debug/build");
+    let entries =
+        std::fs::read_dir(&build).map_err(|e| format!("cannot read {}: {e}", build.display()))?;
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path().join("build-script-build"))
+        .find(|path| {
+            path.is_file()
+                && path
+                    .parent()
+                    .and_then(Path::file_name)
+                    .is_some_and(|n| n.to_string_lossy().starts_with("rhombus-partner-"))
+        })
+        .ok_or_else(|| format!("no build script of {CRATE} under {}", build.display()))
+}
+
+fn run_build_script(
+    root: &Path,
+    script: &Path,
+    spec: &Path,
+    work: &Path,
+) -> Result<Measure, String> {
+    let out_dir = work.join("script-out");
+    std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
+    let mut command = Command::new(script);
+    command
+        .current_dir(root)
+        .env("CARGO_MANIFEST_DIR", root)
+        .env("OUT_DIR", &out_dir)
+        .env("RHOMBUS_PARTNER_SPEC", spec);
+    timed(command, "the build script")
+}
+
+/// Runs `command`, under GNU time when it is there, and fails on a
+/// non-zero exit with the command's output.
+fn timed(command: Command, what: &str) -> Result<Measure, String> {
+    let report = std::env::temp_dir().join(format!("bench-build-time-{}", std::process::id()));
+    let mut command = if Path::new(GNU_TIME).is_file() {
+        let mut wrapped = Command::new(GNU_TIME);
+        wrapped
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&report)
+            .arg(command.get_program());
+        wrapped.args(command.get_args());
+        if let Some(dir) = command.get_current_dir() {
+            wrapped.current_dir(dir);
+        }
+        for (key, value) in command.get_envs() {
+            match value {
+                Some(value) => wrapped.env(key, value),
+                None => wrapped.env_remove(key),
+            };
+        }
+        wrapped
+    } else {
+        command
+    };
+    let start = Instant::now();
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
+    let seconds = start.elapsed().as_secs_f64();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(format!("{what} failed:\n{text}"));
+    }
+    let peak_mib = std::fs::read_to_string(&report)
+        .ok()
+        .and_then(|t| t.trim().lines().last()?.trim().parse::<f64>().ok())
+        .map(|kib| kib / 1024.0);
+    let _ = std::fs::remove_file(&report);
+    Ok(Measure {
+        seconds,
+        peak_mib,
+        output: text,
+    })
+}
+
+fn touch(path: &Path) -> Result<(), String> {
+    let file = std::fs::File::options()
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    file.set_modified(std::time::SystemTime::now())
+        .map_err(|e| format!("cannot touch {}: {e}", path.display()))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn min(values: &[f64]) -> f64 {
+    values.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+fn max(values: &[f64]) -> f64 {
+    values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+}
+
+fn mib(peak: Option<f64>) -> String {
+    peak.map_or_else(
+        || "unknown (no GNU time)".to_owned(),
+        |m| format!("{m:.0} MiB"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(vec![]).is_nan());
+    }
+}

@@ -1,0 +1,19 @@
+//! The project's automation, as a library so that the binary, the
+//! integration tests and the benchmarks share one implementation.
+
+// The spec-to-code step that build.rs runs: one implementation, included
+// here so a refresh is validated exactly as the crate will be built.
+#[path = "../../src/codegen/mod.rs"]
+#[allow(dead_code)]
+pub mod codegen;
+
+pub mod bench_build;
+pub mod canonical;
+pub mod cli;
+pub mod extract;
+pub mod listing;
+pub mod normalize;
+pub mod project;
+pub mod refresh;
+pub mod source;
+pub mod summary;
