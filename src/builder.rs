@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use crate::auth::{Auth, AuthScheme};
 use crate::generated::Client;
+use crate::hooks::Inner;
+use crate::retry::RetryPolicy;
 
 /// Default time allowed to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -174,6 +176,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
+    retry: RetryPolicy,
 }
 
 impl Client {
@@ -291,6 +294,15 @@ impl ClientBuilder {
         self
     }
 
+    /// How calls are retried after a `429`, a `5xx` or a lost connection;
+    /// [`RetryPolicy::none`] turns retries off. Default
+    /// [`RetryPolicy::default`]: 5 attempts within 120 s. A state-changing
+    /// operation is only ever sent again after a `429`.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     /// The `User-Agent` header. Default `rhombus-partner/<version>`.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
@@ -310,9 +322,10 @@ impl ClientBuilder {
         let user_agent_header = reqwest::header::HeaderValue::from_str(&user_agent)
             .map_err(|_| BuildError::InvalidUserAgent { value: user_agent })?;
 
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let mut http = reqwest::Client::builder()
             .user_agent(user_agent_header)
-            .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+            .timeout(timeout)
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
 
         match (self.scheme.uses_certificate(), self.identity) {
@@ -356,7 +369,12 @@ impl ClientBuilder {
         }
 
         let http = http.build().map_err(BuildError::Http)?;
-        Ok(Client::new_with_client(&base_url, http, auth))
+        let inner = Inner {
+            auth,
+            retry: self.retry,
+            timeout: Some(timeout),
+        };
+        Ok(Client::new_with_client(&base_url, http, inner))
     }
 }
 
