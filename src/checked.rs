@@ -37,18 +37,15 @@ pub trait ApiStatus {
     fn response_status(&self) -> Option<String> {
         None
     }
+}
 
-    /// A value's JSON text (a string without its quotes); for generated impls.
-    #[doc(hidden)]
-    fn json_text<T: serde::Serialize>(value: &T) -> Option<String>
-    where
-        Self: Sized,
-    {
-        match serde_json::to_value(value).ok()? {
-            serde_json::Value::Null => None,
-            serde_json::Value::String(text) => Some(text),
-            other => Some(other.to_string()),
-        }
+/// A value's JSON text (a string without its quotes); for generated impls.
+#[doc(hidden)]
+pub fn json_text<T: serde::Serialize>(value: &T) -> Option<String> {
+    match serde_json::to_value(value).ok()? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(text) => Some(text),
+        other => Some(other.to_string()),
     }
 }
 

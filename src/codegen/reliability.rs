@@ -248,7 +248,7 @@ fn status_impl(structure: &syn::ItemStruct) -> TokenStream {
         // Whatever its type (a string, an enum, an object), its JSON text.
         methods.extend(quote! {
             fn response_status(&self) -> ::std::option::Option<::std::string::String> {
-                ::rhombus_partner::ApiStatus::json_text(&self.#name)
+                ::rhombus_partner::checked::json_text(&self.#name)
             }
         });
     }
