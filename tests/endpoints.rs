@@ -4,7 +4,7 @@
 use rhombus_partner::types::{
     LicenseGetDeviceLicensesForClientOrgWsRequest, PartnerGetClientSummaryInfoWsRequest,
 };
-use rhombus_partner::{AuthScheme, Client, Error};
+use rhombus_partner::{AuthScheme, Client, GeneratedError as Error};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
