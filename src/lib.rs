@@ -31,3 +31,10 @@ pub use operation::Operation;
 #[doc(hidden)]
 pub use retry::Call;
 pub use retry::RetryPolicy;
+
+/// Test support: decodes bytes as every response type (see
+/// `tests/decode_props.rs`). Not part of the API.
+#[doc(hidden)]
+pub mod __test_support {
+    pub use crate::generated::operations::decode_responses;
+}

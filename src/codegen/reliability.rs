@@ -40,6 +40,23 @@ pub fn tokens(file: &Path, raw: &Value, generated: &syn::File) -> Result<TokenSt
     let status_impls = status_impls(file, raw, &types, &methods)?;
     let checked = checked_methods(&methods, &operations);
 
+    let decoders = operations.iter().filter_map(|op| {
+        let signature = methods.get(&op.method)?;
+        let value = generic_args(return_type(signature)?, "Result")?.first().cloned()?;
+        let body = generic_args(&value, "ResponseValue")?.first().cloned()?;
+        if !matches!(&body, syn::Type::Path(p) if p.path.segments.first().is_some_and(|s| s.ident == "types")) {
+            return None;
+        }
+        let id = &op.id;
+        Some(quote! {
+            (#id, ::serde_json::from_slice::<super::#body>(bytes).map(|value| {
+                // What decodes must encode and decode again.
+                let again = ::serde_json::to_vec(&value).expect("a decoded value serializes");
+                ::serde_json::from_slice::<super::#body>(&again)
+                    .expect("an encoded value decodes");
+            }))
+        })
+    });
     let table = operations.iter().map(|op| {
         let (id, method, read_only) = (&op.id, &op.method, op.read_only);
         quote! {
@@ -51,6 +68,16 @@ pub fn tokens(file: &Path, raw: &Value, generated: &syn::File) -> Result<TokenSt
         pub mod operations {
             /// Every operation of the spec, in the spec's order.
             pub const ALL: &[::rhombus_partner::Operation] = &[#(#table),*];
+
+            /// Decodes `bytes` as each operation's response type (and, when
+            /// that works, encodes and decodes the value again): for the
+            /// property tests, which must see every response type.
+            #[doc(hidden)]
+            pub fn decode_responses(
+                bytes: &[u8],
+            ) -> ::std::vec::Vec<(&'static str, ::std::result::Result<(), ::serde_json::Error>)> {
+                ::std::vec![#(#decoders),*]
+            }
         }
         #status_impls
         #checked
