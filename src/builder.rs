@@ -12,6 +12,8 @@ use crate::retry::RetryPolicy;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time allowed for a whole request, response body included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default number of requests one client (and its copies) sends at once.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 32;
 
 /// Environment variables read by [`ClientBuilder::from_env`].
 const ENV_API_KEY: &str = "RHOMBUS_API_KEY";
@@ -177,6 +179,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
     retry: RetryPolicy,
+    max_concurrent_requests: Option<usize>,
 }
 
 impl Client {
@@ -303,6 +306,15 @@ impl ClientBuilder {
         self
     }
 
+    /// How many requests the client, and every copy made with
+    /// [`Client::for_org`], has in flight at once (at least 1); more calls
+    /// wait for a free slot. This bounds the connections a burst of calls
+    /// opens. Default 32.
+    pub fn max_concurrent_requests(mut self, max: usize) -> Self {
+        self.max_concurrent_requests = Some(max.max(1));
+        self
+    }
+
     /// The `User-Agent` header. Default `rhombus-partner/<version>`.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
@@ -373,6 +385,10 @@ impl ClientBuilder {
             auth,
             retry: self.retry,
             timeout: Some(timeout),
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                self.max_concurrent_requests
+                    .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
+            )),
         };
         Ok(Client::new_with_client(&base_url, http, inner))
     }

@@ -3,6 +3,7 @@
 //! [`Inner`] and calls these hooks; `HooksMode::Expected` in the codegen
 //! settings makes a missing hook a compile error.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, OperationInfo};
@@ -20,6 +21,10 @@ pub struct Inner {
     pub(crate) retry: RetryPolicy,
     /// The per-request timeout the HTTP client was built with.
     pub(crate) timeout: Option<Duration>,
+    /// Requests in flight at once, shared by every copy of the client (as
+    /// the connection pool is), so that a burst of calls opens a bounded
+    /// number of connections instead of one per call.
+    pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl Secrets for Inner {
@@ -54,7 +59,10 @@ impl ClientHooks<Inner> for Client {
             read_only: operation.is_some_and(|op| op.read_only),
             timeout: self.inner.timeout,
         };
-        self.inner.retry.send(&self.client, request, call).await
+        self.inner
+            .retry
+            .send_limited(&self.client, request, call, Some(&self.inner.in_flight))
+            .await
     }
 }
 

@@ -136,6 +136,18 @@ impl RetryPolicy {
         request: Request,
         call: Call,
     ) -> reqwest::Result<Response> {
+        self.send_limited(http, request, call, None).await
+    }
+
+    /// [`send`](Self::send), holding a permit of `limit` during each
+    /// attempt (not during the waits between attempts).
+    pub(crate) async fn send_limited(
+        &self,
+        http: &reqwest::Client,
+        request: Request,
+        call: Call,
+        limit: Option<&tokio::sync::Semaphore>,
+    ) -> reqwest::Result<Response> {
         let span = tracing::info_span!(
             "rhombus_partner.call",
             operation = call.operation,
@@ -144,7 +156,7 @@ impl RetryPolicy {
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        self.send_in_span(http, request, call)
+        self.send_in_span(http, request, call, limit)
             .instrument(span)
             .await
     }
@@ -154,6 +166,7 @@ impl RetryPolicy {
         http: &reqwest::Client,
         request: Request,
         call: Call,
+        limit: Option<&tokio::sync::Semaphore>,
     ) -> reqwest::Result<Response> {
         let span = tracing::Span::current();
         let start = Instant::now();
@@ -174,8 +187,14 @@ impl RetryPolicy {
             };
             let left = deadline.saturating_duration_since(Instant::now());
             *sending.timeout_mut() = Some(call.timeout.map_or(left, |t| t.min(left)));
+            // The semaphore is never closed, so acquiring only waits.
+            let permit = match limit {
+                Some(limit) => limit.acquire().await.ok(),
+                None => None,
+            };
             let sent = Instant::now();
             let result = http.execute(sending).await;
+            drop(permit);
             let elapsed = sent.elapsed();
             match &result {
                 Ok(response) => {
