@@ -8,6 +8,7 @@ extern crate self as rhombus_partner;
 mod auth;
 mod builder;
 pub mod checked;
+mod concurrency;
 mod error;
 mod hooks;
 mod operation;

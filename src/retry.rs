@@ -146,7 +146,7 @@ impl RetryPolicy {
         http: &reqwest::Client,
         request: Request,
         call: Call,
-        limit: Option<&tokio::sync::Semaphore>,
+        limit: Option<&std::sync::Arc<tokio::sync::Semaphore>>,
     ) -> reqwest::Result<Response> {
         let span = tracing::info_span!(
             "rhombus_partner.call",
@@ -166,7 +166,7 @@ impl RetryPolicy {
         http: &reqwest::Client,
         request: Request,
         call: Call,
-        limit: Option<&tokio::sync::Semaphore>,
+        limit: Option<&std::sync::Arc<tokio::sync::Semaphore>>,
     ) -> reqwest::Result<Response> {
         let span = tracing::Span::current();
         let start = Instant::now();
@@ -187,14 +187,17 @@ impl RetryPolicy {
             };
             let left = deadline.saturating_duration_since(Instant::now());
             *sending.timeout_mut() = Some(call.timeout.map_or(left, |t| t.min(left)));
-            // The semaphore is never closed, so acquiring only waits.
             let permit = match limit {
-                Some(limit) => limit.acquire().await.ok(),
+                Some(limit) => crate::concurrency::acquire(limit).await,
                 None => None,
             };
             let sent = Instant::now();
-            let result = http.execute(sending).await;
-            drop(permit);
+            let result = match (http.execute(sending).await, permit) {
+                (Ok(response), Some(permit)) => {
+                    Ok(crate::concurrency::hold_until_body_read(response, permit))
+                }
+                (result, _) => result,
+            };
             let elapsed = sent.elapsed();
             match &result {
                 Ok(response) => {
