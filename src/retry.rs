@@ -292,10 +292,26 @@ pub(crate) async fn counting_attempts<F: Future>(call: F) -> (F::Output, u32) {
         .await
 }
 
-/// Errors after which the request may not have been processed, or a read
-/// can simply be repeated.
+/// Errors after which a read can simply be repeated: not a TLS handshake
+/// that was refused (a certificate problem), which would fail again.
 fn is_transient(error: &reqwest::Error) -> bool {
-    error.is_connect() || error.is_timeout() || error.is_request() || error.is_body()
+    (error.is_connect() || error.is_timeout() || error.is_request() || error.is_body())
+        && !is_tls_rejection(error)
+}
+
+/// TLS failures reach us as an `InvalidData` I/O error in the chain.
+fn is_tls_rejection(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        if inner
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+        {
+            return true;
+        }
+        source = inner.source();
+    }
+    false
 }
 
 /// One line about a transport error, with its causes.
