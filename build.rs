@@ -8,6 +8,8 @@ use std::path::PathBuf;
 /// Names another fragment to build from, relative to the package root.
 const SPEC_ENV: &str = "RHOMBUS_PARTNER_SPEC";
 const DEFAULT_SPEC: &str = "spec/partner.json";
+/// Fragments that tests compile clients from.
+const FIXTURES: &str = "tests/fixtures";
 
 fn main() {
     if let Err(message) = try_main() {
@@ -34,7 +36,41 @@ fn try_main() -> Result<(), String> {
     // resolves there and error messages name the file as the user wrote it.
     let code = codegen::generate_file(&spec).map_err(|e| e.to_string())?;
     let target = out_dir.join("partner.rs");
-    std::fs::write(&target, code).map_err(|e| format!("cannot write {}: {e}", target.display()))
+    std::fs::write(&target, code).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+
+    fixtures(&root, &out_dir)
+}
+
+/// Generates each `tests/fixtures/*.json` into `OUT_DIR/fixtures/`, through
+/// the same step as the library, so that a test can compile a client from a
+/// fragment with shapes the real one lacks (state-changing operations, string
+/// enums) without a nested cargo build. Only tests include these files.
+fn fixtures(root: &std::path::Path, out_dir: &std::path::Path) -> Result<(), String> {
+    let dir = std::path::Path::new(FIXTURES);
+    println!("cargo::rerun-if-changed={FIXTURES}");
+    let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+        // A packaged crate has no tests.
+        return Ok(());
+    };
+    let target_dir = out_dir.join("fixtures");
+    std::fs::create_dir_all(&target_dir)
+        .map_err(|e| format!("cannot create {}: {e}", target_dir.display()))?;
+    let mut names: Vec<_> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    names.sort();
+    for name in names {
+        let spec = dir.join(&name);
+        if spec.extension().is_none_or(|ext| ext != "json") {
+            continue;
+        }
+        let code = codegen::generate_file(&spec).map_err(|e| e.to_string())?;
+        let target = target_dir.join(spec.with_extension("rs").file_name().unwrap_or_default());
+        std::fs::write(&target, code)
+            .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    }
+    Ok(())
 }
 
 fn env(name: &str) -> Result<String, String> {

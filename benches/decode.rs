@@ -23,6 +23,8 @@ fn decode(c: &mut Criterion) {
     assert_eq!(handwritten.device_licenses.map(|l| l.len()), Some(LICENSES));
 
     let mut group = c.benchmark_group(GROUP);
+    // Each sample decodes megabytes; 20 samples keep a run under a minute.
+    group.sample_size(20);
     group.throughput(Throughput::Bytes(body.len() as u64));
     group.bench_function("handwritten", |b| {
         b.iter(|| serde_json::from_slice::<Handwritten>(&body).expect("decodes"))

@@ -34,7 +34,8 @@ fn per_call(c: &mut Criterion) {
         .connect_timeout(std::time::Duration::from_secs(10))
         .build()
         .expect("reqwest client");
-    let handwritten = rhombus_partner_baseline::Client::new(&base_url, http, KEY).expect("baseline builds");
+    let handwritten =
+        rhombus_partner_baseline::Client::new(&base_url, http, KEY).expect("baseline builds");
 
     let generated_body = PartnerGetClientSummaryInfoWsRequest {
         client_org_uuid: Some(ORG.into()),
@@ -44,20 +45,32 @@ fn per_call(c: &mut Criterion) {
     };
     // Both decode the same answer before anything is timed.
     runtime.block_on(async {
-        let a = generated.get_client_summary_info(&generated_body).await.expect("generated call");
-        let b = handwritten.get_client_summary_info(&handwritten_body).await.expect("handwritten call");
+        let a = generated
+            .get_client_summary_info(&generated_body)
+            .await
+            .expect("generated call");
+        let b = handwritten
+            .get_client_summary_info(&handwritten_body)
+            .await
+            .expect("handwritten call");
         assert_eq!(a.into_inner().location_count, b.location_count);
     });
 
     let mut group = c.benchmark_group(GROUP);
     group.bench_function("handwritten", |b| {
         b.to_async(&runtime).iter(|| async {
-            handwritten.get_client_summary_info(&handwritten_body).await.expect("call")
+            handwritten
+                .get_client_summary_info(&handwritten_body)
+                .await
+                .expect("call")
         })
     });
     group.bench_function("generated", |b| {
         b.to_async(&runtime).iter(|| async {
-            generated.get_client_summary_info(&generated_body).await.expect("call")
+            generated
+                .get_client_summary_info(&generated_body)
+                .await
+                .expect("call")
         })
     });
     group.finish();

@@ -4,11 +4,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::builder::BuildError;
-use crate::generated::{Client, Error};
+use crate::generated::Client;
 
 const SCHEME_HEADER: HeaderName = HeaderName::from_static("x-auth-scheme");
 const KEY_HEADER: HeaderName = HeaderName::from_static("x-auth-apikey");
@@ -114,6 +113,23 @@ impl Auth {
         self.org.as_ref().and_then(|v| v.to_str().ok())
     }
 
+    /// Adds `x-auth-scheme`, `x-auth-apikey` and, if set, `x-auth-org`.
+    pub(crate) fn apply(&self, headers: &mut reqwest::header::HeaderMap) {
+        headers.insert(
+            SCHEME_HEADER,
+            HeaderValue::from_static(self.scheme.as_str()),
+        );
+        headers.insert(KEY_HEADER, self.key.clone());
+        if let Some(org) = &self.org {
+            headers.insert(ORG_HEADER, org.clone());
+        }
+    }
+
+    /// The key, for scrubbing it from anything an error keeps.
+    pub(crate) fn key_text(&self) -> Option<&str> {
+        self.key.to_str().ok()
+    }
+
     fn with_org(&self, org: &str) -> Result<Self, BuildError> {
         Ok(Auth {
             org: Some(org_header(org)?),
@@ -142,25 +158,6 @@ impl fmt::Debug for Auth {
     }
 }
 
-impl ClientHooks<Auth> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        let headers = request.headers_mut();
-        headers.insert(
-            SCHEME_HEADER,
-            HeaderValue::from_static(self.inner.scheme.as_str()),
-        );
-        headers.insert(KEY_HEADER, self.inner.key.clone());
-        if let Some(org) = &self.inner.org {
-            headers.insert(ORG_HEADER, org.clone());
-        }
-        Ok(())
-    }
-}
-
 impl Client {
     /// A copy of this client that acts on one of the partner's client
     /// organizations: every request also sends `x-auth-org: <org>`.
@@ -168,21 +165,25 @@ impl Client {
     /// The copy shares the connection pool and configuration; only the
     /// header differs. Fails if `org` is empty or not a valid header value.
     pub fn for_org(&self, org: impl AsRef<str>) -> Result<Client, BuildError> {
+        let inner = crate::hooks::Inner {
+            auth: self.inner.auth.with_org(org.as_ref())?,
+            ..self.inner.clone()
+        };
         Ok(Client::new_with_client(
             &self.baseurl,
             self.client.clone(),
-            self.inner.with_org(org.as_ref())?,
+            inner,
         ))
     }
 
     /// The authentication scheme this client sends.
     pub fn scheme(&self) -> AuthScheme {
-        self.inner.scheme()
+        self.inner.auth.scheme()
     }
 
     /// The client organization this client acts on, if any.
     pub fn org(&self) -> Option<&str> {
-        self.inner.org()
+        self.inner.auth.org()
     }
 
     /// The base URL requests go to, without a trailing slash.

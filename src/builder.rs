@@ -5,11 +5,15 @@ use std::time::Duration;
 
 use crate::auth::{Auth, AuthScheme};
 use crate::generated::Client;
+use crate::hooks::Inner;
+use crate::retry::RetryPolicy;
 
 /// Default time allowed to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time allowed for a whole request, response body included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default number of requests one client (and its copies) sends at once.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 32;
 
 /// Environment variables read by [`ClientBuilder::from_env`].
 const ENV_API_KEY: &str = "RHOMBUS_API_KEY";
@@ -174,6 +178,8 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
+    retry: RetryPolicy,
+    max_concurrent_requests: Option<usize>,
 }
 
 impl Client {
@@ -291,6 +297,24 @@ impl ClientBuilder {
         self
     }
 
+    /// How calls are retried after a `429`, a `5xx` or a lost connection;
+    /// [`RetryPolicy::none`] turns retries off. Default
+    /// [`RetryPolicy::default`]: 5 attempts within 120 s. A state-changing
+    /// operation is only ever sent again after a `429`.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// How many requests the client, and every copy made with
+    /// [`Client::for_org`], has in flight at once (at least 1); more calls
+    /// wait for a free slot. This bounds the connections a burst of calls
+    /// opens. Default 32.
+    pub fn max_concurrent_requests(mut self, max: usize) -> Self {
+        self.max_concurrent_requests = Some(max.max(1));
+        self
+    }
+
     /// The `User-Agent` header. Default `rhombus-partner/<version>`.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
@@ -310,9 +334,10 @@ impl ClientBuilder {
         let user_agent_header = reqwest::header::HeaderValue::from_str(&user_agent)
             .map_err(|_| BuildError::InvalidUserAgent { value: user_agent })?;
 
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let mut http = reqwest::Client::builder()
             .user_agent(user_agent_header)
-            .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+            .timeout(timeout)
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
 
         match (self.scheme.uses_certificate(), self.identity) {
@@ -356,7 +381,16 @@ impl ClientBuilder {
         }
 
         let http = http.build().map_err(BuildError::Http)?;
-        Ok(Client::new_with_client(&base_url, http, auth))
+        let inner = Inner {
+            auth,
+            retry: self.retry,
+            timeout: Some(timeout),
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                self.max_concurrent_requests
+                    .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
+            )),
+        };
+        Ok(Client::new_with_client(&base_url, http, inner))
     }
 }
 

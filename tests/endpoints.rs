@@ -4,7 +4,7 @@
 use rhombus_partner::types::{
     LicenseGetDeviceLicensesForClientOrgWsRequest, PartnerGetClientSummaryInfoWsRequest,
 };
-use rhombus_partner::{AuthScheme, Client, Error};
+use rhombus_partner::{AuthScheme, Client, GeneratedError as Error, RetryPolicy};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -83,6 +83,8 @@ fn client(server: &MockServer) -> Client {
     Client::builder()
         .api_key(KEY)
         .base_url(server.uri())
+        // One request per call; retries are tested in hostile.rs.
+        .retry_policy(RetryPolicy::none())
         .build()
         .expect("valid configuration")
 }

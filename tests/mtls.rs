@@ -16,7 +16,7 @@ use rcgen::{
     KeyPair, KeyUsagePurpose,
 };
 use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
-use rhombus_partner::{AuthScheme, Client, Error};
+use rhombus_partner::{AuthScheme, Client, GeneratedError as Error};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{CertificateError, RootCertStore, ServerConfig};
@@ -362,6 +362,7 @@ async fn without_identity_handshake_is_refused() {
             .add_root_certificate(ca.pem())
             .base_url(server.base_url())
             .timeout(CLIENT_TIMEOUT)
+            // The default policy: a refused handshake is not retried.
             .build()
             .expect("a token scheme without an identity builds");
 
@@ -406,6 +407,7 @@ async fn client_certificate_from_untrusted_ca_is_refused() {
             .add_root_certificate(trusted_ca.pem())
             .base_url(server.base_url())
             .timeout(CLIENT_TIMEOUT)
+            // The default policy: a refused handshake is not retried.
             .build()
             .expect("any well-formed identity builds");
 

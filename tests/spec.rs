@@ -56,3 +56,23 @@ fn fragment_has_the_two_documented_operations() {
         ]
     );
 }
+
+/// Every operation says whether it is read-only, as a boolean: the retry
+/// policy repeats a call after a 5xx or a lost connection only when it is.
+#[test]
+fn every_operation_is_marked_read_only_or_not() {
+    let value: Value = serde_json::from_str(&fragment_text()).expect("valid JSON");
+    let paths = value["paths"].as_object().expect("paths");
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("path item") {
+            assert!(
+                op["x-rhombus-read-only"].is_boolean(),
+                "{method} {path}: x-rhombus-read-only must be true or false"
+            );
+        }
+    }
+    // The two partner operations only read.
+    for op in rhombus_partner::Operation::all() {
+        assert!(op.read_only, "{} is a read", op.id);
+    }
+}

@@ -12,7 +12,9 @@ use tokio::net::{TcpListener, TcpStream};
 /// alive. Deliberately bare (no routing, no recording), so that the server
 /// adds as little as possible to what is compared: the clients.
 pub async fn serve(body: &'static [u8]) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
     let address = listener.local_addr().expect("local address");
     let head = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
@@ -97,7 +99,10 @@ fn criterion_dir() -> PathBuf {
 
 /// The median criterion measured for `group/name` in this run, in ns.
 fn median_ns(group: &str, name: &str) -> Option<f64> {
-    let path = criterion_dir().join(group).join(name).join("new/estimates.json");
+    let path = criterion_dir()
+        .join(group)
+        .join(name)
+        .join("new/estimates.json");
     let estimates: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
     estimates["median"]["point_estimate"].as_f64()
 }
@@ -108,7 +113,10 @@ pub fn report_ratios(group: &str, baseline: &str, cases: &[(&str, f64)]) {
         println!("{group}: no estimate for the baseline `{baseline}` (filtered out?)");
         return;
     };
-    println!("\n{group}: medians against `{baseline}` ({:.1} µs)", base / 1000.0);
+    println!(
+        "\n{group}: medians against `{baseline}` ({:.1} µs)",
+        base / 1000.0
+    );
     for (name, target) in cases {
         match median_ns(group, name) {
             Some(median) => {

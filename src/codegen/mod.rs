@@ -9,14 +9,21 @@
 //! at the user, and panics inside the generator are caught and located.
 
 pub mod check;
+mod forward;
 mod locate;
 pub mod refs;
+mod reliability;
 pub mod repair;
 mod settings;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+// For tools that include this module (the spec refresh sets the extension).
+#[allow(unused_imports)]
+pub use forward::UNKNOWN_VARIANT;
+#[allow(unused_imports)]
+pub use reliability::READ_ONLY_EXTENSION;
 pub use settings::generation_settings;
 
 /// Why a spec could not be turned into code.
@@ -76,19 +83,29 @@ pub fn generate_file(file: &Path) -> Result<String, SpecError> {
     generate(file, &text)
 }
 
-/// Checks `text` (the contents of `file`) and generates formatted Rust source.
+/// Checks `text` (the contents of `file`) and generates formatted Rust source:
+/// the progenitor client, its string enums opened to unknown values
+/// ([`forward`]), and what the reliability layer derives from the spec
+/// ([`reliability`]: read-only operations, response status fields, checked
+/// methods).
 pub fn generate(file: &Path, text: &str) -> Result<String, SpecError> {
     let (raw, spec) = check::parse(file, text)?;
     let tokens = locate::generate_tokens(file, &raw, &spec)?;
-    let mut syntax = syn::parse2::<syn::File>(tokens).map_err(|e| {
+    let bug = |e: syn::Error| {
         SpecError::new(
             file,
             "",
             format!("the generator produced code that does not parse: {e}"),
             "report this as a bug in rhombus-partner, with the spec attached",
         )
-    })?;
+    };
+    let mut syntax = syn::parse2::<syn::File>(tokens).map_err(bug)?;
     repair::repair(&mut syntax);
+    forward::open_enums(&mut syntax);
+    let extra = reliability::tokens(file, &raw, &syntax)?;
+    syntax
+        .items
+        .extend(syn::parse2::<syn::File>(extra).map_err(bug)?.items);
     Ok(prettyplease::unparse(&syntax))
 }
 

@@ -3,16 +3,17 @@
 use progenitor_impl::{GenerationSettings, HooksMode, InterfaceStyle, TagStyle};
 use quote::quote;
 
-/// Positional methods and merged tags, with the authentication state carried
-/// by the client: `src/auth.rs` implements `ClientHooks` for `Client` to add
-/// the auth headers, and `HooksMode::Expected` makes its absence a compile
-/// error instead of a client that silently sends no credentials.
+/// Positional methods and merged tags, with the client's state (credentials
+/// and retry policy) carried by the client: `src/hooks.rs` implements
+/// `ClientHooks` for `Client` to add the auth headers and retry, and
+/// `HooksMode::Expected` makes its absence a compile error instead of a
+/// client that silently sends no credentials.
 pub fn generation_settings() -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Positional)
         .with_tag(TagStyle::Merged)
-        .with_inner_type(quote!(crate::auth::Auth))
+        .with_inner_type(quote!(crate::hooks::Inner))
         .with_hooks(HooksMode::Expected)
         // Maps in responses (e.g. `clientDeviceStatusMap`) iterate in key
         // order, so output built from them is stable from run to run.

@@ -73,7 +73,7 @@ fn operation_facts(spec: &Value) -> BTreeMap<String, OperationFacts> {
                     format!("{} {path}", method.to_uppercase()),
                     OperationFacts {
                         deprecated: flag("deprecated"),
-                        read_only: flag("x-rhombus-read-only"),
+                        read_only: flag(codegen::READ_ONLY_EXTENSION),
                     },
                 );
             }

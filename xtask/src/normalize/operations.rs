@@ -3,7 +3,10 @@
 use serde_json::{Map, Value, json};
 
 use super::walk::{for_each_content, retain_operations};
+// The extension the client reads to decide whether a failed call may be
+// sent again (see the README's "Errors and retries").
 use super::{LeftOut, Outcome, Pass};
+use crate::codegen::READ_ONLY_EXTENSION;
 
 /// The headers the handwritten auth layer sets on every request.
 const AUTH_HEADERS: [&str; 3] = ["x-auth-scheme", "x-auth-apikey", "x-auth-org"];
@@ -181,10 +184,6 @@ fn media_types(content: &Map<String, Value>) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-
-/// The extension the client reads to decide whether a failed call may be
-/// sent again (see the README's "Errors and retries").
-pub const READ_ONLY_EXTENSION: &str = "x-rhombus-read-only";
 
 /// Operation names that only read. Anything else counts as changing state,
 /// so an unknown verb is never retried after a server error.

@@ -1,0 +1,209 @@
+//! Turns what a generated method returned into the crate's [`Error`]: the
+//! API reports many failures as a `200` whose body says `"error": true`, so a
+//! call is only a success once that flag has been looked at.
+//!
+//! [`Client::checked`](crate::Client::checked) methods end here. Which
+//! response types carry the status fields is generated from the spec (the
+//! [`ApiStatus`] impls); this module only reads them.
+
+use std::time::Duration;
+
+use progenitor_client::{ByteStream, ResponseValue};
+use reqwest::StatusCode;
+
+use crate::error::{BODY_PREVIEW_LIMIT, BodyPreview, Error, TransportKind};
+use crate::retry::{counting_attempts, retry_after, transport_summary};
+
+/// How a response body reports the outcome of the call. Implemented, from
+/// the spec, for every response type: types without the fields report
+/// nothing.
+pub trait ApiStatus {
+    /// `error`: whether the API says the call failed.
+    fn api_error(&self) -> Option<bool> {
+        None
+    }
+
+    /// `errorMsg`: why it failed.
+    fn error_message(&self) -> Option<&str> {
+        None
+    }
+
+    /// `warningMsg`: a warning about a call that otherwise succeeded.
+    fn warning_message(&self) -> Option<&str> {
+        None
+    }
+
+    /// `responseStatus`, as JSON text.
+    fn response_status(&self) -> Option<String> {
+        None
+    }
+}
+
+/// A value's JSON text (a string without its quotes); for generated impls.
+#[doc(hidden)]
+pub fn json_text<T: serde::Serialize>(value: &T) -> Option<String> {
+    match serde_json::to_value(value).ok()? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(text) => Some(text),
+        other => Some(other.to_string()),
+    }
+}
+
+impl ApiStatus for () {}
+impl ApiStatus for serde_json::Value {}
+impl ApiStatus for String {}
+impl ApiStatus for ByteStream {}
+impl<T> ApiStatus for Vec<T> {}
+
+/// What a client knows that must never appear in an error: its API key.
+#[doc(hidden)]
+pub trait Secrets {
+    /// The secret values to scrub from anything an error keeps.
+    fn secrets(&self) -> Vec<String>;
+}
+
+/// Ends a checked call: `call` is the generated method's future.
+#[doc(hidden)]
+pub async fn finish<T, E, F>(
+    secrets: &impl Secrets,
+    operation: &'static str,
+    call: F,
+) -> Result<ResponseValue<T>, Error>
+where
+    T: ApiStatus,
+    F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+{
+    let (result, attempts) = counting_attempts(call).await;
+    let mut error = match result {
+        Ok(value) => return check_body(operation, value),
+        Err(error) => into_error(operation, attempts, error).await,
+    };
+    for secret in secrets.secrets() {
+        match &mut error {
+            Error::RateLimited { body, .. }
+            | Error::Unauthorized { body, .. }
+            | Error::Forbidden { body, .. }
+            | Error::Http { body, .. }
+            | Error::Decode { body, .. } => body.redact(&secret),
+            _ => {}
+        }
+    }
+    Err(error)
+}
+
+/// A `200` whose body says `"error": true` is an error; a warning is
+/// logged and left in the value for the caller.
+fn check_body<T: ApiStatus>(
+    operation: &'static str,
+    value: ResponseValue<T>,
+) -> Result<ResponseValue<T>, Error> {
+    let body = value.as_ref();
+    if body.api_error() == Some(true) {
+        tracing::debug!(operation, "the API answered \"error\": true");
+        return Err(Error::Api {
+            operation,
+            message: body.error_message().map(str::to_owned),
+            warning: body.warning_message().map(str::to_owned),
+            response_status: body.response_status(),
+        });
+    }
+    if let Some(warning) = body.warning_message() {
+        tracing::warn!(operation, warning, "the API answered with a warning");
+    }
+    Ok(value)
+}
+
+async fn into_error<E>(
+    operation: &'static str,
+    attempts: u32,
+    error: progenitor_client::Error<E>,
+) -> Error {
+    use progenitor_client::Error as Generated;
+    match error {
+        Generated::CommunicationError(source) | Generated::ResponseBodyError(source) => {
+            transport(operation, attempts, source)
+        }
+        Generated::InvalidUpgrade(source) => transport(operation, attempts, source),
+        Generated::InvalidResponsePayload(bytes, source) => Error::Decode {
+            operation,
+            // The generated code decodes only documented (2xx) answers.
+            status: StatusCode::OK,
+            body: BodyPreview::new(&bytes, false),
+            source,
+        },
+        Generated::ErrorResponse(value) => Error::Http {
+            operation,
+            status: value.status(),
+            attempts,
+            body: BodyPreview::default(),
+        },
+        Generated::UnexpectedResponse(response) => from_status(operation, attempts, response).await,
+        Generated::InvalidRequest(message) | Generated::Custom(message) => {
+            Error::InvalidRequest { operation, message }
+        }
+    }
+}
+
+fn transport(operation: &'static str, attempts: u32, source: reqwest::Error) -> Error {
+    let kind = if source.is_timeout() {
+        TransportKind::Timeout
+    } else if source.is_connect() {
+        TransportKind::Connect
+    } else {
+        TransportKind::Connection
+    };
+    Error::Transport {
+        operation,
+        kind,
+        attempts,
+        message: transport_summary(&source),
+        source,
+    }
+}
+
+/// An undocumented status: classified, with at most 64 KiB of its body.
+async fn from_status(operation: &'static str, attempts: u32, response: reqwest::Response) -> Error {
+    let status = response.status();
+    let wait = retry_after(&response);
+    let body = read_preview(response).await;
+    match status {
+        StatusCode::TOO_MANY_REQUESTS => Error::RateLimited {
+            operation,
+            retry_after: wait.map(|d| d.max(Duration::from_secs(1))),
+            attempts,
+            body,
+        },
+        StatusCode::UNAUTHORIZED => Error::Unauthorized { operation, body },
+        StatusCode::FORBIDDEN => Error::Forbidden { operation, body },
+        status => Error::Http {
+            operation,
+            status,
+            attempts,
+            body,
+        },
+    }
+}
+
+/// Reads at most [`BODY_PREVIEW_LIMIT`] bytes and drops the rest unread
+/// (the connection is closed rather than drained).
+async fn read_preview(mut response: reqwest::Response) -> BodyPreview {
+    let mut bytes = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = BODY_PREVIEW_LIMIT - bytes.len();
+                if chunk.len() >= room {
+                    let more = chunk.len() > room;
+                    bytes.extend_from_slice(&chunk[..room]);
+                    // Whether the body goes on is unknown without reading
+                    // on; a body of exactly the limit is reported as cut.
+                    return BodyPreview::new(&bytes, more || room == chunk.len());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => return BodyPreview::new(&bytes, false),
+            // What arrived before the failure is still worth showing.
+            Err(_) => return BodyPreview::new(&bytes, true),
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! The one error type callers match on: every way a call can fail, each
+//! saying what happened and what to do, none carrying a request header (so
+//! never the API key).
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+/// The most of a response body an error keeps: 64 KiB.
+pub const BODY_PREVIEW_LIMIT: usize = 64 * 1024;
+
+/// How much of a body preview `Display` shows; `Debug` and
+/// [`BodyPreview::text`] have all of it.
+const DISPLAY_CHARS: usize = 300;
+
+/// The start of a response body, kept for diagnosis: at most
+/// [`BODY_PREVIEW_LIMIT`] bytes, decoded as lossy UTF-8.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct BodyPreview {
+    text: String,
+    truncated: bool,
+}
+
+impl BodyPreview {
+    /// A preview of `bytes`, cut at [`BODY_PREVIEW_LIMIT`]; `more` says
+    /// whether the body went on past `bytes`.
+    pub fn new(bytes: &[u8], more: bool) -> Self {
+        let cut = bytes.len().min(BODY_PREVIEW_LIMIT);
+        BodyPreview {
+            text: String::from_utf8_lossy(&bytes[..cut]).into_owned(),
+            truncated: more || bytes.len() > cut,
+        }
+    }
+
+    /// The preview, as text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the body was longer than the preview.
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// Whether the body was empty.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty() && !self.truncated
+    }
+
+    pub(crate) fn redact(&mut self, secret: &str) {
+        if !secret.is_empty() && self.text.contains(secret) {
+            self.text = self.text.replace(secret, "<redacted>");
+        }
+    }
+
+    /// A short form for messages: the first few hundred characters.
+    fn short(&self) -> String {
+        let mut text: String = self.text.chars().take(DISPLAY_CHARS).collect();
+        if self.truncated || text.len() < self.text.len() {
+            text.push_str("...");
+        }
+        text
+    }
+}
+
+impl fmt::Debug for BodyPreview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BodyPreview")
+            .field("text", &self.text)
+            .field("truncated", &self.truncated)
+            .finish()
+    }
+}
+
+impl fmt::Display for BodyPreview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            f.write_str("an empty body")
+        } else {
+            write!(f, "body {:?}", self.short())
+        }
+    }
+}
+
+/// What kind of transport failure ended a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// No connection could be opened (refused, DNS, TLS handshake).
+    Connect,
+    /// The connect or request timeout passed.
+    Timeout,
+    /// The connection broke while sending or receiving (e.g. a reset).
+    Connection,
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::Connect => "could not connect",
+            TransportKind::Timeout => "timed out",
+            TransportKind::Connection => "lost the connection",
+        })
+    }
+}
+
+/// Why a call failed. Match on the variant; every variant names the
+/// operation (its `operationId`), and `Display` says what to do.
+///
+/// No variant holds request headers, so neither `Display` nor `Debug` can
+/// show the API key; body previews are also scrubbed of it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request never got a response: no connection, a timeout, or a
+    /// connection that broke. Retried only for read-only operations.
+    #[error(
+        "{operation}: {kind} after {attempts} attempt(s): {message}; check the network path to \
+         the API and the client's timeouts{}",
+        if *kind == TransportKind::Timeout { " (ClientBuilder::timeout)" } else { "" }
+    )]
+    Transport {
+        /// The `operationId`.
+        operation: &'static str,
+        /// What kind of failure.
+        kind: TransportKind,
+        /// How many requests were sent, or 0 if unknown.
+        attempts: u32,
+        /// The transport's own description.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The API answered `429 Too Many Requests` until the retry policy
+    /// gave up. The limit is per organization, shared by all its keys.
+    #[error(
+        "{operation}: rate limited (429) after {attempts} attempt(s){}; the organization's request \
+         budget is used up: wait and retry, spread calls out, or allow more attempts or a longer \
+         deadline in the RetryPolicy",
+        retry_after.map(|d| format!(", the API asked to wait {} s", d.as_secs())).unwrap_or_default()
+    )]
+    RateLimited {
+        /// The `operationId`.
+        operation: &'static str,
+        /// The last `Retry-After`, if the API sent one.
+        retry_after: Option<Duration>,
+        /// How many requests were sent, or 0 if unknown.
+        attempts: u32,
+        /// The start of the last body.
+        body: BodyPreview,
+    },
+    /// `401`: the key was not accepted.
+    #[error(
+        "{operation}: unauthorized (401), {body}; check the API key and that the auth scheme \
+         matches it (partner-api-token for a partner key, api-token for an organization's key)"
+    )]
+    Unauthorized {
+        /// The `operationId`.
+        operation: &'static str,
+        /// The start of the body.
+        body: BodyPreview,
+    },
+    /// `403`: the key may not do this, or not for this organization.
+    #[error(
+        "{operation}: forbidden (403), {body}; the key lacks the permission for this call, or \
+         the client organization (x-auth-org) is not one of the partner's"
+    )]
+    Forbidden {
+        /// The `operationId`.
+        operation: &'static str,
+        /// The start of the body.
+        body: BodyPreview,
+    },
+    /// Any other status outside 2xx, after retries where those are allowed.
+    #[error(
+        "{operation}: HTTP {status}, {body}; {}",
+        status_advice(*status)
+    )]
+    Http {
+        /// The `operationId`.
+        operation: &'static str,
+        /// The status.
+        status: StatusCode,
+        /// How many requests were sent, or 0 if unknown.
+        attempts: u32,
+        /// The start of the body.
+        body: BodyPreview,
+    },
+    /// The API answered with `"error": true`; `message` is its `errorMsg`.
+    #[error(
+        "{operation}: the API reported an error: {}; the request was received but refused: \
+         check its fields against the message",
+        message.as_deref().unwrap_or("(no errorMsg given)")
+    )]
+    Api {
+        /// The `operationId`.
+        operation: &'static str,
+        /// The `errorMsg`, if any.
+        message: Option<String>,
+        /// The `warningMsg`, if any.
+        warning: Option<String>,
+        /// The `responseStatus`, as JSON text, if any.
+        response_status: Option<String>,
+    },
+    /// The body of a successful status could not be decoded.
+    #[error(
+        "{operation}: the response (HTTP {status}) could not be decoded: {source}; {body}; \
+         the API may have changed: refresh the spec (cargo xtask refresh-spec) or report it"
+    )]
+    Decode {
+        /// The `operationId`.
+        operation: &'static str,
+        /// The status.
+        status: StatusCode,
+        /// The start of the body.
+        body: BodyPreview,
+        /// What the decoder said.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The request could not be built or sent as given.
+    #[error("{operation}: the request is invalid: {message}; correct the arguments")]
+    InvalidRequest {
+        /// The `operationId`.
+        operation: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn status_advice(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 | 422 => "the request was malformed: check the request body against the API docs",
+        404 => "the endpoint does not exist here: check the base URL and region",
+        500 => {
+            "the API failed; a missing or misspelled parameter has been answered this way, so \
+             check the request, then retry later"
+        }
+        502..=504 => "the API or a gateway is unavailable: retry later",
+        _ if status.is_server_error() => "the API failed: retry later",
+        _ => "see the body for details",
+    }
+}
+
+impl Error {
+    /// The `operationId` of the failed call.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Error::Transport { operation, .. }
+            | Error::RateLimited { operation, .. }
+            | Error::Unauthorized { operation, .. }
+            | Error::Forbidden { operation, .. }
+            | Error::Http { operation, .. }
+            | Error::Api { operation, .. }
+            | Error::Decode { operation, .. }
+            | Error::InvalidRequest { operation, .. } => operation,
+        }
+    }
+
+    /// The HTTP status, when there was a response.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
+            Error::Unauthorized { .. } => Some(StatusCode::UNAUTHORIZED),
+            Error::Forbidden { .. } => Some(StatusCode::FORBIDDEN),
+            Error::Http { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::Api { .. } => Some(StatusCode::OK),
+            Error::Transport { .. } | Error::InvalidRequest { .. } => None,
+        }
+    }
+
+    /// The body preview, when there was a body.
+    pub fn body(&self) -> Option<&BodyPreview> {
+        match self {
+            Error::RateLimited { body, .. }
+            | Error::Unauthorized { body, .. }
+            | Error::Forbidden { body, .. }
+            | Error::Http { body, .. }
+            | Error::Decode { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+}

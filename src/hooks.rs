@@ -1,0 +1,74 @@
+//! What every generated method runs around its request: the auth headers
+//! (`pre`) and the retry policy (`exec`). The generated client carries an
+//! [`Inner`] and calls these hooks; `HooksMode::Expected` in the codegen
+//! settings makes a missing hook a compile error.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use progenitor_client::{ClientHooks, OperationInfo};
+
+use crate::auth::Auth;
+use crate::checked::Secrets;
+use crate::generated::{Client, Error};
+use crate::operation::Operation;
+use crate::retry::{Call, RetryPolicy};
+
+/// The state a client carries besides its connection pool.
+#[derive(Clone, Debug)]
+pub struct Inner {
+    pub(crate) auth: Auth,
+    pub(crate) retry: RetryPolicy,
+    /// The per-request timeout the HTTP client was built with.
+    pub(crate) timeout: Option<Duration>,
+    /// Requests in flight at once, shared by every copy of the client (as
+    /// the connection pool is), so that a burst of calls opens a bounded
+    /// number of connections instead of one per call.
+    pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
+}
+
+impl Secrets for Inner {
+    fn secrets(&self) -> Vec<String> {
+        self.auth
+            .key_text()
+            .map(str::to_owned)
+            .into_iter()
+            .collect()
+    }
+}
+
+impl ClientHooks<Inner> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        self.inner.auth.apply(request.headers_mut());
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        // An id the spec does not have is state-changing: the safe default.
+        let operation = Operation::by_method(info.operation_id);
+        let call = Call {
+            operation: operation.map_or(info.operation_id, |op| op.id),
+            read_only: operation.is_some_and(|op| op.read_only),
+            timeout: self.inner.timeout,
+        };
+        self.inner
+            .retry
+            .send_limited(&self.client, request, call, Some(&self.inner.in_flight))
+            .await
+    }
+}
+
+impl Client {
+    /// The retry policy this client's calls follow.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+}

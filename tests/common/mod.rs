@@ -1,0 +1,237 @@
+//! A raw HTTP/1.1 server on loopback that can misbehave in ways a mock
+//! server cannot: reset connections, stall, send invalid UTF-8, or stream a
+//! body far larger than anyone should read. It counts connections, requests
+//! and the bytes it managed to send.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub at: Instant,
+    pub path: String,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+/// What to do with a request.
+pub enum Action {
+    /// Send these bytes as the whole response (status line included).
+    Raw(Vec<u8>),
+    /// Close the connection with a TCP reset, before any response.
+    Reset,
+    /// Wait, then send.
+    Delay(Duration, Vec<u8>),
+    /// Send this status with a `Content-Length` of `total` bytes of `x`,
+    /// streamed in 64 KiB chunks until the client goes away.
+    Huge { status: u16, total: u64 },
+}
+
+/// A response with a status, extra headers and a body.
+pub fn response(status: u16, headers: &[(&str, &str)], body: impl AsRef<[u8]>) -> Vec<u8> {
+    let body = body.as_ref();
+    let mut out = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// A JSON response.
+pub fn json(status: u16, body: &str) -> Vec<u8> {
+    response(status, &[("content-type", "application/json")], body)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Whatever",
+    }
+}
+
+type Handler = dyn Fn(usize, &Seen) -> Action + Send + Sync;
+
+/// The server; it stops when dropped.
+pub struct Server {
+    pub url: String,
+    state: Arc<State>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct State {
+    seen: Mutex<Vec<Seen>>,
+    connections: AtomicUsize,
+    open: AtomicUsize,
+    max_open: AtomicUsize,
+    bytes_sent: AtomicUsize,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Server {
+    /// Answers request number `n` (from 0) with `handler(n, request)`.
+    pub async fn start(handler: impl Fn(usize, &Seen) -> Action + Send + Sync + 'static) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let state = Arc::new(State::default());
+        let handler: Arc<Handler> = Arc::new(handler);
+        let accept_state = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                accept_state.connections.fetch_add(1, Ordering::SeqCst);
+                let open = accept_state.open.fetch_add(1, Ordering::SeqCst) + 1;
+                accept_state.max_open.fetch_max(open, Ordering::SeqCst);
+                let state = accept_state.clone();
+                let handler = handler.clone();
+                tokio::spawn(async move {
+                    serve(stream, &state, &*handler).await;
+                    state.open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Server { url, state, task }
+    }
+
+    /// Every request so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.seen.lock().expect("lock").clone()
+    }
+
+    pub fn requests(&self) -> usize {
+        self.state.seen.lock().expect("lock").len()
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
+    }
+
+    /// The most connections open at once.
+    pub fn max_open_connections(&self) -> usize {
+        self.state.max_open.load(Ordering::SeqCst)
+    }
+
+    /// Body bytes the server managed to write for `Action::Huge`.
+    pub fn huge_bytes_sent(&self) -> usize {
+        self.state.bytes_sent.load(Ordering::SeqCst)
+    }
+}
+
+async fn serve(mut stream: TcpStream, state: &State, handler: &Handler) {
+    let mut buffer = Vec::new();
+    loop {
+        let Some(seen) = read_request(&mut stream, &mut buffer).await else {
+            return;
+        };
+        let index = {
+            let mut all = state.seen.lock().expect("lock");
+            all.push(seen.clone());
+            all.len() - 1
+        };
+        match handler(index, &seen) {
+            Action::Raw(bytes) => {
+                if stream.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+            Action::Delay(wait, bytes) => {
+                tokio::time::sleep(wait).await;
+                if stream.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+            Action::Reset => {
+                let _ = stream.set_zero_linger();
+                return;
+            }
+            Action::Huge { status, total } => {
+                let head = format!(
+                    "HTTP/1.1 {status} {}\r\ncontent-type: text/plain\r\ncontent-length: {total}\r\n\r\n",
+                    reason(status)
+                );
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b'x'; 64 * 1024];
+                let mut left = total;
+                while left > 0 {
+                    let n = chunk.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                    if stream.write_all(&chunk[..n]).await.is_err() {
+                        return;
+                    }
+                    state.bytes_sent.fetch_add(n, Ordering::SeqCst);
+                    left -= n as u64;
+                }
+            }
+        }
+    }
+}
+
+/// Reads one request (head and `content-length` body); `None` at EOF.
+async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Seen> {
+    let head_end = loop {
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    while buffer.len() < head_end + length {
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+    let body = buffer[head_end..head_end + length].to_vec();
+    let path = head
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    buffer.drain(..head_end + length);
+    Some(Seen {
+        at: Instant::now(),
+        path,
+        head,
+        body,
+    })
+}

@@ -1,0 +1,261 @@
+//! A client generated from `tests/fixtures/state-and-enums.json` (by
+//! `build.rs`, through the same `codegen::generate` as the library): a
+//! fragment with what the real one lacks, state-changing operations and
+//! string enums. Its hooks are the library's, as in `src/hooks.rs`: auth
+//! headers are irrelevant here, but every request goes through
+//! `RetryPolicy::send` with the read-only flag generated from the fixture.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Action, Server, json, response};
+use progenitor_client::{ClientHooks, OperationInfo};
+use rhombus_partner::{Error, Operation, RetryPolicy};
+
+/// The generated code names the client's state `crate::hooks::Inner`.
+mod hooks {
+    #[derive(Clone, Debug)]
+    pub struct Inner {
+        pub retry: rhombus_partner::RetryPolicy,
+    }
+
+    impl rhombus_partner::checked::Secrets for Inner {
+        fn secrets(&self) -> Vec<String> {
+            Vec::new()
+        }
+    }
+}
+
+#[allow(dead_code, clippy::all, clippy::pedantic)]
+mod fixture {
+    include!(concat!(env!("OUT_DIR"), "/fixtures/state-and-enums.rs"));
+}
+
+use fixture::types;
+
+impl ClientHooks<hooks::Inner> for fixture::Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let operation = fixture::operations::ALL
+            .iter()
+            .find(|op| op.method == info.operation_id);
+        let call = rhombus_partner::Call {
+            operation: operation.map_or(info.operation_id, |op| op.id),
+            read_only: operation.is_some_and(|op| op.read_only),
+            timeout: Some(Duration::from_secs(5)),
+        };
+        self.inner.retry.send(&self.client, request, call).await
+    }
+}
+
+fn client(server: &Server) -> fixture::Client {
+    let policy =
+        RetryPolicy::default().backoff(Duration::from_millis(20), Duration::from_millis(100));
+    fixture::Client::new_with_client(
+        &server.url,
+        reqwest::Client::new(),
+        hooks::Inner { retry: policy },
+    )
+}
+
+#[test]
+fn read_only_comes_from_the_extension_and_its_absence_means_state_changing() {
+    let all: Vec<Operation> = fixture::operations::ALL.to_vec();
+    let find = |id: &str| all.iter().find(|op| op.id == id).expect("operation");
+    assert!(find("getClients").read_only);
+    assert!(
+        !find("deleteClient").read_only,
+        "x-rhombus-read-only: false"
+    );
+    assert!(!find("createPartnerClient").read_only, "no extension");
+    assert_eq!(find("deleteClient").method, "delete_client");
+    // And the real spec marks both of its operations.
+    assert!(Operation::all().iter().all(|op| op.read_only));
+    assert_eq!(Operation::all().len(), 2);
+}
+
+/// Case 5: a 503 on a state-changing operation: exactly one request.
+#[tokio::test]
+async fn case_05_503_on_state_changing_operation_is_not_retried() {
+    let server = Server::start(|_, _| Action::Raw(response(503, &[], "unavailable"))).await;
+    let client = client(&server);
+    let result = client
+        .checked()
+        .delete_client(&types::PartnerDeleteClientWsRequest {
+            client_org_uuid: Some("AAAAAAAAAAAAAAAAAAAAAA".into()),
+        })
+        .await;
+    let Err(Error::Http {
+        operation,
+        status,
+        attempts,
+        ..
+    }) = result
+    else {
+        panic!("expected Http, got {result:?}");
+    };
+    assert_eq!(
+        (operation, status.as_u16(), attempts),
+        ("deleteClient", 503, 1)
+    );
+    assert_eq!(server.requests(), 1);
+
+    // The same for an operation without the extension.
+    let server = Server::start(|_, _| Action::Raw(response(500, &[], "oops"))).await;
+    let result = client_create(&server).await;
+    assert!(
+        matches!(result, Err(Error::Http { attempts: 1, .. })),
+        "{result:?}"
+    );
+    assert_eq!(server.requests(), 1);
+}
+
+async fn client_create(
+    server: &Server,
+) -> Result<types::PartnerCreatePartnerClientWsResponse, Error> {
+    client(server)
+        .checked()
+        .create_partner_client(&types::PartnerCreatePartnerClientWsRequest {
+            name: Some("New client".into()),
+        })
+        .await
+        .map(rhombus_partner::ResponseValue::into_inner)
+}
+
+/// Case 6 for a state-changing operation: a reset is not retried (the
+/// request may have been processed).
+#[tokio::test]
+async fn reset_on_state_changing_operation_is_not_retried() {
+    let server = Server::start(|_, _| Action::Reset).await;
+    let result = client_create(&server).await;
+    assert!(
+        matches!(result, Err(Error::Transport { attempts: 1, .. })),
+        "{result:?}"
+    );
+    assert_eq!(server.requests(), 1);
+}
+
+/// A 429 means "not processed": even a state-changing call is sent again.
+#[tokio::test]
+async fn state_changing_operation_is_retried_after_429_only() {
+    let server = Server::start(|n, _| match n {
+        0 => Action::Raw(response(
+            429,
+            &[("content-type", "text/plain")],
+            "throttled",
+        )),
+        _ => Action::Raw(json(200, r#"{"clientOrgUuid": "NEW"}"#)),
+    })
+    .await;
+    let created = client_create(&server)
+        .await
+        .expect("succeeds after the 429");
+    assert_eq!(created.client_org_uuid.as_deref(), Some("NEW"));
+    assert_eq!(server.requests(), 2);
+    let seen = server.seen();
+    assert_eq!(seen[0].body, seen[1].body, "the same request, sent again");
+}
+
+/// Case 14 (enums): an unknown enum value and unknown fields decode, and the
+/// unknown value is kept and survives a round trip.
+#[tokio::test]
+async fn case_14_unknown_enum_value_is_kept() {
+    let body = r#"{"clients": [
+        {"name": "a", "deviceType": "CAMERA", "tier": "GOLD"},
+        {"name": "b", "deviceType": "DRONE_DOCK", "tier": "PLATINUM", "addedLater": 1},
+        {"name": "c", "deviceType": null}
+    ], "responseStatus": "SOMETHING_NEW", "unknownTopLevel": [1]}"#;
+    let server = Server::start(move |_, _| Action::Raw(json(200, body))).await;
+    let response = client(&server)
+        .checked()
+        .get_clients(&types::PartnerGetClientsWsRequest::default())
+        .await
+        .expect("decodes")
+        .into_inner();
+    let clients = response.clients.clone().expect("clients");
+    assert_eq!(clients[0].device_type, Some(types::DeviceTypeEnum::Camera));
+    assert_eq!(
+        clients[1].device_type,
+        Some(types::DeviceTypeEnum::Unknown("DRONE_DOCK".into()))
+    );
+    assert_eq!(
+        clients[1].tier,
+        Some(types::PartnerClientTypeTier::Unknown("PLATINUM".into()))
+    );
+    assert_eq!(clients[2].device_type, None);
+    assert_eq!(
+        clients[1]
+            .device_type
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("DRONE_DOCK")
+    );
+    assert_eq!(
+        rhombus_partner::ApiStatus::response_status(&response).as_deref(),
+        Some("SOMETHING_NEW")
+    );
+
+    // Round trip: the unknown value goes back out as it came.
+    let again = serde_json::to_value(&clients[1]).expect("serializes");
+    assert_eq!(again["deviceType"], "DRONE_DOCK");
+    assert_eq!(again["tier"], "PLATINUM");
+    let back: types::PartnerClientType = serde_json::from_value(again).expect("decodes");
+    assert_eq!(back.device_type, clients[1].device_type);
+    assert_eq!(server.requests(), 1);
+}
+
+/// Requests send exactly the known values, and parsing a string for a
+/// request accepts only those.
+#[tokio::test]
+async fn requests_send_known_enum_values() {
+    let server = Server::start(|_, _| Action::Raw(json(200, "{}"))).await;
+    client(&server)
+        .checked()
+        .get_clients(&types::PartnerGetClientsWsRequest {
+            device_type: Some(types::DeviceTypeEnum::DoorController),
+        })
+        .await
+        .expect("succeeds");
+    let body: serde_json::Value = serde_json::from_slice(&server.seen()[0].body).expect("JSON");
+    assert_eq!(body, serde_json::json!({"deviceType": "DOOR_CONTROLLER"}));
+    assert!("DRONE_DOCK".parse::<types::DeviceTypeEnum>().is_err());
+    assert_eq!(
+        "AUDIO_GATEWAY".parse::<types::DeviceTypeEnum>().ok(),
+        Some(types::DeviceTypeEnum::AudioGateway)
+    );
+}
+
+/// `error: true` on a state-changing operation is an `Api` error, with the
+/// `responseStatus` kept.
+#[tokio::test]
+async fn error_true_with_response_status() {
+    let server = Server::start(|_, _| {
+        Action::Raw(json(
+            200,
+            r#"{"error": true, "errorMsg": "Client has devices", "responseStatus": "FAILED"}"#,
+        ))
+    })
+    .await;
+    let result = client(&server)
+        .checked()
+        .delete_client(&types::PartnerDeleteClientWsRequest::default())
+        .await;
+    let Err(Error::Api {
+        operation,
+        message,
+        response_status,
+        ..
+    }) = result
+    else {
+        panic!("expected Api, got {result:?}");
+    };
+    assert_eq!(operation, "deleteClient");
+    assert_eq!(message.as_deref(), Some("Client has devices"));
+    assert_eq!(response_status.as_deref(), Some("FAILED"));
+    assert_eq!(server.requests(), 1);
+}

@@ -1,0 +1,482 @@
+//! The client against a hostile server on loopback: each case asserts the
+//! typed result and how many requests the server saw. Waits are short
+//! through the `RetryPolicy`, except where the API's own minimum (a 1 s
+//! `Retry-After`) is the point.
+//!
+//! State-changing operations are in `fixture_spec.rs`: the real fragment has
+//! only read-only ones.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Action, Server, json, response};
+use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
+use rhombus_partner::{ApiStatus, Client, Error, RetryPolicy, TransportKind};
+
+const KEY: &str = "hostile-test-key-71d3";
+
+/// Fast retries: backoff of 10-20 ms, doubling.
+fn fast() -> RetryPolicy {
+    RetryPolicy::default().backoff(Duration::from_millis(20), Duration::from_millis(100))
+}
+
+fn client(server: &Server, policy: RetryPolicy) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(&server.url)
+        .retry_policy(policy)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("valid configuration")
+}
+
+async fn summary(
+    client: &Client,
+) -> Result<rhombus_partner::types::PartnerGetClientSummaryInfoWsResponse, Error> {
+    client
+        .checked()
+        .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
+        .await
+        .map(rhombus_partner::ResponseValue::into_inner)
+}
+
+fn ok_body() -> Vec<u8> {
+    json(200, r#"{"locationCount": 3}"#)
+}
+
+/// Case 1: a 429 with `Retry-After: 1`, then 200.
+#[tokio::test]
+async fn case_01_429_with_retry_after_waits_then_succeeds() {
+    let server = Server::start(|n, _| match n {
+        0 => Action::Raw(response(
+            429,
+            &[("retry-after", "1"), ("content-type", "text/plain")],
+            "Too Many Requests",
+        )),
+        _ => Action::Raw(ok_body()),
+    })
+    .await;
+    let result = summary(&client(&server, RetryPolicy::default())).await;
+    assert_eq!(result.expect("succeeds").location_count, Some(3));
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    let gap = seen[1].at - seen[0].at;
+    assert!(gap >= Duration::from_secs(1), "retried after {gap:?}");
+    assert!(gap < Duration::from_secs(3), "waited too long: {gap:?}");
+}
+
+/// Case 2: a 429 without `Retry-After`: backoff, then success.
+#[tokio::test]
+async fn case_02_429_without_retry_after_backs_off() {
+    let server = Server::start(|n, _| match n {
+        0 | 1 => Action::Raw(response(
+            429,
+            &[("content-type", "text/plain")],
+            "slow down",
+        )),
+        _ => Action::Raw(ok_body()),
+    })
+    .await;
+    let result = summary(&client(&server, fast())).await;
+    assert_eq!(result.expect("succeeds").location_count, Some(3));
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3);
+    // Backoff of 20 ms then 40 ms, each with up to half of it as jitter.
+    assert!(seen[1].at - seen[0].at >= Duration::from_millis(10));
+    assert!(seen[2].at - seen[1].at >= Duration::from_millis(20));
+}
+
+/// Case 3: a 429 every time: gives up within the deadline, rate limited.
+#[tokio::test]
+async fn case_03_429_every_time_gives_up_within_the_deadline() {
+    let server = Server::start(|_, _| {
+        Action::Raw(response(429, &[("retry-after", "1")], "Too Many Requests"))
+    })
+    .await;
+    let deadline = Duration::from_millis(2500);
+    let start = Instant::now();
+    let result = summary(&client(&server, RetryPolicy::default().deadline(deadline))).await;
+    let elapsed = start.elapsed();
+    let Err(Error::RateLimited {
+        operation,
+        retry_after,
+        attempts,
+        ref body,
+    }) = result
+    else {
+        panic!("expected RateLimited, got {result:?}");
+    };
+    assert_eq!(operation, "getClientSummaryInfo");
+    assert_eq!(retry_after, Some(Duration::from_secs(1)));
+    assert_eq!(body.text(), "Too Many Requests");
+    // Sent at 0 s, 1 s, 2 s; a third wait would end past 2.5 s.
+    assert_eq!(attempts, 3);
+    assert_eq!(server.requests(), 3);
+    assert!(elapsed < deadline, "took {elapsed:?}");
+}
+
+/// Case 4: a 503 on a read-only operation is retried.
+#[tokio::test]
+async fn case_04_503_on_read_only_operation_is_retried() {
+    let server = Server::start(|n, _| match n {
+        0 => Action::Raw(response(
+            503,
+            &[("content-type", "text/plain")],
+            "unavailable",
+        )),
+        _ => Action::Raw(ok_body()),
+    })
+    .await;
+    let result = summary(&client(&server, fast())).await;
+    assert_eq!(result.expect("succeeds").location_count, Some(3));
+    assert_eq!(server.requests(), 2);
+}
+
+/// Case 6: the connection is reset before any response. A read-only call
+/// is retried (here up to 3 attempts) and then reports the transport error.
+#[tokio::test]
+async fn case_06_connection_reset_before_any_response() {
+    let server = Server::start(|_, _| Action::Reset).await;
+    let result = summary(&client(&server, fast().max_attempts(3))).await;
+    let Err(Error::Transport { kind, attempts, .. }) = &result else {
+        panic!("expected Transport, got {result:?}");
+    };
+    assert_eq!(*kind, TransportKind::Connection, "{result:?}");
+    assert_eq!(*attempts, 3);
+    assert_eq!(server.requests(), 3);
+
+    // A reset once, then an answer: the read succeeds.
+    let server = Server::start(|n, _| {
+        if n == 0 {
+            Action::Reset
+        } else {
+            Action::Raw(ok_body())
+        }
+    })
+    .await;
+    let result = summary(&client(&server, fast())).await;
+    assert_eq!(result.expect("succeeds").location_count, Some(3));
+    assert_eq!(server.requests(), 2);
+}
+
+/// Case 7: a response slower than the timeout.
+#[tokio::test]
+async fn case_07_response_slower_than_the_timeout() {
+    let server = Server::start(|_, _| Action::Delay(Duration::from_secs(3), ok_body())).await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(&server.url)
+        .timeout(Duration::from_millis(200))
+        .retry_policy(fast().max_attempts(2))
+        .build()
+        .expect("valid configuration");
+    let start = Instant::now();
+    let result = summary(&client).await;
+    let Err(Error::Transport { kind, attempts, .. }) = &result else {
+        panic!("expected Transport, got {result:?}");
+    };
+    assert_eq!(*kind, TransportKind::Timeout);
+    assert_eq!(*attempts, 2, "a read-only call is retried after a timeout");
+    assert_eq!(server.requests(), 2);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(result.unwrap_err().to_string().contains("timed out"));
+}
+
+/// Case 8: an HTML 502 page (a gateway's), retried as a 5xx, then returned.
+#[tokio::test]
+async fn case_08_html_502_page() {
+    let page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>";
+    let server = Server::start(move |_, _| {
+        Action::Raw(response(502, &[("content-type", "text/html")], page))
+    })
+    .await;
+    let result = summary(&client(&server, fast().max_attempts(2))).await;
+    let Err(Error::Http {
+        status,
+        attempts,
+        ref body,
+        ..
+    }) = result
+    else {
+        panic!("expected Http, got {result:?}");
+    };
+    assert_eq!(status.as_u16(), 502);
+    assert_eq!(attempts, 2);
+    assert_eq!(body.text(), page);
+    assert_eq!(server.requests(), 2);
+}
+
+/// Case 9: truncated JSON on a 200.
+#[tokio::test]
+async fn case_09_truncated_json() {
+    let server = Server::start(|_, _| {
+        Action::Raw(json(200, r#"{"locationCount": 3, "accountOwner": {"na"#))
+    })
+    .await;
+    let result = summary(&client(&server, fast())).await;
+    let Err(Error::Decode {
+        status,
+        ref body,
+        ref source,
+        ..
+    }) = result
+    else {
+        panic!("expected Decode, got {result:?}");
+    };
+    assert_eq!(status.as_u16(), 200);
+    assert!(source.is_eof(), "{source}");
+    assert!(body.text().starts_with(r#"{"locationCount""#));
+    assert_eq!(server.requests(), 1);
+}
+
+/// Case 10: an empty body with 200.
+#[tokio::test]
+async fn case_10_empty_body_with_200() {
+    let server = Server::start(|_, _| Action::Raw(json(200, ""))).await;
+    let result = summary(&client(&server, fast())).await;
+    let Err(Error::Decode {
+        ref body,
+        ref source,
+        ..
+    }) = result
+    else {
+        panic!("expected Decode, got {result:?}");
+    };
+    assert!(body.is_empty());
+    assert!(source.is_eof());
+    assert_eq!(server.requests(), 1);
+}
+
+/// Case 11: a 200 with `"error": true` and `errorMsg`.
+#[tokio::test]
+async fn case_11_200_with_error_true() {
+    let body =
+        r#"{"error": true, "errorMsg": "Client org not found", "warningMsg": "check the uuid"}"#;
+    let server = Server::start(move |_, _| Action::Raw(json(200, body))).await;
+    let client = client(&server, fast());
+    let result = summary(&client).await;
+    let Err(Error::Api {
+        operation,
+        ref message,
+        ref warning,
+        ..
+    }) = result
+    else {
+        panic!("expected Api, got {result:?}");
+    };
+    assert_eq!(operation, "getClientSummaryInfo");
+    assert_eq!(message.as_deref(), Some("Client org not found"));
+    assert_eq!(warning.as_deref(), Some("check the uuid"));
+    assert!(
+        result
+            .unwrap_err()
+            .to_string()
+            .contains("Client org not found")
+    );
+    assert_eq!(server.requests(), 1);
+
+    // The plain generated method still returns the body as it came.
+    let plain = client
+        .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
+        .await
+        .expect("the plain method does not look at the flag")
+        .into_inner();
+    assert_eq!(plain.api_error(), Some(true));
+    assert_eq!(server.requests(), 2);
+}
+
+/// A writer that keeps what `tracing` wrote.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Case 12: a 200 with `warningMsg`: success, the warning reachable and
+/// logged.
+#[tokio::test]
+async fn case_12_200_with_warning() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let body = r#"{"locationCount": 1, "warningMsg": "license expires in 3 days"}"#;
+    let server = Server::start(move |_, _| Action::Raw(json(200, body))).await;
+    let summary = summary(&client(&server, fast()))
+        .await
+        .expect("a warning is not an error");
+    assert_eq!(summary.warning_message(), Some("license expires in 3 days"));
+    assert_eq!(summary.location_count, Some(1));
+    assert_eq!(server.requests(), 1);
+    let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("UTF-8");
+    assert!(log.contains("WARN"), "{log}");
+    assert!(log.contains("license expires in 3 days"), "{log}");
+    assert!(log.contains("getClientSummaryInfo"), "{log}");
+}
+
+/// Case 13: 401, and 403 with an empty body; neither is retried.
+#[tokio::test]
+async fn case_13_401_and_403_with_empty_body() {
+    let server = Server::start(|_, _| Action::Raw(response(401, &[], "Unauthorized"))).await;
+    let result = summary(&client(&server, fast())).await;
+    let Err(Error::Unauthorized { ref body, .. }) = result else {
+        panic!("expected Unauthorized, got {result:?}");
+    };
+    assert_eq!(body.text(), "Unauthorized");
+    assert!(
+        result
+            .unwrap_err()
+            .to_string()
+            .contains("check the API key")
+    );
+    assert_eq!(server.requests(), 1);
+
+    let server = Server::start(|_, _| Action::Raw(response(403, &[], ""))).await;
+    let result = summary(&client(&server, fast())).await;
+    let Err(Error::Forbidden { ref body, .. }) = result else {
+        panic!("expected Forbidden, got {result:?}");
+    };
+    assert!(body.is_empty());
+    assert_eq!(server.requests(), 1);
+}
+
+/// Case 14 (fields; enums are in `fixture_spec.rs`): unknown fields, `null`
+/// and missing fields decode.
+#[tokio::test]
+async fn case_14_unknown_fields_decode() {
+    let body = r#"{"locationCount": 2, "brandNewField": {"a": [1, 2]}, "accountOwner": null,
+                   "clientDeviceStatusMap": {"NEW_DEVICE_TYPE": {"whatever": true}}}"#;
+    let server = Server::start(move |_, _| Action::Raw(json(200, body))).await;
+    let summary = summary(&client(&server, fast())).await.expect("decodes");
+    assert_eq!(summary.location_count, Some(2));
+    assert!(summary.account_owner.is_none());
+    assert!(
+        summary.recent_policy_alert_count.is_none(),
+        "missing is None"
+    );
+    assert!(
+        summary
+            .client_device_status_map
+            .expect("map")
+            .contains_key("NEW_DEVICE_TYPE")
+    );
+    assert_eq!(server.requests(), 1);
+}
+
+/// Case 15: invalid UTF-8 inside a JSON string: a decode error, no panic.
+#[tokio::test]
+async fn case_15_invalid_utf8_in_a_string_field() {
+    let mut body = br#"{"accountOwner": {"name": "Ada "#.to_vec();
+    body.extend_from_slice(&[0xff, 0xfe, 0xc3]);
+    body.extend_from_slice(br#""}}"#);
+    let server = Server::start(move |_, _| {
+        Action::Raw(response(
+            200,
+            &[("content-type", "application/json")],
+            &body,
+        ))
+    })
+    .await;
+    let result = summary(&client(&server, fast())).await;
+    let Err(Error::Decode {
+        ref body,
+        ref source,
+        ..
+    }) = result
+    else {
+        panic!("expected Decode, got {result:?}");
+    };
+    assert!(source.to_string().contains("invalid unicode"), "{source}");
+    assert!(
+        body.text().contains('\u{FFFD}'),
+        "lossy preview: {:?}",
+        body.text()
+    );
+    assert_eq!(server.requests(), 1);
+}
+
+/// Case 16: a 100 MB error body: the error keeps 64 KiB, and the client
+/// stops reading (the server could not send the rest).
+#[tokio::test]
+async fn case_16_100_mb_error_body_is_not_read() {
+    const TOTAL: u64 = 100 * 1024 * 1024;
+    let server = Server::start(|_, _| Action::Huge {
+        status: 400,
+        total: TOTAL,
+    })
+    .await;
+    let result = summary(&client(&server, fast())).await;
+    let Err(Error::Http {
+        status, ref body, ..
+    }) = result
+    else {
+        panic!("expected Http, got {result:?}");
+    };
+    assert_eq!(status.as_u16(), 400);
+    assert_eq!(body.text().len(), rhombus_partner::BODY_PREVIEW_LIMIT);
+    assert!(body.is_truncated());
+    assert!(
+        result.unwrap_err().to_string().len() < 2_000,
+        "Display stays short"
+    );
+    // Let the server notice the closed connection.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = server.huge_bytes_sent();
+    assert!(
+        sent < 16 * 1024 * 1024,
+        "the server wrote {sent} bytes: the client kept reading"
+    );
+    println!("case 16: the server managed to write {sent} of {TOTAL} bytes");
+    assert_eq!(server.requests(), 1);
+}
+
+/// A malformed request answered `{"msg": ...}` with 400: not retried, the
+/// message in the preview.
+#[tokio::test]
+async fn malformed_request_msg_body() {
+    let server =
+        Server::start(|_, _| Action::Raw(json(400, r#"{"msg": "Could not parse request body"}"#)))
+            .await;
+    let result = summary(&client(&server, fast())).await;
+    let Err(Error::Http {
+        status, ref body, ..
+    }) = result
+    else {
+        panic!("expected Http, got {result:?}");
+    };
+    assert_eq!(status.as_u16(), 400);
+    assert!(body.text().contains("Could not parse request body"));
+    assert!(result.unwrap_err().to_string().contains("malformed"));
+    assert_eq!(server.requests(), 1);
+}
+
+/// `RetryPolicy::none()` sends a throttled read once.
+#[tokio::test]
+async fn retries_can_be_turned_off() {
+    let server =
+        Server::start(|_, _| Action::Raw(response(429, &[("retry-after", "1")], ""))).await;
+    let result = summary(&client(&server, RetryPolicy::none())).await;
+    assert!(
+        matches!(result, Err(Error::RateLimited { attempts: 1, .. })),
+        "{result:?}"
+    );
+    assert_eq!(server.requests(), 1);
+}

@@ -1,0 +1,202 @@
+//! A recognizable API key through every path that prints something: `Debug`
+//! of the builder, client and checked client, `Debug` and `Display` of
+//! every error the client returns, and everything `tracing` records at
+//! TRACE level. The key must appear nowhere, even when a hostile server
+//! echoes the request (headers included) into its error bodies.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Action, Server, json, response};
+use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
+use rhombus_partner::{Client, ClientBuilder, Error, RetryPolicy};
+
+const KEY: &str = "SECRET-KEY-8c1f4e2a9b7d";
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn builder(url: &str) -> ClientBuilder {
+    Client::builder()
+        .api_key(KEY)
+        .org("SomeClientOrg")
+        .base_url(url)
+        .timeout(Duration::from_millis(300))
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(2)
+                .backoff(Duration::from_millis(5), Duration::from_millis(10)),
+        )
+}
+
+/// Echoes the request head (with the key header) back, as some proxies do.
+fn echo(status: u16, head: &str) -> Action {
+    Action::Raw(response(status, &[("content-type", "text/plain")], head))
+}
+
+#[tokio::test]
+async fn the_key_never_appears() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mut printed = Vec::new();
+
+    // Every error the client returns, from a server that echoes the request.
+    let server = Server::start(|_, seen| {
+        let head = seen.head.clone();
+        match seen.body.as_slice() {
+            b if b.starts_with(br#"{"clientOrgUuid":"429""#) => {
+                Action::Raw(response(429, &[("retry-after", "1")], &head))
+            }
+            b if b.starts_with(br#"{"clientOrgUuid":"401""#) => echo(401, &head),
+            b if b.starts_with(br#"{"clientOrgUuid":"403""#) => echo(403, &head),
+            b if b.starts_with(br#"{"clientOrgUuid":"500""#) => echo(500, &head),
+            b if b.starts_with(br#"{"clientOrgUuid":"400""#) => echo(400, &head),
+            b if b.starts_with(br#"{"clientOrgUuid":"api""#) => Action::Raw(json(
+                200,
+                r#"{"error": true, "errorMsg": "no", "warningMsg": "w"}"#,
+            )),
+            b if b.starts_with(br#"{"clientOrgUuid":"decode""#) => {
+                Action::Raw(json(200, &format!("{{\"echo\": {head:?}")))
+            }
+            b if b.starts_with(br#"{"clientOrgUuid":"slow""#) => {
+                Action::Delay(Duration::from_secs(2), json(200, "{}"))
+            }
+            b if b.starts_with(br#"{"clientOrgUuid":"reset""#) => Action::Reset,
+            _ => Action::Raw(json(200, r#"{"warningMsg": "a warning"}"#)),
+        }
+    })
+    .await;
+    let configured = builder(&server.url);
+    printed.push(format!("{configured:?}"));
+    let client = configured.build().expect("valid configuration");
+    printed.push(format!("{client:?}"));
+    printed.push(format!("{:?}", client.checked()));
+    printed.push(format!("{:?}", client.for_org("Other").expect("org")));
+
+    let mut kinds = Vec::new();
+    for case in [
+        "429", "401", "403", "500", "400", "api", "decode", "slow", "reset", "ok",
+    ] {
+        let result = client
+            .checked()
+            .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest {
+                client_org_uuid: Some(case.into()),
+            })
+            .await;
+        match result {
+            Ok(value) => printed.push(format!("{value:?}")),
+            Err(error) => {
+                kinds.push(variant(&error));
+                printed.push(format!("{error:?}"));
+                printed.push(format!("{error}"));
+                let mut source = std::error::Error::source(&error);
+                while let Some(inner) = source {
+                    printed.push(format!("{inner:?} {inner}"));
+                    source = inner.source();
+                }
+            }
+        }
+        // The plain methods' errors too, except a decode failure: progenitor's
+        // `InvalidResponsePayload` keeps the whole raw body, which here echoes
+        // the request headers (the checked methods scrub their previews).
+        if case == "decode" {
+            continue;
+        }
+        if let Err(error) = client
+            .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest {
+                client_org_uuid: Some(case.into()),
+            })
+            .await
+        {
+            printed.push(format!("{error:?} {error}"));
+        }
+    }
+    // A connection refused: a port nobody listens on.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", listener.local_addr().expect("address"))
+    };
+    let error = builder(&closed)
+        .build()
+        .expect("valid configuration")
+        .checked()
+        .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
+        .await
+        .expect_err("nobody listens");
+    kinds.push(variant(&error));
+    printed.push(format!("{error:?} {error}"));
+
+    // Build errors.
+    for bad in [format!("{KEY}\n"), format!("{KEY}\u{0}")] {
+        let error = Client::builder()
+            .api_key(bad)
+            .build()
+            .expect_err("invalid key");
+        printed.push(format!("{error:?} {error}"));
+    }
+
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        [
+            "Api",
+            "Decode",
+            "Forbidden",
+            "Http",
+            "RateLimited",
+            "Transport",
+            "Unauthorized"
+        ],
+        "every error variant a call can return was exercised"
+    );
+
+    let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("UTF-8");
+    assert!(
+        log.contains("rhombus_partner.call"),
+        "the span is recorded:\n{log}"
+    );
+    assert!(log.contains("a warning"), "warnings are logged:\n{log}");
+    // The server did see the key: the echo is real.
+    assert!(server.seen().iter().all(|s| s.head.contains(KEY)));
+    for text in printed.iter().chain([&log]) {
+        assert!(!text.contains(KEY), "the key leaked in:\n{text}");
+        assert!(
+            !text.contains("SECRET-KEY"),
+            "part of the key leaked in:\n{text}"
+        );
+    }
+}
+
+fn variant(error: &Error) -> &'static str {
+    match error {
+        Error::Transport { .. } => "Transport",
+        Error::RateLimited { .. } => "RateLimited",
+        Error::Unauthorized { .. } => "Unauthorized",
+        Error::Forbidden { .. } => "Forbidden",
+        Error::Http { .. } => "Http",
+        Error::Api { .. } => "Api",
+        Error::Decode { .. } => "Decode",
+        Error::InvalidRequest { .. } => "InvalidRequest",
+        _ => "other",
+    }
+}
