@@ -50,6 +50,7 @@ fn per_call(c: &mut Criterion) {
     // Both decode the same answer before anything is timed.
     runtime.block_on(async {
         let a = generated
+            .checked()
             .get_client_summary_info(&generated_body)
             .await
             .expect("generated call");
@@ -69,7 +70,16 @@ fn per_call(c: &mut Criterion) {
                 .expect("call")
         })
     });
-    group.bench_function("generated", |b| {
+    group.bench_function("checked", |b| {
+        b.to_async(&runtime).iter(|| async {
+            generated
+                .checked()
+                .get_client_summary_info(&generated_body)
+                .await
+                .expect("call")
+        })
+    });
+    group.bench_function("plain", |b| {
         b.to_async(&runtime).iter(|| async {
             generated
                 .get_client_summary_info(&generated_body)
