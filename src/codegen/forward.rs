@@ -17,8 +17,14 @@
 //! request built from a string sends exactly the values the spec lists.
 //! Since the new variant holds a `String`, the enum loses `Copy`; `Display`
 //! writes the unknown value as received.
+//!
+//! Where the spec itself lists a value `UNKNOWN` (upstream enums often do),
+//! typify already named a variant `Unknown`; the added one is then called
+//! `UnknownValue` (or `UnknownValue2`, ... should that be taken too).
 
-/// The name of the added variant.
+use std::collections::BTreeMap;
+
+/// The name of the added variant, where the enum does not already use it.
 pub const UNKNOWN_VARIANT: &str = "Unknown";
 
 /// Opens every all-unit-variant enum of the `types` module.
@@ -33,13 +39,15 @@ pub fn open_enums(file: &mut syn::File) {
         let Some((_, items)) = &mut module.content else {
             continue;
         };
-        let mut opened = Vec::new();
+        // Each opened enum, with the name its added variant got.
+        let mut opened: BTreeMap<syn::Ident, syn::Ident> = BTreeMap::new();
         for item in items.iter_mut() {
             if let syn::Item::Enum(enumeration) = item
                 && is_string_enum(enumeration)
             {
-                open(enumeration);
-                opened.push(enumeration.ident.clone());
+                let unknown = unknown_variant_name(enumeration);
+                open(enumeration, &unknown);
+                opened.insert(enumeration.ident.clone(), unknown);
             }
         }
         for item in items.iter_mut() {
@@ -47,9 +55,9 @@ pub fn open_enums(file: &mut syn::File) {
                 && let Some((path, _)) = &block.trait_
                 && path.segments.last().is_some_and(|s| s.ident == "Display")
                 && let syn::Type::Path(ty) = &*block.self_ty
-                && ty.path.get_ident().is_some_and(|i| opened.contains(i))
+                && let Some(unknown) = ty.path.get_ident().and_then(|i| opened.get(i))
             {
-                extend_display(block);
+                extend_display(block, unknown);
             }
         }
     }
@@ -80,7 +88,20 @@ fn is_string_enum(enumeration: &syn::ItemEnum) -> bool {
             .any(|attr| attr.path().is_ident("serde"))
 }
 
-fn open(enumeration: &mut syn::ItemEnum) {
+/// `Unknown`, unless a variant already has that name.
+fn unknown_variant_name(enumeration: &syn::ItemEnum) -> syn::Ident {
+    let taken = |name: &str| enumeration.variants.iter().any(|v| v.ident == name);
+    let name = std::iter::once(UNKNOWN_VARIANT.to_owned())
+        .chain((1..).map(|n| match n {
+            1 => format!("{UNKNOWN_VARIANT}Value"),
+            n => format!("{UNKNOWN_VARIANT}Value{n}"),
+        }))
+        .find(|name| !taken(name))
+        .unwrap_or_else(|| UNKNOWN_VARIANT.to_owned());
+    quote::format_ident!("{name}")
+}
+
+fn open(enumeration: &mut syn::ItemEnum, unknown: &syn::Ident) {
     // `Copy` cannot hold a `String`.
     for attr in &mut enumeration.attrs {
         if !attr.path().is_ident("derive") {
@@ -93,7 +114,6 @@ fn open(enumeration: &mut syn::ItemEnum) {
             *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
         }
     }
-    let unknown = quote::format_ident!("{}", UNKNOWN_VARIANT);
     enumeration.variants.push(syn::parse_quote! {
         /// A value this build of the client does not know, as received. It
         /// is kept, and sent back unchanged if the value is serialized.
@@ -103,8 +123,7 @@ fn open(enumeration: &mut syn::ItemEnum) {
 }
 
 /// typify's `Display` matches every variant; add the new one.
-fn extend_display(block: &mut syn::ItemImpl) {
-    let unknown = quote::format_ident!("{}", UNKNOWN_VARIANT);
+fn extend_display(block: &mut syn::ItemImpl, unknown: &syn::Ident) {
     for member in &mut block.items {
         let syn::ImplItem::Fn(function) = member else {
             continue;
@@ -116,5 +135,42 @@ fn extend_display(block: &mut syn::ItemImpl) {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_existing_unknown_value_keeps_its_variant() {
+        let mut file: syn::File = syn::parse_quote! {
+            pub mod types {
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Copy, Debug)]
+                pub enum Kind {
+                    #[serde(rename = "UNKNOWN")]
+                    Unknown,
+                    #[serde(rename = "CAMERA")]
+                    Camera,
+                }
+                impl ::std::fmt::Display for Kind {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        match *self {
+                            Self::Unknown => f.write_str("UNKNOWN"),
+                            Self::Camera => f.write_str("CAMERA"),
+                        }
+                    }
+                }
+                #[derive(::serde::Deserialize, Clone, Copy)]
+                pub enum Plain { A }
+            }
+        };
+        open_enums(&mut file);
+        let text = prettyplease::unparse(&file);
+        assert!(text.contains("Unknown,"), "{text}");
+        assert!(text.contains("UnknownValue(::std::string::String)"), "{text}");
+        assert!(text.contains("Self::UnknownValue(ref value) => f.write_str(value)"), "{text}");
+        assert!(text.contains("Unknown(::std::string::String)"), "{text}");
+        assert!(!text.contains("Copy"), "{text}");
     }
 }
