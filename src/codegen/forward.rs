@@ -168,8 +168,14 @@ mod tests {
         open_enums(&mut file);
         let text = prettyplease::unparse(&file);
         assert!(text.contains("Unknown,"), "{text}");
-        assert!(text.contains("UnknownValue(::std::string::String)"), "{text}");
-        assert!(text.contains("Self::UnknownValue(ref value) => f.write_str(value)"), "{text}");
+        assert!(
+            text.contains("UnknownValue(::std::string::String)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Self::UnknownValue(ref value) => f.write_str(value)"),
+            "{text}"
+        );
         assert!(text.contains("Unknown(::std::string::String)"), "{text}");
         assert!(!text.contains("Copy"), "{text}");
     }

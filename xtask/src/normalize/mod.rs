@@ -44,7 +44,8 @@ impl Outcome {
 }
 
 /// The passes, in the order they run. Operation passes come first so that
-/// left-out operations do not pull their schemas into the fragment.
+/// left-out operations do not pull their schemas into the fragment, and
+/// read-only marks are read off operationIds before any is renamed.
 pub const PASSES: &[Pass] = &[
     operations::DROP_AUTH_HEADERS,
     operations::LONE_DEFAULT_TO_200,
@@ -52,6 +53,7 @@ pub const PASSES: &[Pass] = &[
     operations::JSON_WHEN_OFFERED,
     operations::LEAVE_OUT_NON_JSON,
     operations::MARK_READ_ONLY,
+    operations::UNIQUE_OPERATION_IDS,
     schemas::SCHEMA_FOR_BARE_MEDIA_TYPE,
     schemas::NON_NULL_PARAMETERS,
     schemas::FORMAT_ONLY_ON_STRINGS,

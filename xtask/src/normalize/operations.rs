@@ -214,6 +214,64 @@ fn mark_read_only(doc: &mut Value) -> Outcome {
     Outcome::changed(changed)
 }
 
+pub const UNIQUE_OPERATION_IDS: Pass = Pass {
+    name: "unique-operation-ids",
+    why: "an operationId used by several operations (upstream has had `setFlag` under both \
+          `/api/customer/` and `/api/org/`) is kept by the first path in order, and the others \
+          are prefixed with their distinguishing path segments (`orgSetFlag`); method names are \
+          made from operationIds and must be unique",
+    run: unique_operation_ids,
+};
+
+fn unique_operation_ids(doc: &mut Value) -> Outcome {
+    let mut seen: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut changed = 0;
+    retain_operations(doc, |_, path, operation| {
+        let Some(id) = operation.get("operationId").and_then(Value::as_str) else {
+            return true;
+        };
+        let mut unique = id.to_owned();
+        if seen.contains(&unique) {
+            let prefix: String = path
+                .trim_start_matches("/api/")
+                .split('/')
+                .filter(|s| !s.is_empty() && !s.starts_with('{'))
+                .rev()
+                .skip(1)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .enumerate()
+                .map(|(i, s)| if i == 0 { s.to_owned() } else { capitalized(s) })
+                .collect();
+            let base = if prefix.is_empty() {
+                id.to_owned()
+            } else {
+                format!("{prefix}{}", capitalized(id))
+            };
+            unique = base.clone();
+            let mut n = 2;
+            while seen.contains(&unique) {
+                unique = format!("{base}{n}");
+                n += 1;
+            }
+            operation.insert("operationId".to_owned(), Value::String(unique.clone()));
+            changed += 1;
+        }
+        seen.insert(unique);
+        true
+    });
+    Outcome::changed(changed)
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// `getClients`, `PartnerGetShipments`, `partner_getApiTokens` read;
 /// `partner_revokeApiToken`, `createPartnerClient` do not.
 fn is_read_only(operation_id: &str) -> bool {
@@ -404,6 +462,31 @@ mod tests {
         assert_eq!(outcome.changed, 2);
         assert_eq!(doc["paths"]["/a"]["post"][READ_ONLY_EXTENSION], json!(true));
         assert_eq!(doc["paths"]["/a"]["put"][READ_ONLY_EXTENSION], json!(false));
+    }
+
+    #[test]
+    fn repeated_operation_ids_get_their_path_as_prefix() {
+        let doc = json!({ "paths": {
+            "/api/camera/getFrames": { "post": { "operationId": "getFrames" } },
+            "/api/share/camera/getFrames": { "post": { "operationId": "getFrames" } },
+            "/api/customer/setFlag": { "post": { "operationId": "setFlag" } },
+            "/api/org/setFlag": { "post": { "operationId": "setFlag" } },
+            "/api/orgSetFlag": { "post": { "operationId": "orgSetFlag" } }
+        } });
+        let (doc, outcome) = run(&UNIQUE_OPERATION_IDS, doc);
+        assert_eq!(outcome.changed, 3);
+        let id = |path: &str| {
+            doc["paths"][path]["post"]["operationId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(id("/api/camera/getFrames"), "getFrames");
+        assert_eq!(id("/api/share/camera/getFrames"), "shareCameraGetFrames");
+        assert_eq!(id("/api/customer/setFlag"), "setFlag");
+        // `orgSetFlag` is taken by /api/org/setFlag first, in path order.
+        assert_eq!(id("/api/org/setFlag"), "orgSetFlag");
+        assert_eq!(id("/api/orgSetFlag"), "orgSetFlag2");
     }
 
     #[test]
