@@ -58,6 +58,7 @@ pub const PASSES: &[Pass] = &[
     schemas::NON_NULL_PARAMETERS,
     schemas::FORMAT_ONLY_ON_STRINGS,
     schemas::EMPTY_ENUM_VALUE,
+    schemas::INLINE_BASE_OF_SUBTYPE,
     schemas::DROP_DISCRIMINATOR,
 ];
 

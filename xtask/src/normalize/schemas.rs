@@ -117,6 +117,69 @@ fn append_description(schema: &mut Map<String, Value>, note: &str) {
     schema.insert("description".to_owned(), Value::String(text));
 }
 
+pub const INLINE_BASE_OF_SUBTYPE: Pass = Pass {
+    name: "inline-base-of-subtype",
+    why: "a subtype written as `allOf: [$ref Base, {...}]` whose base lists it again in its \
+          `oneOf`/`anyOf` (Java-style polymorphism) gets the base's own properties in place \
+          of the `$ref`: the same fields on the wire, and no cycle for the generator to merge \
+          forever (it overflows its stack on one)",
+    run: inline_base_of_subtype,
+};
+
+fn inline_base_of_subtype(doc: &mut Value) -> Outcome {
+    const SCHEMAS: &str = "#/components/schemas/";
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return Outcome::default();
+    };
+    let lists = |base: &Value, name: &str| {
+        let target = format!("{SCHEMAS}{name}");
+        ["oneOf", "anyOf"].iter().any(|key| {
+            base.get(*key)
+                .and_then(Value::as_array)
+                .is_some_and(|variants| {
+                    variants
+                        .iter()
+                        .any(|v| v.get("$ref").and_then(Value::as_str) == Some(&target))
+                })
+        })
+    };
+    // Decide from an unchanged copy, then rewrite.
+    let snapshot = schemas.clone();
+    let mut changed = 0;
+    for (name, schema) in schemas.iter_mut() {
+        let Some(parts) = schema.get_mut("allOf").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for part in parts.iter_mut() {
+            let Some(base_name) = part
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix(SCHEMAS))
+            else {
+                continue;
+            };
+            let Some(base) = snapshot.get(base_name) else {
+                continue;
+            };
+            if !lists(base, name) {
+                continue;
+            }
+            let mut own = base.clone();
+            if let Some(own) = own.as_object_mut() {
+                for key in ["oneOf", "anyOf", "discriminator"] {
+                    own.remove(key);
+                }
+            }
+            *part = own;
+            changed += 1;
+        }
+    }
+    Outcome::changed(changed)
+}
+
 pub const DROP_DISCRIMINATOR: Pass = Pass {
     name: "drop-discriminator",
     why: "`discriminator` is removed: it only annotates which property tells subtypes apart, \
@@ -218,6 +281,34 @@ mod tests {
             json!({ "type": "string", "description": "Kind. One of: \"\", \"A\", \"B\"." })
         );
         assert_eq!(doc["components"]["schemas"]["F"]["enum"], json!(["A", "B"]));
+    }
+
+    #[test]
+    fn a_subtype_gets_its_base_inlined_when_the_base_lists_it() {
+        let doc = with_schemas(json!({
+            "Base": { "type": "object", "discriminator": { "propertyName": "type" },
+                      "oneOf": [{ "$ref": "#/components/schemas/Static" }],
+                      "properties": { "type": { "type": "string" } }, "required": ["type"] },
+            "Static": { "type": "object", "allOf": [
+                { "$ref": "#/components/schemas/Base" },
+                { "type": "object", "properties": { "value": { "type": "integer" } } }
+            ] },
+            "Unrelated": { "allOf": [{ "$ref": "#/components/schemas/Plain" }] },
+            "Plain": { "type": "object" }
+        }));
+        let (doc, outcome) = run(&INLINE_BASE_OF_SUBTYPE, doc);
+        assert_eq!(outcome.changed, 1);
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(
+            schemas["Static"]["allOf"][0],
+            json!({ "type": "object", "properties": { "type": { "type": "string" } }, "required": ["type"] })
+        );
+        // The base keeps its variants; a plain `allOf` reference stays.
+        assert!(schemas["Base"].get("oneOf").is_some());
+        assert_eq!(
+            schemas["Unrelated"]["allOf"][0]["$ref"],
+            "#/components/schemas/Plain"
+        );
     }
 
     #[test]
