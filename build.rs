@@ -34,6 +34,18 @@ fn try_main() -> Result<(), String> {
     // resolves there and error messages name the file as the user wrote it.
     let code = codegen::generate_file(&spec).map_err(|e| e.to_string())?;
     let target = out_dir.join("partner.rs");
+    std::fs::write(&target, code).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    generate_mock(&spec, &out_dir)
+}
+
+/// With the `test-util` feature, the httpmock helpers for every operation,
+/// from the same fragment; other builds skip this step entirely.
+fn generate_mock(spec: &std::path::Path, out_dir: &std::path::Path) -> Result<(), String> {
+    if std::env::var_os("CARGO_FEATURE_TEST_UTIL").is_none() {
+        return Ok(());
+    }
+    let code = codegen::mock::generate_mock_file(spec).map_err(|e| e.to_string())?;
+    let target = out_dir.join("partner_mock.rs");
     std::fs::write(&target, code).map_err(|e| format!("cannot write {}: {e}", target.display()))
 }
 

@@ -327,12 +327,7 @@ impl ClientBuilder {
                 });
             }
             (true, Some(pem)) => {
-                let identity = reqwest::Identity::from_pem(&pem.0).map_err(|e| {
-                    BuildError::InvalidIdentity {
-                        reason: error_chain(&e),
-                    }
-                })?;
-                http = http.identity(identity);
+                http = http.identity(crate::tls::identity(&pem.0)?);
             }
             (false, None) => {}
         }
@@ -355,7 +350,9 @@ impl ClientBuilder {
             http = http.tls_certs_merge(roots);
         }
 
-        let http = http.build().map_err(BuildError::Http)?;
+        let http = crate::tls::select_backend(http)
+            .build()
+            .map_err(BuildError::Http)?;
         Ok(Client::new_with_client(&base_url, http, auth))
     }
 }
@@ -384,7 +381,7 @@ fn checked_base_url(url: &str) -> Result<String, BuildError> {
 }
 
 /// `reqwest` errors keep their detail in the source chain.
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(inner) = source {

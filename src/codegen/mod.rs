@@ -10,6 +10,7 @@
 
 pub mod check;
 mod locate;
+pub mod mock;
 pub mod refs;
 pub mod repair;
 mod settings;
