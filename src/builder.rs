@@ -331,6 +331,8 @@ impl ClientBuilder {
             }
             (false, None) => {}
         }
+        // The backend the crate's features chose (`src/tls.rs`).
+        http = crate::tls::select_backend(http);
         if !self.root_certificates.is_empty() {
             let mut roots = Vec::new();
             for pem in &self.root_certificates {
@@ -350,9 +352,7 @@ impl ClientBuilder {
             http = http.tls_certs_merge(roots);
         }
 
-        let http = crate::tls::select_backend(http)
-            .build()
-            .map_err(BuildError::Http)?;
+        let http = http.build().map_err(BuildError::Http)?;
         Ok(Client::new_with_client(&base_url, http, auth))
     }
 }
