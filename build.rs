@@ -38,6 +38,7 @@ fn try_main() -> Result<(), String> {
     let target = out_dir.join("partner.rs");
     std::fs::write(&target, code).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
 
+    generate_mock(&spec, &out_dir)?;
     fixtures(&root, &out_dir)
 }
 
@@ -47,11 +48,12 @@ fn try_main() -> Result<(), String> {
 /// enums) without a nested cargo build. Only tests include these files.
 fn fixtures(root: &std::path::Path, out_dir: &std::path::Path) -> Result<(), String> {
     let dir = std::path::Path::new(FIXTURES);
-    println!("cargo::rerun-if-changed={FIXTURES}");
     let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-        // A packaged crate has no tests.
+        // A packaged crate has no fixtures. Naming a missing path in
+        // `rerun-if-changed` would rerun this script on every build.
         return Ok(());
     };
+    println!("cargo::rerun-if-changed={FIXTURES}");
     let target_dir = out_dir.join("fixtures");
     std::fs::create_dir_all(&target_dir)
         .map_err(|e| format!("cannot create {}: {e}", target_dir.display()))?;
@@ -71,6 +73,17 @@ fn fixtures(root: &std::path::Path, out_dir: &std::path::Path) -> Result<(), Str
             .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
     }
     Ok(())
+}
+
+/// With the `test-util` feature, the httpmock helpers for every operation,
+/// from the same fragment; other builds skip this step entirely.
+fn generate_mock(spec: &std::path::Path, out_dir: &std::path::Path) -> Result<(), String> {
+    if std::env::var_os("CARGO_FEATURE_TEST_UTIL").is_none() {
+        return Ok(());
+    }
+    let code = codegen::mock::generate_mock_file(spec).map_err(|e| e.to_string())?;
+    let target = out_dir.join("partner_mock.rs");
+    std::fs::write(&target, code).map_err(|e| format!("cannot write {}: {e}", target.display()))
 }
 
 fn env(name: &str) -> Result<String, String> {

@@ -352,15 +352,12 @@ impl ClientBuilder {
                 });
             }
             (true, Some(pem)) => {
-                let identity = reqwest::Identity::from_pem(&pem.0).map_err(|e| {
-                    BuildError::InvalidIdentity {
-                        reason: error_chain(&e),
-                    }
-                })?;
-                http = http.identity(identity);
+                http = http.identity(crate::tls::identity(&pem.0)?);
             }
             (false, None) => {}
         }
+        // The backend the crate's features chose (`src/tls.rs`).
+        http = crate::tls::select_backend(http);
         if !self.root_certificates.is_empty() {
             let mut roots = Vec::new();
             for pem in &self.root_certificates {
@@ -418,7 +415,7 @@ fn checked_base_url(url: &str) -> Result<String, BuildError> {
 }
 
 /// `reqwest` errors keep their detail in the source chain.
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(inner) = source {

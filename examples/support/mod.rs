@@ -1,6 +1,10 @@
 //! A fake Rhombus API on loopback, so that the examples run without an
 //! account or network. It answers like the real one: 401 without the auth
 //! headers, and canned data for each partner endpoint.
+// Each example uses only part of this module.
+#![allow(dead_code)]
+
+pub mod tls;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{header_exists, method, path};
@@ -14,6 +18,20 @@ pub const DEMO_CLIENT_ORG: &str = "dEmOcLiEnToRgUuId00001w";
 /// Starts the fake server; it stops when the returned value is dropped.
 pub async fn start() -> MockServer {
     let server = MockServer::start().await;
+    // Acting on an organization that is not one of the partner's clients
+    // (`x-auth-org`, e.g. from `Client::for_org`) is forbidden; mounted
+    // first, it wins over the endpoints' mocks of the same priority.
+    Mock::given(method("POST"))
+        .and(|request: &wiremock::Request| {
+            request
+                .headers
+                .get("x-auth-org")
+                .is_some_and(|org| org != DEMO_CLIENT_ORG)
+        })
+        .respond_with(ResponseTemplate::new(403).set_body_string("Forbidden"))
+        .with_priority(1)
+        .mount(&server)
+        .await;
     for (endpoint, body) in [
         ("/api/partner/getClientSummaryInfo", client_summary()),
         ("/api/partner/getDeviceLicensesForOrg", device_licenses()),

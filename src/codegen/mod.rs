@@ -11,6 +11,7 @@
 pub mod check;
 mod forward;
 mod locate;
+pub mod mock;
 pub mod refs;
 mod reliability;
 pub mod repair;

@@ -1,0 +1,58 @@
+//! The `test-util` mock helpers: progenitor's httpmock generator, run on the
+//! same checked spec and with the same settings as the client.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use super::{SpecError, check, generation_settings};
+
+/// The path the generated helpers import the client's items from: they live
+/// in the crate's `mock` module and name types as `types::...`.
+const CRATE_PATH: &str = "crate";
+
+/// Reads and checks `file` and generates formatted httpmock helpers for
+/// every operation: a `MockServerExt` trait on `httpmock::MockServer` with
+/// one method per operation, and typed `When`/`Then` wrappers in
+/// `operations`.
+pub fn generate_mock_file(file: &Path) -> Result<String, SpecError> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        SpecError::new(
+            file,
+            "",
+            format!("cannot read the spec: {e}"),
+            "restore spec/partner.json from git, or point RHOMBUS_PARTNER_SPEC at an existing \
+             OpenAPI 3.0 JSON file (relative to the package root)",
+        )
+    })?;
+    generate_mock(file, &text)
+}
+
+/// Checks `text` (the contents of `file`) and generates the mock helpers.
+pub fn generate_mock(file: &Path, text: &str) -> Result<String, SpecError> {
+    let (_, spec) = check::parse(file, text)?;
+    let failed = |problem: String| {
+        SpecError::new(
+            file,
+            "",
+            format!(
+                "the mock generator (progenitor's httpmock) cannot handle this spec: {problem}"
+            ),
+            "build without the `test-util` feature, or report this as a bug in rhombus-partner \
+             with the spec attached",
+        )
+    };
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        progenitor_impl::Generator::new(&generation_settings()).httpmock(&spec, CRATE_PATH)
+    }));
+    std::panic::set_hook(previous_hook);
+    let tokens = match outcome {
+        Ok(Ok(tokens)) => tokens,
+        Ok(Err(error)) => return Err(failed(error.to_string())),
+        Err(_) => return Err(failed("the generator panicked".to_owned())),
+    };
+    let syntax = syn::parse2::<syn::File>(tokens)
+        .map_err(|e| failed(format!("it produced code that does not parse: {e}")))?;
+    Ok(prettyplease::unparse(&syntax))
+}

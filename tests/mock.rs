@@ -1,0 +1,147 @@
+//! The `test-util` mock helpers used the way a consumer would: some code of
+//! "theirs" that calls the API, tested offline against httpmock with the
+//! typed helpers, through nothing but the crate's public surface.
+
+use rhombus_partner::mock::{MockServer, MockServerExt};
+use rhombus_partner::types::{
+    DeviceLicenseType, LicenseGetDeviceLicensesForClientOrgWsRequest,
+    LicenseGetDeviceLicensesForClientOrgWsResponse, PartnerGetClientSummaryInfoWsRequest,
+    PartnerGetClientSummaryInfoWsResponse,
+};
+use rhombus_partner::{Client, GeneratedError as Error};
+
+// ---------------------------------------------------------------------------
+// The consumer's code under test
+// ---------------------------------------------------------------------------
+
+/// A line of a consumer's billing report: locations and trial licenses of
+/// one client organization.
+#[derive(Debug, PartialEq)]
+struct BillingLine {
+    locations: i32,
+    trial_licenses: usize,
+}
+
+async fn billing_line(client: &Client, org: &str) -> Result<BillingLine, Error<()>> {
+    let summary = client
+        .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest {
+            client_org_uuid: Some(org.to_owned()),
+        })
+        .await?
+        .into_inner();
+    let licenses = client
+        .for_org(org)
+        .expect("a valid org")
+        .get_device_licenses_for_org(&LicenseGetDeviceLicensesForClientOrgWsRequest::default())
+        .await?
+        .into_inner();
+    Ok(BillingLine {
+        locations: summary.location_count.unwrap_or(0),
+        trial_licenses: licenses
+            .device_licenses
+            .unwrap_or_default()
+            .iter()
+            .filter(|license| license.trial == Some(true))
+            .count(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The consumer's tests
+// ---------------------------------------------------------------------------
+
+const ORG: &str = "cLiEnToRgUuId0000000001";
+
+fn client_for(server: &MockServer) -> Client {
+    Client::builder()
+        .api_key("test-key")
+        .base_url(server.base_url())
+        .build()
+        .expect("a client for the mock server")
+}
+
+fn license(trial: bool) -> DeviceLicenseType {
+    DeviceLicenseType {
+        trial: Some(trial),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn billing_line_counts_locations_and_trials() {
+    let server = MockServer::start_async().await;
+    let summary = server.get_client_summary_info(|when, then| {
+        when.body(&PartnerGetClientSummaryInfoWsRequest {
+            client_org_uuid: Some(ORG.to_owned()),
+        });
+        then.ok(&PartnerGetClientSummaryInfoWsResponse {
+            location_count: Some(4),
+            ..Default::default()
+        });
+    });
+    let licenses = server.get_device_licenses_for_org(|when, then| {
+        // The typed helpers cover the body; the inner httpmock `When` any
+        // other detail, here the org header that `for_org` sends.
+        when.body(&LicenseGetDeviceLicensesForClientOrgWsRequest::default())
+            .into_inner()
+            .header("x-auth-org", ORG)
+            .header("x-auth-apikey", "test-key");
+        then.ok(&LicenseGetDeviceLicensesForClientOrgWsResponse {
+            device_licenses: Some(vec![license(true), license(false), license(true)]),
+        });
+    });
+
+    let line = billing_line(&client_for(&server), ORG)
+        .await
+        .expect("the mocked calls succeed");
+
+    assert_eq!(
+        line,
+        BillingLine {
+            locations: 4,
+            trial_licenses: 2
+        }
+    );
+    summary.assert_async().await;
+    licenses.assert_async().await;
+}
+
+#[tokio::test]
+async fn a_request_the_mock_does_not_expect_is_an_error() {
+    let server = MockServer::start_async().await;
+    let summary = server.get_client_summary_info(|when, then| {
+        when.body(&PartnerGetClientSummaryInfoWsRequest {
+            client_org_uuid: Some("another org".to_owned()),
+        });
+        then.ok(&PartnerGetClientSummaryInfoWsResponse::default());
+    });
+
+    let error = billing_line(&client_for(&server), ORG)
+        .await
+        .expect_err("no mock matches this org");
+
+    // httpmock answers an unmatched request with 404, which the client
+    // reports as an unexpected response.
+    assert!(
+        matches!(&error, Error::UnexpectedResponse(response) if response.status() == 404),
+        "{error:?}"
+    );
+    summary.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn an_undocumented_status_is_mocked_through_the_inner_then() {
+    let server = MockServer::start_async().await;
+    server.get_client_summary_info(|_, then| {
+        then.into_inner().status(401).body("Unauthorized");
+    });
+
+    let error = billing_line(&client_for(&server), ORG)
+        .await
+        .expect_err("the mock refuses");
+
+    assert!(
+        matches!(&error, Error::UnexpectedResponse(response) if response.status() == 401),
+        "{error:?}"
+    );
+}
