@@ -15,16 +15,7 @@ const CRATE_PATH: &str = "crate";
 /// one method per operation, and typed `When`/`Then` wrappers in
 /// `operations`.
 pub fn generate_mock_file(file: &Path) -> Result<String, SpecError> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        SpecError::new(
-            file,
-            "",
-            format!("cannot read the spec: {e}"),
-            "restore spec/partner.json from git, or point RHOMBUS_PARTNER_SPEC at an existing \
-             OpenAPI 3.0 JSON file (relative to the package root)",
-        )
-    })?;
-    generate_mock(file, &text)
+    generate_mock(file, &super::read_spec(file)?)
 }
 
 /// Checks `text` (the contents of `file`) and generates the mock helpers.

@@ -72,7 +72,12 @@ impl std::error::Error for SpecError {}
 
 /// Reads, checks and generates `file`.
 pub fn generate_file(file: &Path) -> Result<String, SpecError> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
+    generate(file, &read_spec(file)?)
+}
+
+/// The text of the spec `file`, or an error saying how to get it back.
+fn read_spec(file: &Path) -> Result<String, SpecError> {
+    std::fs::read_to_string(file).map_err(|e| {
         SpecError::new(
             file,
             "",
@@ -80,8 +85,7 @@ pub fn generate_file(file: &Path) -> Result<String, SpecError> {
             "restore spec/partner.json from git, or point RHOMBUS_PARTNER_SPEC at an existing \
              OpenAPI 3.0 JSON file (relative to the package root)",
         )
-    })?;
-    generate(file, &text)
+    })
 }
 
 /// Checks `text` (the contents of `file`) and generates formatted Rust source:

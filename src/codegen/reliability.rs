@@ -286,25 +286,8 @@ fn status_impl(structure: &syn::ItemStruct) -> TokenStream {
 
 /// The field's JSON name: its `serde(rename)`, else its identifier.
 fn serde_name(field: &syn::Field) -> Option<String> {
-    for attr in &field.attrs {
-        if !attr.path().is_ident("serde") {
-            continue;
-        }
-        let mut rename = None;
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                let value: syn::LitStr = meta.value()?.parse()?;
-                rename = Some(value.value());
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            }
-            Ok(())
-        });
-        if rename.is_some() {
-            return rename;
-        }
-    }
-    field.ident.as_ref().map(ToString::to_string)
+    super::repair::serde_rename(&field.attrs)
+        .or_else(|| field.ident.as_ref().map(|i| i.to_string()))
 }
 
 /// `(is Option<_>, last segment of the inner type)` for `bool` and `String`.
