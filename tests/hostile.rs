@@ -8,10 +8,9 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Action, Server, json, response};
+use common::{Action, Captured, Server, json, response};
 use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
 use rhombus_partner::{ApiStatus, Client, Error, RetryPolicy, TransportKind};
 
@@ -289,20 +288,6 @@ async fn case_11_200_with_error_true() {
         .into_inner();
     assert_eq!(plain.api_error(), Some(true));
     assert_eq!(server.requests(), 2);
-}
-
-/// A writer that keeps what `tracing` wrote.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Case 12: a 200 with `warningMsg`: success, the warning reachable and

@@ -6,27 +6,13 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Action, Server, json, response};
+use common::{Action, Captured, Server, json, response};
 use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
 use rhombus_partner::{Client, ClientBuilder, Error, RetryPolicy};
 
 const KEY: &str = "SECRET-KEY-8c1f4e2a9b7d";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn builder(url: &str) -> ClientBuilder {
     Client::builder()
