@@ -1,9 +1,12 @@
-//! Shared by the benchmarks: a minimal HTTP/1.1 server on loopback, test
-//! data, and the ratio report that compares each case with its baseline.
+//! Shared by the benchmarks: a minimal HTTP/1.1 server on loopback, the
+//! three per-call cases set up against it, test data, and the ratio report
+//! that compares each case with its baseline.
 
 #![allow(dead_code)] // Each benchmark uses part of this.
 
 use std::path::PathBuf;
+
+use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -48,6 +51,137 @@ async fn connection(mut socket: TcpStream, response: &'static [u8]) {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
+    }
+}
+
+/// [`serve`] on a thread of its own (with its own current-thread runtime),
+/// so that the caller's runtime, and callgrind's count of the calling
+/// thread, hold only the client's work.
+pub fn serve_on_own_thread(body: &'static [u8]) -> String {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("loopback-server".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("server runtime");
+            runtime.block_on(async {
+                sender.send(serve(body).await).expect("report the address");
+                std::future::pending::<()>().await
+            })
+        })
+        .expect("server thread");
+    receiver.recv().expect("server address")
+}
+
+/// One way of making the `getClientSummaryInfo` call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Case {
+    /// `reqwest` + `serde` by hand (`benches/baseline`): the baseline.
+    Handwritten,
+    /// The generated method, `client.get_client_summary_info(..)`.
+    Plain,
+    /// The path the README teaches, `client.checked().get_client_summary_info(..)`.
+    Checked,
+}
+
+impl Case {
+    pub const ALL: [Case; 3] = [Case::Handwritten, Case::Plain, Case::Checked];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Case::Handwritten => "handwritten",
+            Case::Plain => "plain",
+            Case::Checked => "checked",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Case> {
+        Case::ALL.into_iter().find(|case| case.name() == name)
+    }
+}
+
+const KEY: &str = "bench-key";
+const ORG: &str = "AAAAAAAAAAAAAAAAAAAAAA";
+
+/// The generated client and the handwritten one, configured alike, with
+/// the request body each sends.
+pub struct SummaryCalls {
+    generated: rhombus_partner::Client,
+    handwritten: rhombus_partner_baseline::Client,
+    generated_body: PartnerGetClientSummaryInfoWsRequest,
+    handwritten_body: rhombus_partner_baseline::SummaryRequest,
+}
+
+impl SummaryCalls {
+    /// Both clients against `base_url`. Call from inside a Tokio runtime.
+    pub fn new(base_url: &str) -> SummaryCalls {
+        let generated = rhombus_partner::Client::builder()
+            .api_key(KEY)
+            .base_url(base_url)
+            .build()
+            .expect("client builds");
+        // The same settings the builder applies by default.
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("rhombus-partner/", env!("CARGO_PKG_VERSION")))
+            .timeout(std::time::Duration::from_secs(30))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .expect("reqwest client");
+        let handwritten =
+            rhombus_partner_baseline::Client::new(base_url, http, KEY).expect("baseline builds");
+        SummaryCalls {
+            generated,
+            handwritten,
+            generated_body: PartnerGetClientSummaryInfoWsRequest {
+                client_org_uuid: Some(ORG.into()),
+            },
+            handwritten_body: rhombus_partner_baseline::SummaryRequest {
+                client_org_uuid: Some(ORG.into()),
+            },
+        }
+    }
+
+    /// One call of `case`; returns the decoded `locationCount`, so that the
+    /// cases can be checked to decode the same answer.
+    pub async fn call(&self, case: Case) -> Option<i32> {
+        match case {
+            Case::Handwritten => {
+                self.handwritten
+                    .get_client_summary_info(&self.handwritten_body)
+                    .await
+                    .expect("handwritten call")
+                    .location_count
+            }
+            Case::Plain => {
+                self.generated
+                    .get_client_summary_info(&self.generated_body)
+                    .await
+                    .expect("plain call")
+                    .into_inner()
+                    .location_count
+            }
+            Case::Checked => {
+                self.generated
+                    .checked()
+                    .get_client_summary_info(&self.generated_body)
+                    .await
+                    .expect("checked call")
+                    .into_inner()
+                    .location_count
+            }
+        }
+    }
+
+    /// Every case once, asserting that all decode the same answer.
+    pub async fn check_all_agree(&self) {
+        let mut answers = Vec::new();
+        for case in Case::ALL {
+            answers.push(self.call(case).await);
+        }
+        assert!(answers[0].is_some(), "the answer has a locationCount");
+        assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
     }
 }
 

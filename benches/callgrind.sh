@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Instructions per call of the three per-call cases (handwritten, plain,
+# checked), counted with callgrind. Each case runs N and then 2N calls of
+# `getClientSummaryInfo` after a warm-up (benches/count_calls.rs);
+# (count(2N) - count(N)) / N is its cost per call with all setup
+# subtracted. Only the client's thread is counted (the loopback server
+# runs on a thread of its own).
+#
+#   benches/callgrind.sh [N] [RUNS]     per-call counts and ratios (default 1000, 2)
+#   benches/callgrind.sh attribute [N]  per-function inclusive instructions
+#                                       per call, by case, largest differences
+#                                       from handwritten first
+#
+# Output files are kept in target/callgrind/ for callgrind_annotate.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=count
+if [ "${1:-}" = attribute ]; then
+  mode=attribute
+  shift
+fi
+calls=${1:-1000}
+runs=${2:-2}
+out=target/callgrind
+mkdir -p "$out"
+
+binary=$(cargo bench --quiet --bench count_calls --no-run --message-format=json \
+  | jq -r 'select(.target.name == "count_calls" and .executable != null) | .executable')
+
+# Runs one case with $2 calls; prints the main thread's output file.
+count() {
+  local case=$1 n=$2 tag=$3
+  local file="$out/$case-$n-$tag.out"
+  rm -f "$file"-*
+  valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$file" \
+    "$binary" "$case" "$n" >/dev/null 2>"$file.log"
+  echo "$file-01"
+}
+
+total() {
+  awk '/^(summary|totals):/ { print $2; exit }' "$1"
+}
+
+cases=(handwritten plain checked)
+
+if [ "$mode" = count ]; then
+  echo "instructions per call (client thread; (count(2N) - count(N)) / N, N = $calls)"
+  for run in $(seq 1 "$runs"); do
+    declare -A per_call=()
+    for case in "${cases[@]}"; do
+      single=$(total "$(count "$case" "$calls" "run$run")")
+      double=$(total "$(count "$case" $((2 * calls)) "run$run")")
+      per_call[$case]=$(( (double - single) / calls ))
+    done
+    base=${per_call[handwritten]}
+    printf 'run %d: handwritten %d   plain %d (%s)   checked %d (%s)\n' "$run" \
+      "$base" "${per_call[plain]}" "$(awk -v a="${per_call[plain]}" -v b="$base" 'BEGIN { printf "%.3f", a / b }')" \
+      "${per_call[checked]}" "$(awk -v a="${per_call[checked]}" -v b="$base" 'BEGIN { printf "%.3f", a / b }')"
+  done
+  exit 0
+fi
+
+# Attribution: each function's inclusive count per call, from the same
+# difference of runs, for the functions whose cost differs between cases.
+for case in "${cases[@]}"; do
+  for n in "$calls" $((2 * calls)); do
+    file=$(count "$case" "$n" attribute)
+    callgrind_annotate --inclusive=yes --threshold=100 "$file" >"$file.inclusive"
+  done
+done
+awk -v calls="$calls" -v out="$out" '
+  # callgrind_annotate lines: "12,345 (12.34%)  file:function [binary]"
+  function parse(line,   count, name) {
+    if (!match(line, /^ *[0-9,]+ +\( *[0-9.]+%\) +/)) return ""
+    count = substr(line, 1, RLENGTH); name = substr(line, RLENGTH + 1)
+    sub(/ +\(.*$/, "", count); gsub(/[ ,]/, "", count)
+    sub(/ \[[^]]*\]$/, "", name)
+    parsed_count = count
+    return name
+  }
+  FNR == 1 {
+    file = FILENAME; sub(/^.*\//, "", file)
+    split(file, part, "-"); kase = part[1]; n = part[2]
+    sign = (n == calls) ? -1 : 1
+  }
+  {
+    name = parse($0)
+    if (name == "") next
+    cost[name, kase] += sign * parsed_count
+    names[name] = 1
+  }
+  END {
+    for (name in names) {
+      h = cost[name, "handwritten"] / calls
+      p = cost[name, "plain"] / calls
+      c = cost[name, "checked"] / calls
+      if (h < 50 && p < 50 && c < 50) continue
+      d = c - h; if (p - h > d) d = p - h
+      if (h - c > d) d = h - c
+      printf "%12.0f %12.0f %12.0f %12.0f  %s\n", d, h, p, c, name
+    }
+  }' $(for case in "${cases[@]}"; do echo "$out/$case-$calls-attribute.out-01.inclusive" "$out/$case-$((2 * calls))-attribute.out-01.inclusive"; done) \
+  | sort -rn | head -n "${TOP:-60}" \
+  | awk 'BEGIN { printf "%12s %12s %12s %12s  %s\n", "max |diff|", "handwritten", "plain", "checked", "function (inclusive instructions per call)" } { print }'
