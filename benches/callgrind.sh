@@ -61,45 +61,58 @@ if [ "$mode" = count ]; then
   exit 0
 fi
 
-# Attribution: each function's inclusive count per call, from the same
-# difference of runs, for the functions whose cost differs between cases.
+# Attribution: the same difference of runs, per function (inclusive or
+# self instructions) or per source file (self instructions of the lines of
+# that file, inlined code included: the bench profile keeps line tables).
 for case in "${cases[@]}"; do
   for n in "$calls" $((2 * calls)); do
     file=$(count "$case" "$n" attribute)
-    callgrind_annotate --inclusive=yes --threshold=100 "$file" >"$file.inclusive"
+    callgrind_annotate --auto=no --inclusive=yes --threshold=100 "$file" >"$file.inclusive"
+    callgrind_annotate --auto=no --threshold=100 "$file" >"$file.self"
   done
 done
-awk -v calls="$calls" -v out="$out" '
-  # callgrind_annotate lines: "12,345 (12.34%)  file:function [binary]"
-  function parse(line,   count, name) {
-    if (!match(line, /^ *[0-9,]+ +\( *[0-9.]+%\) +/)) return ""
-    count = substr(line, 1, RLENGTH); name = substr(line, RLENGTH + 1)
-    sub(/ +\(.*$/, "", count); gsub(/[ ,]/, "", count)
-    sub(/ \[[^]]*\]$/, "", name)
-    parsed_count = count
-    return name
-  }
-  FNR == 1 {
-    file = FILENAME; sub(/^.*\//, "", file)
-    split(file, part, "-"); kase = part[1]; n = part[2]
-    sign = (n == calls) ? -1 : 1
-  }
-  {
-    name = parse($0)
-    if (name == "") next
-    cost[name, kase] += sign * parsed_count
-    names[name] = 1
-  }
-  END {
-    for (name in names) {
-      h = cost[name, "handwritten"] / calls
-      p = cost[name, "plain"] / calls
-      c = cost[name, "checked"] / calls
-      if (h < 50 && p < 50 && c < 50) continue
-      d = c - h; if (p - h > d) d = p - h
-      if (h - c > d) d = h - c
-      printf "%12.0f %12.0f %12.0f %12.0f  %s\n", d, h, p, c, name
+
+# $1: inclusive or self; $2: function or file.
+table() {
+  awk -v calls="$calls" -v by="$2" '
+    FNR == 1 {
+      file = FILENAME; sub(/^.*\//, "", file)
+      split(file, part, "-"); kase = part[1]
+      sign = (part[2] == calls) ? -1 : 1
     }
-  }' $(for case in "${cases[@]}"; do echo "$out/$case-$calls-attribute.out-01.inclusive" "$out/$case-$((2 * calls))-attribute.out-01.inclusive"; done) \
-  | sort -rn | head -n "${TOP:-60}" \
-  | awk 'BEGIN { printf "%12s %12s %12s %12s  %s\n", "max |diff|", "handwritten", "plain", "checked", "function (inclusive instructions per call)" } { print }'
+    # "12,345 (12.34%)  file:function [binary]"
+    match($0, /^ *[0-9,]+ +\( *[0-9.]+%\) +/) {
+      count = substr($0, 1, RLENGTH); name = substr($0, RLENGTH + 1)
+      sub(/\(.*$/, "", count); gsub(/[ ,]/, "", count)
+      sub(/ \[[^]]*\]$/, "", name)
+      if (name == "PROGRAM TOTALS") next
+      if (by == "file") sub(/:.*$/, "", name)
+      cost[name, kase] += sign * count
+      names[name] = 1
+    }
+    END {
+      for (name in names) {
+        h = cost[name, "handwritten"] / calls
+        p = cost[name, "plain"] / calls
+        c = cost[name, "checked"] / calls
+        d = c - h; if (p - h > d) d = p - h
+        if (h - c > d) d = h - c
+        if (d < 20) continue
+        printf "%10.0f %10.0f %10.0f %10.0f  %s\n", d, h, p, c, name
+      }
+    }' $(for case in "${cases[@]}"; do
+        for n in "$calls" $((2 * calls)); do echo "$out/$case-$n-attribute.out-01.$1"; done
+      done) | sort -rn | head -n "${TOP:-40}"
+}
+
+header() {
+  echo
+  echo "== $1 per call (N = $calls), largest difference from handwritten first"
+  printf '%10s %10s %10s %10s  %s\n' "max diff" handwritten plain checked "$2"
+}
+header "self instructions by source file" "source file (code inlined from it included)"
+table self file
+header "self instructions by function" "file:function"
+table self function
+header "inclusive instructions by function" "file:function"
+table inclusive function

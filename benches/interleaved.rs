@@ -6,10 +6,12 @@
 //! round, and its median and spread (p10-p90) over `--rounds` rounds are
 //! printed. Target: median at most 1.05 for both.
 //!
-//! The client runs on a current-thread Tokio runtime; the server on a
-//! thread of its own.
+//! The client runs on a current-thread Tokio runtime, and by default the
+//! server too: one thread, no wake-ups across threads, so less spread (the
+//! server's share of each call, the same for all cases, is then in every
+//! time). `--server-thread` puts the server on a thread of its own.
 //!
-//! `cargo bench --bench interleaved [-- --rounds 1000 --calls 10]`
+//! `cargo bench --bench interleaved [-- --rounds 2000 --calls 10 --server-thread]`
 
 mod support;
 
@@ -23,17 +25,22 @@ struct Options {
     rounds: usize,
     calls: usize,
     warm_up: usize,
+    /// The server on a thread of its own rather than on the client's
+    /// runtime.
+    server_thread: bool,
 }
 
 /// `--rounds N` and `--calls N`; anything else (such as the `--bench`
 /// cargo passes) is ignored.
 fn options() -> Options {
     let mut options = Options {
-        rounds: 1000,
+        rounds: 2000,
         calls: 10,
         warm_up: 200,
+        server_thread: false,
     };
     let args: Vec<String> = std::env::args().collect();
+    options.server_thread = args.iter().any(|arg| arg == "--server-thread");
     for pair in args.windows(2) {
         let value = || -> usize {
             pair[1]
@@ -68,11 +75,15 @@ fn summary(values: &mut [f64]) -> (f64, f64, f64) {
 
 fn main() {
     let options = options();
-    let base_url = support::serve_on_own_thread(support::SUMMARY_JSON);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let base_url = if options.server_thread {
+        support::serve_on_own_thread(support::SUMMARY_JSON)
+    } else {
+        runtime.block_on(support::serve(support::SUMMARY_JSON))
+    };
     let calls = runtime.block_on(async { SummaryCalls::new(&base_url) });
     runtime.block_on(async {
         calls.check_all_agree().await;
@@ -109,8 +120,14 @@ fn main() {
     }
 
     println!(
-        "per call, interleaved: {} rounds of {} calls per case (getClientSummaryInfo, loopback)",
-        options.rounds, options.calls
+        "per call, interleaved: {} rounds of {} calls per case (getClientSummaryInfo, loopback, server {})",
+        options.rounds,
+        options.calls,
+        if options.server_thread {
+            "on its own thread"
+        } else {
+            "on the client's thread"
+        }
     );
     for (index, case) in Case::ALL.iter().enumerate() {
         let (median, p10, p90) = summary(&mut per_call[index]);
