@@ -7,9 +7,16 @@
 # runs on a thread of its own).
 #
 #   benches/callgrind.sh [N] [RUNS]     per-call counts and ratios (default 1000, 2)
-#   benches/callgrind.sh attribute [N]  per-function inclusive instructions
-#                                       per call, by case, largest differences
-#                                       from handwritten first
+#   benches/callgrind.sh attribute [N]  per call, by case, largest differences
+#                                       from handwritten first: self instructions
+#                                       by source file and by function, inclusive
+#                                       instructions by function; then each line
+#                                       of the crate's hot path (src/, the
+#                                       generated client, progenitor-client, the
+#                                       baseline) with what it costs, calls made
+#                                       from it included
+#
+# BINARY=path skips the cargo build (e.g. while another build holds the lock).
 #
 # Output files are kept in target/callgrind/ for callgrind_annotate.
 set -euo pipefail
@@ -25,7 +32,8 @@ runs=${2:-2}
 out=target/callgrind
 mkdir -p "$out"
 
-binary=$(cargo bench --quiet --bench count_calls --no-run --message-format=json \
+binary=${BINARY:-}
+[ -n "$binary" ] || binary=$(cargo bench --quiet --bench count_calls --no-run --message-format=json \
   | jq -r 'select(.target.name == "count_calls" and .executable != null) | .executable')
 
 # Runs one case with $2 calls; prints the main thread's output file.
@@ -116,3 +124,67 @@ header "self instructions by function" "file:function"
 table self function
 header "inclusive instructions by function" "file:function"
 table inclusive function
+
+# Per source line: the line's own instructions plus those of the calls made
+# from it (callgrind_annotate's "=>" lines), as the difference of runs.
+echo
+echo "== per line of the hot path, inclusive (the line and the calls made from it), per call (N = $calls)"
+printf '%10s %10s %10s  %s\n' handwritten plain checked "file:line  source"
+for case in "${cases[@]}"; do
+  for n in "$calls" $((2 * calls)); do
+    file="$out/$case-$n-attribute.out-01"
+    callgrind_annotate --auto=yes --show-percs=no --threshold=100 "$file" 2>/dev/null >"$file.lines"
+  done
+done
+awk -v calls="$calls" '
+  FNR == 1 {
+    file = FILENAME; sub(/^.*\//, "", file)
+    split(file, part, "-"); kase = part[1]
+    sign = (part[2] == calls) ? -1 : 1
+    source = ""
+  }
+  /^-- Auto-annotated source: / {
+    source = $0; sub(/^-- Auto-annotated source: /, "", source)
+    keep = (source ~ /^src\// || source ~ /out\/partner\.rs$/ || source ~ /progenitor_client\.rs$/ || source ~ /baseline\/src\/lib\.rs$/)
+    if (source ~ /out\/partner\.rs$/) source = "generated partner.rs"
+    if (source ~ /progenitor_client\.rs$/) source = "progenitor_client.rs"
+    line = 0
+    next
+  }
+  !keep { next }
+  /^-- line [0-9]+ -/ { line = $3; next }
+  /^[-]+$/ || /^Ir/ || /^$/ || /<counts for unidentified lines/ { next }
+  {
+    text = $0
+    if (match(text, /^ *[0-9,]+ +=> /)) {
+      count = substr(text, 1, RLENGTH); sub(/=>.*$/, "", count); gsub(/[ ,]/, "", count)
+      cost[key, kase] += sign * count
+      next
+    }
+    if (line == 0) next
+    if (match(text, /^ *[0-9,]+  /)) {
+      count = substr(text, 1, RLENGTH); gsub(/[ ,]/, "", count)
+    } else if (match(text, /^ *\.  /)) {
+      count = 0
+    } else {
+      next
+    }
+    body = substr(text, RLENGTH + 1); gsub(/^ +/, "", body)
+    key = source ":" line
+    sources[key] = substr(body, 1, 70)
+    cost[key, kase] += sign * count
+    keys[key] = 1
+    line++
+  }
+  END {
+    for (key in keys) {
+      h = cost[key, "handwritten"] / calls
+      p = cost[key, "plain"] / calls
+      c = cost[key, "checked"] / calls
+      if (h < 10 && p < 10 && c < 10) continue
+      split(key, at, ":")
+      printf "%s\t%08d\t%10.0f %10.0f %10.0f  %s  %s\n", at[1], at[2], h, p, c, key, sources[key]
+    }
+  }' $(for case in "${cases[@]}"; do
+      for n in "$calls" $((2 * calls)); do echo "$out/$case-$n-attribute.out-01.lines"; done
+    done) | sort -t "$(printf '\t')" -k1,1 -k2,2n | cut -f3-

@@ -38,11 +38,18 @@ fn main() {
     runtime.block_on(async {
         let summary = SummaryCalls::new(&base_url);
         summary.check_all_agree().await;
+        for (case, bytes) in summary.future_sizes() {
+            println!("{}: the call's future is {bytes} bytes", case.name());
+        }
         for case in cases {
             for _ in 0..WARM_UP + calls {
                 summary.call(case).await;
             }
-            println!("{}: {} calls after {WARM_UP} to warm up", case.name(), calls);
+            println!(
+                "{}: {} calls after {WARM_UP} to warm up",
+                case.name(),
+                calls
+            );
         }
     });
 }

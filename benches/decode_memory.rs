@@ -37,9 +37,9 @@ fn decode(case: &str, body: &[u8]) -> Box<dyn std::any::Any> {
     match case {
         "handwritten" => Box::new(serde_json::from_slice::<Handwritten>(body).expect("decodes")),
         "generated" => Box::new(serde_json::from_slice::<Generated>(body).expect("decodes")),
-        "serde_json-value" => Box::new(
-            serde_json::from_slice::<serde_json::Value>(body).expect("decodes"),
-        ),
+        "serde_json-value" => {
+            Box::new(serde_json::from_slice::<serde_json::Value>(body).expect("decodes"))
+        }
         other => panic!("unknown case {other:?}"),
     }
 }

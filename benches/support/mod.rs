@@ -117,6 +117,12 @@ pub struct SummaryCalls {
 impl SummaryCalls {
     /// Both clients against `base_url`. Call from inside a Tokio runtime.
     pub fn new(base_url: &str) -> SummaryCalls {
+        use progenitor_client::ClientInfo;
+        // Both send the same headers.
+        assert_eq!(
+            rhombus_partner::Client::api_version(),
+            rhombus_partner_baseline::API_VERSION
+        );
         let generated = rhombus_partner::Client::builder()
             .api_key(KEY)
             .base_url(base_url)
@@ -172,6 +178,36 @@ impl SummaryCalls {
                     .location_count
             }
         }
+    }
+
+    /// The size in bytes of each case's call future, which is moved (copied)
+    /// each time it is passed on by value before it is first polled.
+    pub fn future_sizes(&self) -> [(Case, usize); 3] {
+        [
+            (
+                Case::Handwritten,
+                std::mem::size_of_val(
+                    &self
+                        .handwritten
+                        .get_client_summary_info(&self.handwritten_body),
+                ),
+            ),
+            (
+                Case::Plain,
+                std::mem::size_of_val(
+                    &self.generated.get_client_summary_info(&self.generated_body),
+                ),
+            ),
+            (
+                Case::Checked,
+                std::mem::size_of_val(
+                    &self
+                        .generated
+                        .checked()
+                        .get_client_summary_info(&self.generated_body),
+                ),
+            ),
+        ]
     }
 
     /// Every case once, asserting that all decode the same answer.
