@@ -9,11 +9,15 @@ use crate::hooks::Inner;
 use crate::retry::RetryPolicy;
 
 /// Default time allowed to open a connection.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time allowed for a whole request, response body included.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default number of requests one client (and its copies) sends at once.
-pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 32;
+pub(crate) const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 32;
+/// Default size limit of a successful response body: 64 MiB, room for the
+/// largest real answers (every device or license of a large partner is a
+/// few MiB of JSON) while a hostile server cannot exhaust memory.
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Environment variables read by [`ClientBuilder::from_env`].
 const ENV_API_KEY: &str = "RHOMBUS_API_KEY";
@@ -180,6 +184,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     retry: RetryPolicy,
     max_concurrent_requests: Option<usize>,
+    max_response_bytes: Option<usize>,
 }
 
 impl Client {
@@ -315,6 +320,16 @@ impl ClientBuilder {
         self
     }
 
+    /// The most bytes a successful response body may hold (at least 1).
+    /// A larger one is not read further: its connection is closed and the
+    /// call fails with [`Error::BodyTooLarge`](crate::Error::BodyTooLarge).
+    /// Error bodies are kept up to [`BODY_PREVIEW_LIMIT`](crate::BODY_PREVIEW_LIMIT)
+    /// whatever this says. Default 64 MiB.
+    pub fn max_response_bytes(mut self, max: usize) -> Self {
+        self.max_response_bytes = Some(max.max(1));
+        self
+    }
+
     /// The `User-Agent` header. Default `rhombus-partner/<version>`.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
@@ -336,6 +351,10 @@ impl ClientBuilder {
 
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let mut http = reqwest::Client::builder()
+            // The API does not redirect its calls; following one would send
+            // the key (a custom header, which reqwest keeps on a redirect to
+            // another host) wherever the `Location` says.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(user_agent_header)
             .timeout(timeout)
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
@@ -386,6 +405,9 @@ impl ClientBuilder {
                 self.max_concurrent_requests
                     .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
             )),
+            max_response_bytes: self
+                .max_response_bytes
+                .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
         };
         Ok(Client::new_with_client(&base_url, http, inner))
     }

@@ -9,10 +9,10 @@ use std::time::Duration;
 use progenitor_client::{ClientHooks, OperationInfo};
 
 use crate::auth::Auth;
-use crate::checked::Secrets;
 use crate::generated::{Client, Error};
 use crate::operation::Operation;
-use crate::retry::{Call, RetryPolicy};
+use crate::response::ReadLimits;
+use crate::retry::{Call, Guards, QueueTimedOut, RetryPolicy};
 
 /// The state a client carries besides its connection pool.
 #[derive(Clone, Debug)]
@@ -25,16 +25,8 @@ pub struct Inner {
     /// the connection pool is), so that a burst of calls opens a bounded
     /// number of connections instead of one per call.
     pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
-}
-
-impl Secrets for Inner {
-    fn secrets(&self) -> Vec<String> {
-        self.auth
-            .key_text()
-            .map(str::to_owned)
-            .into_iter()
-            .collect()
-    }
+    /// The most a successful response body may hold.
+    pub(crate) max_response_bytes: usize,
 }
 
 impl ClientHooks<Inner> for Client {
@@ -59,10 +51,32 @@ impl ClientHooks<Inner> for Client {
             read_only: operation.is_some_and(|op| op.read_only),
             timeout: self.inner.timeout,
         };
+        let guards = Guards {
+            in_flight: Some(&self.inner.in_flight),
+            read: ReadLimits {
+                max_body: self.inner.max_response_bytes,
+                secret: self.inner.auth.scrubbed_secret(),
+            },
+        };
         self.inner
             .retry
-            .send_limited(&self.client, request, call, Some(&self.inner.in_flight))
+            .send_guarded(&self.client, request, call, &guards)
             .await
+    }
+
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        // The stand-in answer of a call that never got a slot (`retry.rs`).
+        match result {
+            Ok(response) => match response.extensions().get::<QueueTimedOut>() {
+                Some(timed_out) => Err(Error::Custom(timed_out.message())),
+                None => Ok(()),
+            },
+            Err(_) => Ok(()),
+        }
     }
 }
 

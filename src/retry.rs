@@ -14,13 +14,17 @@
 //! status and duration; no header or body is recorded.
 
 use std::cell::Cell;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Request, Response, StatusCode};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
+use crate::response::{ReadLimits, read_bounded};
+
 /// The least a `Retry-After` is taken to mean: the API's own minimum.
-const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
+pub(crate) const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// How calls are retried. [`RetryPolicy::default`] is what a built client
 /// uses; [`RetryPolicy::none`] sends every call once.
@@ -114,10 +118,10 @@ impl RetryPolicy {
         // Equal jitter: between half and all of it, so that clients
         // throttled together do not come back together.
         let half = full / 2;
-        half + half.mul_f64(fastrand::f64())
+        half.saturating_add(half.mul_f64(fastrand::f64()))
     }
 
-    /// The wait a 429 asks for: `Retry-After` in seconds, else backoff.
+    /// The wait a 429 asks for: `Retry-After`, else backoff.
     fn rate_limit_wait(&self, response: &Response, attempt: u32) -> Duration {
         match retry_after(response) {
             Some(wait) => wait.clamp(MIN_RETRY_AFTER, self.max_retry_after),
@@ -125,10 +129,10 @@ impl RetryPolicy {
         }
     }
 
-    /// Sends `request` under this policy and returns the last answer. The
-    /// generated client's `exec` hook calls this for every operation, with
-    /// `read_only` from the spec; `timeout` is the client's per-request
-    /// timeout, which each attempt keeps unless the deadline is nearer.
+    /// Sends `request` under this policy and returns the last answer, its
+    /// body read whole within the default limit. For clients generated
+    /// outside the library; the library's own hook adds its in-flight
+    /// limit, body limit and key scrubbing.
     #[doc(hidden)]
     pub async fn send(
         &self,
@@ -136,17 +140,23 @@ impl RetryPolicy {
         request: Request,
         call: Call,
     ) -> reqwest::Result<Response> {
-        self.send_limited(http, request, call, None).await
+        let guards = Guards {
+            in_flight: None,
+            read: ReadLimits {
+                max_body: crate::builder::DEFAULT_MAX_RESPONSE_BYTES,
+                secret: None,
+            },
+        };
+        self.send_guarded(http, request, call, &guards).await
     }
 
-    /// [`send`](Self::send), holding a permit of `limit` during each
-    /// attempt (not during the waits between attempts).
-    pub(crate) async fn send_limited(
+    /// Sends `request` under this policy and `guards`, in a span.
+    pub(crate) async fn send_guarded(
         &self,
         http: &reqwest::Client,
         request: Request,
         call: Call,
-        limit: Option<&std::sync::Arc<tokio::sync::Semaphore>>,
+        guards: &Guards<'_>,
     ) -> reqwest::Result<Response> {
         let span = tracing::info_span!(
             "rhombus_partner.call",
@@ -156,7 +166,7 @@ impl RetryPolicy {
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        self.send_in_span(http, request, call, limit)
+        self.send_in_span(http, request, call, guards)
             .instrument(span)
             .await
     }
@@ -166,17 +176,18 @@ impl RetryPolicy {
         http: &reqwest::Client,
         request: Request,
         call: Call,
-        limit: Option<&std::sync::Arc<tokio::sync::Semaphore>>,
+        guards: &Guards<'_>,
     ) -> reqwest::Result<Response> {
         let span = tracing::Span::current();
         let start = Instant::now();
-        let deadline = start + self.deadline;
+        // A deadline too far to represent is no deadline.
+        let deadline = start.checked_add(self.deadline);
         let mut template = Some(request);
         let mut attempt = 0;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            let _ = ATTEMPTS.try_with(|count| count.set(attempt));
+            record(|r| r.attempts = attempt);
             let Some(request) = template.take() else {
                 unreachable!("the loop continues only with a request to send");
             };
@@ -185,19 +196,38 @@ impl RetryPolicy {
                 Some(copy) => (copy, Some(request)),
                 None => (request, None),
             };
-            let left = deadline.saturating_duration_since(Instant::now());
-            *sending.timeout_mut() = Some(call.timeout.map_or(left, |t| t.min(left)));
-            let permit = match limit {
-                Some(limit) => crate::concurrency::acquire(limit).await,
+            // The wait for a slot counts against the deadline, like any wait.
+            let permit = match guards.in_flight {
+                Some(limit) => match acquire_until(limit, deadline).await {
+                    Some(permit) => Some(permit),
+                    None => {
+                        let waited = start.elapsed();
+                        record(|r| r.queue_timeout = Some(waited));
+                        tracing::info!(
+                            attempt,
+                            waited_ms = waited.as_millis() as u64,
+                            "the deadline passed while waiting for a free request slot"
+                        );
+                        span.record("duration_ms", waited.as_millis() as u64);
+                        return Ok(QueueTimedOut { waited }.into_response());
+                    }
+                },
                 None => None,
             };
-            let sent = Instant::now();
-            let result = match (http.execute(sending).await, permit) {
-                (Ok(response), Some(permit)) => {
-                    Ok(crate::concurrency::hold_until_body_read(response, permit))
-                }
-                (result, _) => result,
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            *sending.timeout_mut() = match (call.timeout, left) {
+                (Some(timeout), Some(left)) => Some(timeout.min(left)),
+                (timeout, left) => timeout.or(left),
             };
+            let sent = Instant::now();
+            // The body is read within the attempt, so that its slot is free
+            // when the call returns and a failure while reading is retried
+            // like any other transport failure.
+            let result = match http.execute(sending).await {
+                Ok(response) => read_bounded(response, guards.read).await,
+                Err(error) => Err(error),
+            };
+            drop(permit);
             let elapsed = sent.elapsed();
             match &result {
                 Ok(response) => {
@@ -233,7 +263,12 @@ impl RetryPolicy {
             };
             let retry = match wait {
                 Some((wait, reason)) if next.is_some() && attempt < self.max_attempts => {
-                    if Instant::now() + wait < deadline {
+                    let ends_in_time = match (Instant::now().checked_add(wait), deadline) {
+                        (Some(end), Some(deadline)) => end < deadline,
+                        (_, None) => true,
+                        (None, Some(_)) => false,
+                    };
+                    if ends_in_time {
                         Some((wait, reason))
                     } else {
                         tracing::info!(
@@ -257,11 +292,64 @@ impl RetryPolicy {
                 reason,
                 "retrying"
             );
-            // Frees the connection (or closes it) before waiting.
             drop(result);
             tokio::time::sleep(wait).await;
             template = next;
         }
+    }
+}
+
+/// What guards a client's calls besides the retry policy.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Guards<'a> {
+    /// The client's in-flight limit, shared by its copies.
+    pub in_flight: Option<&'a Arc<Semaphore>>,
+    /// How answers are read.
+    pub read: ReadLimits<'a>,
+}
+
+/// A permit of `limit`, or `None` if `deadline` passes first. The
+/// semaphore is never closed, so waiting is the only way to fail.
+async fn acquire_until(
+    limit: &Arc<Semaphore>,
+    deadline: Option<Instant>,
+) -> Option<OwnedSemaphorePermit> {
+    let acquire = limit.clone().acquire_owned();
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), acquire)
+            .await
+            .ok()?
+            .ok(),
+        None => acquire.await.ok(),
+    }
+}
+
+/// The mark on the stand-in answer the exec hook returns when the deadline
+/// passed before a slot was free: the hook can only return an answer or a
+/// `reqwest::Error`, and no `reqwest::Error` can be made here. The `post`
+/// hook turns it into an error before the generated code looks at the
+/// status, so no caller ever sees this answer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct QueueTimedOut {
+    pub waited: Duration,
+}
+
+impl QueueTimedOut {
+    fn into_response(self) -> Response {
+        let mut response = http::Response::new(reqwest::Body::from(Vec::new()));
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        response.extensions_mut().insert(self);
+        Response::from(response)
+    }
+
+    /// What the plain methods report.
+    pub(crate) fn message(&self) -> String {
+        format!(
+            "timed out after {} ms waiting for a free request slot (all \
+             max_concurrent_requests slots were busy): raise \
+             ClientBuilder::max_concurrent_requests or the RetryPolicy deadline",
+            self.waited.as_millis()
+        )
     }
 }
 
@@ -277,17 +365,33 @@ pub struct Call {
     pub timeout: Option<Duration>,
 }
 
-tokio::task_local! {
-    /// How many requests the current checked call has sent.
-    static ATTEMPTS: Cell<u32>;
+/// What a checked call learns from the exec hook besides its answer.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CallRecord {
+    /// How many requests were sent (or were about to be).
+    pub attempts: u32,
+    /// Set when the deadline passed while waiting for a slot.
+    pub queue_timeout: Option<Duration>,
 }
 
-/// Runs `call`, returning its output and how many requests it sent.
-pub(crate) async fn counting_attempts<F: Future>(call: F) -> (F::Output, u32) {
-    ATTEMPTS
-        .scope(Cell::new(0), async {
+tokio::task_local! {
+    static RECORD: Cell<CallRecord>;
+}
+
+fn record(update: impl FnOnce(&mut CallRecord)) {
+    let _ = RECORD.try_with(|cell| {
+        let mut record = cell.get();
+        update(&mut record);
+        cell.set(record);
+    });
+}
+
+/// Runs `call`, returning its output and what the exec hook recorded.
+pub(crate) async fn recording<F: Future>(call: F) -> (F::Output, CallRecord) {
+    RECORD
+        .scope(Cell::new(CallRecord::default()), async {
             let output = call.await;
-            (output, ATTEMPTS.with(Cell::get))
+            (output, RECORD.with(Cell::get))
         })
         .await
 }
@@ -326,12 +430,21 @@ pub(crate) fn transport_summary(error: &reqwest::Error) -> String {
     text
 }
 
-/// `Retry-After` in seconds (the form the API sends); an HTTP date or
-/// garbage counts as absent.
+/// `Retry-After` as seconds (the form the API sends) or as an HTTP date
+/// (RFC 9110 allows both; a date in the past means now); garbage counts as
+/// absent.
 pub(crate) fn retry_after(response: &Response) -> Option<Duration> {
     let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
-    let seconds: u64 = value.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds))
+    parse_retry_after(value.to_str().ok()?, SystemTime::now())
+}
+
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]

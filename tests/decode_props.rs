@@ -15,12 +15,6 @@ use serde_json::Value;
 mod hooks {
     #[derive(Clone, Debug)]
     pub struct Inner;
-
-    impl rhombus_partner::checked::Secrets for Inner {
-        fn secrets(&self) -> Vec<String> {
-            Vec::new()
-        }
-    }
 }
 
 #[allow(dead_code, clippy::all, clippy::pedantic)]

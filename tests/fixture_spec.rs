@@ -19,12 +19,6 @@ mod hooks {
     pub struct Inner {
         pub retry: rhombus_partner::RetryPolicy,
     }
-
-    impl rhombus_partner::checked::Secrets for Inner {
-        fn secrets(&self) -> Vec<String> {
-            Vec::new()
-        }
-    }
 }
 
 #[allow(dead_code, clippy::all, clippy::pedantic)]
