@@ -64,7 +64,12 @@ pub(crate) async fn read_bounded(
             if body.len() + chunk.len() > limit {
                 let room = limit - body.len();
                 body.push(chunk.slice(..room));
-                over = Some(BodyTooLarge::new(status, limit, body.len() + chunk.len() - room, announced));
+                over = Some(BodyTooLarge::new(
+                    status,
+                    limit,
+                    body.len() + chunk.len() - room,
+                    announced,
+                ));
                 break;
             }
             body.push(chunk);
