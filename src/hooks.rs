@@ -86,3 +86,67 @@ impl Client {
         &self.inner.retry
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::auth::AuthScheme;
+    use crate::types::PartnerGetClientSummaryInfoWsRequest;
+
+    /// A client whose one slot is held by the test itself.
+    fn client_with_busy_slot(deadline: Duration) -> (Client, tokio::sync::OwnedSemaphorePermit) {
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(1));
+        let permit = in_flight.clone().try_acquire_owned().expect("a free slot");
+        let inner = Inner {
+            auth: Auth::new(AuthScheme::PartnerApiToken, "queue-test-key", None).expect("key"),
+            retry: RetryPolicy::none().deadline(deadline),
+            timeout: Some(Duration::from_secs(5)),
+            in_flight,
+            max_response_bytes: 1024,
+        };
+        // Nothing listens there, and nothing is sent: the call never gets a slot.
+        let client = Client::new_with_client("http://127.0.0.1:9", reqwest::Client::new(), inner);
+        (client, permit)
+    }
+
+    #[tokio::test]
+    async fn the_deadline_bounds_the_wait_for_a_slot() {
+        let deadline = Duration::from_millis(200);
+        let (client, _busy) = client_with_busy_slot(deadline);
+        let start = Instant::now();
+        let error = client
+            .checked()
+            .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
+            .await
+            .expect_err("no slot comes free");
+        assert!(start.elapsed() >= deadline);
+        let crate::Error::QueueTimeout {
+            operation,
+            waited,
+            attempts,
+        } = error
+        else {
+            panic!("expected QueueTimeout, got {error:?}");
+        };
+        assert_eq!(operation, "getClientSummaryInfo");
+        assert!(waited >= deadline, "{waited:?}");
+        assert_eq!(attempts, 0, "nothing was sent");
+        assert!(error.is_timeout());
+        assert!(
+            error.to_string().contains("max_concurrent_requests"),
+            "{error}"
+        );
+
+        // The plain method says the same in progenitor's error.
+        let error = client
+            .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
+            .await
+            .expect_err("no slot comes free");
+        assert!(
+            matches!(&error, Error::Custom(message) if message.contains("free request slot")),
+            "{error:?}"
+        );
+    }
+}

@@ -121,9 +121,20 @@ impl RetryPolicy {
         half.saturating_add(half.mul_f64(fastrand::f64()))
     }
 
-    /// The wait a 429 asks for: `Retry-After`, else backoff.
-    fn rate_limit_wait(&self, response: &Response, attempt: u32) -> Duration {
-        match retry_after(response) {
+    /// How long to wait before retrying after attempt `attempt` failed for
+    /// `reason`: a 429's `Retry-After` (within the floor and the cap), else
+    /// backoff.
+    fn wait_before_retry(
+        &self,
+        reason: Reason,
+        result: &reqwest::Result<Response>,
+        attempt: u32,
+    ) -> Duration {
+        let asked = match (reason, result) {
+            (Reason::RateLimited, Ok(response)) => retry_after(response),
+            _ => None,
+        };
+        match asked {
             Some(wait) => wait.clamp(MIN_RETRY_AFTER, self.max_retry_after),
             None => self.backoff_after(attempt),
         }
@@ -249,32 +260,16 @@ impl RetryPolicy {
                 }
             }
 
-            let wait = match &result {
-                Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS => {
-                    Some((self.rate_limit_wait(r, attempt), "rate limited (429)"))
-                }
-                Ok(r) if r.status().is_server_error() && call.read_only => {
-                    Some((self.backoff_after(attempt), "server error"))
-                }
-                Err(e) if call.read_only && is_transient(e) => {
-                    Some((self.backoff_after(attempt), "transport failure"))
-                }
-                _ => None,
-            };
-            let retry = match wait {
-                Some((wait, reason)) if next.is_some() && attempt < self.max_attempts => {
-                    let ends_in_time = match (Instant::now().checked_add(wait), deadline) {
-                        (Some(end), Some(deadline)) => end < deadline,
-                        (_, None) => true,
-                        (None, Some(_)) => false,
-                    };
-                    if ends_in_time {
-                        Some((wait, reason))
+            let retry = match retry_reason(&result, call.read_only) {
+                Some(reason) if next.is_some() && attempt < self.max_attempts => {
+                    let wait = self.wait_before_retry(reason, &result, attempt);
+                    if ends_before(Instant::now(), wait, deadline) {
+                        Some((wait, reason.as_str()))
                     } else {
                         tracing::info!(
                             attempt,
                             wait_ms = wait.as_millis() as u64,
-                            reason,
+                            reason = reason.as_str(),
                             "not retrying: the wait would pass the call's deadline"
                         );
                         None
@@ -296,6 +291,47 @@ impl RetryPolicy {
             tokio::time::sleep(wait).await;
             template = next;
         }
+    }
+}
+
+/// Why an attempt is worth repeating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reason {
+    /// `429`: the call was not processed, so any operation may be repeated.
+    RateLimited,
+    /// A `5xx` on a read-only operation.
+    ServerError,
+    /// A transient transport failure on a read-only operation.
+    Transport,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::RateLimited => "rate limited (429)",
+            Reason::ServerError => "server error",
+            Reason::Transport => "transport failure",
+        }
+    }
+}
+
+/// Whether an attempt's outcome may be repeated, and why; how long to wait
+/// is decided apart, in [`RetryPolicy::wait_before_retry`].
+fn retry_reason(result: &reqwest::Result<Response>, read_only: bool) -> Option<Reason> {
+    match result {
+        Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS => Some(Reason::RateLimited),
+        Ok(r) if r.status().is_server_error() && read_only => Some(Reason::ServerError),
+        Err(e) if read_only && is_transient(e) => Some(Reason::Transport),
+        _ => None,
+    }
+}
+
+/// Whether a wait starting `now` ends before `deadline` (`None`: none).
+fn ends_before(now: Instant, wait: Duration, deadline: Option<Instant>) -> bool {
+    match (now.checked_add(wait), deadline) {
+        (_, None) => true,
+        (Some(end), Some(deadline)) => end < deadline,
+        (None, Some(_)) => false,
     }
 }
 
@@ -449,6 +485,8 @@ fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -462,6 +500,118 @@ mod tests {
             assert!((100..=200).contains(&second.as_millis()), "{second:?}");
             let later = policy.backoff_after(10);
             assert!((175..=350).contains(&later.as_millis()), "{later:?}");
+        }
+    }
+
+    fn answer(status: u16, retry_after: Option<&str>) -> reqwest::Result<Response> {
+        let mut response = http::Response::builder().status(status);
+        if let Some(value) = retry_after {
+            response = response.header("retry-after", value);
+        }
+        Ok(Response::from(response.body("").expect("a valid response")))
+    }
+
+    #[test]
+    fn a_429_is_retried_for_every_operation() {
+        for read_only in [true, false] {
+            assert_eq!(
+                retry_reason(&answer(429, None), read_only),
+                Some(Reason::RateLimited)
+            );
+        }
+    }
+
+    #[test]
+    fn a_5xx_is_retried_only_for_a_read_only_operation() {
+        for status in [500, 502, 503, 504] {
+            assert_eq!(
+                retry_reason(&answer(status, None), true),
+                Some(Reason::ServerError)
+            );
+            assert_eq!(retry_reason(&answer(status, None), false), None);
+        }
+    }
+
+    #[test]
+    fn other_statuses_are_final() {
+        for status in [200, 201, 301, 307, 400, 401, 403, 404, 409, 422] {
+            for read_only in [true, false] {
+                assert_eq!(retry_reason(&answer(status, None), read_only), None);
+            }
+        }
+    }
+
+    #[test]
+    fn retry_after_is_floored_and_capped() {
+        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(10));
+        let wait =
+            |value| policy.wait_before_retry(Reason::RateLimited, &answer(429, Some(value)), 1);
+        assert_eq!(wait("0"), MIN_RETRY_AFTER);
+        assert_eq!(wait("7"), Duration::from_secs(7));
+        assert_eq!(wait("3600"), Duration::from_secs(10));
+        // Garbage counts as absent: backoff, within the default 500 ms.
+        assert!(wait("soon") <= Duration::from_millis(500));
+    }
+
+    #[test]
+    fn retry_after_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let ahead = httpdate::fmt_http_date(now + Duration::from_secs(5));
+        assert_eq!(parse_retry_after(&ahead, now), Some(Duration::from_secs(5)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(5));
+        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(" 12 ", now),
+            Some(Duration::from_secs(12))
+        );
+        assert_eq!(parse_retry_after("-1", now), None);
+        assert_eq!(parse_retry_after("Tuesday", now), None);
+    }
+
+    #[test]
+    fn a_wait_past_the_deadline_or_past_representable_time_does_not_fit() {
+        let now = Instant::now();
+        let deadline = Some(now + Duration::from_secs(2));
+        assert!(ends_before(now, Duration::from_secs(1), deadline));
+        assert!(!ends_before(now, Duration::from_secs(2), deadline));
+        assert!(!ends_before(now, Duration::MAX, deadline));
+        assert!(ends_before(now, Duration::MAX, None));
+    }
+
+    proptest! {
+        /// No setting and no server value panics, and no retry is planned
+        /// whose wait ends past the deadline.
+        #[test]
+        fn any_policy_and_retry_after_is_safe(
+            initial in any::<u64>(),
+            max in any::<u64>(),
+            cap in any::<u64>(),
+            deadline in any::<u64>(),
+            nanos in 0u32..1_000_000_000,
+            attempt in any::<u32>(),
+            header in prop_oneof![
+                any::<u64>().prop_map(|n| n.to_string()),
+                "[ -~]{0,40}".prop_map(String::from),
+                (0u64..8_000_000_000).prop_map(|s| httpdate::fmt_http_date(
+                    SystemTime::UNIX_EPOCH + Duration::from_secs(s)
+                )),
+            ],
+        ) {
+            let policy = RetryPolicy::default()
+                .backoff(Duration::new(initial, nanos), Duration::new(max, nanos))
+                .max_retry_after(Duration::new(cap, nanos))
+                .deadline(Duration::new(deadline, nanos))
+                .max_attempts(attempt);
+            let response = answer(429, Some(&header));
+            let reason = retry_reason(&response, false).expect("a 429 is retried");
+            let wait = policy.wait_before_retry(reason, &response, attempt);
+            let now = Instant::now();
+            let end = now.checked_add(policy.deadline);
+            if ends_before(now, wait, end) {
+                prop_assert!(end.is_none_or(|end| now + wait < end));
+            }
+            let backoff = policy.wait_before_retry(Reason::ServerError, &response, attempt);
+            prop_assert!(backoff <= policy.max_backoff);
         }
     }
 
