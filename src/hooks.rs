@@ -116,10 +116,12 @@ mod tests {
         let deadline = Duration::from_millis(200);
         let (client, _busy) = client_with_busy_slot(deadline);
         let start = Instant::now();
-        let error = client
-            .checked()
-            .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
+        let request = PartnerGetClientSummaryInfoWsRequest::default();
+        let checked = client.checked();
+        let call = checked.get_client_summary_info(&request);
+        let error = tokio::time::timeout(Duration::from_secs(10), call)
             .await
+            .expect("the wait for a slot ends at the deadline")
             .expect_err("no slot comes free");
         assert!(start.elapsed() >= deadline);
         let crate::Error::QueueTimeout {
