@@ -6,8 +6,7 @@ use std::str::FromStr;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::builder::BuildError;
-use crate::generated::Client;
+use crate::error::BuildError;
 
 const SCHEME_HEADER: HeaderName = HeaderName::from_static("x-auth-scheme");
 const KEY_HEADER: HeaderName = HeaderName::from_static("x-auth-apikey");
@@ -136,7 +135,7 @@ impl Auth {
         (key.len() >= MIN_SCRUBBED_KEY).then_some(key)
     }
 
-    fn with_org(&self, org: &str) -> Result<Self, BuildError> {
+    pub(crate) fn with_org(&self, org: &str) -> Result<Self, BuildError> {
         Ok(Auth {
             org: Some(org_header(org)?),
             ..self.clone()
@@ -171,39 +170,5 @@ impl fmt::Debug for Auth {
             .field("key", &"<redacted>")
             .field("org", &self.org())
             .finish()
-    }
-}
-
-impl Client {
-    /// A copy of this client that acts on one of the partner's client
-    /// organizations: every request also sends `x-auth-org: <org>`.
-    ///
-    /// The copy shares the connection pool and configuration; only the
-    /// header differs. Fails if `org` is empty or not a valid header value.
-    pub fn for_org(&self, org: impl AsRef<str>) -> Result<Client, BuildError> {
-        let inner = crate::hooks::Inner {
-            auth: self.inner.auth.with_org(org.as_ref())?,
-            ..self.inner.clone()
-        };
-        Ok(Client::new_with_client(
-            &self.baseurl,
-            self.client.clone(),
-            inner,
-        ))
-    }
-
-    /// The authentication scheme this client sends.
-    pub fn scheme(&self) -> AuthScheme {
-        self.inner.auth.scheme()
-    }
-
-    /// The client organization this client acts on, if any.
-    pub fn org(&self) -> Option<&str> {
-        self.inner.auth.org()
-    }
-
-    /// The base URL requests go to, without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        &self.baseurl
     }
 }

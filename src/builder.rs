@@ -4,8 +4,10 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::auth::{Auth, AuthScheme};
+use crate::client::ClientState;
+use crate::error::{BuildError, error_chain};
 use crate::generated::Client;
-use crate::hooks::Inner;
+use crate::response::DEFAULT_MAX_RESPONSE_BYTES;
 use crate::retry::RetryPolicy;
 
 /// Default time allowed to open a connection.
@@ -14,10 +16,6 @@ pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default number of requests one client (and its copies) sends at once.
 pub(crate) const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 32;
-/// Default size limit of a successful response body: 64 MiB, room for the
-/// largest real answers (every device or license of a large partner is a
-/// few MiB of JSON) while a hostile server cannot exhaust memory.
-pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Environment variables read by [`ClientBuilder::from_env`].
 const ENV_API_KEY: &str = "RHOMBUS_API_KEY";
@@ -44,107 +42,6 @@ impl Region {
             Region::Eu => "https://api2.eu.rhombussystems.com",
         }
     }
-}
-
-/// Why a [`Client`] could not be built. Every message says what to change;
-/// none of them contains the API key.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// No API key was given.
-    #[error(
-        "no API key: call ClientBuilder::api_key, or set {ENV_API_KEY} when using Client::from_env"
-    )]
-    MissingApiKey,
-    /// The API key is empty or only white space.
-    #[error(
-        "the API key is empty: pass the key from the Rhombus console (Settings, API Management)"
-    )]
-    EmptyApiKey,
-    /// The API key cannot be sent as an HTTP header value.
-    #[error(
-        "the API key contains characters that cannot be sent in an HTTP header \
-         (control characters or non-ASCII): check for a stray newline or quote where it was read"
-    )]
-    InvalidApiKey,
-    /// The client organization cannot be sent as an HTTP header value.
-    #[error(
-        "the client org {org:?} is empty or cannot be sent in an HTTP header: \
-         pass the organization's UUID, e.g. as returned by getClients"
-    )]
-    InvalidOrg {
-        /// The rejected value.
-        org: String,
-    },
-    /// A certificate scheme was chosen without a client certificate.
-    #[error(
-        "the `{scheme}` scheme authenticates with a client certificate: pass one with \
-         ClientBuilder::identity, or choose a token scheme (api-token, partner-api-token)"
-    )]
-    IdentityRequired {
-        /// The scheme that needs a certificate.
-        scheme: AuthScheme,
-    },
-    /// A client certificate was given with a token scheme, which ignores it.
-    #[error(
-        "a client certificate was given, but the `{scheme}` scheme does not use one: \
-         choose AuthScheme::Api or AuthScheme::PartnerApi, or drop the identity"
-    )]
-    IdentityWithTokenScheme {
-        /// The token scheme.
-        scheme: AuthScheme,
-    },
-    /// The identity PEM could not be used.
-    #[error(
-        "the client identity is not usable: {reason}; pass one PEM holding the certificate \
-         (chain) and its private key (PKCS#8, PKCS#1 or SEC1)"
-    )]
-    InvalidIdentity {
-        /// What the TLS layer said.
-        reason: String,
-    },
-    /// An extra root certificate could not be parsed.
-    #[error("a root certificate is not usable: {reason}; pass a PEM-encoded CA certificate")]
-    InvalidRootCertificate {
-        /// What the TLS layer said.
-        reason: String,
-    },
-    /// The base URL is not an absolute http(s) URL.
-    #[error(
-        "the base URL {url:?} is not usable: {reason}; pass an absolute http:// or https:// URL \
-         such as https://api2.rhombussystems.com"
-    )]
-    InvalidBaseUrl {
-        /// The rejected URL.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The user agent cannot be sent as an HTTP header value.
-    #[error("the user agent {value:?} cannot be sent in an HTTP header: use printable ASCII")]
-    InvalidUserAgent {
-        /// The rejected value.
-        value: String,
-    },
-    /// An authentication scheme name was not recognised.
-    #[error(
-        "unknown authentication scheme {value:?}: use one of api-token, partner-api-token, \
-         api, partner-api"
-    )]
-    UnknownScheme {
-        /// The rejected value.
-        value: String,
-    },
-    /// An environment variable holds something other than Unicode.
-    #[error("the environment variable {name} is not valid Unicode: set it to plain text")]
-    InvalidEnv {
-        /// The variable's name.
-        name: &'static str,
-    },
-    /// The HTTP client could not be created (for example, the TLS backend
-    /// failed to load the system's root certificates).
-    #[error("cannot create the HTTP client: {0}")]
-    Http(#[source] reqwest::Error),
 }
 
 /// An API key: kept out of `Debug` and never displayed.
@@ -397,7 +294,7 @@ impl ClientBuilder {
         }
 
         let http = http.build().map_err(BuildError::Http)?;
-        let inner = Inner {
+        let state = ClientState {
             auth,
             retry: self.retry,
             timeout: Some(timeout),
@@ -409,7 +306,7 @@ impl ClientBuilder {
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
         };
-        Ok(Client::new_with_client(&base_url, http, inner))
+        Ok(Client::new_with_client(&base_url, http, state))
     }
 }
 
@@ -434,18 +331,6 @@ fn checked_base_url(url: &str) -> Result<String, BuildError> {
         return Err(invalid("it must not carry credentials"));
     }
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
-}
-
-/// `reqwest` errors keep their detail in the source chain.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }
 
 #[cfg(test)]

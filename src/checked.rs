@@ -9,8 +9,10 @@
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::StatusCode;
 
-use crate::error::{BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, Error, TransportKind};
-use crate::retry::{CallRecord, MIN_RETRY_AFTER, recording, retry_after, transport_summary};
+use crate::error::{
+    BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, Error, TransportKind, error_chain,
+};
+use crate::retry::{CallRecord, MIN_RETRY_AFTER, recording, retry_after};
 
 /// How a response body reports the outcome of the call. Implemented, from
 /// the spec, for every response type: types without the fields report
@@ -146,7 +148,7 @@ fn transport(operation: &'static str, attempts: u32, source: reqwest::Error) -> 
         operation,
         kind,
         attempts,
-        message: transport_summary(&source),
+        message: error_chain(&source),
         source,
     }
 }

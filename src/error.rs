@@ -403,3 +403,117 @@ impl Error {
         }
     }
 }
+
+/// Why a [`Client`](crate::Client) could not be built. Every message says what to change;
+/// none of them contains the API key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No API key was given.
+    #[error(
+        "no API key: call ClientBuilder::api_key, or set RHOMBUS_API_KEY when using Client::from_env"
+    )]
+    MissingApiKey,
+    /// The API key is empty or only white space.
+    #[error(
+        "the API key is empty: pass the key from the Rhombus console (Settings, API Management)"
+    )]
+    EmptyApiKey,
+    /// The API key cannot be sent as an HTTP header value.
+    #[error(
+        "the API key contains characters that cannot be sent in an HTTP header \
+         (control characters or non-ASCII): check for a stray newline or quote where it was read"
+    )]
+    InvalidApiKey,
+    /// The client organization cannot be sent as an HTTP header value.
+    #[error(
+        "the client org {org:?} is empty or cannot be sent in an HTTP header: \
+         pass the organization's UUID, e.g. as returned by getClients"
+    )]
+    InvalidOrg {
+        /// The rejected value.
+        org: String,
+    },
+    /// A certificate scheme was chosen without a client certificate.
+    #[error(
+        "the `{scheme}` scheme authenticates with a client certificate: pass one with \
+         ClientBuilder::identity, or choose a token scheme (api-token, partner-api-token)"
+    )]
+    IdentityRequired {
+        /// The scheme that needs a certificate.
+        scheme: crate::AuthScheme,
+    },
+    /// A client certificate was given with a token scheme, which ignores it.
+    #[error(
+        "a client certificate was given, but the `{scheme}` scheme does not use one: \
+         choose AuthScheme::Api or AuthScheme::PartnerApi, or drop the identity"
+    )]
+    IdentityWithTokenScheme {
+        /// The token scheme.
+        scheme: crate::AuthScheme,
+    },
+    /// The identity PEM could not be used.
+    #[error(
+        "the client identity is not usable: {reason}; pass one PEM holding the certificate \
+         (chain) and its private key (PKCS#8, PKCS#1 or SEC1)"
+    )]
+    InvalidIdentity {
+        /// What the TLS layer said.
+        reason: String,
+    },
+    /// An extra root certificate could not be parsed.
+    #[error("a root certificate is not usable: {reason}; pass a PEM-encoded CA certificate")]
+    InvalidRootCertificate {
+        /// What the TLS layer said.
+        reason: String,
+    },
+    /// The base URL is not an absolute http(s) URL.
+    #[error(
+        "the base URL {url:?} is not usable: {reason}; pass an absolute http:// or https:// URL \
+         such as https://api2.rhombussystems.com"
+    )]
+    InvalidBaseUrl {
+        /// The rejected URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The user agent cannot be sent as an HTTP header value.
+    #[error("the user agent {value:?} cannot be sent in an HTTP header: use printable ASCII")]
+    InvalidUserAgent {
+        /// The rejected value.
+        value: String,
+    },
+    /// An authentication scheme name was not recognised.
+    #[error(
+        "unknown authentication scheme {value:?}: use one of api-token, partner-api-token, \
+         api, partner-api"
+    )]
+    UnknownScheme {
+        /// The rejected value.
+        value: String,
+    },
+    /// An environment variable holds something other than Unicode.
+    #[error("the environment variable {name} is not valid Unicode: set it to plain text")]
+    InvalidEnv {
+        /// The variable's name.
+        name: &'static str,
+    },
+    /// The HTTP client could not be created (for example, the TLS backend
+    /// failed to load the system's root certificates).
+    #[error("cannot create the HTTP client: {0}")]
+    Http(#[source] reqwest::Error),
+}
+
+/// An error and its causes on one line: `reqwest` and TLS errors keep
+/// their detail in the source chain.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}

@@ -19,6 +19,11 @@ use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::error::{BODY_PREVIEW_LIMIT, BodyTooLarge};
 
+/// Default size limit of a successful response body: 64 MiB, room for the
+/// largest real answers (every device or license of a large partner is a
+/// few MiB of JSON) while a hostile server cannot exhaust memory.
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
 /// What replaces the key wherever an answer carries it.
 const REDACTED: &[u8] = b"<redacted>";
 

@@ -21,6 +21,7 @@ use reqwest::{Request, Response, StatusCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
+use crate::error::error_chain;
 use crate::response::{ReadLimits, read_bounded};
 
 /// The least a `Retry-After` is taken to mean: the API's own minimum.
@@ -154,7 +155,7 @@ impl RetryPolicy {
         let guards = Guards {
             in_flight: None,
             read: ReadLimits {
-                max_body: crate::builder::DEFAULT_MAX_RESPONSE_BYTES,
+                max_body: crate::response::DEFAULT_MAX_RESPONSE_BYTES,
                 secret: None,
             },
         };
@@ -254,7 +255,7 @@ impl RetryPolicy {
                     tracing::debug!(
                         attempt,
                         elapsed_ms = elapsed.as_millis() as u64,
-                        error = %transport_summary(error),
+                        error = %error_chain(error),
                         "no response"
                     );
                 }
@@ -452,18 +453,6 @@ fn is_tls_rejection(error: &reqwest::Error) -> bool {
         source = inner.source();
     }
     false
-}
-
-/// One line about a transport error, with its causes.
-pub(crate) fn transport_summary(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }
 
 /// `Retry-After` as seconds (the form the API sends) or as an HTTP date

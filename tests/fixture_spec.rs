@@ -13,10 +13,10 @@ use common::{Action, Server, json, response};
 use progenitor_client::{ClientHooks, OperationInfo};
 use rhombus_partner::{Error, Operation, RetryPolicy};
 
-/// The generated code names the client's state `crate::hooks::Inner`.
-mod hooks {
+/// The generated code names the client's state `crate::client::ClientState`.
+mod client {
     #[derive(Clone, Debug)]
-    pub struct Inner {
+    pub struct ClientState {
         pub retry: rhombus_partner::RetryPolicy,
     }
 }
@@ -28,7 +28,7 @@ mod fixture {
 
 use fixture::types;
 
-impl ClientHooks<hooks::Inner> for fixture::Client {
+impl ClientHooks<client::ClientState> for fixture::Client {
     async fn exec(
         &self,
         request: reqwest::Request,
@@ -52,7 +52,7 @@ fn client(server: &Server) -> fixture::Client {
     fixture::Client::new_with_client(
         &server.url,
         reqwest::Client::new(),
-        hooks::Inner { retry: policy },
+        client::ClientState { retry: policy },
     )
 }
 

@@ -1,22 +1,26 @@
-//! What every generated method runs around its request: the auth headers
-//! (`pre`) and the retry policy (`exec`). The generated client carries an
-//! [`Inner`] and calls these hooks; `HooksMode::Expected` in the codegen
-//! settings makes a missing hook a compile error.
+//! The client: the state it carries besides its connection pool
+//! ([`ClientState`]), what every generated method runs around its request
+//! (the auth headers in `pre`, the retry policy, in-flight limit and bounded
+//! reading in `exec`), and the handwritten methods of [`Client`].
+//! `HooksMode::Expected` in the codegen settings makes a missing hook a
+//! compile error instead of a client that silently sends no credentials.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, OperationInfo};
 
-use crate::auth::Auth;
+use crate::auth::{Auth, AuthScheme};
+use crate::error::BuildError;
 use crate::generated::{Client, Error};
 use crate::operation::Operation;
 use crate::response::ReadLimits;
 use crate::retry::{Call, Guards, QueueTimedOut, RetryPolicy};
 
-/// The state a client carries besides its connection pool.
+/// The state a client carries besides its connection pool; every copy
+/// made by [`Client::for_org`] shares its in-flight limit.
 #[derive(Clone, Debug)]
-pub struct Inner {
+pub struct ClientState {
     pub(crate) auth: Auth,
     pub(crate) retry: RetryPolicy,
     /// The per-request timeout the HTTP client was built with.
@@ -29,7 +33,7 @@ pub struct Inner {
     pub(crate) max_response_bytes: usize,
 }
 
-impl ClientHooks<Inner> for Client {
+impl ClientHooks<ClientState> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
@@ -81,6 +85,38 @@ impl ClientHooks<Inner> for Client {
 }
 
 impl Client {
+    /// A copy of this client that acts on one of the partner's client
+    /// organizations: every request also sends `x-auth-org: <org>`.
+    ///
+    /// The copy shares the connection pool and configuration; only the
+    /// header differs. Fails if `org` is empty or not a valid header value.
+    pub fn for_org(&self, org: impl AsRef<str>) -> Result<Client, BuildError> {
+        let state = ClientState {
+            auth: self.inner.auth.with_org(org.as_ref())?,
+            ..self.inner.clone()
+        };
+        Ok(Client::new_with_client(
+            &self.baseurl,
+            self.client.clone(),
+            state,
+        ))
+    }
+
+    /// The authentication scheme this client sends.
+    pub fn scheme(&self) -> AuthScheme {
+        self.inner.auth.scheme()
+    }
+
+    /// The client organization this client acts on, if any.
+    pub fn org(&self) -> Option<&str> {
+        self.inner.auth.org()
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.baseurl
+    }
+
     /// The retry policy this client's calls follow.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
@@ -92,14 +128,13 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::auth::AuthScheme;
     use crate::types::PartnerGetClientSummaryInfoWsRequest;
 
     /// A client whose one slot is held by the test itself.
     fn client_with_busy_slot(deadline: Duration) -> (Client, tokio::sync::OwnedSemaphorePermit) {
         let in_flight = Arc::new(tokio::sync::Semaphore::new(1));
         let permit = in_flight.clone().try_acquire_owned().expect("a free slot");
-        let inner = Inner {
+        let state = ClientState {
             auth: Auth::new(AuthScheme::PartnerApiToken, "queue-test-key", None).expect("key"),
             retry: RetryPolicy::none().deadline(deadline),
             timeout: Some(Duration::from_secs(5)),
@@ -107,7 +142,7 @@ mod tests {
             max_response_bytes: 1024,
         };
         // Nothing listens there, and nothing is sent: the call never gets a slot.
-        let client = Client::new_with_client("http://127.0.0.1:9", reqwest::Client::new(), inner);
+        let client = Client::new_with_client("http://127.0.0.1:9", reqwest::Client::new(), state);
         (client, permit)
     }
 
