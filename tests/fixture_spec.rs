@@ -72,9 +72,9 @@ fn read_only_comes_from_the_extension_and_its_absence_means_state_changing() {
     assert_eq!(Operation::all().len(), 2);
 }
 
-/// Case 5: a 503 on a state-changing operation: exactly one request.
+/// A 503 on a state-changing operation: exactly one request.
 #[tokio::test]
-async fn case_05_503_on_state_changing_operation_is_not_retried() {
+async fn a_503_on_a_state_changing_operation_is_not_retried() {
     let server = Server::start(|_, _| Action::Raw(response(503, &[], "unavailable"))).await;
     let client = client(&server);
     let result = client
@@ -120,7 +120,7 @@ async fn client_create(
         .map(rhombus_partner::ResponseValue::into_inner)
 }
 
-/// Case 6 for a state-changing operation: a reset is not retried (the
+/// For a state-changing operation, a reset is not retried (the
 /// request may have been processed).
 #[tokio::test]
 async fn reset_on_state_changing_operation_is_not_retried() {
@@ -154,10 +154,10 @@ async fn state_changing_operation_is_retried_after_429_only() {
     assert_eq!(seen[0].body, seen[1].body, "the same request, sent again");
 }
 
-/// Case 14 (enums): an unknown enum value and unknown fields decode, and the
+/// An unknown enum value and unknown fields decode, and the
 /// unknown value is kept and survives a round trip.
 #[tokio::test]
-async fn case_14_unknown_enum_value_is_kept() {
+async fn an_unknown_enum_value_is_kept_and_round_trips() {
     let body = r#"{"clients": [
         {"name": "a", "deviceType": "CAMERA", "tier": "GOLD"},
         {"name": "b", "deviceType": "DRONE_DOCK", "tier": "PLATINUM", "addedLater": 1},

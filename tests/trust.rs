@@ -127,16 +127,14 @@ async fn a_redirect_to_the_same_origin_is_not_followed_either() {
 
 /// A TLS origin that redirects every request to `location`.
 async fn tls_redirecting_origin(location: String) -> (String, String) {
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
-        .expect("self-signed certificate");
-    let ca_pem = certified.cert.pem();
-    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der());
+    let ca = common::ca::TestCa::new("trust test CA").expect("CA");
+    let server = ca.issue_server().expect("server certificate");
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("protocol versions")
         .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key.into())
+        .with_single_cert(vec![server.cert_der()], server.private_key_der())
         .expect("certificate and key");
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -158,7 +156,7 @@ async fn tls_redirecting_origin(location: String) -> (String, String) {
             let _ = tls.shutdown().await;
         }
     });
-    (url, ca_pem)
+    (url, ca.pem())
 }
 
 #[tokio::test]

@@ -5,6 +5,10 @@
 
 #![allow(dead_code)]
 
+/// Throwaway certificates, shared with the examples.
+#[path = "../../examples/support/ca.rs"]
+pub mod ca;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -233,8 +237,12 @@ async fn serve(mut stream: TcpStream, state: &State, handler: &Handler) {
     }
 }
 
-/// Reads one request (head and `content-length` body); `None` at EOF.
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Seen> {
+/// Reads one request (head and `content-length` body) from a plain or TLS
+/// stream; `None` at EOF. `buffer` keeps what arrived past it.
+pub async fn read_request(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+    buffer: &mut Vec<u8>,
+) -> Option<Seen> {
     let head_end = loop {
         if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             break at + 4;
