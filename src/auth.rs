@@ -6,12 +6,15 @@ use std::str::FromStr;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::builder::BuildError;
-use crate::generated::Client;
+use crate::error::BuildError;
 
 const SCHEME_HEADER: HeaderName = HeaderName::from_static("x-auth-scheme");
 const KEY_HEADER: HeaderName = HeaderName::from_static("x-auth-apikey");
 const ORG_HEADER: HeaderName = HeaderName::from_static("x-auth-org");
+
+/// The shortest key scrubbed from answers. Real keys are much longer; a
+/// shorter one (a test's "k") would replace ordinary text in bodies.
+pub(crate) const MIN_SCRUBBED_KEY: usize = 8;
 
 /// How a request authenticates: the value of the `x-auth-scheme` header.
 ///
@@ -99,7 +102,7 @@ impl Auth {
         if key.trim().is_empty() {
             return Err(BuildError::EmptyApiKey);
         }
-        let mut key = HeaderValue::from_str(key).map_err(|_| BuildError::InvalidApiKey)?;
+        let mut key = header_text(key).ok_or(BuildError::InvalidApiKey)?;
         key.set_sensitive(true);
         let org = org.map(org_header).transpose()?;
         Ok(Auth { scheme, key, org })
@@ -125,12 +128,14 @@ impl Auth {
         }
     }
 
-    /// The key, for scrubbing it from anything an error keeps.
-    pub(crate) fn key_text(&self) -> Option<&str> {
-        self.key.to_str().ok()
+    /// The key, to scrub from every answer; `None` for a key shorter than
+    /// [`MIN_SCRUBBED_KEY`], which would match ordinary text.
+    pub(crate) fn scrubbed_secret(&self) -> Option<&[u8]> {
+        let key = self.key.as_bytes();
+        (key.len() >= MIN_SCRUBBED_KEY).then_some(key)
     }
 
-    fn with_org(&self, org: &str) -> Result<Self, BuildError> {
+    pub(crate) fn with_org(&self, org: &str) -> Result<Self, BuildError> {
         Ok(Auth {
             org: Some(org_header(org)?),
             ..self.clone()
@@ -145,7 +150,17 @@ fn org_header(org: &str) -> Result<HeaderValue, BuildError> {
     if org.trim().is_empty() {
         return Err(invalid());
     }
-    HeaderValue::from_str(org).map_err(|_| invalid())
+    header_text(org).ok_or_else(invalid)
+}
+
+/// `text` as a header value if it is printable ASCII. `HeaderValue` itself
+/// also takes bytes above 127, which servers read in differing ways, and
+/// which a key then could not be scrubbed from answers as text.
+fn header_text(text: &str) -> Option<HeaderValue> {
+    if !text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        return None;
+    }
+    HeaderValue::from_str(text).ok()
 }
 
 impl fmt::Debug for Auth {
@@ -155,39 +170,5 @@ impl fmt::Debug for Auth {
             .field("key", &"<redacted>")
             .field("org", &self.org())
             .finish()
-    }
-}
-
-impl Client {
-    /// A copy of this client that acts on one of the partner's client
-    /// organizations: every request also sends `x-auth-org: <org>`.
-    ///
-    /// The copy shares the connection pool and configuration; only the
-    /// header differs. Fails if `org` is empty or not a valid header value.
-    pub fn for_org(&self, org: impl AsRef<str>) -> Result<Client, BuildError> {
-        let inner = crate::hooks::Inner {
-            auth: self.inner.auth.with_org(org.as_ref())?,
-            ..self.inner.clone()
-        };
-        Ok(Client::new_with_client(
-            &self.baseurl,
-            self.client.clone(),
-            inner,
-        ))
-    }
-
-    /// The authentication scheme this client sends.
-    pub fn scheme(&self) -> AuthScheme {
-        self.inner.auth.scheme()
-    }
-
-    /// The client organization this client acts on, if any.
-    pub fn org(&self) -> Option<&str> {
-        self.inner.auth.org()
-    }
-
-    /// The base URL requests go to, without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        &self.baseurl
     }
 }

@@ -4,16 +4,18 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::auth::{Auth, AuthScheme};
+use crate::client::ClientState;
+use crate::error::{BuildError, error_chain};
 use crate::generated::Client;
-use crate::hooks::Inner;
+use crate::response::DEFAULT_MAX_RESPONSE_BYTES;
 use crate::retry::RetryPolicy;
 
 /// Default time allowed to open a connection.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time allowed for a whole request, response body included.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default number of requests one client (and its copies) sends at once.
-pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 32;
+pub(crate) const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 32;
 
 /// Environment variables read by [`ClientBuilder::from_env`].
 const ENV_API_KEY: &str = "RHOMBUS_API_KEY";
@@ -40,107 +42,6 @@ impl Region {
             Region::Eu => "https://api2.eu.rhombussystems.com",
         }
     }
-}
-
-/// Why a [`Client`] could not be built. Every message says what to change;
-/// none of them contains the API key.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// No API key was given.
-    #[error(
-        "no API key: call ClientBuilder::api_key, or set {ENV_API_KEY} when using Client::from_env"
-    )]
-    MissingApiKey,
-    /// The API key is empty or only white space.
-    #[error(
-        "the API key is empty: pass the key from the Rhombus console (Settings, API Management)"
-    )]
-    EmptyApiKey,
-    /// The API key cannot be sent as an HTTP header value.
-    #[error(
-        "the API key contains characters that cannot be sent in an HTTP header \
-         (control characters or non-ASCII): check for a stray newline or quote where it was read"
-    )]
-    InvalidApiKey,
-    /// The client organization cannot be sent as an HTTP header value.
-    #[error(
-        "the client org {org:?} is empty or cannot be sent in an HTTP header: \
-         pass the organization's UUID, e.g. as returned by getClients"
-    )]
-    InvalidOrg {
-        /// The rejected value.
-        org: String,
-    },
-    /// A certificate scheme was chosen without a client certificate.
-    #[error(
-        "the `{scheme}` scheme authenticates with a client certificate: pass one with \
-         ClientBuilder::identity, or choose a token scheme (api-token, partner-api-token)"
-    )]
-    IdentityRequired {
-        /// The scheme that needs a certificate.
-        scheme: AuthScheme,
-    },
-    /// A client certificate was given with a token scheme, which ignores it.
-    #[error(
-        "a client certificate was given, but the `{scheme}` scheme does not use one: \
-         choose AuthScheme::Api or AuthScheme::PartnerApi, or drop the identity"
-    )]
-    IdentityWithTokenScheme {
-        /// The token scheme.
-        scheme: AuthScheme,
-    },
-    /// The identity PEM could not be used.
-    #[error(
-        "the client identity is not usable: {reason}; pass one PEM holding the certificate \
-         (chain) and its private key (PKCS#8, PKCS#1 or SEC1)"
-    )]
-    InvalidIdentity {
-        /// What the TLS layer said.
-        reason: String,
-    },
-    /// An extra root certificate could not be parsed.
-    #[error("a root certificate is not usable: {reason}; pass a PEM-encoded CA certificate")]
-    InvalidRootCertificate {
-        /// What the TLS layer said.
-        reason: String,
-    },
-    /// The base URL is not an absolute http(s) URL.
-    #[error(
-        "the base URL {url:?} is not usable: {reason}; pass an absolute http:// or https:// URL \
-         such as https://api2.rhombussystems.com"
-    )]
-    InvalidBaseUrl {
-        /// The rejected URL.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The user agent cannot be sent as an HTTP header value.
-    #[error("the user agent {value:?} cannot be sent in an HTTP header: use printable ASCII")]
-    InvalidUserAgent {
-        /// The rejected value.
-        value: String,
-    },
-    /// An authentication scheme name was not recognised.
-    #[error(
-        "unknown authentication scheme {value:?}: use one of api-token, partner-api-token, \
-         api, partner-api"
-    )]
-    UnknownScheme {
-        /// The rejected value.
-        value: String,
-    },
-    /// An environment variable holds something other than Unicode.
-    #[error("the environment variable {name} is not valid Unicode: set it to plain text")]
-    InvalidEnv {
-        /// The variable's name.
-        name: &'static str,
-    },
-    /// The HTTP client could not be created (for example, the TLS backend
-    /// failed to load the system's root certificates).
-    #[error("cannot create the HTTP client: {0}")]
-    Http(#[source] reqwest::Error),
 }
 
 /// An API key: kept out of `Debug` and never displayed.
@@ -180,6 +81,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     retry: RetryPolicy,
     max_concurrent_requests: Option<usize>,
+    max_response_bytes: Option<usize>,
 }
 
 impl Client {
@@ -315,6 +217,16 @@ impl ClientBuilder {
         self
     }
 
+    /// The most bytes a successful response body may hold (at least 1).
+    /// A larger one is not read further: its connection is closed and the
+    /// call fails with [`Error::BodyTooLarge`](crate::Error::BodyTooLarge).
+    /// Error bodies are kept up to [`BODY_PREVIEW_LIMIT`](crate::BODY_PREVIEW_LIMIT)
+    /// whatever this says. Default 64 MiB.
+    pub fn max_response_bytes(mut self, max: usize) -> Self {
+        self.max_response_bytes = Some(max.max(1));
+        self
+    }
+
     /// The `User-Agent` header. Default `rhombus-partner/<version>`.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
@@ -336,6 +248,10 @@ impl ClientBuilder {
 
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let mut http = reqwest::Client::builder()
+            // The API does not redirect its calls; following one would send
+            // the key (a custom header, which reqwest keeps on a redirect to
+            // another host) wherever the `Location` says.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(user_agent_header)
             .timeout(timeout)
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
@@ -378,7 +294,7 @@ impl ClientBuilder {
         }
 
         let http = http.build().map_err(BuildError::Http)?;
-        let inner = Inner {
+        let state = ClientState {
             auth,
             retry: self.retry,
             timeout: Some(timeout),
@@ -386,8 +302,11 @@ impl ClientBuilder {
                 self.max_concurrent_requests
                     .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
             )),
+            max_response_bytes: self
+                .max_response_bytes
+                .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
         };
-        Ok(Client::new_with_client(&base_url, http, inner))
+        Ok(Client::new_with_client(&base_url, http, state))
     }
 }
 
@@ -412,18 +331,6 @@ fn checked_base_url(url: &str) -> Result<String, BuildError> {
         return Err(invalid("it must not carry credentials"));
     }
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
-}
-
-/// `reqwest` errors keep their detail in the source chain.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }
 
 #[cfg(test)]

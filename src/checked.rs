@@ -6,13 +6,13 @@
 //! response types carry the status fields is generated from the spec (the
 //! [`ApiStatus`] impls); this module only reads them.
 
-use std::time::Duration;
-
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::StatusCode;
 
-use crate::error::{BODY_PREVIEW_LIMIT, BodyPreview, Error, TransportKind};
-use crate::retry::{counting_attempts, retry_after, transport_summary};
+use crate::error::{
+    BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, Error, TransportKind, error_chain,
+};
+use crate::retry::{CallRecord, MIN_RETRY_AFTER, recording, retry_after};
 
 /// How a response body reports the outcome of the call. Implemented, from
 /// the spec, for every response type: types without the fields report
@@ -55,40 +55,18 @@ impl ApiStatus for String {}
 impl ApiStatus for ByteStream {}
 impl<T> ApiStatus for Vec<T> {}
 
-/// What a client knows that must never appear in an error: its API key.
-#[doc(hidden)]
-pub trait Secrets {
-    /// The secret values to scrub from anything an error keeps.
-    fn secrets(&self) -> Vec<String>;
-}
-
 /// Ends a checked call: `call` is the generated method's future.
 #[doc(hidden)]
-pub async fn finish<T, E, F>(
-    secrets: &impl Secrets,
-    operation: &'static str,
-    call: F,
-) -> Result<ResponseValue<T>, Error>
+pub async fn finish<T, E, F>(operation: &'static str, call: F) -> Result<ResponseValue<T>, Error>
 where
     T: ApiStatus,
     F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
 {
-    let (result, attempts) = counting_attempts(call).await;
-    let mut error = match result {
-        Ok(value) => return check_body(operation, value),
-        Err(error) => into_error(operation, attempts, error).await,
-    };
-    for secret in secrets.secrets() {
-        match &mut error {
-            Error::RateLimited { body, .. }
-            | Error::Unauthorized { body, .. }
-            | Error::Forbidden { body, .. }
-            | Error::Http { body, .. }
-            | Error::Decode { body, .. } => body.redact(&secret),
-            _ => {}
-        }
+    let (result, record) = recording(call).await;
+    match result {
+        Ok(value) => check_body(operation, value),
+        Err(error) => Err(into_error(operation, record, error).await),
     }
-    Err(error)
 }
 
 /// A `200` whose body says `"error": true` is an error; a warning is
@@ -115,14 +93,28 @@ fn check_body<T: ApiStatus>(
 
 async fn into_error<E>(
     operation: &'static str,
-    attempts: u32,
+    record: CallRecord,
     error: progenitor_client::Error<E>,
 ) -> Error {
     use progenitor_client::Error as Generated;
+    let attempts = record.attempts;
+    if let Some(waited) = record.queue_timeout {
+        // The exec hook gave up waiting for a slot (see `retry.rs`).
+        return Error::QueueTimeout {
+            operation,
+            waited,
+            attempts: attempts.saturating_sub(1),
+        };
+    }
     match error {
-        Generated::CommunicationError(source) | Generated::ResponseBodyError(source) => {
-            transport(operation, attempts, source)
-        }
+        Generated::ResponseBodyError(source) => match find_cause::<BodyTooLarge>(&source) {
+            Some(too_large) => Error::BodyTooLarge {
+                operation,
+                source: too_large.clone(),
+            },
+            None => transport(operation, attempts, source),
+        },
+        Generated::CommunicationError(source) => transport(operation, attempts, source),
         Generated::InvalidUpgrade(source) => transport(operation, attempts, source),
         Generated::InvalidResponsePayload(bytes, source) => Error::Decode {
             operation,
@@ -156,20 +148,45 @@ fn transport(operation: &'static str, attempts: u32, source: reqwest::Error) -> 
         operation,
         kind,
         attempts,
-        message: transport_summary(&source),
+        message: error_chain(&source),
         source,
     }
+}
+
+/// The first error of type `T` in `error`'s source chain.
+fn find_cause<'e, T: std::error::Error + 'static>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e T> {
+    let mut source = Some(error);
+    while let Some(inner) = source {
+        if let Some(found) = inner.downcast_ref::<T>() {
+            return Some(found);
+        }
+        source = inner.source();
+    }
+    None
 }
 
 /// An undocumented status: classified, with at most 64 KiB of its body.
 async fn from_status(operation: &'static str, attempts: u32, response: reqwest::Response) -> Error {
     let status = response.status();
+    if status.is_redirection() {
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        return Error::Redirect {
+            operation,
+            status,
+            location,
+        };
+    }
     let wait = retry_after(&response);
     let body = read_preview(response).await;
     match status {
         StatusCode::TOO_MANY_REQUESTS => Error::RateLimited {
             operation,
-            retry_after: wait.map(|d| d.max(Duration::from_secs(1))),
+            retry_after: wait.map(|d| d.max(MIN_RETRY_AFTER)),
             attempts,
             body,
         },

@@ -48,12 +48,6 @@ impl BodyPreview {
         self.text.is_empty() && !self.truncated
     }
 
-    pub(crate) fn redact(&mut self, secret: &str) {
-        if !secret.is_empty() && self.text.contains(secret) {
-            self.text = self.text.replace(secret, "<redacted>");
-        }
-    }
-
     /// A short form for messages: the first few hundred characters.
     fn short(&self) -> String {
         let mut text: String = self.text.chars().take(DISPLAY_CHARS).collect();
@@ -80,6 +74,63 @@ impl fmt::Display for BodyPreview {
         } else {
             write!(f, "body {:?}", self.short())
         }
+    }
+}
+
+/// A response body past the client's limit
+/// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)
+/// for a success, [`BODY_PREVIEW_LIMIT`] for any other status). The body is
+/// not read further and its connection is closed.
+///
+/// The checked methods report it as [`Error::BodyTooLarge`]; the plain
+/// methods as a `ResponseBodyError` whose source chain holds this value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the response body is larger than the limit of {limit} bytes ({}); it was not read further: \
+     raise ClientBuilder::max_response_bytes if answers this large are expected",
+    match announced { Some(length) => format!("{length} bytes announced"), None => format!("{read} bytes received") }
+)]
+pub struct BodyTooLarge {
+    status: StatusCode,
+    limit: u64,
+    read: u64,
+    announced: Option<u64>,
+}
+
+impl BodyTooLarge {
+    pub(crate) fn new(
+        status: StatusCode,
+        limit: usize,
+        read: usize,
+        announced: Option<u64>,
+    ) -> Self {
+        BodyTooLarge {
+            status,
+            limit: limit as u64,
+            read: read as u64,
+            announced,
+        }
+    }
+
+    /// The status of the answer whose body was too large.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The limit, in bytes.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// The bytes received before reading stopped (0 when the
+    /// `Content-Length` alone was over the limit).
+    pub fn read(&self) -> u64 {
+        self.read
+    }
+
+    /// The `Content-Length` the server announced, if any.
+    pub fn announced(&self) -> Option<u64> {
+        self.announced
     }
 }
 
@@ -220,6 +271,54 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// The API answered with a redirect (`3xx`). The Rhombus API does not
+    /// redirect API calls, so none is followed: the request, with its key,
+    /// goes to the configured origin and nowhere else.
+    #[error(
+        "{operation}: HTTP {status} redirect to {}, not followed: the key is only sent to the \
+         configured base URL; check the base URL (scheme, host, region), or whether a proxy \
+         or gateway answers in the API's place",
+        location.as_deref().map_or_else(|| "nowhere (no Location)".to_owned(), |l| format!("{l:?}"))
+    )]
+    Redirect {
+        /// The `operationId`.
+        operation: &'static str,
+        /// The status.
+        status: StatusCode,
+        /// The `Location` header, if any (scrubbed of the key, like every
+        /// part of an answer).
+        location: Option<String>,
+    },
+    /// A response body was larger than the client accepts; see
+    /// [`BodyTooLarge`].
+    #[error("{operation}: HTTP {}: {source}", source.status())]
+    BodyTooLarge {
+        /// The `operationId`.
+        operation: &'static str,
+        /// The status, the limit and how much was read.
+        #[source]
+        source: BodyTooLarge,
+    },
+    /// The call's deadline passed while it waited for a free request slot:
+    /// the client (with its [`Client::for_org`](crate::Client::for_org)
+    /// copies) already had
+    /// [`max_concurrent_requests`](crate::ClientBuilder::max_concurrent_requests)
+    /// requests in flight. Nothing was sent for the attempt that waited.
+    #[error(
+        "{operation}: timed out after {} ms waiting for a free request slot (all \
+         max_concurrent_requests slots were busy) after {attempts} attempt(s); raise \
+         ClientBuilder::max_concurrent_requests or the RetryPolicy deadline, or send fewer \
+         calls at once",
+        waited.as_millis()
+    )]
+    QueueTimeout {
+        /// The `operationId`.
+        operation: &'static str,
+        /// How long the call had run when it gave up.
+        waited: Duration,
+        /// How many requests were sent before the wait.
+        attempts: u32,
+    },
     /// The request could not be built or sent as given.
     #[error("{operation}: the request is invalid: {message}; correct the arguments")]
     InvalidRequest {
@@ -255,6 +354,9 @@ impl Error {
             | Error::Http { operation, .. }
             | Error::Api { operation, .. }
             | Error::Decode { operation, .. }
+            | Error::Redirect { operation, .. }
+            | Error::BodyTooLarge { operation, .. }
+            | Error::QueueTimeout { operation, .. }
             | Error::InvalidRequest { operation, .. } => operation,
         }
     }
@@ -265,10 +367,28 @@ impl Error {
             Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
             Error::Unauthorized { .. } => Some(StatusCode::UNAUTHORIZED),
             Error::Forbidden { .. } => Some(StatusCode::FORBIDDEN),
-            Error::Http { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::Http { status, .. }
+            | Error::Decode { status, .. }
+            | Error::Redirect { status, .. } => Some(*status),
+            Error::BodyTooLarge { source, .. } => Some(source.status()),
             Error::Api { .. } => Some(StatusCode::OK),
-            Error::Transport { .. } | Error::InvalidRequest { .. } => None,
+            Error::Transport { .. } | Error::QueueTimeout { .. } | Error::InvalidRequest { .. } => {
+                None
+            }
         }
+    }
+
+    /// Whether the call ran out of time: a transport timeout, or the
+    /// deadline passing while waiting for a free request slot.
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self,
+            Error::QueueTimeout { .. }
+                | Error::Transport {
+                    kind: TransportKind::Timeout,
+                    ..
+                }
+        )
     }
 
     /// The body preview, when there was a body.
@@ -282,4 +402,118 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// Why a [`Client`](crate::Client) could not be built. Every message says what to change;
+/// none of them contains the API key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No API key was given.
+    #[error(
+        "no API key: call ClientBuilder::api_key, or set RHOMBUS_API_KEY when using Client::from_env"
+    )]
+    MissingApiKey,
+    /// The API key is empty or only white space.
+    #[error(
+        "the API key is empty: pass the key from the Rhombus console (Settings, API Management)"
+    )]
+    EmptyApiKey,
+    /// The API key cannot be sent as an HTTP header value.
+    #[error(
+        "the API key contains characters that cannot be sent in an HTTP header \
+         (control characters or non-ASCII): check for a stray newline or quote where it was read"
+    )]
+    InvalidApiKey,
+    /// The client organization cannot be sent as an HTTP header value.
+    #[error(
+        "the client org {org:?} is empty or cannot be sent in an HTTP header: \
+         pass the organization's UUID, e.g. as returned by getClients"
+    )]
+    InvalidOrg {
+        /// The rejected value.
+        org: String,
+    },
+    /// A certificate scheme was chosen without a client certificate.
+    #[error(
+        "the `{scheme}` scheme authenticates with a client certificate: pass one with \
+         ClientBuilder::identity, or choose a token scheme (api-token, partner-api-token)"
+    )]
+    IdentityRequired {
+        /// The scheme that needs a certificate.
+        scheme: crate::AuthScheme,
+    },
+    /// A client certificate was given with a token scheme, which ignores it.
+    #[error(
+        "a client certificate was given, but the `{scheme}` scheme does not use one: \
+         choose AuthScheme::Api or AuthScheme::PartnerApi, or drop the identity"
+    )]
+    IdentityWithTokenScheme {
+        /// The token scheme.
+        scheme: crate::AuthScheme,
+    },
+    /// The identity PEM could not be used.
+    #[error(
+        "the client identity is not usable: {reason}; pass one PEM holding the certificate \
+         (chain) and its private key (PKCS#8, PKCS#1 or SEC1)"
+    )]
+    InvalidIdentity {
+        /// What the TLS layer said.
+        reason: String,
+    },
+    /// An extra root certificate could not be parsed.
+    #[error("a root certificate is not usable: {reason}; pass a PEM-encoded CA certificate")]
+    InvalidRootCertificate {
+        /// What the TLS layer said.
+        reason: String,
+    },
+    /// The base URL is not an absolute http(s) URL.
+    #[error(
+        "the base URL {url:?} is not usable: {reason}; pass an absolute http:// or https:// URL \
+         such as https://api2.rhombussystems.com"
+    )]
+    InvalidBaseUrl {
+        /// The rejected URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The user agent cannot be sent as an HTTP header value.
+    #[error("the user agent {value:?} cannot be sent in an HTTP header: use printable ASCII")]
+    InvalidUserAgent {
+        /// The rejected value.
+        value: String,
+    },
+    /// An authentication scheme name was not recognised.
+    #[error(
+        "unknown authentication scheme {value:?}: use one of api-token, partner-api-token, \
+         api, partner-api"
+    )]
+    UnknownScheme {
+        /// The rejected value.
+        value: String,
+    },
+    /// An environment variable holds something other than Unicode.
+    #[error("the environment variable {name} is not valid Unicode: set it to plain text")]
+    InvalidEnv {
+        /// The variable's name.
+        name: &'static str,
+    },
+    /// The HTTP client could not be created (for example, the TLS backend
+    /// failed to load the system's root certificates).
+    #[error("cannot create the HTTP client: {0}")]
+    Http(#[source] reqwest::Error),
+}
+
+/// An error and its causes on one line: `reqwest` and TLS errors keep
+/// their detail in the source chain.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
 }

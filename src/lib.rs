@@ -8,10 +8,10 @@ extern crate self as rhombus_partner;
 mod auth;
 mod builder;
 pub mod checked;
-mod concurrency;
+mod client;
 mod error;
-mod hooks;
 mod operation;
+mod response;
 mod retry;
 mod tls;
 
@@ -29,9 +29,9 @@ mod generated {
 }
 
 pub use auth::AuthScheme;
-pub use builder::{BuildError, ClientBuilder, Region};
+pub use builder::{ClientBuilder, Region};
 pub use checked::ApiStatus;
-pub use error::{BODY_PREVIEW_LIMIT, BodyPreview, Error, TransportKind};
+pub use error::{BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, BuildError, Error, TransportKind};
 /// progenitor's error type, returned by the plain generated methods
 /// (`Client::get_client_summary_info` and the like).
 pub use generated::Error as GeneratedError;

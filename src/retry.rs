@@ -14,13 +14,18 @@
 //! status and duration; no header or body is recorded.
 
 use std::cell::Cell;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Request, Response, StatusCode};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
+use crate::error::error_chain;
+use crate::response::{ReadLimits, read_bounded};
+
 /// The least a `Retry-After` is taken to mean: the API's own minimum.
-const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
+pub(crate) const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// How calls are retried. [`RetryPolicy::default`] is what a built client
 /// uses; [`RetryPolicy::none`] sends every call once.
@@ -114,21 +119,32 @@ impl RetryPolicy {
         // Equal jitter: between half and all of it, so that clients
         // throttled together do not come back together.
         let half = full / 2;
-        half + half.mul_f64(fastrand::f64())
+        half.saturating_add(half.mul_f64(fastrand::f64()))
     }
 
-    /// The wait a 429 asks for: `Retry-After` in seconds, else backoff.
-    fn rate_limit_wait(&self, response: &Response, attempt: u32) -> Duration {
-        match retry_after(response) {
+    /// How long to wait before retrying after attempt `attempt` failed for
+    /// `reason`: a 429's `Retry-After` (within the floor and the cap), else
+    /// backoff.
+    fn wait_before_retry(
+        &self,
+        reason: Reason,
+        result: &reqwest::Result<Response>,
+        attempt: u32,
+    ) -> Duration {
+        let asked = match (reason, result) {
+            (Reason::RateLimited, Ok(response)) => retry_after(response),
+            _ => None,
+        };
+        match asked {
             Some(wait) => wait.clamp(MIN_RETRY_AFTER, self.max_retry_after),
             None => self.backoff_after(attempt),
         }
     }
 
-    /// Sends `request` under this policy and returns the last answer. The
-    /// generated client's `exec` hook calls this for every operation, with
-    /// `read_only` from the spec; `timeout` is the client's per-request
-    /// timeout, which each attempt keeps unless the deadline is nearer.
+    /// Sends `request` under this policy and returns the last answer, its
+    /// body read whole within the default limit. For clients generated
+    /// outside the library; the library's own hook adds its in-flight
+    /// limit, body limit and key scrubbing.
     #[doc(hidden)]
     pub async fn send(
         &self,
@@ -136,17 +152,23 @@ impl RetryPolicy {
         request: Request,
         call: Call,
     ) -> reqwest::Result<Response> {
-        self.send_limited(http, request, call, None).await
+        let guards = Guards {
+            in_flight: None,
+            read: ReadLimits {
+                max_body: crate::response::DEFAULT_MAX_RESPONSE_BYTES,
+                secret: None,
+            },
+        };
+        self.send_guarded(http, request, call, &guards).await
     }
 
-    /// [`send`](Self::send), holding a permit of `limit` during each
-    /// attempt (not during the waits between attempts).
-    pub(crate) async fn send_limited(
+    /// Sends `request` under this policy and `guards`, in a span.
+    pub(crate) async fn send_guarded(
         &self,
         http: &reqwest::Client,
         request: Request,
         call: Call,
-        limit: Option<&std::sync::Arc<tokio::sync::Semaphore>>,
+        guards: &Guards<'_>,
     ) -> reqwest::Result<Response> {
         let span = tracing::info_span!(
             "rhombus_partner.call",
@@ -156,7 +178,7 @@ impl RetryPolicy {
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        self.send_in_span(http, request, call, limit)
+        self.send_in_span(http, request, call, guards)
             .instrument(span)
             .await
     }
@@ -166,17 +188,18 @@ impl RetryPolicy {
         http: &reqwest::Client,
         request: Request,
         call: Call,
-        limit: Option<&std::sync::Arc<tokio::sync::Semaphore>>,
+        guards: &Guards<'_>,
     ) -> reqwest::Result<Response> {
         let span = tracing::Span::current();
         let start = Instant::now();
-        let deadline = start + self.deadline;
+        // A deadline too far to represent is no deadline.
+        let deadline = start.checked_add(self.deadline);
         let mut template = Some(request);
         let mut attempt = 0;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            let _ = ATTEMPTS.try_with(|count| count.set(attempt));
+            record(|r| r.attempts = attempt);
             let Some(request) = template.take() else {
                 unreachable!("the loop continues only with a request to send");
             };
@@ -185,19 +208,38 @@ impl RetryPolicy {
                 Some(copy) => (copy, Some(request)),
                 None => (request, None),
             };
-            let left = deadline.saturating_duration_since(Instant::now());
-            *sending.timeout_mut() = Some(call.timeout.map_or(left, |t| t.min(left)));
-            let permit = match limit {
-                Some(limit) => crate::concurrency::acquire(limit).await,
+            // The wait for a slot counts against the deadline, like any wait.
+            let permit = match guards.in_flight {
+                Some(limit) => match acquire_until(limit, deadline).await {
+                    Some(permit) => Some(permit),
+                    None => {
+                        let waited = start.elapsed();
+                        record(|r| r.queue_timeout = Some(waited));
+                        tracing::info!(
+                            attempt,
+                            waited_ms = waited.as_millis() as u64,
+                            "the deadline passed while waiting for a free request slot"
+                        );
+                        span.record("duration_ms", waited.as_millis() as u64);
+                        return Ok(QueueTimedOut { waited }.into_response());
+                    }
+                },
                 None => None,
             };
-            let sent = Instant::now();
-            let result = match (http.execute(sending).await, permit) {
-                (Ok(response), Some(permit)) => {
-                    Ok(crate::concurrency::hold_until_body_read(response, permit))
-                }
-                (result, _) => result,
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            *sending.timeout_mut() = match (call.timeout, left) {
+                (Some(timeout), Some(left)) => Some(timeout.min(left)),
+                (timeout, left) => timeout.or(left),
             };
+            let sent = Instant::now();
+            // The body is read within the attempt, so that its slot is free
+            // when the call returns and a failure while reading is retried
+            // like any other transport failure.
+            let result = match http.execute(sending).await {
+                Ok(response) => read_bounded(response, guards.read).await,
+                Err(error) => Err(error),
+            };
+            drop(permit);
             let elapsed = sent.elapsed();
             match &result {
                 Ok(response) => {
@@ -213,33 +255,22 @@ impl RetryPolicy {
                     tracing::debug!(
                         attempt,
                         elapsed_ms = elapsed.as_millis() as u64,
-                        error = %transport_summary(error),
+                        error = %error_chain(error),
                         "no response"
                     );
                 }
             }
 
-            let wait = match &result {
-                Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS => {
-                    Some((self.rate_limit_wait(r, attempt), "rate limited (429)"))
-                }
-                Ok(r) if r.status().is_server_error() && call.read_only => {
-                    Some((self.backoff_after(attempt), "server error"))
-                }
-                Err(e) if call.read_only && is_transient(e) => {
-                    Some((self.backoff_after(attempt), "transport failure"))
-                }
-                _ => None,
-            };
-            let retry = match wait {
-                Some((wait, reason)) if next.is_some() && attempt < self.max_attempts => {
-                    if Instant::now() + wait < deadline {
-                        Some((wait, reason))
+            let retry = match retry_reason(&result, call.read_only) {
+                Some(reason) if next.is_some() && attempt < self.max_attempts => {
+                    let wait = self.wait_before_retry(reason, &result, attempt);
+                    if ends_before(Instant::now(), wait, deadline) {
+                        Some((wait, reason.as_str()))
                     } else {
                         tracing::info!(
                             attempt,
                             wait_ms = wait.as_millis() as u64,
-                            reason,
+                            reason = reason.as_str(),
                             "not retrying: the wait would pass the call's deadline"
                         );
                         None
@@ -257,11 +288,105 @@ impl RetryPolicy {
                 reason,
                 "retrying"
             );
-            // Frees the connection (or closes it) before waiting.
             drop(result);
             tokio::time::sleep(wait).await;
             template = next;
         }
+    }
+}
+
+/// Why an attempt is worth repeating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reason {
+    /// `429`: the call was not processed, so any operation may be repeated.
+    RateLimited,
+    /// A `5xx` on a read-only operation.
+    ServerError,
+    /// A transient transport failure on a read-only operation.
+    Transport,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::RateLimited => "rate limited (429)",
+            Reason::ServerError => "server error",
+            Reason::Transport => "transport failure",
+        }
+    }
+}
+
+/// Whether an attempt's outcome may be repeated, and why; how long to wait
+/// is decided apart, in [`RetryPolicy::wait_before_retry`].
+fn retry_reason(result: &reqwest::Result<Response>, read_only: bool) -> Option<Reason> {
+    match result {
+        Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS => Some(Reason::RateLimited),
+        Ok(r) if r.status().is_server_error() && read_only => Some(Reason::ServerError),
+        Err(e) if read_only && is_transient(e) => Some(Reason::Transport),
+        _ => None,
+    }
+}
+
+/// Whether a wait starting `now` ends before `deadline` (`None`: none).
+fn ends_before(now: Instant, wait: Duration, deadline: Option<Instant>) -> bool {
+    match (now.checked_add(wait), deadline) {
+        (_, None) => true,
+        (Some(end), Some(deadline)) => end < deadline,
+        (None, Some(_)) => false,
+    }
+}
+
+/// What guards a client's calls besides the retry policy.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Guards<'a> {
+    /// The client's in-flight limit, shared by its copies.
+    pub in_flight: Option<&'a Arc<Semaphore>>,
+    /// How answers are read.
+    pub read: ReadLimits<'a>,
+}
+
+/// A permit of `limit`, or `None` if `deadline` passes first. The
+/// semaphore is never closed, so waiting is the only way to fail.
+async fn acquire_until(
+    limit: &Arc<Semaphore>,
+    deadline: Option<Instant>,
+) -> Option<OwnedSemaphorePermit> {
+    let acquire = limit.clone().acquire_owned();
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), acquire)
+            .await
+            .ok()?
+            .ok(),
+        None => acquire.await.ok(),
+    }
+}
+
+/// The mark on the stand-in answer the exec hook returns when the deadline
+/// passed before a slot was free: the hook can only return an answer or a
+/// `reqwest::Error`, and no `reqwest::Error` can be made here. The `post`
+/// hook turns it into an error before the generated code looks at the
+/// status, so no caller ever sees this answer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct QueueTimedOut {
+    pub waited: Duration,
+}
+
+impl QueueTimedOut {
+    fn into_response(self) -> Response {
+        let mut response = http::Response::new(reqwest::Body::from(Vec::new()));
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        response.extensions_mut().insert(self);
+        Response::from(response)
+    }
+
+    /// What the plain methods report.
+    pub(crate) fn message(&self) -> String {
+        format!(
+            "timed out after {} ms waiting for a free request slot (all \
+             max_concurrent_requests slots were busy): raise \
+             ClientBuilder::max_concurrent_requests or the RetryPolicy deadline",
+            self.waited.as_millis()
+        )
     }
 }
 
@@ -277,17 +402,33 @@ pub struct Call {
     pub timeout: Option<Duration>,
 }
 
-tokio::task_local! {
-    /// How many requests the current checked call has sent.
-    static ATTEMPTS: Cell<u32>;
+/// What a checked call learns from the exec hook besides its answer.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CallRecord {
+    /// How many requests were sent (or were about to be).
+    pub attempts: u32,
+    /// Set when the deadline passed while waiting for a slot.
+    pub queue_timeout: Option<Duration>,
 }
 
-/// Runs `call`, returning its output and how many requests it sent.
-pub(crate) async fn counting_attempts<F: Future>(call: F) -> (F::Output, u32) {
-    ATTEMPTS
-        .scope(Cell::new(0), async {
+tokio::task_local! {
+    static RECORD: Cell<CallRecord>;
+}
+
+fn record(update: impl FnOnce(&mut CallRecord)) {
+    let _ = RECORD.try_with(|cell| {
+        let mut record = cell.get();
+        update(&mut record);
+        cell.set(record);
+    });
+}
+
+/// Runs `call`, returning its output and what the exec hook recorded.
+pub(crate) async fn recording<F: Future>(call: F) -> (F::Output, CallRecord) {
+    RECORD
+        .scope(Cell::new(CallRecord::default()), async {
             let output = call.await;
-            (output, ATTEMPTS.with(Cell::get))
+            (output, RECORD.with(Cell::get))
         })
         .await
 }
@@ -314,28 +455,27 @@ fn is_tls_rejection(error: &reqwest::Error) -> bool {
     false
 }
 
-/// One line about a transport error, with its causes.
-pub(crate) fn transport_summary(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
-}
-
-/// `Retry-After` in seconds (the form the API sends); an HTTP date or
-/// garbage counts as absent.
+/// `Retry-After` as seconds (the form the API sends) or as an HTTP date
+/// (RFC 9110 allows both; a date in the past means now); garbage counts as
+/// absent.
 pub(crate) fn retry_after(response: &Response) -> Option<Duration> {
     let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
-    let seconds: u64 = value.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds))
+    parse_retry_after(value.to_str().ok()?, SystemTime::now())
+}
+
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -349,6 +489,118 @@ mod tests {
             assert!((100..=200).contains(&second.as_millis()), "{second:?}");
             let later = policy.backoff_after(10);
             assert!((175..=350).contains(&later.as_millis()), "{later:?}");
+        }
+    }
+
+    fn answer(status: u16, retry_after: Option<&str>) -> reqwest::Result<Response> {
+        let mut response = http::Response::builder().status(status);
+        if let Some(value) = retry_after {
+            response = response.header("retry-after", value);
+        }
+        Ok(Response::from(response.body("").expect("a valid response")))
+    }
+
+    #[test]
+    fn a_429_is_retried_for_every_operation() {
+        for read_only in [true, false] {
+            assert_eq!(
+                retry_reason(&answer(429, None), read_only),
+                Some(Reason::RateLimited)
+            );
+        }
+    }
+
+    #[test]
+    fn a_5xx_is_retried_only_for_a_read_only_operation() {
+        for status in [500, 502, 503, 504] {
+            assert_eq!(
+                retry_reason(&answer(status, None), true),
+                Some(Reason::ServerError)
+            );
+            assert_eq!(retry_reason(&answer(status, None), false), None);
+        }
+    }
+
+    #[test]
+    fn other_statuses_are_final() {
+        for status in [200, 201, 301, 307, 400, 401, 403, 404, 409, 422] {
+            for read_only in [true, false] {
+                assert_eq!(retry_reason(&answer(status, None), read_only), None);
+            }
+        }
+    }
+
+    #[test]
+    fn retry_after_is_floored_and_capped() {
+        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(10));
+        let wait =
+            |value| policy.wait_before_retry(Reason::RateLimited, &answer(429, Some(value)), 1);
+        assert_eq!(wait("0"), MIN_RETRY_AFTER);
+        assert_eq!(wait("7"), Duration::from_secs(7));
+        assert_eq!(wait("3600"), Duration::from_secs(10));
+        // Garbage counts as absent: backoff, within the default 500 ms.
+        assert!(wait("soon") <= Duration::from_millis(500));
+    }
+
+    #[test]
+    fn retry_after_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let ahead = httpdate::fmt_http_date(now + Duration::from_secs(5));
+        assert_eq!(parse_retry_after(&ahead, now), Some(Duration::from_secs(5)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(5));
+        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(" 12 ", now),
+            Some(Duration::from_secs(12))
+        );
+        assert_eq!(parse_retry_after("-1", now), None);
+        assert_eq!(parse_retry_after("Tuesday", now), None);
+    }
+
+    #[test]
+    fn a_wait_past_the_deadline_or_past_representable_time_does_not_fit() {
+        let now = Instant::now();
+        let deadline = Some(now + Duration::from_secs(2));
+        assert!(ends_before(now, Duration::from_secs(1), deadline));
+        assert!(!ends_before(now, Duration::from_secs(2), deadline));
+        assert!(!ends_before(now, Duration::MAX, deadline));
+        assert!(ends_before(now, Duration::MAX, None));
+    }
+
+    proptest! {
+        /// No setting and no server value panics, and no retry is planned
+        /// whose wait ends past the deadline.
+        #[test]
+        fn any_policy_and_retry_after_is_safe(
+            initial in any::<u64>(),
+            max in any::<u64>(),
+            cap in any::<u64>(),
+            deadline in any::<u64>(),
+            nanos in 0u32..1_000_000_000,
+            attempt in any::<u32>(),
+            header in prop_oneof![
+                any::<u64>().prop_map(|n| n.to_string()),
+                "[ -~]{0,40}".prop_map(String::from),
+                (0u64..8_000_000_000).prop_map(|s| httpdate::fmt_http_date(
+                    SystemTime::UNIX_EPOCH + Duration::from_secs(s)
+                )),
+            ],
+        ) {
+            let policy = RetryPolicy::default()
+                .backoff(Duration::new(initial, nanos), Duration::new(max, nanos))
+                .max_retry_after(Duration::new(cap, nanos))
+                .deadline(Duration::new(deadline, nanos))
+                .max_attempts(attempt);
+            let response = answer(429, Some(&header));
+            let reason = retry_reason(&response, false).expect("a 429 is retried");
+            let wait = policy.wait_before_retry(reason, &response, attempt);
+            let now = Instant::now();
+            let end = now.checked_add(policy.deadline);
+            if ends_before(now, wait, end) {
+                prop_assert!(end.is_none_or(|end| now + wait < end));
+            }
+            let backoff = policy.wait_before_retry(Reason::ServerError, &response, attempt);
+            prop_assert!(backoff <= policy.max_backoff);
         }
     }
 

@@ -6,7 +6,7 @@
 //! The backend is named explicitly on every client, so the choice holds even
 //! when another crate in the build turns on a second backend in reqwest.
 
-use crate::builder::BuildError;
+use crate::error::{BuildError, error_chain};
 
 /// Selects this build's backend on `http`.
 pub(crate) fn select_backend(http: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
@@ -26,13 +26,13 @@ pub(crate) fn identity(pem: &[u8]) -> Result<reqwest::Identity, BuildError> {
     let invalid = |reason: String| BuildError::InvalidIdentity { reason };
     #[cfg(not(feature = "native-tls"))]
     {
-        reqwest::Identity::from_pem(pem).map_err(|e| invalid(crate::builder::error_chain(&e)))
+        reqwest::Identity::from_pem(pem).map_err(|e| invalid(error_chain(&e)))
     }
     #[cfg(feature = "native-tls")]
     {
         let (certificates, key) = split_identity(pem).map_err(invalid)?;
         reqwest::Identity::from_pkcs8_pem(certificates.as_bytes(), key.as_bytes())
-            .map_err(|e| invalid(crate::builder::error_chain(&e)))
+            .map_err(|e| invalid(error_chain(&e)))
     }
 }
 

@@ -48,6 +48,27 @@ fn key_that_is_not_a_header_value() {
 }
 
 #[test]
+fn non_ascii_keys_and_orgs_are_refused() {
+    // `HeaderValue` itself accepts bytes above 127; the builder must not.
+    for key in [
+        format!("{KEY}\u{e9}"),
+        "ключ-1234567890".to_owned(),
+        format!("{KEY}\u{a0}"),
+    ] {
+        let err = build_err(Client::builder().api_key(key.clone()));
+        assert!(matches!(err, BuildError::InvalidApiKey), "{key:?}: {err:?}");
+        assert!(err.to_string().contains("non-ASCII"), "{err}");
+    }
+    let err = build_err(Client::builder().api_key(KEY).org("org-\u{e9}"));
+    assert!(matches!(err, BuildError::InvalidOrg { .. }), "{err:?}");
+    let client = Client::builder().api_key(KEY).build().expect("valid");
+    assert!(matches!(
+        client.for_org("организация"),
+        Err(BuildError::InvalidOrg { .. })
+    ));
+}
+
+#[test]
 fn org_that_is_not_a_header_value() {
     let err = build_err(Client::builder().api_key(KEY).org("bad\r\norg"));
     assert!(matches!(err, BuildError::InvalidOrg { ref org } if org == "bad\r\norg"));

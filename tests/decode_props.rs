@@ -11,16 +11,10 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 use serde_json::Value;
 
-/// The generated code names the client's state `crate::hooks::Inner`.
-mod hooks {
+/// The generated code names the client's state `crate::client::ClientState`.
+mod client {
     #[derive(Clone, Debug)]
-    pub struct Inner;
-
-    impl rhombus_partner::checked::Secrets for Inner {
-        fn secrets(&self) -> Vec<String> {
-            Vec::new()
-        }
-    }
+    pub struct ClientState;
 }
 
 #[allow(dead_code, clippy::all, clippy::pedantic)]
@@ -28,7 +22,7 @@ mod fixture {
     include!(concat!(env!("OUT_DIR"), "/fixtures/state-and-enums.rs"));
 }
 
-impl progenitor_client::ClientHooks<hooks::Inner> for fixture::Client {}
+impl progenitor_client::ClientHooks<client::ClientState> for fixture::Client {}
 
 /// Property names and enum values of the real fragment and the fixture.
 fn words() -> Vec<String> {

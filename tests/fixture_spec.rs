@@ -13,17 +13,11 @@ use common::{Action, Server, json, response};
 use progenitor_client::{ClientHooks, OperationInfo};
 use rhombus_partner::{Error, Operation, RetryPolicy};
 
-/// The generated code names the client's state `crate::hooks::Inner`.
-mod hooks {
+/// The generated code names the client's state `crate::client::ClientState`.
+mod client {
     #[derive(Clone, Debug)]
-    pub struct Inner {
+    pub struct ClientState {
         pub retry: rhombus_partner::RetryPolicy,
-    }
-
-    impl rhombus_partner::checked::Secrets for Inner {
-        fn secrets(&self) -> Vec<String> {
-            Vec::new()
-        }
     }
 }
 
@@ -34,7 +28,7 @@ mod fixture {
 
 use fixture::types;
 
-impl ClientHooks<hooks::Inner> for fixture::Client {
+impl ClientHooks<client::ClientState> for fixture::Client {
     async fn exec(
         &self,
         request: reqwest::Request,
@@ -58,7 +52,7 @@ fn client(server: &Server) -> fixture::Client {
     fixture::Client::new_with_client(
         &server.url,
         reqwest::Client::new(),
-        hooks::Inner { retry: policy },
+        client::ClientState { retry: policy },
     )
 }
 
@@ -78,9 +72,9 @@ fn read_only_comes_from_the_extension_and_its_absence_means_state_changing() {
     assert_eq!(Operation::all().len(), 2);
 }
 
-/// Case 5: a 503 on a state-changing operation: exactly one request.
+/// A 503 on a state-changing operation: exactly one request.
 #[tokio::test]
-async fn case_05_503_on_state_changing_operation_is_not_retried() {
+async fn a_503_on_a_state_changing_operation_is_not_retried() {
     let server = Server::start(|_, _| Action::Raw(response(503, &[], "unavailable"))).await;
     let client = client(&server);
     let result = client
@@ -126,7 +120,7 @@ async fn client_create(
         .map(rhombus_partner::ResponseValue::into_inner)
 }
 
-/// Case 6 for a state-changing operation: a reset is not retried (the
+/// For a state-changing operation, a reset is not retried (the
 /// request may have been processed).
 #[tokio::test]
 async fn reset_on_state_changing_operation_is_not_retried() {
@@ -160,10 +154,10 @@ async fn state_changing_operation_is_retried_after_429_only() {
     assert_eq!(seen[0].body, seen[1].body, "the same request, sent again");
 }
 
-/// Case 14 (enums): an unknown enum value and unknown fields decode, and the
+/// An unknown enum value and unknown fields decode, and the
 /// unknown value is kept and survives a round trip.
 #[tokio::test]
-async fn case_14_unknown_enum_value_is_kept() {
+async fn an_unknown_enum_value_is_kept_and_round_trips() {
     let body = r#"{"clients": [
         {"name": "a", "deviceType": "CAMERA", "tier": "GOLD"},
         {"name": "b", "deviceType": "DRONE_DOCK", "tier": "PLATINUM", "addedLater": 1},

@@ -45,9 +45,9 @@ fn ok_body() -> Vec<u8> {
     json(200, r#"{"locationCount": 3}"#)
 }
 
-/// Case 1: a 429 with `Retry-After: 1`, then 200.
+/// A 429 with `Retry-After: 1`, then 200.
 #[tokio::test]
-async fn case_01_429_with_retry_after_waits_then_succeeds() {
+async fn a_429_with_retry_after_waits_that_long_then_succeeds() {
     let server = Server::start(|n, _| match n {
         0 => Action::Raw(response(
             429,
@@ -66,9 +66,9 @@ async fn case_01_429_with_retry_after_waits_then_succeeds() {
     assert!(gap < Duration::from_secs(3), "waited too long: {gap:?}");
 }
 
-/// Case 2: a 429 without `Retry-After`: backoff, then success.
+/// A 429 without `Retry-After`: backoff, then success.
 #[tokio::test]
-async fn case_02_429_without_retry_after_backs_off() {
+async fn a_429_without_retry_after_backs_off_then_succeeds() {
     let server = Server::start(|n, _| match n {
         0 | 1 => Action::Raw(response(
             429,
@@ -87,9 +87,9 @@ async fn case_02_429_without_retry_after_backs_off() {
     assert!(seen[2].at - seen[1].at >= Duration::from_millis(20));
 }
 
-/// Case 3: a 429 every time: gives up within the deadline, rate limited.
+/// A 429 every time: gives up within the deadline, rate limited.
 #[tokio::test]
-async fn case_03_429_every_time_gives_up_within_the_deadline() {
+async fn a_429_every_time_gives_up_within_the_deadline() {
     let server = Server::start(|_, _| {
         Action::Raw(response(429, &[("retry-after", "1")], "Too Many Requests"))
     })
@@ -116,9 +116,9 @@ async fn case_03_429_every_time_gives_up_within_the_deadline() {
     assert!(elapsed < deadline, "took {elapsed:?}");
 }
 
-/// Case 4: a 503 on a read-only operation is retried.
+/// A 503 on a read-only operation is retried.
 #[tokio::test]
-async fn case_04_503_on_read_only_operation_is_retried() {
+async fn a_503_on_a_read_only_operation_is_retried() {
     let server = Server::start(|n, _| match n {
         0 => Action::Raw(response(
             503,
@@ -133,10 +133,10 @@ async fn case_04_503_on_read_only_operation_is_retried() {
     assert_eq!(server.requests(), 2);
 }
 
-/// Case 6: the connection is reset before any response. A read-only call
+/// The connection is reset before any response. A read-only call
 /// is retried (here up to 3 attempts) and then reports the transport error.
 #[tokio::test]
-async fn case_06_connection_reset_before_any_response() {
+async fn a_reset_before_any_response_is_retried_for_a_read() {
     let server = Server::start(|_, _| Action::Reset).await;
     let result = summary(&client(&server, fast().max_attempts(3))).await;
     let Err(Error::Transport { kind, attempts, .. }) = &result else {
@@ -160,9 +160,9 @@ async fn case_06_connection_reset_before_any_response() {
     assert_eq!(server.requests(), 2);
 }
 
-/// Case 7: a response slower than the timeout.
+/// A response slower than the timeout.
 #[tokio::test]
-async fn case_07_response_slower_than_the_timeout() {
+async fn an_answer_slower_than_the_timeout_is_a_typed_timeout() {
     let server = Server::start(|_, _| Action::Delay(Duration::from_secs(3), ok_body())).await;
     let client = Client::builder()
         .api_key(KEY)
@@ -187,9 +187,9 @@ async fn case_07_response_slower_than_the_timeout() {
     assert!(result.unwrap_err().to_string().contains("timed out"));
 }
 
-/// Case 8: an HTML 502 page (a gateway's), retried as a 5xx, then returned.
+/// An HTML 502 page (a gateway's), retried as a 5xx, then returned.
 #[tokio::test]
-async fn case_08_html_502_page() {
+async fn a_gateway_html_502_is_retried_then_returned_with_its_page() {
     let page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>";
     let server = Server::start(move |_, _| {
         Action::Raw(response(502, &[("content-type", "text/html")], page))
@@ -211,9 +211,9 @@ async fn case_08_html_502_page() {
     assert_eq!(server.requests(), 2);
 }
 
-/// Case 9: truncated JSON on a 200.
+/// Truncated JSON on a 200.
 #[tokio::test]
-async fn case_09_truncated_json() {
+async fn truncated_json_is_a_decode_error_with_the_start_of_the_body() {
     let server = Server::start(|_, _| {
         Action::Raw(json(200, r#"{"locationCount": 3, "accountOwner": {"na"#))
     })
@@ -234,9 +234,9 @@ async fn case_09_truncated_json() {
     assert_eq!(server.requests(), 1);
 }
 
-/// Case 10: an empty body with 200.
+/// An empty body with 200.
 #[tokio::test]
-async fn case_10_empty_body_with_200() {
+async fn an_empty_200_is_a_decode_error() {
     let server = Server::start(|_, _| Action::Raw(json(200, ""))).await;
     let result = summary(&client(&server, fast())).await;
     let Err(Error::Decode {
@@ -252,9 +252,9 @@ async fn case_10_empty_body_with_200() {
     assert_eq!(server.requests(), 1);
 }
 
-/// Case 11: a 200 with `"error": true` and `errorMsg`.
+/// A 200 with `"error": true` and `errorMsg`.
 #[tokio::test]
-async fn case_11_200_with_error_true() {
+async fn a_200_with_error_true_is_an_api_error_on_the_checked_path_only() {
     let body =
         r#"{"error": true, "errorMsg": "Client org not found", "warningMsg": "check the uuid"}"#;
     let server = Server::start(move |_, _| Action::Raw(json(200, body))).await;
@@ -290,10 +290,10 @@ async fn case_11_200_with_error_true() {
     assert_eq!(server.requests(), 2);
 }
 
-/// Case 12: a 200 with `warningMsg`: success, the warning reachable and
+/// A 200 with `warningMsg`: success, the warning reachable and
 /// logged.
 #[tokio::test]
-async fn case_12_200_with_warning() {
+async fn a_200_with_a_warning_succeeds_and_logs_it() {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -317,9 +317,9 @@ async fn case_12_200_with_warning() {
     assert!(log.contains("getClientSummaryInfo"), "{log}");
 }
 
-/// Case 13: 401, and 403 with an empty body; neither is retried.
+/// 401, and 403 with an empty body; neither is retried.
 #[tokio::test]
-async fn case_13_401_and_403_with_empty_body() {
+async fn a_401_and_an_empty_403_are_typed_and_not_retried() {
     let server = Server::start(|_, _| Action::Raw(response(401, &[], "Unauthorized"))).await;
     let result = summary(&client(&server, fast())).await;
     let Err(Error::Unauthorized { ref body, .. }) = result else {
@@ -343,10 +343,10 @@ async fn case_13_401_and_403_with_empty_body() {
     assert_eq!(server.requests(), 1);
 }
 
-/// Case 14 (fields; enums are in `fixture_spec.rs`): unknown fields, `null`
+/// (fields; enums are in `fixture_spec.rs`): unknown fields, `null`
 /// and missing fields decode.
 #[tokio::test]
-async fn case_14_unknown_fields_decode() {
+async fn unknown_null_and_missing_fields_decode() {
     let body = r#"{"locationCount": 2, "brandNewField": {"a": [1, 2]}, "accountOwner": null,
                    "clientDeviceStatusMap": {"NEW_DEVICE_TYPE": {"whatever": true}}}"#;
     let server = Server::start(move |_, _| Action::Raw(json(200, body))).await;
@@ -366,9 +366,9 @@ async fn case_14_unknown_fields_decode() {
     assert_eq!(server.requests(), 1);
 }
 
-/// Case 15: invalid UTF-8 inside a JSON string: a decode error, no panic.
+/// Invalid UTF-8 inside a JSON string: a decode error, no panic.
 #[tokio::test]
-async fn case_15_invalid_utf8_in_a_string_field() {
+async fn invalid_utf8_in_a_string_is_a_decode_error() {
     let mut body = br#"{"accountOwner": {"name": "Ada "#.to_vec();
     body.extend_from_slice(&[0xff, 0xfe, 0xc3]);
     body.extend_from_slice(br#""}}"#);
@@ -398,10 +398,10 @@ async fn case_15_invalid_utf8_in_a_string_field() {
     assert_eq!(server.requests(), 1);
 }
 
-/// Case 16: a 100 MB error body: the error keeps 64 KiB, and the client
+/// A 100 MB error body: the error keeps 64 KiB, and the client
 /// stops reading (the server could not send the rest).
 #[tokio::test]
-async fn case_16_100_mb_error_body_is_not_read() {
+async fn a_100_mb_error_body_is_cut_at_64_kib_and_not_read_on() {
     const TOTAL: u64 = 100 * 1024 * 1024;
     let server = Server::start(|_, _| Action::Huge {
         status: 400,
@@ -429,7 +429,7 @@ async fn case_16_100_mb_error_body_is_not_read() {
         sent < 16 * 1024 * 1024,
         "the server wrote {sent} bytes: the client kept reading"
     );
-    println!("case 16: the server managed to write {sent} of {TOTAL} bytes");
+    println!("100 MB error body: the server managed to write {sent} of {TOTAL} bytes");
     assert_eq!(server.requests(), 1);
 }
 

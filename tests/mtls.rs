@@ -11,20 +11,19 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
 use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
 use rhombus_partner::{AuthScheme, Client, GeneratedError as Error};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{CertificateError, RootCertStore, ServerConfig};
 use serde_json::{Value, json};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
+
+mod common;
+
+use common::ca::{Leaf, TestCa};
 
 const KEY: &str = "test-key";
 const SUMMARY_PATH: &str = "/api/partner/getClientSummaryInfo";
@@ -37,101 +36,11 @@ const TEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The server gives up on a connection that stalls after it was accepted.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
-/// A request head longer than this is not what the client sends.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 async fn guarded<F: Future>(test: F) -> F::Output {
     tokio::time::timeout(TEST_TIMEOUT, test)
         .await
         .expect("the test timed out: a handshake or request hung")
-}
-
-// ---------------------------------------------------------------------------
-// Certificates
-// ---------------------------------------------------------------------------
-
-/// A certificate authority that signs the server and client certificates.
-struct TestCa {
-    issuer: CertifiedIssuer<'static, KeyPair>,
-}
-
-/// A certificate and its private key, signed by a [`TestCa`].
-struct Leaf {
-    cert: rcgen::Certificate,
-    key: KeyPair,
-}
-
-impl TestCa {
-    fn new(name: &str) -> Self {
-        let mut params = CertificateParams::new(Vec::new()).expect("CA parameters");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let key = KeyPair::generate().expect("CA key");
-        let issuer = CertifiedIssuer::self_signed(params, key).expect("self-signed CA");
-        TestCa { issuer }
-    }
-
-    fn pem(&self) -> String {
-        self.issuer.pem()
-    }
-
-    fn der(&self) -> CertificateDer<'static> {
-        self.issuer.der().clone()
-    }
-
-    /// The server's certificate: valid for the name and the address the
-    /// client may connect to.
-    fn issue_server(&self) -> Leaf {
-        self.issue(
-            "localhost",
-            vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
-            ExtendedKeyUsagePurpose::ServerAuth,
-        )
-    }
-
-    /// A client certificate: no names, since the server only checks the chain.
-    fn issue_client(&self) -> Leaf {
-        self.issue(
-            "test-partner-client",
-            Vec::new(),
-            ExtendedKeyUsagePurpose::ClientAuth,
-        )
-    }
-
-    fn issue(
-        &self,
-        common_name: &str,
-        subject_alt_names: Vec<String>,
-        usage: ExtendedKeyUsagePurpose,
-    ) -> Leaf {
-        let mut params = CertificateParams::new(subject_alt_names).expect("leaf parameters");
-        params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
-        params.use_authority_key_identifier_extension = true;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![usage];
-        let key = KeyPair::generate().expect("leaf key");
-        let cert = params.signed_by(&key, &self.issuer).expect("signed leaf");
-        Leaf { cert, key }
-    }
-}
-
-impl Leaf {
-    /// What `ClientBuilder::identity` takes: the certificate and its key in
-    /// one PEM.
-    fn identity_pem(&self) -> String {
-        format!("{}{}", self.cert.pem(), self.key.serialize_pem())
-    }
-
-    fn private_key_der(&self) -> PrivateKeyDer<'static> {
-        PrivatePkcs8KeyDer::from(self.key.serialize_der()).into()
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -187,7 +96,7 @@ impl MtlsServer {
             .with_safe_default_protocol_versions()
             .expect("protocol versions")
             .with_client_cert_verifier(client_verifier)
-            .with_single_cert(vec![server.cert.der().clone()], server.private_key_der())
+            .with_single_cert(vec![server.cert_der()], server.private_key_der())
             .expect("server certificate and key");
         let acceptor = TlsAcceptor::from(Arc::new(config));
 
@@ -227,9 +136,9 @@ async fn serve_connection(acceptor: &TlsAcceptor, tcp: tokio::net::TcpStream) ->
         Ok(tls) => tls,
         Err(error) => return Seen::HandshakeFailed(error),
     };
-    let (head, body) = match read_request(&mut tls).await {
-        Ok(request) => request,
-        Err(error) => return Seen::Incomplete(error.to_string()),
+    let (head, body) = match common::read_request(&mut tls, &mut Vec::new()).await {
+        Some(request) => (request.head, request.body),
+        None => return Seen::Incomplete("closed before a whole request".to_owned()),
     };
     let response = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
@@ -241,40 +150,6 @@ async fn serve_connection(acceptor: &TlsAcceptor, tcp: tokio::net::TcpStream) ->
     let _ = tls.write_all(response.as_bytes()).await;
     let _ = tls.shutdown().await;
     Seen::Request { head, body }
-}
-
-/// Reads one HTTP/1.1 request: the head up to the blank line, then
-/// `content-length` bytes of body.
-async fn read_request(stream: &mut (impl AsyncRead + Unpin)) -> io::Result<(String, Vec<u8>)> {
-    let mut buffer = Vec::new();
-    let head_end = loop {
-        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        if buffer.len() > MAX_HEAD_BYTES {
-            return Err(io::Error::other("request head too long"));
-        }
-        let mut chunk = [0; 4096];
-        let read = stream.read(&mut chunk).await?;
-        if read == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        buffer.extend_from_slice(&chunk[..read]);
-    };
-    let head = String::from_utf8(buffer[..head_end].to_vec())
-        .map_err(|_| io::Error::other("request head is not UTF-8"))?;
-    let length: usize = header(&head, "content-length")
-        .unwrap_or("0")
-        .parse()
-        .map_err(|_| io::Error::other("bad content-length"))?;
-    let mut body = buffer.split_off(head_end);
-    if body.len() < length {
-        let mut rest = vec![0; length - body.len()];
-        stream.read_exact(&mut rest).await?;
-        body.extend_from_slice(&rest);
-    }
-    body.truncate(length);
-    Ok((head, body))
 }
 
 /// A header's value in a request head; names compare case-insensitively.
@@ -300,9 +175,11 @@ fn summary_request() -> PartnerGetClientSummaryInfoWsRequest {
 #[tokio::test]
 async fn certificate_scheme_with_identity_succeeds() {
     guarded(async {
-        let ca = TestCa::new("rhombus-partner test CA");
-        let server_leaf = ca.issue_server();
-        let client_leaf = ca.issue_client();
+        let ca = TestCa::new("rhombus-partner test CA").expect("CA");
+        let server_leaf = ca.issue_server().expect("server certificate");
+        let client_leaf = ca
+            .issue_client("test-partner-client")
+            .expect("client certificate");
 
         for (scheme, header_value) in [
             (AuthScheme::PartnerApi, "partner-api"),
@@ -353,8 +230,9 @@ async fn certificate_scheme_with_identity_succeeds() {
 #[tokio::test]
 async fn without_identity_handshake_is_refused() {
     guarded(async {
-        let ca = TestCa::new("rhombus-partner test CA");
-        let server = MtlsServer::start(&ca, &ca.issue_server(), 1).await;
+        let ca = TestCa::new("rhombus-partner test CA").expect("CA");
+        let server =
+            MtlsServer::start(&ca, &ca.issue_server().expect("server certificate"), 1).await;
         // A token scheme sends no certificate; this server demands one.
         let client = Client::builder()
             .api_key(KEY)
@@ -395,15 +273,25 @@ async fn without_identity_handshake_is_refused() {
 #[tokio::test]
 async fn client_certificate_from_untrusted_ca_is_refused() {
     guarded(async {
-        let trusted_ca = TestCa::new("rhombus-partner test CA");
-        let untrusted_ca = TestCa::new("some other CA");
-        let server = MtlsServer::start(&trusted_ca, &trusted_ca.issue_server(), 1).await;
+        let trusted_ca = TestCa::new("rhombus-partner test CA").expect("CA");
+        let untrusted_ca = TestCa::new("some other CA").expect("CA");
+        let server = MtlsServer::start(
+            &trusted_ca,
+            &trusted_ca.issue_server().expect("server certificate"),
+            1,
+        )
+        .await;
         // The client trusts the server, but its own certificate is signed by
         // a CA the server does not know.
         let client = Client::builder()
             .api_key(KEY)
             .scheme(AuthScheme::PartnerApi)
-            .identity(untrusted_ca.issue_client().identity_pem())
+            .identity(
+                untrusted_ca
+                    .issue_client("test-partner-client")
+                    .expect("client certificate")
+                    .identity_pem(),
+            )
             .add_root_certificate(trusted_ca.pem())
             .base_url(server.base_url())
             .timeout(CLIENT_TIMEOUT)

@@ -2,7 +2,9 @@
 //! of the builder, client and checked client, `Debug` and `Display` of
 //! every error the client returns, and everything `tracing` records at
 //! TRACE level. The key must appear nowhere, even when a hostile server
-//! echoes the request (headers included) into its error bodies.
+//! echoes the request (headers included) or the key alone into its bodies,
+//! its headers, a redirect's `Location`, or the fields the API reports
+//! errors and warnings in.
 
 mod common;
 
@@ -67,11 +69,35 @@ async fn the_key_never_appears() {
                 Action::Delay(Duration::from_secs(2), json(200, "{}"))
             }
             b if b.starts_with(br#"{"clientOrgUuid":"reset""#) => Action::Reset,
+            b if b.starts_with(br#"{"clientOrgUuid":"api-echo""#) => Action::Raw(json(
+                200,
+                &format!(
+                    r#"{{"error": true, "errorMsg": "bad key {KEY}", "warningMsg": "{KEY}", "responseStatus": "{KEY}"}}"#
+                ),
+            )),
+            b if b.starts_with(br#"{"clientOrgUuid":"typed""#) => {
+                Action::Raw(json(200, &format!(r#"{{"locationCount": "{KEY}"}}"#)))
+            }
+            b if b.starts_with(br#"{"clientOrgUuid":"warn-echo""#) => {
+                Action::Raw(json(200, &format!(r#"{{"warningMsg": "key {KEY}"}}"#)))
+            }
+            b if b.starts_with(br#"{"clientOrgUuid":"redirect""#) => Action::Raw(response(
+                307,
+                &[("location", &format!("http://127.0.0.2:9/steal?key={KEY}"))],
+                "",
+            )),
+            b if b.starts_with(br#"{"clientOrgUuid":"header-echo""#) => {
+                Action::Raw(response(502, &[("x-echo", KEY)], "bad gateway"))
+            }
+            b if b.starts_with(br#"{"clientOrgUuid":"huge""#) => Action::Huge {
+                status: 200,
+                total: 2 << 20,
+            },
             _ => Action::Raw(json(200, r#"{"warningMsg": "a warning"}"#)),
         }
     })
     .await;
-    let configured = builder(&server.url);
+    let configured = builder(&server.url).max_response_bytes(1 << 20);
     printed.push(format!("{configured:?}"));
     let client = configured.build().expect("valid configuration");
     printed.push(format!("{client:?}"));
@@ -80,7 +106,22 @@ async fn the_key_never_appears() {
 
     let mut kinds = Vec::new();
     for case in [
-        "429", "401", "403", "500", "400", "api", "decode", "slow", "reset", "ok",
+        "429",
+        "401",
+        "403",
+        "500",
+        "400",
+        "api",
+        "decode",
+        "slow",
+        "reset",
+        "ok",
+        "api-echo",
+        "typed",
+        "warn-echo",
+        "redirect",
+        "header-echo",
+        "huge",
     ] {
         let result = client
             .checked()
@@ -101,19 +142,16 @@ async fn the_key_never_appears() {
                 }
             }
         }
-        // The plain methods' errors too, except a decode failure: progenitor's
-        // `InvalidResponsePayload` keeps the whole raw body, which here echoes
-        // the request headers (the checked methods scrub their previews).
-        if case == "decode" {
-            continue;
-        }
-        if let Err(error) = client
+        // The plain methods' values and errors too: progenitor's errors
+        // keep whole bodies and responses, so the scrubbing must come first.
+        match client
             .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest {
                 client_org_uuid: Some(case.into()),
             })
             .await
         {
-            printed.push(format!("{error:?} {error}"));
+            Ok(value) => printed.push(format!("{value:?}")),
+            Err(error) => printed.push(format!("{error:?} {error}")),
         }
     }
     // A connection refused: a port nobody listens on.
@@ -146,10 +184,12 @@ async fn the_key_never_appears() {
         kinds,
         [
             "Api",
+            "BodyTooLarge",
             "Decode",
             "Forbidden",
             "Http",
             "RateLimited",
+            "Redirect",
             "Transport",
             "Unauthorized"
         ],
@@ -162,6 +202,10 @@ async fn the_key_never_appears() {
         "the span is recorded:\n{log}"
     );
     assert!(log.contains("a warning"), "warnings are logged:\n{log}");
+    assert!(
+        log.contains("key <redacted>"),
+        "an echoed key is logged scrubbed:\n{log}"
+    );
     // The server did see the key: the echo is real.
     assert!(server.seen().iter().all(|s| s.head.contains(KEY)));
     for text in printed.iter().chain([&log]) {
@@ -183,6 +227,9 @@ fn variant(error: &Error) -> &'static str {
         Error::Api { .. } => "Api",
         Error::Decode { .. } => "Decode",
         Error::InvalidRequest { .. } => "InvalidRequest",
+        Error::Redirect { .. } => "Redirect",
+        Error::BodyTooLarge { .. } => "BodyTooLarge",
+        Error::QueueTimeout { .. } => "QueueTimeout",
         _ => "other",
     }
 }

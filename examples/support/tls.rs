@@ -8,15 +8,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
+
+#[path = "ca.rs"]
+mod ca;
 
 /// Throwaway certificates: a CA, and a client identity it signed.
 pub struct Certificates {
@@ -26,52 +24,19 @@ pub struct Certificates {
     /// A client certificate and its private key (PKCS#8) in one PEM: what
     /// `ClientBuilder::identity` takes.
     pub client_identity_pem: String,
-    issuer: CertifiedIssuer<'static, KeyPair>,
+    ca: ca::TestCa,
 }
 
 impl Certificates {
     /// A new CA and a client certificate it signed.
     pub fn generate() -> Result<Self, rcgen::Error> {
-        let mut params = CertificateParams::new(Vec::new())?;
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "rhombus-partner example CA");
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate()?)?;
-        let (cert, key) = leaf(&issuer, "example-partner-client", Vec::new(), false)?;
+        let ca = ca::TestCa::new("rhombus-partner example CA")?;
         Ok(Certificates {
-            ca_pem: issuer.pem(),
-            client_identity_pem: format!("{}{}", cert.pem(), key.serialize_pem()),
-            issuer,
+            ca_pem: ca.pem(),
+            client_identity_pem: ca.issue_client("example-partner-client")?.identity_pem(),
+            ca,
         })
     }
-}
-
-/// A certificate signed by `issuer`, and its key.
-fn leaf(
-    issuer: &CertifiedIssuer<'static, KeyPair>,
-    common_name: &str,
-    names: Vec<String>,
-    server: bool,
-) -> Result<(rcgen::Certificate, KeyPair), rcgen::Error> {
-    let mut params = CertificateParams::new(names)?;
-    params
-        .distinguished_name
-        .push(DnType::CommonName, common_name);
-    params.use_authority_key_identifier_extension = true;
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![if server {
-        ExtendedKeyUsagePurpose::ServerAuth
-    } else {
-        ExtendedKeyUsagePurpose::ClientAuth
-    }];
-    let key = KeyPair::generate()?;
-    let cert = params.signed_by(&key, issuer)?;
-    Ok((cert, key))
 }
 
 /// Starts the TLS front on 127.0.0.1, forwarding to `backend` (the fake
@@ -82,16 +47,11 @@ pub async fn start_front(
     certificates: &Certificates,
     backend: SocketAddr,
 ) -> Result<String, Box<dyn std::error::Error>> {
-    let (server_cert, server_key) = leaf(
-        &certificates.issuer,
-        "localhost",
-        vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
-        true,
-    )?;
+    let server = certificates.ca.issue_server()?;
     // An explicit provider, so nothing depends on a process-wide default.
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut client_roots = RootCertStore::empty();
-    client_roots.add(certificates.issuer.der().clone())?;
+    client_roots.add(certificates.ca.der())?;
     // Without `allow_unauthenticated`, a client certificate is mandatory.
     let verifier =
         WebPkiClientVerifier::builder_with_provider(Arc::new(client_roots), provider.clone())
@@ -99,10 +59,7 @@ pub async fn start_front(
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(
-            vec![server_cert.der().clone()],
-            PrivateKeyDer::from(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
-        )?;
+        .with_single_cert(vec![server.cert_der()], server.private_key_der())?;
     let acceptor = TlsAcceptor::from(Arc::new(config));
 
     let listener = TcpListener::bind("127.0.0.1:0").await?;

@@ -392,7 +392,6 @@ fn checked_methods(
             #[doc = #doc]
             pub async fn #name #generics (#inputs) -> ::std::result::Result<#value, ::rhombus_partner::Error> {
                 ::rhombus_partner::checked::finish(
-                    &self.client.inner,
                     #id,
                     self.client.#name(#(#arguments),*),
                 )

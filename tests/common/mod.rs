@@ -5,6 +5,10 @@
 
 #![allow(dead_code)]
 
+/// Throwaway certificates, shared with the examples.
+#[path = "../../examples/support/ca.rs"]
+pub mod ca;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,6 +36,11 @@ pub enum Action {
     /// Send this status with a `Content-Length` of `total` bytes of `x`,
     /// streamed in 64 KiB chunks until the client goes away.
     Huge { status: u16, total: u64 },
+    /// Send this status with a chunked body of `x` that never ends, until
+    /// the client goes away.
+    Endless { status: u16 },
+    /// Send the first bytes, then nothing for this long, then the rest.
+    Stall(Vec<u8>, Duration, Vec<u8>),
 }
 
 /// A response with a status, extra headers and a body.
@@ -92,7 +101,16 @@ impl Drop for Server {
 impl Server {
     /// Answers request number `n` (from 0) with `handler(n, request)`.
     pub async fn start(handler: impl Fn(usize, &Seen) -> Action + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Server::start_on("127.0.0.1", handler).await
+    }
+
+    /// [`Server::start`] on another loopback address, e.g. `127.0.0.2`
+    /// standing for another host.
+    pub async fn start_on(
+        ip: &str,
+        handler: impl Fn(usize, &Seen) -> Action + Send + Sync + 'static,
+    ) -> Server {
+        let listener = TcpListener::bind((ip, 0)).await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let state = Arc::new(State::default());
         let handler: Arc<Handler> = Arc::new(handler);
@@ -135,7 +153,8 @@ impl Server {
         self.state.max_open.load(Ordering::SeqCst)
     }
 
-    /// Body bytes the server managed to write for `Action::Huge`.
+    /// Body bytes the server managed to write for `Action::Huge` and
+    /// `Action::Endless`.
     pub fn huge_bytes_sent(&self) -> usize {
         self.state.bytes_sent.load(Ordering::SeqCst)
     }
@@ -187,12 +206,43 @@ async fn serve(mut stream: TcpStream, state: &State, handler: &Handler) {
                     left -= n as u64;
                 }
             }
+            Action::Endless { status } => {
+                let head = format!(
+                    "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+                    reason(status)
+                );
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
+                chunk.extend(std::iter::repeat_n(b'x', 64 * 1024));
+                chunk.extend_from_slice(b"\r\n");
+                loop {
+                    if stream.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                    state.bytes_sent.fetch_add(64 * 1024, Ordering::SeqCst);
+                }
+            }
+            Action::Stall(first, wait, rest) => {
+                if stream.write_all(&first).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(wait).await;
+                if stream.write_all(&rest).await.is_err() {
+                    return;
+                }
+            }
         }
     }
 }
 
-/// Reads one request (head and `content-length` body); `None` at EOF.
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Seen> {
+/// Reads one request (head and `content-length` body) from a plain or TLS
+/// stream; `None` at EOF. `buffer` keeps what arrived past it.
+pub async fn read_request(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+    buffer: &mut Vec<u8>,
+) -> Option<Seen> {
     let head_end = loop {
         if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             break at + 4;

@@ -1,0 +1,189 @@
+//! The client: the state it carries besides its connection pool
+//! ([`ClientState`]), what every generated method runs around its request
+//! (the auth headers in `pre`, the retry policy, in-flight limit and bounded
+//! reading in `exec`), and the handwritten methods of [`Client`].
+//! `HooksMode::Expected` in the codegen settings makes a missing hook a
+//! compile error instead of a client that silently sends no credentials.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use progenitor_client::{ClientHooks, OperationInfo};
+
+use crate::auth::{Auth, AuthScheme};
+use crate::error::BuildError;
+use crate::generated::{Client, Error};
+use crate::operation::Operation;
+use crate::response::ReadLimits;
+use crate::retry::{Call, Guards, QueueTimedOut, RetryPolicy};
+
+/// The state a client carries besides its connection pool; every copy
+/// made by [`Client::for_org`] shares its in-flight limit.
+#[derive(Clone, Debug)]
+pub struct ClientState {
+    pub(crate) auth: Auth,
+    pub(crate) retry: RetryPolicy,
+    /// The per-request timeout the HTTP client was built with.
+    pub(crate) timeout: Option<Duration>,
+    /// Requests in flight at once, shared by every copy of the client (as
+    /// the connection pool is), so that a burst of calls opens a bounded
+    /// number of connections instead of one per call.
+    pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
+    /// The most a successful response body may hold.
+    pub(crate) max_response_bytes: usize,
+}
+
+impl ClientHooks<ClientState> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        self.inner.auth.apply(request.headers_mut());
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        // An id the spec does not have is state-changing: the safe default.
+        let operation = Operation::by_method(info.operation_id);
+        let call = Call {
+            operation: operation.map_or(info.operation_id, |op| op.id),
+            read_only: operation.is_some_and(|op| op.read_only),
+            timeout: self.inner.timeout,
+        };
+        let guards = Guards {
+            in_flight: Some(&self.inner.in_flight),
+            read: ReadLimits {
+                max_body: self.inner.max_response_bytes,
+                secret: self.inner.auth.scrubbed_secret(),
+            },
+        };
+        self.inner
+            .retry
+            .send_guarded(&self.client, request, call, &guards)
+            .await
+    }
+
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        // The stand-in answer of a call that never got a slot (`retry.rs`).
+        match result {
+            Ok(response) => match response.extensions().get::<QueueTimedOut>() {
+                Some(timed_out) => Err(Error::Custom(timed_out.message())),
+                None => Ok(()),
+            },
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+impl Client {
+    /// A copy of this client that acts on one of the partner's client
+    /// organizations: every request also sends `x-auth-org: <org>`.
+    ///
+    /// The copy shares the connection pool and configuration; only the
+    /// header differs. Fails if `org` is empty or not a valid header value.
+    pub fn for_org(&self, org: impl AsRef<str>) -> Result<Client, BuildError> {
+        let state = ClientState {
+            auth: self.inner.auth.with_org(org.as_ref())?,
+            ..self.inner.clone()
+        };
+        Ok(Client::new_with_client(
+            &self.baseurl,
+            self.client.clone(),
+            state,
+        ))
+    }
+
+    /// The authentication scheme this client sends.
+    pub fn scheme(&self) -> AuthScheme {
+        self.inner.auth.scheme()
+    }
+
+    /// The client organization this client acts on, if any.
+    pub fn org(&self) -> Option<&str> {
+        self.inner.auth.org()
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.baseurl
+    }
+
+    /// The retry policy this client's calls follow.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::types::PartnerGetClientSummaryInfoWsRequest;
+
+    /// A client whose one slot is held by the test itself.
+    fn client_with_busy_slot(deadline: Duration) -> (Client, tokio::sync::OwnedSemaphorePermit) {
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(1));
+        let permit = in_flight.clone().try_acquire_owned().expect("a free slot");
+        let state = ClientState {
+            auth: Auth::new(AuthScheme::PartnerApiToken, "queue-test-key", None).expect("key"),
+            retry: RetryPolicy::none().deadline(deadline),
+            timeout: Some(Duration::from_secs(5)),
+            in_flight,
+            max_response_bytes: 1024,
+        };
+        // Nothing listens there, and nothing is sent: the call never gets a slot.
+        let client = Client::new_with_client("http://127.0.0.1:9", reqwest::Client::new(), state);
+        (client, permit)
+    }
+
+    #[tokio::test]
+    async fn the_deadline_bounds_the_wait_for_a_slot() {
+        let deadline = Duration::from_millis(200);
+        let (client, _busy) = client_with_busy_slot(deadline);
+        let start = Instant::now();
+        let request = PartnerGetClientSummaryInfoWsRequest::default();
+        let checked = client.checked();
+        let call = checked.get_client_summary_info(&request);
+        let error = tokio::time::timeout(Duration::from_secs(10), call)
+            .await
+            .expect("the wait for a slot ends at the deadline")
+            .expect_err("no slot comes free");
+        assert!(start.elapsed() >= deadline);
+        let crate::Error::QueueTimeout {
+            operation,
+            waited,
+            attempts,
+        } = error
+        else {
+            panic!("expected QueueTimeout, got {error:?}");
+        };
+        assert_eq!(operation, "getClientSummaryInfo");
+        assert!(waited >= deadline, "{waited:?}");
+        assert_eq!(attempts, 0, "nothing was sent");
+        assert!(error.is_timeout());
+        assert!(
+            error.to_string().contains("max_concurrent_requests"),
+            "{error}"
+        );
+
+        // The plain method says the same in progenitor's error.
+        let error = client
+            .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
+            .await
+            .expect_err("no slot comes free");
+        assert!(
+            matches!(&error, Error::Custom(message) if message.contains("free request slot")),
+            "{error:?}"
+        );
+    }
+}

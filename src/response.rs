@@ -1,0 +1,263 @@
+//! What happens to an answer before anything else sees it: its body is read
+//! whole, within a size limit, and the API key is scrubbed from its headers
+//! and body.
+//!
+//! Reading the body inside the call (rather than handing out a streaming
+//! body) is what lets the in-flight slot be freed before the call returns,
+//! so no value a caller keeps can hold a slot; the limit is what keeps a
+//! server from growing the client's memory without bound. Scrubbing the
+//! buffered bytes once, here, is what keeps an echoed key out of every value
+//! built from them: decoded fields, error messages, previews, log lines.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use http_body::{Body, Frame, SizeHint};
+use reqwest::Response;
+use reqwest::header::{HeaderMap, HeaderValue};
+
+use crate::error::{BODY_PREVIEW_LIMIT, BodyTooLarge};
+
+/// Default size limit of a successful response body: 64 MiB, room for the
+/// largest real answers (every device or license of a large partner is a
+/// few MiB of JSON) while a hostile server cannot exhaust memory.
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+/// What replaces the key wherever an answer carries it.
+const REDACTED: &[u8] = b"<redacted>";
+
+/// The limits and the secret an answer is read under.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadLimits<'a> {
+    /// The most a successful (2xx) body may hold.
+    pub max_body: usize,
+    /// Bytes to scrub from headers and bodies, if any.
+    pub secret: Option<&'a [u8]>,
+}
+
+/// Reads `response`'s body within the limit for its status and returns the
+/// answer rebuilt around the bytes, scrubbed.
+///
+/// A 2xx body may hold `max_body` bytes; any other status keeps at most
+/// [`BODY_PREVIEW_LIMIT`] bytes, all that an error shows. A body past its
+/// limit is not read further (the connection is dropped): the returned
+/// response's body yields what was kept and then a [`BodyTooLarge`] error,
+/// so that the generated code reports it rather than decoding half a body.
+/// An informational answer (a protocol switch) is returned as it came.
+pub(crate) async fn read_bounded(
+    mut response: Response,
+    limits: ReadLimits<'_>,
+) -> reqwest::Result<Response> {
+    let status = response.status();
+    if status.is_informational() {
+        return Ok(response);
+    }
+    let limit = if status.is_success() {
+        limits.max_body
+    } else {
+        BODY_PREVIEW_LIMIT
+    };
+    let announced = response.content_length();
+    let mut over = None;
+    let mut body = Collected::default();
+    if status.is_success() && announced.is_some_and(|length| length > limit as u64) {
+        // No need to read what is announced as too much.
+        over = Some(BodyTooLarge::new(status, limit, 0, announced));
+    } else {
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > limit {
+                let room = limit - body.len();
+                body.push(chunk.slice(..room));
+                over = Some(BodyTooLarge::new(
+                    status,
+                    limit,
+                    body.len() + chunk.len() - room,
+                    announced,
+                ));
+                break;
+            }
+            body.push(chunk);
+        }
+    }
+    let mut bytes = body.into_bytes();
+
+    let url = response.url().clone();
+    let (mut parts, _rest) = http::Response::<reqwest::Body>::from(response).into_parts();
+    // Dropping `_rest` unread closes the connection of a body cut short.
+    if let Some(secret) = limits.secret {
+        scrub_headers(&mut parts.headers, secret);
+        bytes = scrub(bytes, secret);
+    }
+    let body = match over {
+        None => reqwest::Body::from(bytes),
+        Some(error) => reqwest::Body::wrap(Cut {
+            kept: Some(bytes),
+            error: Some(error),
+        }),
+    };
+    Ok(rebuild(parts, url, body))
+}
+
+/// A response from its parts, keeping the URL that `reqwest` reports.
+fn rebuild(parts: http::response::Parts, url: reqwest::Url, body: reqwest::Body) -> Response {
+    use reqwest::ResponseBuilderExt;
+
+    // `ResponseBuilderExt::url` is the only way to set the URL a rebuilt
+    // response reports; it lands in the extensions.
+    let (with_url, ()) = http::Response::builder()
+        .url(url)
+        .body(())
+        .unwrap_or_default()
+        .into_parts();
+    let mut parts = parts;
+    parts.extensions.extend(with_url.extensions);
+    Response::from(http::Response::from_parts(parts, body))
+}
+
+/// The chunks of a body: one chunk is kept as it came, without a copy.
+#[derive(Default)]
+struct Collected {
+    first: Option<Bytes>,
+    more: Option<BytesMut>,
+}
+
+impl Collected {
+    fn len(&self) -> usize {
+        match (&self.first, &self.more) {
+            (_, Some(more)) => more.len(),
+            (Some(first), None) => first.len(),
+            (None, None) => 0,
+        }
+    }
+
+    fn push(&mut self, chunk: Bytes) {
+        if let Some(more) = &mut self.more {
+            more.extend_from_slice(&chunk);
+        } else if let Some(first) = self.first.take() {
+            let mut more = BytesMut::with_capacity(first.len() + chunk.len());
+            more.extend_from_slice(&first);
+            more.extend_from_slice(&chunk);
+            self.more = Some(more);
+        } else {
+            self.first = Some(chunk);
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match (self.first, self.more) {
+            (_, Some(more)) => more.freeze(),
+            (Some(first), None) => first,
+            (None, None) => Bytes::new(),
+        }
+    }
+}
+
+/// `bytes` with every occurrence of `secret` replaced; the same buffer,
+/// uncopied, when there is none.
+pub(crate) fn scrub(bytes: Bytes, secret: &[u8]) -> Bytes {
+    let finder = memchr::memmem::Finder::new(secret);
+    let Some(first) = finder.find(&bytes) else {
+        return bytes;
+    };
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = &bytes[..];
+    let mut at = first;
+    loop {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(REDACTED);
+        rest = &rest[at + secret.len()..];
+        match finder.find(rest) {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    out.extend_from_slice(rest);
+    Bytes::from(out)
+}
+
+fn scrub_headers(headers: &mut HeaderMap, secret: &[u8]) {
+    let finder = memchr::memmem::Finder::new(secret);
+    for value in headers.values_mut() {
+        if finder.find(value.as_bytes()).is_some() {
+            let clean = scrub(Bytes::copy_from_slice(value.as_bytes()), secret);
+            // The secret was a valid header value and so is `<redacted>`.
+            if let Ok(clean) = HeaderValue::from_maybe_shared(clean) {
+                *value = clean;
+            }
+        }
+    }
+}
+
+/// The kept part of a body cut at its limit, then the error saying so.
+struct Cut {
+    kept: Option<Bytes>,
+    error: Option<BodyTooLarge>,
+}
+
+impl Body for Cut {
+    type Data = Bytes;
+    type Error = BodyTooLarge;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyTooLarge>>> {
+        if let Some(kept) = self.kept.take().filter(|k| !k.is_empty()) {
+            return Poll::Ready(Some(Ok(Frame::data(kept))));
+        }
+        Poll::Ready(self.error.take().map(Err))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.kept.is_none() && self.error.is_none()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_replaces_every_occurrence() {
+        let secret = b"key-12345678";
+        let text = Bytes::from_static(b"key-12345678 and key-12345678; key-1234567");
+        assert_eq!(
+            &scrub(text, secret)[..],
+            b"<redacted> and <redacted>; key-1234567"
+        );
+    }
+
+    #[test]
+    fn scrub_leaves_clean_bytes_uncopied() {
+        let text = Bytes::from_static(b"nothing to see");
+        let pointer = text.as_ptr();
+        assert_eq!(scrub(text, b"key-12345678").as_ptr(), pointer);
+    }
+
+    #[test]
+    fn scrub_headers_keeps_other_values() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-echo", HeaderValue::from_static("k=key-12345678"));
+        headers.insert("x-other", HeaderValue::from_static("fine"));
+        scrub_headers(&mut headers, b"key-12345678");
+        assert_eq!(headers["x-echo"], "k=<redacted>");
+        assert_eq!(headers["x-other"], "fine");
+    }
+
+    #[test]
+    fn collected_joins_chunks() {
+        let mut body = Collected::default();
+        assert_eq!(body.len(), 0);
+        body.push(Bytes::from_static(b"ab"));
+        assert_eq!(body.len(), 2);
+        body.push(Bytes::from_static(b"cd"));
+        body.push(Bytes::from_static(b"e"));
+        assert_eq!(body.len(), 5);
+        assert_eq!(&body.into_bytes()[..], b"abcde");
+    }
+}
