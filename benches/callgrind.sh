@@ -112,7 +112,7 @@ table() {
       }
     }' $(for case in "${cases[@]}"; do
         for n in "$calls" $((2 * calls)); do echo "$out/$case-$n-attribute.out-01.$1"; done
-      done) | sort -rn | head -n "${TOP:-40}"
+      done) | sort -rn | awk -v top="${TOP:-40}" 'NR <= top'
 }
 
 header() {
