@@ -7,7 +7,7 @@ use crate::auth::{Auth, AuthScheme};
 use crate::client::ClientState;
 use crate::error::{BuildError, error_chain};
 use crate::generated::Client;
-use crate::response::DEFAULT_MAX_RESPONSE_BYTES;
+use crate::response::{DEFAULT_MAX_RESPONSE_BYTES, Scrubber};
 use crate::retry::RetryPolicy;
 
 /// Default time allowed to open a connection.
@@ -294,8 +294,10 @@ impl ClientBuilder {
         }
 
         let http = http.build().map_err(BuildError::Http)?;
+        let scrubber = auth.scrubbed_secret().map(Scrubber::new);
         let state = ClientState {
             auth,
+            scrubber,
             retry: self.retry,
             timeout: Some(timeout),
             in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(

@@ -14,7 +14,7 @@ use crate::auth::{Auth, AuthScheme};
 use crate::error::BuildError;
 use crate::generated::{Client, Error};
 use crate::operation::Operation;
-use crate::response::ReadLimits;
+use crate::response::{ReadLimits, Scrubber};
 use crate::retry::{Call, Guards, QueueTimedOut, RetryPolicy};
 
 /// The state a client carries besides its connection pool; every copy
@@ -31,6 +31,8 @@ pub struct ClientState {
     pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
     /// The most a successful response body may hold.
     pub(crate) max_response_bytes: usize,
+    /// Scrubs the key from answers (`None` for a key too short to scrub).
+    pub(crate) scrubber: Option<Scrubber>,
 }
 
 impl ClientHooks<ClientState> for Client {
@@ -59,7 +61,7 @@ impl ClientHooks<ClientState> for Client {
             in_flight: Some(&self.inner.in_flight),
             read: ReadLimits {
                 max_body: self.inner.max_response_bytes,
-                secret: self.inner.auth.scrubbed_secret(),
+                scrubber: self.inner.scrubber.as_ref(),
             },
         };
         self.inner
@@ -140,6 +142,7 @@ mod tests {
             timeout: Some(Duration::from_secs(5)),
             in_flight,
             max_response_bytes: 1024,
+            scrubber: None,
         };
         // Nothing listens there, and nothing is sent: the call never gets a slot.
         let client = Client::new_with_client("http://127.0.0.1:9", reqwest::Client::new(), state);

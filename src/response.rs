@@ -9,7 +9,9 @@
 //! buffered bytes once, here, is what keeps an echoed key out of every value
 //! built from them: decoded fields, error messages, previews, log lines.
 
+use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
@@ -32,8 +34,22 @@ const REDACTED: &[u8] = b"<redacted>";
 pub(crate) struct ReadLimits<'a> {
     /// The most a successful (2xx) body may hold.
     pub max_body: usize,
-    /// Bytes to scrub from headers and bodies, if any.
-    pub secret: Option<&'a [u8]>,
+    /// What scrubs the key from headers and bodies, if anything.
+    pub scrubber: Option<&'a Scrubber>,
+}
+
+/// Replaces a secret wherever an answer carries it. Made once per client:
+/// the searcher is built from the key once, not per call.
+#[derive(Clone)]
+pub(crate) struct Scrubber {
+    finder: Arc<memchr::memmem::Finder<'static>>,
+}
+
+impl fmt::Debug for Scrubber {
+    // The searcher holds the key.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Scrubber(<redacted>)")
+    }
 }
 
 /// Reads `response`'s body within the limit for its status and returns the
@@ -82,12 +98,16 @@ pub(crate) async fn read_bounded(
     }
     let mut bytes = body.into_bytes();
 
-    let url = response.url().clone();
+    let url = if status.is_success() {
+        None
+    } else {
+        Some(response.url().clone())
+    };
     let (mut parts, _rest) = http::Response::<reqwest::Body>::from(response).into_parts();
     // Dropping `_rest` unread closes the connection of a body cut short.
-    if let Some(secret) = limits.secret {
-        scrub_headers(&mut parts.headers, secret);
-        bytes = scrub(bytes, secret);
+    if let Some(scrubber) = limits.scrubber {
+        scrubber.scrub_headers(&mut parts.headers);
+        bytes = scrubber.scrub(bytes);
     }
     let body = match over {
         None => reqwest::Body::from(bytes),
@@ -96,11 +116,16 @@ pub(crate) async fn read_bounded(
             error: Some(error),
         }),
     };
-    Ok(rebuild(parts, url, body))
+    // The generated code only decodes a success, and never asks its URL.
+    match url {
+        Some(url) => Ok(with_url(parts, url, body)),
+        None => Ok(Response::from(http::Response::from_parts(parts, body))),
+    }
 }
 
-/// A response from its parts, keeping the URL that `reqwest` reports.
-fn rebuild(parts: http::response::Parts, url: reqwest::Url, body: reqwest::Body) -> Response {
+/// A response from its parts, keeping the URL that `reqwest` reports, for
+/// the answers the plain methods hand to their callers.
+fn with_url(parts: http::response::Parts, url: reqwest::Url, body: reqwest::Body) -> Response {
     use reqwest::ResponseBuilderExt;
 
     // `ResponseBuilderExt::url` is the only way to set the URL a rebuilt
@@ -153,37 +178,46 @@ impl Collected {
     }
 }
 
-/// `bytes` with every occurrence of `secret` replaced; the same buffer,
-/// uncopied, when there is none.
-pub(crate) fn scrub(bytes: Bytes, secret: &[u8]) -> Bytes {
-    let finder = memchr::memmem::Finder::new(secret);
-    let Some(first) = finder.find(&bytes) else {
-        return bytes;
-    };
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut rest = &bytes[..];
-    let mut at = first;
-    loop {
-        out.extend_from_slice(&rest[..at]);
-        out.extend_from_slice(REDACTED);
-        rest = &rest[at + secret.len()..];
-        match finder.find(rest) {
-            Some(next) => at = next,
-            None => break,
+impl Scrubber {
+    pub(crate) fn new(secret: &[u8]) -> Self {
+        Scrubber {
+            finder: Arc::new(memchr::memmem::Finder::new(secret).into_owned()),
         }
     }
-    out.extend_from_slice(rest);
-    Bytes::from(out)
-}
 
-fn scrub_headers(headers: &mut HeaderMap, secret: &[u8]) {
-    let finder = memchr::memmem::Finder::new(secret);
-    for value in headers.values_mut() {
-        if finder.find(value.as_bytes()).is_some() {
-            let clean = scrub(Bytes::copy_from_slice(value.as_bytes()), secret);
-            // The secret was a valid header value and so is `<redacted>`.
-            if let Ok(clean) = HeaderValue::from_maybe_shared(clean) {
-                *value = clean;
+    /// `bytes` with every occurrence of the secret replaced; the same
+    /// buffer, uncopied, when there is none.
+    pub(crate) fn scrub(&self, bytes: Bytes) -> Bytes {
+        let Some(first) = self.finder.find(&bytes) else {
+            return bytes;
+        };
+        let length = self.finder.needle().len();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut rest = &bytes[..];
+        let mut at = first;
+        loop {
+            out.extend_from_slice(&rest[..at]);
+            out.extend_from_slice(REDACTED);
+            rest = &rest[at + length..];
+            match self.finder.find(rest) {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+        out.extend_from_slice(rest);
+        Bytes::from(out)
+    }
+
+    fn scrub_headers(&self, headers: &mut HeaderMap) {
+        let length = self.finder.needle().len();
+        for value in headers.values_mut() {
+            // Most values are shorter than a key and cannot hold it.
+            if value.len() >= length && self.finder.find(value.as_bytes()).is_some() {
+                let clean = self.scrub(Bytes::copy_from_slice(value.as_bytes()));
+                // The secret was a valid header value and so is `<redacted>`.
+                if let Ok(clean) = HeaderValue::from_maybe_shared(clean) {
+                    *value = clean;
+                }
             }
         }
     }
@@ -222,12 +256,15 @@ impl Body for Cut {
 mod tests {
     use super::*;
 
+    fn scrubber() -> Scrubber {
+        Scrubber::new(b"key-12345678")
+    }
+
     #[test]
     fn scrub_replaces_every_occurrence() {
-        let secret = b"key-12345678";
         let text = Bytes::from_static(b"key-12345678 and key-12345678; key-1234567");
         assert_eq!(
-            &scrub(text, secret)[..],
+            &scrubber().scrub(text)[..],
             b"<redacted> and <redacted>; key-1234567"
         );
     }
@@ -236,7 +273,12 @@ mod tests {
     fn scrub_leaves_clean_bytes_uncopied() {
         let text = Bytes::from_static(b"nothing to see");
         let pointer = text.as_ptr();
-        assert_eq!(scrub(text, b"key-12345678").as_ptr(), pointer);
+        assert_eq!(scrubber().scrub(text).as_ptr(), pointer);
+    }
+
+    #[test]
+    fn the_scrubber_does_not_show_the_key() {
+        assert!(!format!("{:?}", scrubber()).contains("key-12345678"));
     }
 
     #[test]
@@ -244,7 +286,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-echo", HeaderValue::from_static("k=key-12345678"));
         headers.insert("x-other", HeaderValue::from_static("fine"));
-        scrub_headers(&mut headers, b"key-12345678");
+        scrubber().scrub_headers(&mut headers);
         assert_eq!(headers["x-echo"], "k=<redacted>");
         assert_eq!(headers["x-other"], "fine");
     }

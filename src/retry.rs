@@ -156,7 +156,7 @@ impl RetryPolicy {
             in_flight: None,
             read: ReadLimits {
                 max_body: crate::response::DEFAULT_MAX_RESPONSE_BYTES,
-                secret: None,
+                scrubber: None,
             },
         };
         self.send_guarded(http, request, call, &guards).await
