@@ -6,6 +6,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::lower::{Lowered, lower};
+use super::refs::{is_data, is_names_map};
 use super::{SpecError, pointer_segment};
 
 /// The HTTP methods a path item can hold, in OpenAPI 3.0.
@@ -13,9 +15,22 @@ pub const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-/// Parses `text` as an OpenAPI 3.0.x document, returning both the raw JSON
-/// (for locating problems) and the typed document (for the generator).
-pub fn parse(file: &Path, text: &str) -> Result<(Value, openapiv3::OpenAPI), SpecError> {
+/// A checked spec, ready for the generator.
+pub struct Parsed {
+    /// The document as written (for locating problems).
+    pub raw: Value,
+    /// The document the generator gets ([`super::lower`]).
+    pub lowered: Lowered,
+    /// `lowered`, typed.
+    pub spec: openapiv3::OpenAPI,
+}
+
+/// Dropshot's mark of a WebSocket endpoint; the generated method would need
+/// the `base64` and `rand` crates and return a raw upgraded connection.
+pub const WEBSOCKET_EXTENSION: &str = "x-dropshot-websocket";
+
+/// Parses `text` as an OpenAPI 3.0.x document and checks it.
+pub fn parse(file: &Path, text: &str) -> Result<Parsed, SpecError> {
     let raw: Value = serde_json::from_str(text).map_err(|e| {
         SpecError::new(
             file,
@@ -30,9 +45,12 @@ pub fn parse(file: &Path, text: &str) -> Result<(Value, openapiv3::OpenAPI), Spe
     })?;
     check_version(file, &raw)?;
     check_operations(file, &raw)?;
-    check_refs(file, &raw, &raw, &mut String::new())?;
-    let spec = typed(file, &raw)?;
-    Ok((raw, spec))
+    check_refs(file, &raw, &raw, false, &mut String::new())?;
+    // Structural mistakes are reported against the document as written.
+    typed(file, &raw)?;
+    let lowered = lower(&raw);
+    let spec = typed(file, &lowered.spec)?;
+    Ok(Parsed { raw, lowered, spec })
 }
 
 pub fn check_version(file: &Path, raw: &Value) -> Result<(), SpecError> {
@@ -99,6 +117,17 @@ fn check_operations(file: &Path, raw: &Value) -> Result<(), SpecError> {
                     "add an `operationId` (the generated method is named after it, in snake_case)",
                 ));
             };
+            if operation.get(WEBSOCKET_EXTENSION).is_some() {
+                return Err(SpecError::new(
+                    file,
+                    format!("{pointer}/{WEBSOCKET_EXTENSION}"),
+                    format!(
+                        "operation `{id}` is a WebSocket endpoint (`{WEBSOCKET_EXTENSION}`), \
+                         which this client cannot call: it sends JSON requests over HTTP"
+                    ),
+                    "leave the operation out of the fragment",
+                ));
+            }
             if let Some(first) = seen.insert(id, pointer.clone()) {
                 return Err(SpecError::new(
                     file,
@@ -113,10 +142,17 @@ fn check_operations(file: &Path, raw: &Value) -> Result<(), SpecError> {
 }
 
 /// Every local `$ref` must point at something that exists.
-fn check_refs(file: &Path, root: &Value, here: &Value, at: &mut String) -> Result<(), SpecError> {
+/// Data (examples, defaults) is skipped: a `$ref` key there is a value.
+fn check_refs(
+    file: &Path,
+    root: &Value,
+    here: &Value,
+    names: bool,
+    at: &mut String,
+) -> Result<(), SpecError> {
     match here {
         Value::Object(map) => {
-            if let Some(target) = map.get("$ref").and_then(Value::as_str) {
+            if !names && let Some(target) = map.get("$ref").and_then(Value::as_str) {
                 let Some(local) = target.strip_prefix('#') else {
                     return Err(SpecError::new(
                         file,
@@ -135,10 +171,13 @@ fn check_refs(file: &Path, root: &Value, here: &Value, at: &mut String) -> Resul
                 }
             }
             for (key, value) in map {
+                if is_data(key, names) {
+                    continue;
+                }
                 let len = at.len();
                 at.push('/');
                 at.push_str(&pointer_segment(key));
-                check_refs(file, root, value, at)?;
+                check_refs(file, root, value, is_names_map(key, names), at)?;
                 at.truncate(len);
             }
         }
@@ -146,7 +185,7 @@ fn check_refs(file: &Path, root: &Value, here: &Value, at: &mut String) -> Resul
             for (index, value) in items.iter().enumerate() {
                 let len = at.len();
                 at.push_str(&format!("/{index}"));
-                check_refs(file, root, value, at)?;
+                check_refs(file, root, value, false, at)?;
                 at.truncate(len);
             }
         }

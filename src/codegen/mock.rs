@@ -20,7 +20,7 @@ pub fn generate_mock_file(file: &Path) -> Result<String, SpecError> {
 
 /// Checks `text` (the contents of `file`) and generates the mock helpers.
 pub fn generate_mock(file: &Path, text: &str) -> Result<String, SpecError> {
-    let (_, spec) = check::parse(file, text)?;
+    let check::Parsed { lowered, spec, .. } = check::parse(file, text)?;
     let failed = |problem: String| {
         SpecError::new(
             file,
@@ -43,7 +43,8 @@ pub fn generate_mock(file: &Path, text: &str) -> Result<String, SpecError> {
         Ok(Err(error)) => return Err(failed(error.to_string())),
         Err(_) => return Err(failed("the generator panicked".to_owned())),
     };
-    let syntax = syn::parse2::<syn::File>(tokens)
+    let mut syntax = syn::parse2::<syn::File>(tokens)
         .map_err(|e| failed(format!("it produced code that does not parse: {e}")))?;
+    super::lower::restore_parameter_names(&mut syntax, &lowered.parameter_names);
     Ok(prettyplease::unparse(&syntax))
 }
