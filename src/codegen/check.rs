@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::lower::{Lowered, lower};
 use super::refs::{is_data, is_names_map};
+use super::reliability::sanitize;
 use super::{SpecError, pointer_segment};
 
 /// The HTTP methods a path item can hold, in OpenAPI 3.0.
@@ -45,6 +46,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, SpecError> {
     })?;
     check_version(file, &raw)?;
     check_operations(file, &raw)?;
+    check_schema_names(file, &raw)?;
     check_refs(file, &raw, &raw, false, &mut String::new())?;
     // Structural mistakes are reported against the document as written.
     typed(file, &raw)?;
@@ -99,6 +101,7 @@ fn check_operations(file: &Path, raw: &Value) -> Result<(), SpecError> {
         ));
     };
     let mut seen: BTreeMap<&str, String> = BTreeMap::new();
+    let mut methods: BTreeMap<String, (&str, String)> = BTreeMap::new();
     for (path, item) in paths {
         for method in METHODS {
             let Some(operation) = item.get(method) else {
@@ -136,6 +139,80 @@ fn check_operations(file: &Path, raw: &Value) -> Result<(), SpecError> {
                     "give each operation a unique operationId",
                 ));
             }
+            let method_name = sanitize(id, false);
+            if let Some((other, first)) = methods.get(&method_name) {
+                return Err(SpecError::new(
+                    file,
+                    format!("{pointer}/operationId"),
+                    format!(
+                        "operationIds `{other}` (at {first}) and `{id}` both name the method \
+                         `{method_name}`"
+                    ),
+                    "rename one of the two operationIds",
+                ));
+            }
+            methods.insert(method_name, (id, pointer.clone()));
+            check_path_parameters(file, &pointer, item, operation)?;
+        }
+    }
+    Ok(())
+}
+
+/// Path parameters whose names give one Rust argument (`Id`, `id`) cannot
+/// be told apart by the generated method; other parameters are renamed
+/// (see `lower`), but these names are also in the path template.
+fn check_path_parameters(
+    file: &Path,
+    pointer: &str,
+    item: &Value,
+    operation: &Value,
+) -> Result<(), SpecError> {
+    let mut by_argument: BTreeMap<String, &str> = BTreeMap::new();
+    let listed = [item, operation]
+        .into_iter()
+        .filter_map(|holder| holder.get("parameters").and_then(Value::as_array))
+        .flatten();
+    for param in listed {
+        if param.get("in").and_then(Value::as_str) != Some("path") {
+            continue;
+        }
+        let Some(name) = param.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let argument = sanitize(name, false);
+        match by_argument.get(&argument) {
+            Some(first) if *first != name => {
+                return Err(SpecError::new(
+                    file,
+                    pointer,
+                    format!(
+                        "path parameters `{first}` and `{name}` both become the argument \
+                         `{argument}`"
+                    ),
+                    "rename one of them, in the path template and in its parameter",
+                ));
+            }
+            _ => {
+                by_argument.insert(argument, name);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Two schemas whose names give one Rust type (`Foo-Bar`, `FooBar`).
+fn check_schema_names(file: &Path, raw: &Value) -> Result<(), SpecError> {
+    let schemas = raw.pointer("/components/schemas").and_then(Value::as_object);
+    let mut by_type: BTreeMap<String, &str> = BTreeMap::new();
+    for name in schemas.into_iter().flat_map(|s| s.keys()) {
+        let type_name = sanitize(name, true);
+        if let Some(first) = by_type.insert(type_name.clone(), name) {
+            return Err(SpecError::new(
+                file,
+                format!("/components/schemas/{}", pointer_segment(name)),
+                format!("schemas `{first}` and `{name}` both become the Rust type `{type_name}`"),
+                "rename one of them (and the `$ref`s to it)",
+            ));
         }
     }
     Ok(())

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::cli::RefreshOptions;
 use crate::normalize::{self, LeftOut};
 use crate::project::{self, API_LISTING, FRAGMENT, project_root};
-use crate::{canonical, codegen, extract, listing, source, summary};
+use crate::{canonical, codegen, compile, extract, listing, source, summary};
 
 /// A refreshed fragment and what it took to make it.
 pub struct Refreshed {
@@ -102,6 +102,10 @@ pub fn refresh(upstream: &Value, prefixes: &[String], from: &str) -> Result<Refr
     let validated_as = PathBuf::from(format!("<fragment refreshed from {from}>"));
     codegen::generate(&validated_as, &text).map_err(|e| {
         format!("the refreshed fragment would not build, so nothing was written: {e}")
+    })?;
+    // The generator accepting it is not enough: rustc must too.
+    compile::check_compiles(&text).map_err(|e| {
+        format!("the refreshed fragment would not compile, so nothing was written:\n{e}")
     })?;
     Ok(Refreshed {
         text,
