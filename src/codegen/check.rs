@@ -202,7 +202,9 @@ fn check_path_parameters(
 
 /// Two schemas whose names give one Rust type (`Foo-Bar`, `FooBar`).
 fn check_schema_names(file: &Path, raw: &Value) -> Result<(), SpecError> {
-    let schemas = raw.pointer("/components/schemas").and_then(Value::as_object);
+    let schemas = raw
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
     let mut by_type: BTreeMap<String, &str> = BTreeMap::new();
     for name in schemas.into_iter().flat_map(|s| s.keys()) {
         let type_name = sanitize(name, true);

@@ -58,11 +58,18 @@ fn explain(raw: &Value, pointer: String, problem: &str) -> (String, String, Stri
         let types = raw
             .pointer(&content)
             .and_then(Value::as_object)
-            .map(|c| c.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))
+            .map(|c| {
+                c.keys()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
             .unwrap_or_default();
         return (
             content,
-            format!("the request body offers several media types ({types}); the generator takes one"),
+            format!(
+                "the request body offers several media types ({types}); the generator takes one"
+            ),
             "keep only `application/json`".to_owned(),
         );
     }
@@ -89,7 +96,13 @@ fn explain(raw: &Value, pointer: String, problem: &str) -> (String, String, Stri
         let keywords = raw
             .pointer(&smallest)
             .and_then(Value::as_object)
-            .map(|schema| schema.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))
+            .map(|schema| {
+                schema
+                    .keys()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
             .unwrap_or_default();
         let detail = first_line(problem);
         let detail = detail
@@ -97,11 +110,14 @@ fn explain(raw: &Value, pointer: String, problem: &str) -> (String, String, Stri
             .strip_prefix("the generator panicked: ")
             .unwrap_or(&detail)
             .to_owned();
-        let untyped = raw.pointer(&smallest).and_then(Value::as_object).is_some_and(|schema| {
-            !["type", "$ref", "allOf", "oneOf", "anyOf", "not"]
-                .iter()
-                .any(|k| schema.contains_key(*k))
-        });
+        let untyped = raw
+            .pointer(&smallest)
+            .and_then(Value::as_object)
+            .is_some_and(|schema| {
+                !["type", "$ref", "allOf", "oneOf", "anyOf", "not"]
+                    .iter()
+                    .any(|k| schema.contains_key(*k))
+            });
         let fix = if untyped {
             "give this schema a `type` that fits its keywords (`format: int32` is `type: \
              integer`, `properties` is `type: object`), or leave out what uses it"

@@ -92,7 +92,9 @@ fn lower_one(map: &mut Map<String, Value>) {
         return;
     }
     let description = match map.get("description").and_then(Value::as_str) {
-        Some(text) if !text.trim().is_empty() => format!("{}\n\n{}", text.trim_end(), notes.join(" ")),
+        Some(text) if !text.trim().is_empty() => {
+            format!("{}\n\n{}", text.trim_end(), notes.join(" "))
+        }
         _ => notes.join(" "),
     };
     map.insert("description".to_owned(), Value::String(description));
@@ -156,7 +158,11 @@ fn distinct_parameters(spec: &mut Value) -> BTreeMap<String, String> {
             .collect();
         let mut merged: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
         for method in operations.drain(..) {
-            let own = item.get(method).and_then(Value::as_object).map(&resolved).unwrap_or_default();
+            let own = item
+                .get(method)
+                .and_then(Value::as_object)
+                .map(&resolved)
+                .unwrap_or_default();
             // An operation's own parameter overrides a shared one with the
             // same name and location.
             let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
@@ -255,5 +261,51 @@ pub fn restore_parameter_names(file: &mut syn::File, names: &BTreeMap<String, St
     }
     if !names.is_empty() {
         Restore(names).visit_file_mut(file);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The repaired method has distinct arguments and still sends each
+    /// parameter under its own wire name.
+    #[test]
+    fn colliding_parameters_keep_their_wire_names() {
+        let file = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/constructs/colliding-parameters.json"
+        ));
+        let code = super::super::generate_file(file).expect("generates");
+        for wire in [
+            "\"StartTime\"",
+            "\"StartTime<\"",
+            "\"StartTime>\"",
+            "\"Trace-Id\"",
+            "\"trace_id\"",
+        ] {
+            assert!(code.contains(wire), "{wire} missing:\n{code}");
+        }
+        for argument in [
+            "start_time:",
+            "start_time_1:",
+            "start_time_2:",
+            "trace_id_1:",
+        ] {
+            assert!(code.contains(argument), "{argument} missing:\n{code}");
+        }
+        assert!(!code.contains("\\0"), "a placeholder was left:\n{code}");
+    }
+
+    /// What a lowered schema loses stays in its documentation.
+    #[test]
+    fn a_dropped_pattern_is_documented() {
+        let file = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/constructs/string-pattern.json"
+        ));
+        let code = super::super::generate_file(file).expect("generates");
+        assert!(code.contains("Pattern: `^[A-Z]{2}$`."), "{code}");
+        assert!(!code.contains("regress"), "{code}");
     }
 }

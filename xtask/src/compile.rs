@@ -135,7 +135,9 @@ fn diagnostics(stdout: &str) -> Vec<Diagnostic> {
         let span = message["spans"]
             .as_array()
             .and_then(|spans| spans.iter().find(|s| s["is_primary"] == true));
-        let file = span.and_then(|s| s["file_name"].as_str()).unwrap_or_default();
+        let file = span
+            .and_then(|s| s["file_name"].as_str())
+            .unwrap_or_default();
         let generated = Path::new(file)
             .file_name()
             .is_some_and(|n| n == "partner.rs" || n == "partner_mock.rs");
@@ -226,10 +228,16 @@ fn enclosing_item(code: &str, line: usize) -> Option<Item> {
                 .map(|w| w.to_string())
         };
         if let Some(name) = after("struct").or_else(|| after("enum")) {
-            return Some(Item { is_type: true, name });
+            return Some(Item {
+                is_type: true,
+                name,
+            });
         }
         if let Some(name) = after("fn") {
-            return Some(Item { is_type: false, name });
+            return Some(Item {
+                is_type: false,
+                name,
+            });
         }
         if words.first() == Some(&"impl") {
             // `impl X`, `impl Trait for X`, `impl<'a> X<'a>`: the last type.
@@ -256,7 +264,9 @@ fn enclosing_item(code: &str, line: usize) -> Option<Item> {
 /// The schema or operation whose generated code `item` is.
 fn pointer_of(doc: &Value, item: &Item) -> Option<String> {
     if item.is_type {
-        if let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object)
+        if let Some(schemas) = doc
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
             && let Some(name) = schemas.keys().find(|k| sanitize(k, true) == item.name)
         {
             return Some(format!("/components/schemas/{}", pointer_segment(name)));
@@ -289,4 +299,98 @@ fn pointer_of(doc: &Value, item: &Item) -> Option<String> {
         }
     }
     best.map(|(_, pointer)| pointer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const CODE: &str = "\
+pub mod types {
+    pub struct FooBar {
+        pub x: ::uuid::Uuid,
+    }
+    impl ::std::convert::From<&FooBar> for FooBar {
+        fn from(value: &FooBar) -> Self {
+            value.clone()
+        }
+    }
+}
+impl Client {
+    pub async fn find_gadget<'a>(
+        &'a self,
+    ) -> Result<(), ()> {
+        let x = 1;
+    }
+}
+";
+
+    fn doc() -> Value {
+        json!({
+            "paths": { "/gadgets/find": { "post": { "operationId": "findGadget" } } },
+            "components": { "schemas": { "Foo-Bar": {} } }
+        })
+    }
+
+    #[test]
+    fn a_line_maps_to_the_schema_or_operation_it_was_generated_from() {
+        let in_field = enclosing_item(CODE, 3).expect("an item");
+        assert_eq!((in_field.is_type, in_field.name.as_str()), (true, "FooBar"));
+        assert_eq!(
+            pointer_of(&doc(), &in_field).as_deref(),
+            Some("/components/schemas/Foo-Bar")
+        );
+        let in_impl = enclosing_item(CODE, 7).expect("an item");
+        assert_eq!(in_impl.name, "from");
+        let in_method = enclosing_item(CODE, 15).expect("an item");
+        assert_eq!(
+            pointer_of(&doc(), &in_method).as_deref(),
+            Some("/paths/~1gadgets~1find/post")
+        );
+        let helper = Item {
+            is_type: true,
+            name: "FindGadgetWhen".to_owned(),
+        };
+        assert_eq!(
+            pointer_of(&doc(), &helper).as_deref(),
+            Some("/paths/~1gadgets~1find/post")
+        );
+    }
+
+    /// rustc's JSON messages: errors count wherever they are, warnings only
+    /// in the generated files, and the summary line does not count.
+    #[test]
+    fn errors_and_generated_warnings_are_kept() {
+        let line = |level: &str, file: &str, text: &str| {
+            json!({
+                "reason": "compiler-message",
+                "message": {
+                    "level": level,
+                    "message": text,
+                    "code": { "code": "E0433" },
+                    "spans": [{ "is_primary": true, "file_name": file, "line_start": 3 }]
+                }
+            })
+            .to_string()
+        };
+        let stdout = [
+            line("warning", "src/retry.rs", "unused"),
+            line("warning", "/t/out/partner.rs", "unused variable"),
+            line("error", "/t/out/partner.rs", "cannot find `uuid`"),
+            line("error", "", "aborting due to 1 previous error"),
+            "{\"reason\":\"build-finished\",\"success\":false}".to_owned(),
+        ]
+        .join("\n");
+        let found = diagnostics(&stdout);
+        let headlines: Vec<&str> = found.iter().map(|d| d.headline.as_str()).collect();
+        assert_eq!(
+            headlines,
+            [
+                "warning[E0433]: unused variable",
+                "error[E0433]: cannot find `uuid`"
+            ]
+        );
+        assert_eq!(found[1].at, Some((PathBuf::from("/t/out/partner.rs"), 3)));
+    }
 }

@@ -130,7 +130,9 @@ pub fn refresh(
 }
 
 fn print_log(refreshed: &Refreshed) {
-    if !refreshed.compiled {
+    if refreshed.compiled {
+        println!("compiled: the crate type-checks against this fragment");
+    } else {
         println!("not compiled (--no-compile): the crate may not build from this fragment");
     }
     println!("normalization passes:");

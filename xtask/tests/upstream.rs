@@ -112,7 +112,11 @@ fn whole_documents_refresh_and_generate() {
             &format!("whole-{name}"),
             &["--from", from, "--prefix", "/api/", "--no-compile"],
         );
-        assert!(run.stdout.contains("not compiled (--no-compile)"), "{}", run.stdout);
+        assert!(
+            run.stdout.contains("not compiled (--no-compile)"),
+            "{}",
+            run.stdout
+        );
         let ops = operations(&json(&out));
         assert!(ops.len() > minimum, "{name}: only {} operations", ops.len());
         // Everything left out is named with its reason.

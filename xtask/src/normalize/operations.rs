@@ -95,9 +95,9 @@ pub const JSON_WITH_PARAMETERS: Pass = Pass {
 
 /// `application/json` with parameters, in any letter case.
 fn is_json_with_parameters(media_type: &str) -> bool {
-    media_type.split_once(';').is_some_and(|(essence, _)| {
-        essence.trim().eq_ignore_ascii_case(JSON)
-    })
+    media_type
+        .split_once(';')
+        .is_some_and(|(essence, _)| essence.trim().eq_ignore_ascii_case(JSON))
 }
 
 fn json_with_parameters(doc: &mut Value) -> Outcome {
