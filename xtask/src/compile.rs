@@ -248,8 +248,7 @@ fn enclosing_item(code: &str, line: usize) -> Option<Item> {
             if let Some(name) = target
                 .into_iter()
                 .flatten()
-                .filter(|w| !["types", "a", "c"].contains(*w))
-                .next_back()
+                .rfind(|w| !["types", "a", "c"].contains(*w))
             {
                 return Some(Item {
                     is_type: true,
@@ -263,14 +262,13 @@ fn enclosing_item(code: &str, line: usize) -> Option<Item> {
 
 /// The schema or operation whose generated code `item` is.
 fn pointer_of(doc: &Value, item: &Item) -> Option<String> {
-    if item.is_type {
-        if let Some(schemas) = doc
+    if item.is_type
+        && let Some(schemas) = doc
             .pointer("/components/schemas")
             .and_then(Value::as_object)
-            && let Some(name) = schemas.keys().find(|k| sanitize(k, true) == item.name)
-        {
-            return Some(format!("/components/schemas/{}", pointer_segment(name)));
-        }
+        && let Some(name) = schemas.keys().find(|k| sanitize(k, true) == item.name)
+    {
+        return Some(format!("/components/schemas/{}", pointer_segment(name)));
     }
     // A method, or a type named after an operation (`FindGadgetResponse`,
     // the mock helpers' `FindGadgetWhen`): the operation with the longest
