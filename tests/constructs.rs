@@ -82,7 +82,7 @@ const CONSTRUCTS: &[(&str, Expected)] = &[
     ),
     // 8. No warnings in the generated code.
     ("no-json-responses", Compiles),
-    ("bounded-integers", Compiles),
+    ("bounded-values", Compiles),
 ];
 
 /// `cargo check` of the library (with the mock helpers) built from `spec`.
