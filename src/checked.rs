@@ -54,6 +54,33 @@ impl ApiStatus for serde_json::Value {}
 impl ApiStatus for String {}
 impl ApiStatus for ByteStream {}
 impl<T> ApiStatus for Vec<T> {}
+// The other shapes a generated method can return: a map, a scalar, a date,
+// a nullable body, an upgraded connection (a `101` answer).
+impl<K, V> ApiStatus for std::collections::BTreeMap<K, V> {}
+impl<K, V, S> ApiStatus for std::collections::HashMap<K, V, S> {}
+impl<T> ApiStatus for Option<T> {}
+impl ApiStatus for bool {}
+impl ApiStatus for i8 {}
+impl ApiStatus for i16 {}
+impl ApiStatus for i32 {}
+impl ApiStatus for i64 {}
+impl ApiStatus for u8 {}
+impl ApiStatus for u16 {}
+impl ApiStatus for u32 {}
+impl ApiStatus for u64 {}
+impl ApiStatus for f32 {}
+impl ApiStatus for f64 {}
+impl ApiStatus for std::num::NonZeroU8 {}
+impl ApiStatus for std::num::NonZeroU16 {}
+impl ApiStatus for std::num::NonZeroU32 {}
+impl ApiStatus for std::num::NonZeroU64 {}
+impl ApiStatus for serde_json::Map<String, serde_json::Value> {}
+impl ApiStatus for std::net::IpAddr {}
+impl ApiStatus for std::net::Ipv4Addr {}
+impl ApiStatus for std::net::Ipv6Addr {}
+impl<Tz: chrono::TimeZone> ApiStatus for chrono::DateTime<Tz> {}
+impl ApiStatus for chrono::NaiveDate {}
+impl ApiStatus for reqwest::Upgraded {}
 
 /// Ends a checked call: `call` is the generated method's future.
 #[doc(hidden)]

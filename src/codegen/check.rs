@@ -6,6 +6,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::lower::{Lowered, lower};
+use super::refs::{is_data, is_names_map};
+use super::reliability::sanitize;
 use super::{SpecError, pointer_segment};
 
 /// The HTTP methods a path item can hold, in OpenAPI 3.0.
@@ -13,9 +16,22 @@ pub const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-/// Parses `text` as an OpenAPI 3.0.x document, returning both the raw JSON
-/// (for locating problems) and the typed document (for the generator).
-pub fn parse(file: &Path, text: &str) -> Result<(Value, openapiv3::OpenAPI), SpecError> {
+/// A checked spec, ready for the generator.
+pub struct Parsed {
+    /// The document as written (for locating problems).
+    pub raw: Value,
+    /// The document the generator gets ([`super::lower`]).
+    pub lowered: Lowered,
+    /// `lowered`, typed.
+    pub spec: openapiv3::OpenAPI,
+}
+
+/// Dropshot's mark of a WebSocket endpoint; the generated method would need
+/// the `base64` and `rand` crates and return a raw upgraded connection.
+pub const WEBSOCKET_EXTENSION: &str = "x-dropshot-websocket";
+
+/// Parses `text` as an OpenAPI 3.0.x document and checks it.
+pub fn parse(file: &Path, text: &str) -> Result<Parsed, SpecError> {
     let raw: Value = serde_json::from_str(text).map_err(|e| {
         SpecError::new(
             file,
@@ -30,9 +46,13 @@ pub fn parse(file: &Path, text: &str) -> Result<(Value, openapiv3::OpenAPI), Spe
     })?;
     check_version(file, &raw)?;
     check_operations(file, &raw)?;
-    check_refs(file, &raw, &raw, &mut String::new())?;
-    let spec = typed(file, &raw)?;
-    Ok((raw, spec))
+    check_schema_names(file, &raw)?;
+    check_refs(file, &raw, &raw, false, &mut String::new())?;
+    // Structural mistakes are reported against the document as written.
+    typed(file, &raw)?;
+    let lowered = lower(&raw);
+    let spec = typed(file, &lowered.spec)?;
+    Ok(Parsed { raw, lowered, spec })
 }
 
 pub fn check_version(file: &Path, raw: &Value) -> Result<(), SpecError> {
@@ -81,6 +101,7 @@ fn check_operations(file: &Path, raw: &Value) -> Result<(), SpecError> {
         ));
     };
     let mut seen: BTreeMap<&str, String> = BTreeMap::new();
+    let mut methods: BTreeMap<String, (&str, String)> = BTreeMap::new();
     for (path, item) in paths {
         for method in METHODS {
             let Some(operation) = item.get(method) else {
@@ -99,6 +120,17 @@ fn check_operations(file: &Path, raw: &Value) -> Result<(), SpecError> {
                     "add an `operationId` (the generated method is named after it, in snake_case)",
                 ));
             };
+            if operation.get(WEBSOCKET_EXTENSION).is_some() {
+                return Err(SpecError::new(
+                    file,
+                    format!("{pointer}/{WEBSOCKET_EXTENSION}"),
+                    format!(
+                        "operation `{id}` is a WebSocket endpoint (`{WEBSOCKET_EXTENSION}`), \
+                         which this client cannot call: it sends JSON requests over HTTP"
+                    ),
+                    "leave the operation out of the fragment",
+                ));
+            }
             if let Some(first) = seen.insert(id, pointer.clone()) {
                 return Err(SpecError::new(
                     file,
@@ -107,16 +139,99 @@ fn check_operations(file: &Path, raw: &Value) -> Result<(), SpecError> {
                     "give each operation a unique operationId",
                 ));
             }
+            let method_name = sanitize(id, false);
+            if let Some((other, first)) = methods.get(&method_name) {
+                return Err(SpecError::new(
+                    file,
+                    format!("{pointer}/operationId"),
+                    format!(
+                        "operationIds `{other}` (at {first}) and `{id}` both name the method \
+                         `{method_name}`"
+                    ),
+                    "rename one of the two operationIds",
+                ));
+            }
+            methods.insert(method_name, (id, pointer.clone()));
+            check_path_parameters(file, &pointer, item, operation)?;
+        }
+    }
+    Ok(())
+}
+
+/// Path parameters whose names give one Rust argument (`Id`, `id`) cannot
+/// be told apart by the generated method; other parameters are renamed
+/// (see `lower`), but these names are also in the path template.
+fn check_path_parameters(
+    file: &Path,
+    pointer: &str,
+    item: &Value,
+    operation: &Value,
+) -> Result<(), SpecError> {
+    let mut by_argument: BTreeMap<String, &str> = BTreeMap::new();
+    let listed = [item, operation]
+        .into_iter()
+        .filter_map(|holder| holder.get("parameters").and_then(Value::as_array))
+        .flatten();
+    for param in listed {
+        if param.get("in").and_then(Value::as_str) != Some("path") {
+            continue;
+        }
+        let Some(name) = param.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let argument = sanitize(name, false);
+        match by_argument.get(&argument) {
+            Some(first) if *first != name => {
+                return Err(SpecError::new(
+                    file,
+                    pointer,
+                    format!(
+                        "path parameters `{first}` and `{name}` both become the argument \
+                         `{argument}`"
+                    ),
+                    "rename one of them, in the path template and in its parameter",
+                ));
+            }
+            _ => {
+                by_argument.insert(argument, name);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Two schemas whose names give one Rust type (`Foo-Bar`, `FooBar`).
+fn check_schema_names(file: &Path, raw: &Value) -> Result<(), SpecError> {
+    let schemas = raw
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    let mut by_type: BTreeMap<String, &str> = BTreeMap::new();
+    for name in schemas.into_iter().flat_map(|s| s.keys()) {
+        let type_name = sanitize(name, true);
+        if let Some(first) = by_type.insert(type_name.clone(), name) {
+            return Err(SpecError::new(
+                file,
+                format!("/components/schemas/{}", pointer_segment(name)),
+                format!("schemas `{first}` and `{name}` both become the Rust type `{type_name}`"),
+                "rename one of them (and the `$ref`s to it)",
+            ));
         }
     }
     Ok(())
 }
 
 /// Every local `$ref` must point at something that exists.
-fn check_refs(file: &Path, root: &Value, here: &Value, at: &mut String) -> Result<(), SpecError> {
+/// Data (examples, defaults) is skipped: a `$ref` key there is a value.
+fn check_refs(
+    file: &Path,
+    root: &Value,
+    here: &Value,
+    names: bool,
+    at: &mut String,
+) -> Result<(), SpecError> {
     match here {
         Value::Object(map) => {
-            if let Some(target) = map.get("$ref").and_then(Value::as_str) {
+            if !names && let Some(target) = map.get("$ref").and_then(Value::as_str) {
                 let Some(local) = target.strip_prefix('#') else {
                     return Err(SpecError::new(
                         file,
@@ -135,10 +250,13 @@ fn check_refs(file: &Path, root: &Value, here: &Value, at: &mut String) -> Resul
                 }
             }
             for (key, value) in map {
+                if is_data(key, names) {
+                    continue;
+                }
                 let len = at.len();
                 at.push('/');
                 at.push_str(&pointer_segment(key));
-                check_refs(file, root, value, at)?;
+                check_refs(file, root, value, is_names_map(key, names), at)?;
                 at.truncate(len);
             }
         }
@@ -146,7 +264,7 @@ fn check_refs(file: &Path, root: &Value, here: &Value, at: &mut String) -> Resul
             for (index, value) in items.iter().enumerate() {
                 let len = at.len();
                 at.push_str(&format!("/{index}"));
-                check_refs(file, root, value, at)?;
+                check_refs(file, root, value, false, at)?;
                 at.truncate(len);
             }
         }

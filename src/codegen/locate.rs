@@ -28,16 +28,205 @@ pub fn generate_tokens(
         Some((pointer, local_problem)) => (pointer, local_problem),
         None => (String::new(), problem),
     };
-    Err(SpecError::new(
-        file,
+    let (pointer, problem, fix) = explain(raw, pointer, &problem);
+    Err(SpecError::new(file, pointer, problem, &fix))
+}
+
+/// What the spec does at `pointer` that the generator failed on (`problem`
+/// is its message), said in the spec's terms, with the smallest part at
+/// fault and what to change.
+fn explain(raw: &Value, pointer: String, problem: &str) -> (String, String, String) {
+    let generic_fix = "rewrite that part in a form the generator supports (plain objects, \
+                       arrays, strings, numbers, enums of strings; JSON request and response \
+                       bodies), or leave the operation out";
+    if problem.contains("response_types.len() <= 1") {
+        let responses = format!("{pointer}/responses");
+        let answers = success_answers(raw.pointer(&responses));
+        return (
+            responses,
+            format!(
+                "the success answers ({answers}) have different schemas, and the generated \
+                 method can return only one type"
+            ),
+            "give every 2xx answer (and `default`, which counts as one) the same schema, or \
+             describe the failures with 4xx/5xx codes instead of `default`"
+                .to_owned(),
+        );
+    }
+    if problem.contains("more media types than expected") {
+        let content = format!("{pointer}/requestBody/content");
+        let types = raw
+            .pointer(&content)
+            .and_then(Value::as_object)
+            .map(|c| {
+                c.keys()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        return (
+            content,
+            format!(
+                "the request body offers several media types ({types}); the generator takes one"
+            ),
+            "keep only `application/json`".to_owned(),
+        );
+    }
+    if problem.contains("media type encoding") {
+        return (
+            format!("{pointer}/requestBody"),
+            "the request body's media type has an `encoding` (or no schema), which the \
+             generator does not support"
+                .to_owned(),
+            "give the body an `application/json` schema and no `encoding`".to_owned(),
+        );
+    }
+    if problem.contains("upgrade requests") {
+        return (
+            format!("{pointer}/responses"),
+            "a `101` (protocol upgrade) answer beside other non-default answers, which the \
+             generator does not support"
+                .to_owned(),
+            "leave the operation out (this client speaks JSON over HTTP)".to_owned(),
+        );
+    }
+    if pointer.starts_with("/components/schemas/") {
+        let smallest = smallest_failing_part(raw, &pointer);
+        let keywords = raw
+            .pointer(&smallest)
+            .and_then(Value::as_object)
+            .map(|schema| {
+                schema
+                    .keys()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let detail = first_line(problem);
+        let detail = detail
+            .trim_end_matches(':')
+            .strip_prefix("the generator panicked: ")
+            .unwrap_or(&detail)
+            .to_owned();
+        let untyped = raw
+            .pointer(&smallest)
+            .and_then(Value::as_object)
+            .is_some_and(|schema| {
+                !["type", "$ref", "allOf", "oneOf", "anyOf", "not"]
+                    .iter()
+                    .any(|k| schema.contains_key(*k))
+            });
+        let fix = if untyped {
+            "give this schema a `type` that fits its keywords (`format: int32` is `type: \
+             integer`, `properties` is `type: object`), or leave out what uses it"
+        } else {
+            "rewrite this schema as a plain object, array, string, number, boolean or string \
+             enum (drop a `not`), or leave out what uses it"
+        };
+        return (
+            smallest,
+            format!(
+                "the generator (typify) cannot turn this schema (with {keywords}) into a Rust \
+                 type ({detail})"
+            ),
+            fix.to_owned(),
+        );
+    }
+    (
         pointer,
         format!(
             "the generator (progenitor) cannot handle this: {}",
-            first_line(&problem)
+            first_line(problem)
         ),
-        "rewrite that part in a form the generator supports (plain objects, arrays, strings, \
-         numbers, enums of strings; JSON request and response bodies), or leave the operation out",
-    ))
+        generic_fix.to_owned(),
+    )
+}
+
+/// `` `200` (`#/components/schemas/A`), `default` (`#/...`) `` for the 2xx
+/// and default answers of `responses`.
+fn success_answers(responses: Option<&Value>) -> String {
+    let Some(responses) = responses.and_then(Value::as_object) else {
+        return String::new();
+    };
+    responses
+        .iter()
+        .filter(|(status, _)| status.starts_with('2') || *status == "default")
+        .map(|(status, response)| {
+            let schema = response
+                .get("content")
+                .and_then(Value::as_object)
+                .and_then(|content| content.values().next())
+                .and_then(|media| media.get("schema"));
+            let what = match schema {
+                None => "no body".to_owned(),
+                Some(schema) => match schema.get("$ref").and_then(Value::as_str) {
+                    Some(target) => format!("`{target}`"),
+                    None => "an inline schema".to_owned(),
+                },
+            };
+            format!("`{status}`: {what}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The deepest part of the schema at `pointer` (a property, an item, a
+/// branch) that the generator also fails on alone.
+fn smallest_failing_part(raw: &Value, pointer: &str) -> String {
+    let mut at = pointer.to_owned();
+    'descend: loop {
+        let Some(schema) = raw.pointer(&at).and_then(Value::as_object) else {
+            return at;
+        };
+        let mut children = Vec::new();
+        for (key, value) in schema {
+            match (key.as_str(), value) {
+                ("properties", Value::Object(properties)) => {
+                    for name in properties.keys() {
+                        children.push(format!("{at}/properties/{}", pointer_segment(name)));
+                    }
+                }
+                ("items" | "additionalProperties" | "not", Value::Object(_)) => {
+                    children.push(format!("{at}/{key}"));
+                }
+                ("allOf" | "oneOf" | "anyOf", Value::Array(branches)) => {
+                    for index in 0..branches.len() {
+                        children.push(format!("{at}/{key}/{index}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for child in children {
+            if let Some(part) = raw.pointer(&child)
+                && part.get("$ref").is_none()
+                && fails_alone(raw, part)
+            {
+                at = child;
+                continue 'descend;
+            }
+        }
+        return at;
+    }
+}
+
+/// Whether the generator fails on `part` as the only schema of the
+/// document (with the components it reaches).
+fn fails_alone(raw: &Value, part: &Value) -> bool {
+    const PROBE: &str = "RhombusPartnerProbe";
+    let mut start = Vec::new();
+    refs_in(part, &mut start);
+    let reach = closure(raw, start);
+    let mut doc = subset(raw, Map::new(), &reach);
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.insert(PROBE.to_owned(), part.clone());
+    }
+    attempt_raw(&doc).is_err()
 }
 
 /// The generator's messages often end in a multi-line debug dump of the

@@ -20,7 +20,7 @@ pub fn generate_mock_file(file: &Path) -> Result<String, SpecError> {
 
 /// Checks `text` (the contents of `file`) and generates the mock helpers.
 pub fn generate_mock(file: &Path, text: &str) -> Result<String, SpecError> {
-    let (_, spec) = check::parse(file, text)?;
+    let check::Parsed { lowered, spec, .. } = check::parse(file, text)?;
     let failed = |problem: String| {
         SpecError::new(
             file,
@@ -43,7 +43,48 @@ pub fn generate_mock(file: &Path, text: &str) -> Result<String, SpecError> {
         Ok(Err(error)) => return Err(failed(error.to_string())),
         Err(_) => return Err(failed("the generator panicked".to_owned())),
     };
-    let syntax = syn::parse2::<syn::File>(tokens)
+    let mut syntax = syn::parse2::<syn::File>(tokens)
         .map_err(|e| failed(format!("it produced code that does not parse: {e}")))?;
+    super::lower::restore_parameter_names(&mut syntax, &lowered.parameter_names);
+    repair_mock(&mut syntax);
     Ok(prettyplease::unparse(&syntax))
+}
+
+/// Two shapes of the generated helpers that do not compile cleanly: a
+/// response of a scalar or `Option` type is taken by value but passed to
+/// `json_body_obj`, which takes a reference; and `use crate::*;` is unused
+/// (a warning) when no operation names a generated type.
+fn repair_mock(file: &mut syn::File) {
+    use syn::visit_mut::VisitMut;
+    struct Repair;
+    impl VisitMut for Repair {
+        fn visit_item_use_mut(&mut self, item: &mut syn::ItemUse) {
+            if matches!(&item.tree, syn::UseTree::Path(p) if p.ident == CRATE_PATH) {
+                item.attrs.push(syn::parse_quote!(#[allow(unused_imports)]));
+            }
+        }
+        fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
+            let by_value = function.sig.inputs.iter().any(|input| {
+                matches!(input, syn::FnArg::Typed(typed)
+                    if matches!(&*typed.pat, syn::Pat::Ident(p) if p.ident == "value")
+                        && !matches!(&*typed.ty, syn::Type::Reference(_)))
+            });
+            if by_value {
+                syn::visit_mut::visit_impl_item_fn_mut(&mut BorrowValue, function);
+            }
+        }
+    }
+    struct BorrowValue;
+    impl VisitMut for BorrowValue {
+        fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+            syn::visit_mut::visit_expr_method_call_mut(self, call);
+            if call.method == "json_body_obj"
+                && let Some(argument) = call.args.first_mut()
+                && matches!(argument, syn::Expr::Path(p) if p.path.is_ident("value"))
+            {
+                *argument = syn::parse_quote!(&value);
+            }
+        }
+    }
+    Repair.visit_file_mut(file);
 }

@@ -11,9 +11,10 @@
 pub mod check;
 mod forward;
 mod locate;
+mod lower;
 pub mod mock;
 pub mod refs;
-mod reliability;
+pub mod reliability;
 pub mod repair;
 mod settings;
 
@@ -94,8 +95,8 @@ fn read_spec(file: &Path) -> Result<String, SpecError> {
 /// ([`reliability`]: read-only operations, response status fields, checked
 /// methods).
 pub fn generate(file: &Path, text: &str) -> Result<String, SpecError> {
-    let (raw, spec) = check::parse(file, text)?;
-    let tokens = locate::generate_tokens(file, &raw, &spec)?;
+    let check::Parsed { raw, lowered, spec } = check::parse(file, text)?;
+    let tokens = locate::generate_tokens(file, &lowered.spec, &spec)?;
     let bug = |e: syn::Error| {
         SpecError::new(
             file,
@@ -105,6 +106,7 @@ pub fn generate(file: &Path, text: &str) -> Result<String, SpecError> {
         )
     };
     let mut syntax = syn::parse2::<syn::File>(tokens).map_err(bug)?;
+    lower::restore_parameter_names(&mut syntax, &lowered.parameter_names);
     repair::repair(&mut syntax);
     forward::open_enums(&mut syntax);
     let extra = reliability::tokens(file, &raw, &syntax)?;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::cli::RefreshOptions;
 use crate::normalize::{self, LeftOut};
 use crate::project::{self, API_LISTING, FRAGMENT, project_root};
-use crate::{canonical, codegen, extract, listing, source, summary};
+use crate::{canonical, codegen, compile, extract, listing, source, summary};
 
 /// A refreshed fragment and what it took to make it.
 pub struct Refreshed {
@@ -21,6 +21,8 @@ pub struct Refreshed {
     pub left_out: Vec<LeftOut>,
     pub operations: usize,
     pub schemas: usize,
+    /// Whether the crate was type-checked against it.
+    pub compiled: bool,
 }
 
 pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
@@ -31,7 +33,7 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
     };
 
     let upstream = source::load(&options.from)?;
-    let refreshed = refresh(&upstream, &options.prefixes, &options.from)?;
+    let refreshed = refresh(&upstream, &options.prefixes, &options.from, options.compile)?;
     print_log(&refreshed);
 
     let previous_text = std::fs::read_to_string(&out).ok();
@@ -66,9 +68,16 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The whole transformation, without touching any file: `upstream` (read
-/// from `from`) to a validated, canonical fragment.
-pub fn refresh(upstream: &Value, prefixes: &[String], from: &str) -> Result<Refreshed, String> {
+/// The whole transformation, without touching any file but the compile
+/// check's scratch copy: `upstream` (read from `from`) to a validated,
+/// canonical fragment; `compile`: whether the crate is type-checked against
+/// it ([`compile`]).
+pub fn refresh(
+    upstream: &Value,
+    prefixes: &[String],
+    from: &str,
+    compile: bool,
+) -> Result<Refreshed, String> {
     codegen::check::check_version(Path::new(from), upstream).map_err(|e| e.to_string())?;
     let mut doc = extract::select(upstream, prefixes)?;
     let outcomes = normalize::run_all(&mut doc);
@@ -103,6 +112,12 @@ pub fn refresh(upstream: &Value, prefixes: &[String], from: &str) -> Result<Refr
     codegen::generate(&validated_as, &text).map_err(|e| {
         format!("the refreshed fragment would not build, so nothing was written: {e}")
     })?;
+    // The generator accepting it is not enough: rustc must too.
+    if compile {
+        compile::check_compiles(&text).map_err(|e| {
+            format!("the refreshed fragment would not compile, so nothing was written:\n{e}")
+        })?;
+    }
     Ok(Refreshed {
         text,
         value,
@@ -110,10 +125,16 @@ pub fn refresh(upstream: &Value, prefixes: &[String], from: &str) -> Result<Refr
         left_out,
         operations,
         schemas,
+        compiled: compile,
     })
 }
 
 fn print_log(refreshed: &Refreshed) {
+    if refreshed.compiled {
+        println!("compiled: the crate type-checks against this fragment");
+    } else {
+        println!("not compiled (--no-compile): the crate may not build from this fragment");
+    }
     println!("normalization passes:");
     for (name, changed) in &refreshed.passes {
         println!("  {name:<28} {changed} changes");

@@ -28,6 +28,12 @@ fn fixture_keeps_partner_json_operations_and_exactly_what_they_reach() {
             "POST /api/partner/getClients"
         ]
     );
+    assert!(
+        run.stdout
+            .contains("compiled: the crate type-checks against this fragment"),
+        "{}",
+        run.stdout
+    );
 
     // Non-JSON operations are left out, each with a printed reason.
     assert!(
@@ -278,6 +284,41 @@ fn a_reference_to_a_missing_component_fails_cleanly() {
     assert_refresh_fails(
         &["--from", &from],
         &["`#/components/schemas/LocationType` does not resolve"],
+    );
+}
+
+/// `application/json; charset=utf-8` is JSON, and a `$ref` key inside an
+/// example value is data: neither leaves anything out or fails.
+#[test]
+fn json_with_parameters_and_refs_in_examples_refresh() {
+    let from = write_fixture_variant("json-with-parameters", |doc| {
+        let content = doc
+            .pointer_mut("/paths/~1api~1partner~1getClients/post/responses/200/content")
+            .and_then(Value::as_object_mut)
+            .expect("getClients answers JSON");
+        let media = content.remove("application/json").expect("a JSON answer");
+        content.insert("application/json; charset=utf-8".to_owned(), media);
+        content["application/json; charset=utf-8"]["examples"] =
+            json!({ "one": { "$ref": "#/components/examples/Clients" } });
+        doc["components"]["examples"] =
+            json!({ "Clients": { "value": { "schema": { "$ref": "#/not/a/reference" } } } });
+    });
+    let (run, out) = refresh_into("json-with-parameters", &["--from", &from]);
+    let fragment = json(&out);
+    assert!(
+        fragment
+            .pointer(
+                "/paths/~1api~1partner~1getClients/post/responses/200/content/application~1json"
+            )
+            .is_some(),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("json-with-parameters         1 changes"),
+        "{}",
+        run.stdout
     );
 }
 

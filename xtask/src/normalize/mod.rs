@@ -49,6 +49,7 @@ impl Outcome {
 pub const PASSES: &[Pass] = &[
     operations::DROP_AUTH_HEADERS,
     operations::LONE_DEFAULT_TO_200,
+    operations::JSON_WITH_PARAMETERS,
     operations::WILDCARD_BODY_AS_JSON,
     operations::JSON_WHEN_OFFERED,
     operations::LEAVE_OUT_NON_JSON,

@@ -85,6 +85,38 @@ fn lone_default_to_200(doc: &mut Value) -> Outcome {
     Outcome::changed(changed)
 }
 
+pub const JSON_WITH_PARAMETERS: Pass = Pass {
+    name: "json-with-parameters",
+    why: "a media type with parameters (`application/json; charset=utf-8`) is JSON; it is \
+          declared `application/json` (unless that is declared beside it), so that the passes \
+          below and the client treat it as JSON",
+    run: json_with_parameters,
+};
+
+/// `application/json` with parameters, in any letter case.
+fn is_json_with_parameters(media_type: &str) -> bool {
+    media_type
+        .split_once(';')
+        .is_some_and(|(essence, _)| essence.trim().eq_ignore_ascii_case(JSON))
+}
+
+fn json_with_parameters(doc: &mut Value) -> Outcome {
+    let mut changed = 0;
+    for_each_content(doc, &mut |content| {
+        let Some(key) = content.keys().find(|k| is_json_with_parameters(k)).cloned() else {
+            return;
+        };
+        if let Some(media) = content.remove(&key)
+            && !content.contains_key(JSON)
+        {
+            content.insert(JSON.to_owned(), media);
+        }
+        content.retain(|k, _| !is_json_with_parameters(k));
+        changed += 1;
+    });
+    Outcome::changed(changed)
+}
+
 pub const WILDCARD_BODY_AS_JSON: Pass = Pass {
     name: "wildcard-body-as-json",
     why: "a request body declared as `*/*` with a schema is a JSON object the server accepts \
@@ -346,6 +378,25 @@ mod tests {
             doc["paths"]["/b"]["post"]["responses"]
                 .get("default")
                 .is_some()
+        );
+    }
+
+    #[test]
+    fn json_with_parameters_is_json() {
+        let schema = json!({ "schema": { "$ref": "#/components/schemas/R" } });
+        let doc = json!({ "paths": { "/a": { "post": {
+            "requestBody": { "content": { "application/json; charset=utf-8": schema } },
+            "responses": { "200": { "content": { "Application/JSON;charset=UTF-8": schema, "text/plain": schema } } }
+        } } } });
+        let (doc, outcome) = run(&JSON_WITH_PARAMETERS, doc);
+        assert_eq!(outcome.changed, 2);
+        assert_eq!(
+            doc["paths"]["/a"]["post"]["requestBody"]["content"],
+            json!({ "application/json": schema })
+        );
+        assert_eq!(
+            doc["paths"]["/a"]["post"]["responses"]["200"]["content"],
+            json!({ "application/json": schema, "text/plain": schema })
         );
     }
 

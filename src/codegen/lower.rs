@@ -1,0 +1,311 @@
+//! Rewrites a checked spec, before the generator sees it, into a form whose
+//! generated code compiles with this crate's dependencies. Every rewrite keeps
+//! the wire format; what a schema loses is kept in its doc comment.
+//!
+//! - `format: uuid` is dropped: the generator would name `uuid::Uuid`, a crate
+//!   this one does not depend on; the value stays a `String`.
+//! - a string `pattern` is dropped: the generator would validate it with the
+//!   `regress` crate; the server validates anyway.
+//! - `minLength: 0` is dropped: it constrains nothing, and the generator's
+//!   check for it is a comparison rustc warns is useless.
+//! - `title` is dropped from schemas: the generator names a type after its
+//!   title before its key, so two schemas sharing a title defined one type
+//!   twice; the component's key names the type instead.
+//! - `x-dropshot-pagination` is dropped: the paging streams it adds need the
+//!   `futures` crate; the method that fetches one page remains.
+//! - parameters of one operation whose names give one Rust identifier
+//!   (`StartTime`, `StartTime<`) are given distinct placeholder names, which
+//!   [`restore_parameter_names`] turns back into the wire names.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use super::check::METHODS;
+use super::refs::{is_data, is_names_map};
+use super::reliability::sanitize;
+
+/// Marks a placeholder parameter name; no real name holds a NUL.
+const PLACEHOLDER_MARK: char = '\u{0}';
+
+/// The lowered spec, and the wire name of each placeholder parameter name.
+pub struct Lowered {
+    pub spec: Value,
+    pub parameter_names: BTreeMap<String, String>,
+}
+
+pub fn lower(raw: &Value) -> Lowered {
+    let mut spec = raw.clone();
+    lower_schemas(&mut spec, false);
+    drop_pagination(&mut spec);
+    let parameter_names = distinct_parameters(&mut spec);
+    Lowered {
+        spec,
+        parameter_names,
+    }
+}
+
+/// Walks every schema-bearing part of `value`; `names` says that `value` is
+/// a map from names to schemas (`properties`), whose keys are not keywords.
+fn lower_schemas(value: &mut Value, names: bool) {
+    match value {
+        Value::Object(map) => {
+            if !names {
+                lower_one(map);
+            }
+            for (key, child) in map.iter_mut() {
+                if !is_data(key, names) {
+                    lower_schemas(child, is_names_map(key, names));
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| lower_schemas(v, false)),
+        _ => {}
+    }
+}
+
+/// The rewrites of one schema object (a no-op on other objects).
+fn lower_one(map: &mut Map<String, Value>) {
+    let is_string = map.get("type").and_then(Value::as_str) == Some("string");
+    let mut notes = Vec::new();
+    if is_string && map.get("format").and_then(Value::as_str) == Some("uuid") {
+        map.remove("format");
+        notes.push("Format: UUID.".to_owned());
+    }
+    if is_string && let Some(Value::String(pattern)) = map.get("pattern") {
+        notes.push(format!("Pattern: `{pattern}`."));
+        map.remove("pattern");
+    }
+    if is_string && map.get("minLength").and_then(Value::as_u64) == Some(0) {
+        map.remove("minLength");
+    }
+    if map.get("title").is_some_and(Value::is_string)
+        && (map.contains_key("type")
+            || map.contains_key("properties")
+            || map.contains_key("allOf")
+            || map.contains_key("oneOf")
+            || map.contains_key("anyOf"))
+    {
+        map.remove("title");
+    }
+    if notes.is_empty() {
+        return;
+    }
+    let description = match map.get("description").and_then(Value::as_str) {
+        Some(text) if !text.trim().is_empty() => {
+            format!("{}\n\n{}", text.trim_end(), notes.join(" "))
+        }
+        _ => notes.join(" "),
+    };
+    map.insert("description".to_owned(), Value::String(description));
+}
+
+/// Every operation object of the spec.
+fn operations_mut(spec: &mut Value) -> Vec<&mut Map<String, Value>> {
+    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
+        return Vec::new();
+    };
+    paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| {
+            item.iter_mut()
+                .filter(|(method, _)| METHODS.contains(&method.as_str()))
+                .filter_map(|(_, operation)| operation.as_object_mut())
+        })
+        .collect()
+}
+
+fn drop_pagination(spec: &mut Value) {
+    for operation in operations_mut(spec) {
+        operation.remove("x-dropshot-pagination");
+    }
+}
+
+/// Renames every parameter (but the first) of a group whose names give one
+/// Rust identifier to a placeholder that gives a distinct one. The
+/// parameters of such an operation, shared (path-item) and `$ref` ones
+/// included, are copied into it first.
+fn distinct_parameters(spec: &mut Value) -> BTreeMap<String, String> {
+    let components = spec.get("components").cloned().unwrap_or(Value::Null);
+    let resolve = |param: &Value| -> Value {
+        param
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|target| target.strip_prefix("#/components"))
+            .and_then(|pointer| components.pointer(pointer))
+            .cloned()
+            .unwrap_or_else(|| param.clone())
+    };
+    let resolved = |holder: &Map<String, Value>| -> Vec<Value> {
+        holder
+            .get("parameters")
+            .and_then(Value::as_array)
+            .map(|p| p.iter().map(&resolve).collect())
+            .unwrap_or_default()
+    };
+    let mut restore = BTreeMap::new();
+    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
+        return restore;
+    };
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        let shared = resolved(item);
+        let mut renamed_any = false;
+        let mut operations: Vec<&str> = METHODS
+            .iter()
+            .copied()
+            .filter(|m| item.get(*m).is_some_and(Value::is_object))
+            .collect();
+        let mut merged: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+        for method in operations.drain(..) {
+            let own = item
+                .get(method)
+                .and_then(Value::as_object)
+                .map(&resolved)
+                .unwrap_or_default();
+            // An operation's own parameter overrides a shared one with the
+            // same name and location.
+            let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
+            let mut all: Vec<Value> = shared
+                .iter()
+                .filter(|s| !own.iter().any(|o| key(o) == key(s)))
+                .cloned()
+                .collect();
+            all.extend(own);
+            if rename_colliding(&mut all, &mut restore) {
+                renamed_any = true;
+            }
+            merged.insert(method, all);
+        }
+        if !renamed_any {
+            continue;
+        }
+        // Every operation of this path now lists all its parameters.
+        item.remove("parameters");
+        for (method, all) in merged {
+            if let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) {
+                operation.insert("parameters".to_owned(), Value::Array(all));
+            }
+        }
+    }
+    restore
+}
+
+/// Gives each parameter after the first of a colliding group a placeholder
+/// name; records placeholder -> wire name. Path parameters are left alone
+/// (their names are also in the path template).
+fn rename_colliding(params: &mut [Value], restore: &mut BTreeMap<String, String>) -> bool {
+    let ident = |p: &Value| sanitize(p.get("name").and_then(Value::as_str).unwrap_or(""), false);
+    let idents: Vec<String> = params.iter().map(ident).collect();
+    if idents.iter().collect::<BTreeSet<_>>().len() == idents.len() {
+        return false;
+    }
+    let mut taken: BTreeSet<String> = idents.iter().cloned().collect();
+    let mut seen = BTreeSet::new();
+    let mut renamed = false;
+    for (param, ident) in params.iter_mut().zip(&idents) {
+        let is_path = param.get("in").and_then(Value::as_str) == Some("path");
+        if seen.insert(ident.clone()) || is_path {
+            continue;
+        }
+        let Some(wire) = param.get("name").and_then(Value::as_str).map(str::to_owned) else {
+            continue;
+        };
+        let Some((placeholder, new_ident)) = (1..100)
+            .map(|n| format!("{wire}{PLACEHOLDER_MARK}{n}"))
+            .map(|placeholder| {
+                let new_ident = sanitize(&placeholder, false);
+                (placeholder, new_ident)
+            })
+            .find(|(_, new_ident)| !taken.contains(new_ident))
+        else {
+            continue;
+        };
+        taken.insert(new_ident);
+        param["name"] = Value::String(placeholder.clone());
+        restore.insert(placeholder, wire);
+        renamed = true;
+    }
+    renamed
+}
+
+/// Puts the wire names back where the generated code sends them: every
+/// string literal equal to a placeholder.
+pub fn restore_parameter_names(file: &mut syn::File, names: &BTreeMap<String, String>) {
+    use syn::visit_mut::VisitMut;
+    struct Restore<'a>(&'a BTreeMap<String, String>);
+    impl VisitMut for Restore<'_> {
+        fn visit_lit_str_mut(&mut self, literal: &mut syn::LitStr) {
+            if let Some(wire) = self.0.get(&literal.value()) {
+                *literal = syn::LitStr::new(wire, literal.span());
+            }
+        }
+        fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+            // `format!` and friends keep their arguments as tokens.
+            let tokens = std::mem::take(&mut mac.tokens);
+            mac.tokens = tokens
+                .into_iter()
+                .map(|tree| match tree {
+                    proc_macro2::TokenTree::Literal(literal) => {
+                        let mut parsed: syn::Lit = syn::Lit::new(literal.clone());
+                        if let syn::Lit::Str(text) = &mut parsed {
+                            self.visit_lit_str_mut(text);
+                            return proc_macro2::TokenTree::Literal(text.token());
+                        }
+                        proc_macro2::TokenTree::Literal(literal)
+                    }
+                    other => other,
+                })
+                .collect();
+        }
+    }
+    if !names.is_empty() {
+        Restore(names).visit_file_mut(file);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The repaired method has distinct arguments and still sends each
+    /// parameter under its own wire name.
+    #[test]
+    fn colliding_parameters_keep_their_wire_names() {
+        let file = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/constructs/colliding-parameters.json"
+        ));
+        let code = super::super::generate_file(file).expect("generates");
+        for wire in [
+            "\"StartTime\"",
+            "\"StartTime<\"",
+            "\"StartTime>\"",
+            "\"Trace-Id\"",
+            "\"trace_id\"",
+        ] {
+            assert!(code.contains(wire), "{wire} missing:\n{code}");
+        }
+        for argument in [
+            "start_time:",
+            "start_time_1:",
+            "start_time_2:",
+            "trace_id_1:",
+        ] {
+            assert!(code.contains(argument), "{argument} missing:\n{code}");
+        }
+        assert!(!code.contains("\\0"), "a placeholder was left:\n{code}");
+    }
+
+    /// What a lowered schema loses stays in its documentation.
+    #[test]
+    fn a_dropped_pattern_is_documented() {
+        let file = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/constructs/string-pattern.json"
+        ));
+        let code = super::super::generate_file(file).expect("generates");
+        assert!(code.contains("Pattern: `^[A-Z]{2}$`."), "{code}");
+        assert!(!code.contains("regress"), "{code}");
+    }
+}

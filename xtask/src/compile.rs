@@ -1,0 +1,394 @@
+//! The refresh's last check: the crate, built from the refreshed fragment,
+//! type-checks without errors or warnings in the generated code.
+//!
+//! The generator step alone accepts fragments whose code rustc then
+//! rejects, so before anything is written the library is `cargo check`ed
+//! (with `test-util`, so the mock helpers are checked too) with
+//! `RHOMBUS_PARTNER_SPEC` pointing at the fragment: exactly what a build from
+//! it would compile. It runs in its own target directory under `target/`,
+//! so it neither waits for nor invalidates the workspace's build: the first
+//! check compiles the dependencies (minutes), later ones only rerun the build
+//! script and check the crate (seconds). rustc's first diagnostics are mapped
+//! back to the schema or operation whose generated code they are in.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::codegen::check::METHODS;
+use crate::codegen::pointer_segment;
+use crate::codegen::reliability::sanitize;
+use crate::project::project_root;
+
+/// Under the workspace's `target/`: the scratch target and the fragments.
+pub const SCRATCH_DIR: &str = "target/spec-check";
+/// How many of rustc's diagnostics a failure shows.
+const SHOWN: usize = 3;
+
+/// Type-checks the crate built from `text` (a fragment); `Err` says where
+/// and why it does not compile, naming the copy of the fragment that was
+/// checked (kept under `target/`, to look at).
+pub fn check_compiles(text: &str) -> Result<(), String> {
+    let root = project_root();
+    let scratch = root.join(SCRATCH_DIR);
+    let spec = write_fragment(&scratch, text)?;
+    let shown = spec.strip_prefix(&root).unwrap_or(&spec).to_path_buf();
+    let shown_as = shown.as_path();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(&root)
+        .args([
+            "check",
+            "--locked",
+            "--quiet",
+            "--lib",
+            "--package",
+            "rhombus-partner",
+            "--features",
+            "test-util",
+            "--message-format=json",
+            "--manifest-path",
+        ])
+        .arg(root.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(scratch.join("target"))
+        .env("RHOMBUS_PARTNER_SPEC", &spec)
+        // What an outer cargo exported would steer this one elsewhere.
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_MAKEFLAGS")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .output()
+        .map_err(|e| format!("cannot run cargo to check the refreshed fragment: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let diagnostics = diagnostics(&stdout);
+    if output.status.success() && diagnostics.is_empty() {
+        return Ok(());
+    }
+    let doc: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    if diagnostics.is_empty() {
+        // The build script (or cargo itself) failed: its own words say why.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let said: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.trim_start().starts_with("error"))
+            .collect();
+        return Err(format!(
+            "{}: the crate does not build from it:\n{}",
+            shown_as.display(),
+            if said.is_empty() { stderr.trim() } else { "" }.to_owned() + &said.join("\n")
+        ));
+    }
+    let shown: Vec<String> = diagnostics
+        .iter()
+        .take(SHOWN)
+        .map(|d| d.located(&doc, shown_as))
+        .collect();
+    let more = diagnostics.len().saturating_sub(SHOWN);
+    let more = if more > 0 {
+        format!("\n(and {more} more)")
+    } else {
+        String::new()
+    };
+    Err(format!("{}{more}", shown.join("\n")))
+}
+
+/// Writes `text` to a file named after its hash, once: a fragment already
+/// checked keeps its path and modification time, so cargo has nothing to
+/// redo, and concurrent refreshes never write one another's file.
+fn write_fragment(scratch: &Path, text: &str) -> Result<PathBuf, String> {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    let dir = scratch.join("specs");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(format!("{:016x}.json", hasher.finish()));
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+        crate::project::write_atomically(&path, text)?;
+    }
+    Ok(path)
+}
+
+/// One rustc error, or a warning in the generated code.
+struct Diagnostic {
+    /// `error[E0433]: cannot find ...`
+    headline: String,
+    /// The generated file and the 1-based line the diagnostic points at.
+    at: Option<(PathBuf, usize)>,
+}
+
+/// Errors anywhere, and warnings in the generated files (the library's own
+/// warnings are not the fragment's doing), in rustc's order.
+fn diagnostics(stdout: &str) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for line in stdout.lines() {
+        let Ok(message) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if message["reason"] != "compiler-message" {
+            continue;
+        }
+        let message = &message["message"];
+        let level = message["level"].as_str().unwrap_or_default();
+        let span = message["spans"]
+            .as_array()
+            .and_then(|spans| spans.iter().find(|s| s["is_primary"] == true));
+        let file = span
+            .and_then(|s| s["file_name"].as_str())
+            .unwrap_or_default();
+        let generated = Path::new(file)
+            .file_name()
+            .is_some_and(|n| n == "partner.rs" || n == "partner_mock.rs");
+        let counts = match level {
+            "error" => !message["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("aborting due to"),
+            "warning" => generated,
+            _ => false,
+        };
+        if !counts {
+            continue;
+        }
+        let code = message["code"]["code"]
+            .as_str()
+            .map(|c| format!("[{c}]"))
+            .unwrap_or_default();
+        let text = message["message"].as_str().unwrap_or_default();
+        let line = span.and_then(|s| s["line_start"].as_u64()).unwrap_or(0) as usize;
+        out.push(Diagnostic {
+            headline: format!("{level}{code}: {text}"),
+            at: generated.then(|| (PathBuf::from(file), line)),
+        });
+    }
+    out
+}
+
+impl Diagnostic {
+    /// `<fragment> at <pointer>: ...; to fix: ...`, in the form of the build
+    /// script's messages.
+    fn located(&self, doc: &Value, shown_as: &Path) -> String {
+        let (pointer, place) = match &self.at {
+            Some((file, line)) => {
+                let name = file.file_name().unwrap_or_default().to_string_lossy();
+                let item = std::fs::read_to_string(file)
+                    .ok()
+                    .and_then(|code| enclosing_item(&code, *line));
+                let pointer = item.as_ref().and_then(|item| pointer_of(doc, item));
+                let place = match &item {
+                    Some(item) => format!("generated {name}:{line}, in `{}`", item.name),
+                    None => format!("generated {name}:{line}"),
+                };
+                (pointer, place)
+            }
+            None => (None, "in the library".to_owned()),
+        };
+        let at = pointer.map(|p| format!(" at {p}")).unwrap_or_default();
+        format!(
+            "{}{at}: the code generated from this does not compile: {} ({place}); to fix: leave \
+             this part out of the fragment, and report it as a bug in rhombus-partner's \
+             generator (src/codegen) with the fragment attached",
+            shown_as.display(),
+            self.headline
+        )
+    }
+}
+
+/// The named item of the generated code a line is in.
+struct Item {
+    /// A type (`pub struct Gadget`) or a function (`pub async fn find_gadget`).
+    is_type: bool,
+    name: String,
+}
+
+/// Looks upward from `line` for the nearest less indented item header.
+fn enclosing_item(code: &str, line: usize) -> Option<Item> {
+    let lines: Vec<&str> = code.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let start = line.checked_sub(1).filter(|&i| i < lines.len())?;
+    let mut limit = indent(lines[start]) + 1;
+    for text in lines[..=start].iter().rev() {
+        let depth = indent(text);
+        if depth >= limit || text.trim().is_empty() {
+            continue;
+        }
+        limit = depth + 1;
+        let words: Vec<&str> = text
+            .trim()
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let after = |keyword: &str| {
+            words
+                .iter()
+                .position(|w| *w == keyword)
+                .and_then(|i| words.get(i + 1))
+                .map(|w| w.to_string())
+        };
+        if let Some(name) = after("struct").or_else(|| after("enum")) {
+            return Some(Item {
+                is_type: true,
+                name,
+            });
+        }
+        if let Some(name) = after("fn") {
+            return Some(Item {
+                is_type: false,
+                name,
+            });
+        }
+        if words.first() == Some(&"impl") {
+            // `impl X`, `impl Trait for X`, `impl<'a> X<'a>`: the last type.
+            let target = match words.iter().position(|w| *w == "for") {
+                Some(i) => words.get(i + 1..),
+                None => words.get(1..),
+            };
+            if let Some(name) = target
+                .into_iter()
+                .flatten()
+                .rfind(|w| !["types", "a", "c"].contains(*w))
+            {
+                return Some(Item {
+                    is_type: true,
+                    name: name.to_string(),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// The schema or operation whose generated code `item` is.
+fn pointer_of(doc: &Value, item: &Item) -> Option<String> {
+    if item.is_type
+        && let Some(schemas) = doc
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+        && let Some(name) = schemas.keys().find(|k| sanitize(k, true) == item.name)
+    {
+        return Some(format!("/components/schemas/{}", pointer_segment(name)));
+    }
+    // A method, or a type named after an operation (`FindGadgetResponse`,
+    // the mock helpers' `FindGadgetWhen`): the operation with the longest
+    // name that fits.
+    let mut best: Option<(usize, String)> = None;
+    for (path, item_value) in doc.get("paths")?.as_object()? {
+        for method in METHODS {
+            let Some(id) = item_value
+                .get(method)
+                .and_then(|o| o.get("operationId"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            let fits = if item.is_type {
+                item.name.starts_with(&sanitize(id, true))
+            } else {
+                item.name == sanitize(id, false)
+            };
+            if fits && best.as_ref().is_none_or(|(len, _)| id.len() > *len) {
+                best = Some((
+                    id.len(),
+                    format!("/paths/{}/{method}", pointer_segment(path)),
+                ));
+            }
+        }
+    }
+    best.map(|(_, pointer)| pointer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const CODE: &str = "\
+pub mod types {
+    pub struct FooBar {
+        pub x: ::uuid::Uuid,
+    }
+    impl ::std::convert::From<&FooBar> for FooBar {
+        fn from(value: &FooBar) -> Self {
+            value.clone()
+        }
+    }
+}
+impl Client {
+    pub async fn find_gadget<'a>(
+        &'a self,
+    ) -> Result<(), ()> {
+        let x = 1;
+    }
+}
+";
+
+    fn doc() -> Value {
+        json!({
+            "paths": { "/gadgets/find": { "post": { "operationId": "findGadget" } } },
+            "components": { "schemas": { "Foo-Bar": {} } }
+        })
+    }
+
+    #[test]
+    fn a_line_maps_to_the_schema_or_operation_it_was_generated_from() {
+        let in_field = enclosing_item(CODE, 3).expect("an item");
+        assert_eq!((in_field.is_type, in_field.name.as_str()), (true, "FooBar"));
+        assert_eq!(
+            pointer_of(&doc(), &in_field).as_deref(),
+            Some("/components/schemas/Foo-Bar")
+        );
+        let in_impl = enclosing_item(CODE, 7).expect("an item");
+        assert_eq!(in_impl.name, "from");
+        let in_method = enclosing_item(CODE, 15).expect("an item");
+        assert_eq!(
+            pointer_of(&doc(), &in_method).as_deref(),
+            Some("/paths/~1gadgets~1find/post")
+        );
+        let helper = Item {
+            is_type: true,
+            name: "FindGadgetWhen".to_owned(),
+        };
+        assert_eq!(
+            pointer_of(&doc(), &helper).as_deref(),
+            Some("/paths/~1gadgets~1find/post")
+        );
+    }
+
+    /// rustc's JSON messages: errors count wherever they are, warnings only
+    /// in the generated files, and the summary line does not count.
+    #[test]
+    fn errors_and_generated_warnings_are_kept() {
+        let line = |level: &str, file: &str, text: &str| {
+            json!({
+                "reason": "compiler-message",
+                "message": {
+                    "level": level,
+                    "message": text,
+                    "code": { "code": "E0433" },
+                    "spans": [{ "is_primary": true, "file_name": file, "line_start": 3 }]
+                }
+            })
+            .to_string()
+        };
+        let stdout = [
+            line("warning", "src/retry.rs", "unused"),
+            line("warning", "/t/out/partner.rs", "unused variable"),
+            line("error", "/t/out/partner.rs", "cannot find `uuid`"),
+            line("error", "", "aborting due to 1 previous error"),
+            "{\"reason\":\"build-finished\",\"success\":false}".to_owned(),
+        ]
+        .join("\n");
+        let found = diagnostics(&stdout);
+        let headlines: Vec<&str> = found.iter().map(|d| d.headline.as_str()).collect();
+        assert_eq!(
+            headlines,
+            [
+                "warning[E0433]: unused variable",
+                "error[E0433]: cannot find `uuid`"
+            ]
+        );
+        assert_eq!(found[1].at, Some((PathBuf::from("/t/out/partner.rs"), 3)));
+    }
+}
