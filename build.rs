@@ -39,14 +39,19 @@ fn try_main() -> Result<(), String> {
     std::fs::write(&target, code).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
 
     generate_mock(&spec, &out_dir)?;
-    fixtures(&root, &out_dir)
+    fixtures(&root, &spec, &out_dir)
 }
 
-/// Generates each `tests/fixtures/*.json` into `OUT_DIR/fixtures/`, through
-/// the same step as the library, so that a test can compile a client from a
-/// fragment with shapes the real one lacks (state-changing operations, string
-/// enums) without a nested cargo build. Only tests include these files.
-fn fixtures(root: &std::path::Path, out_dir: &std::path::Path) -> Result<(), String> {
+/// Generates each `tests/fixtures/*.json`, and the crate's own fragment with
+/// the test-only helpers, into `OUT_DIR/fixtures/`, through the same step as
+/// the library, so that a test can compile a client from a fragment with
+/// shapes the real one lacks (state-changing operations, string enums)
+/// without a nested cargo build. Only tests include these files.
+fn fixtures(
+    root: &std::path::Path,
+    spec: &std::path::Path,
+    out_dir: &std::path::Path,
+) -> Result<(), String> {
     let dir = std::path::Path::new(FIXTURES);
     let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
         // A packaged crate has no fixtures. Naming a missing path in
@@ -62,12 +67,15 @@ fn fixtures(root: &std::path::Path, out_dir: &std::path::Path) -> Result<(), Str
         .map(|e| e.file_name())
         .collect();
     names.sort();
+    let own = codegen::generate_test_file(spec).map_err(|e| e.to_string())?;
+    let target = target_dir.join("this-crate.rs");
+    std::fs::write(&target, own).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
     for name in names {
         let spec = dir.join(&name);
         if spec.extension().is_none_or(|ext| ext != "json") {
             continue;
         }
-        let code = codegen::generate_file(&spec).map_err(|e| e.to_string())?;
+        let code = codegen::generate_test_file(&spec).map_err(|e| e.to_string())?;
         let target = target_dir.join(spec.with_extension("rs").file_name().unwrap_or_default());
         std::fs::write(&target, code)
             .map_err(|e| format!("cannot write {}: {e}", target.display()))?;

@@ -235,81 +235,97 @@ impl ClientBuilder {
 
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, BuildError> {
-        let key = self.api_key.ok_or(BuildError::MissingApiKey)?;
-        let auth = Auth::new(self.scheme, &key.0, self.org.as_deref())?;
-        let base_url =
-            checked_base_url(self.base_url.as_deref().unwrap_or(self.region.base_url()))?;
-
-        let user_agent = self
-            .user_agent
-            .unwrap_or_else(|| concat!("rhombus-partner/", env!("CARGO_PKG_VERSION")).to_owned());
-        let user_agent_header = reqwest::header::HeaderValue::from_str(&user_agent)
-            .map_err(|_| BuildError::InvalidUserAgent { value: user_agent })?;
-
-        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        let mut http = reqwest::Client::builder()
-            // The API does not redirect its calls; following one would send
-            // the key (a custom header, which reqwest keeps on a redirect to
-            // another host) wherever the `Location` says.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(user_agent_header)
-            .timeout(timeout)
-            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
-
-        match (self.scheme.uses_certificate(), self.identity) {
-            (true, None) => {
-                return Err(BuildError::IdentityRequired {
-                    scheme: self.scheme,
-                });
-            }
-            (false, Some(_)) => {
-                return Err(BuildError::IdentityWithTokenScheme {
-                    scheme: self.scheme,
-                });
-            }
-            (true, Some(pem)) => {
-                http = http.identity(crate::tls::identity(&pem.0)?);
-            }
-            (false, None) => {}
-        }
-        // The backend the crate's features chose (`src/tls.rs`).
-        http = crate::tls::select_backend(http);
-        if !self.root_certificates.is_empty() {
-            let mut roots = Vec::new();
-            for pem in &self.root_certificates {
-                let bundle = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                    BuildError::InvalidRootCertificate {
-                        reason: error_chain(&e),
-                    }
-                })?;
-                // A text without any PEM block parses as an empty bundle.
-                if bundle.is_empty() {
-                    return Err(BuildError::InvalidRootCertificate {
-                        reason: "no certificate found in it".to_owned(),
-                    });
-                }
-                roots.extend(bundle);
-            }
-            http = http.tls_certs_merge(roots);
-        }
-
-        let http = http.build().map_err(BuildError::Http)?;
-        let scrubber = auth.scrubbed_secret().map(Scrubber::new);
-        let state = ClientState {
-            auth,
-            scrubber,
-            retry: self.retry,
-            timeout: Some(timeout),
-            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
-                self.max_concurrent_requests
-                    .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
-            )),
-            max_response_bytes: self
-                .max_response_bytes
-                .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
-        };
+        let (base_url, http, state) = build_parts(self)?;
         Ok(Client::new_with_client(&base_url, http, state))
     }
+}
+
+/// What [`ClientBuilder::build`] gives a generated client: the base URL, the
+/// HTTP client and the client's state. For clients generated outside the
+/// library (test fixtures), which then run the library's own hooks.
+#[doc(hidden)]
+pub fn build_parts(
+    builder: ClientBuilder,
+) -> Result<(String, reqwest::Client, ClientState), BuildError> {
+    let key = builder.api_key.ok_or(BuildError::MissingApiKey)?;
+    let auth = Auth::new(builder.scheme, &key.0, builder.org.as_deref())?;
+    let base_url = checked_base_url(
+        builder
+            .base_url
+            .as_deref()
+            .unwrap_or(builder.region.base_url()),
+    )?;
+
+    let user_agent = builder
+        .user_agent
+        .unwrap_or_else(|| concat!("rhombus-partner/", env!("CARGO_PKG_VERSION")).to_owned());
+    let user_agent_header = reqwest::header::HeaderValue::from_str(&user_agent)
+        .map_err(|_| BuildError::InvalidUserAgent { value: user_agent })?;
+
+    let timeout = builder.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let mut http = reqwest::Client::builder()
+        // The API does not redirect its calls; following one would send
+        // the key (a custom header, which reqwest keeps on a redirect to
+        // another host) wherever the `Location` says.
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(user_agent_header)
+        .timeout(timeout)
+        .connect_timeout(builder.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
+
+    match (builder.scheme.uses_certificate(), builder.identity) {
+        (true, None) => {
+            return Err(BuildError::IdentityRequired {
+                scheme: builder.scheme,
+            });
+        }
+        (false, Some(_)) => {
+            return Err(BuildError::IdentityWithTokenScheme {
+                scheme: builder.scheme,
+            });
+        }
+        (true, Some(pem)) => {
+            http = http.identity(crate::tls::identity(&pem.0)?);
+        }
+        (false, None) => {}
+    }
+    // The backend the crate's features chose (`src/tls.rs`).
+    http = crate::tls::select_backend(http);
+    if !builder.root_certificates.is_empty() {
+        let mut roots = Vec::new();
+        for pem in &builder.root_certificates {
+            let bundle = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                BuildError::InvalidRootCertificate {
+                    reason: error_chain(&e),
+                }
+            })?;
+            // A text without any PEM block parses as an empty bundle.
+            if bundle.is_empty() {
+                return Err(BuildError::InvalidRootCertificate {
+                    reason: "no certificate found in it".to_owned(),
+                });
+            }
+            roots.extend(bundle);
+        }
+        http = http.tls_certs_merge(roots);
+    }
+
+    let http = http.build().map_err(BuildError::Http)?;
+    let scrubber = auth.scrubbed_secret().map(Scrubber::new);
+    let state = ClientState {
+        auth,
+        scrubber,
+        retry: builder.retry,
+        timeout: Some(timeout),
+        in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
+            builder
+                .max_concurrent_requests
+                .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
+        )),
+        max_response_bytes: builder
+            .max_response_bytes
+            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+    };
+    Ok((base_url, http, state))
 }
 
 /// Accepts absolute http(s) URLs without query or fragment; drops a

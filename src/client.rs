@@ -1,18 +1,16 @@
 //! The client: the state it carries besides its connection pool
 //! ([`ClientState`]), what every generated method runs around its request
-//! (the auth headers in `pre`, the retry policy, in-flight limit and bounded
-//! reading in `exec`), and the handwritten methods of [`Client`].
-//! `HooksMode::Expected` in the codegen settings makes a missing hook a
-//! compile error instead of a client that silently sends no credentials.
+//! (the auth headers in [`pre`]; the retry policy, in-flight limit and
+//! bounded reading in [`exec`]; [`post`]), and the handwritten methods of
+//! [`Client`]. The generated `ClientHooks` impl calls these three through
+//! `rhombus_partner::__private`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use progenitor_client::{ClientHooks, OperationInfo};
-
 use crate::auth::{Auth, AuthScheme};
 use crate::error::BuildError;
-use crate::generated::{Client, Error};
+use crate::generated::Client;
 use crate::operation::Operation;
 use crate::response::{ReadLimits, Scrubber};
 use crate::retry::{Call, Guards, QueueTimedOut, RetryPolicy};
@@ -35,54 +33,48 @@ pub struct ClientState {
     pub(crate) scrubber: Option<Scrubber>,
 }
 
-impl ClientHooks<ClientState> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        self.inner.auth.apply(request.headers_mut());
-        Ok(())
-    }
+/// The `pre` hook: adds `x-auth-scheme`, `x-auth-apikey` and, if set,
+/// `x-auth-org`.
+pub fn pre(state: &ClientState, request: &mut reqwest::Request) {
+    state.auth.apply(request.headers_mut());
+}
 
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        // An id the spec does not have is state-changing: the safe default.
-        let operation = Operation::by_method(info.operation_id);
-        let call = Call {
-            operation: operation.map_or(info.operation_id, |op| op.id),
-            read_only: operation.is_some_and(|op| op.read_only),
-            timeout: self.inner.timeout,
-        };
-        let guards = Guards {
-            in_flight: Some(&self.inner.in_flight),
-            read: ReadLimits {
-                max_body: self.inner.max_response_bytes,
-                scrubber: self.inner.scrubber.as_ref(),
-            },
-        };
-        self.inner
-            .retry
-            .send_guarded(&self.client, request, call, &guards)
-            .await
-    }
+/// The `exec` hook: sends `request` under the retry policy, within the
+/// in-flight limit, and reads the answer bounded and scrubbed. `operations`
+/// is the generated table the method's id is looked up in; an id missing
+/// from it is state-changing, the safe default.
+pub async fn exec(
+    state: &ClientState,
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    method: &'static str,
+    operations: &'static [Operation],
+) -> reqwest::Result<reqwest::Response> {
+    let operation = operations.iter().find(|op| op.method == method);
+    let call = Call {
+        operation: operation.map_or(method, |op| op.id),
+        read_only: operation.is_some_and(|op| op.read_only),
+        timeout: state.timeout,
+    };
+    let guards = Guards {
+        in_flight: Some(&state.in_flight),
+        read: ReadLimits {
+            max_body: state.max_response_bytes,
+            scrubber: state.scrubber.as_ref(),
+        },
+    };
+    state.retry.send_guarded(http, request, call, &guards).await
+}
 
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        // The stand-in answer of a call that never got a slot (`retry.rs`).
-        match result {
-            Ok(response) => match response.extensions().get::<QueueTimedOut>() {
-                Some(timed_out) => Err(Error::Custom(timed_out.message())),
-                None => Ok(()),
-            },
-            Err(_) => Ok(()),
-        }
+/// The `post` hook: the stand-in answer of a call that never got a slot
+/// (`retry.rs`) becomes progenitor's `Custom` error, with what happened.
+pub fn post(result: &reqwest::Result<reqwest::Response>) -> Result<(), String> {
+    match result {
+        Ok(response) => match response.extensions().get::<QueueTimedOut>() {
+            Some(timed_out) => Err(timed_out.message()),
+            None => Ok(()),
+        },
+        Err(_) => Ok(()),
     }
 }
 
@@ -180,6 +172,7 @@ mod tests {
         );
 
         // The plain method says the same in progenitor's error.
+        use progenitor_client::Error;
         let error = client
             .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
             .await

@@ -7,7 +7,7 @@ extern crate self as rhombus_partner;
 
 mod auth;
 mod builder;
-pub mod checked;
+mod checked;
 mod client;
 mod error;
 mod operation;
@@ -37,15 +37,17 @@ pub use error::{BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, BuildError, Error
 pub use generated::Error as GeneratedError;
 pub use generated::{Checked, Client, ResponseValue, types};
 pub use operation::Operation;
-#[doc(hidden)]
-pub use retry::Call;
 pub use retry::RetryPolicy;
 
-/// Test support: decodes bytes as every response type (see
-/// `tests/decode_props.rs`). Not part of the API.
+/// What generated code calls: the client's state, its hooks and the
+/// checked-call machinery. Not part of the API: the same generated code
+/// compiles in this crate and in a test crate built from a fixture fragment,
+/// both running this glue.
 #[doc(hidden)]
-pub mod __test_support {
-    pub use crate::generated::operations::decode_responses;
+pub mod __private {
+    pub use crate::builder::build_parts;
+    pub use crate::checked::{finish, json_text};
+    pub use crate::client::{ClientState, exec, post, pre};
 }
 
 #[cfg(feature = "test-util")]

@@ -141,27 +141,6 @@ impl RetryPolicy {
         }
     }
 
-    /// Sends `request` under this policy and returns the last answer, its
-    /// body read whole within the default limit. For clients generated
-    /// outside the library; the library's own hook adds its in-flight
-    /// limit, body limit and key scrubbing.
-    #[doc(hidden)]
-    pub async fn send(
-        &self,
-        http: &reqwest::Client,
-        request: Request,
-        call: Call,
-    ) -> reqwest::Result<Response> {
-        let guards = Guards {
-            in_flight: None,
-            read: ReadLimits {
-                max_body: crate::response::DEFAULT_MAX_RESPONSE_BYTES,
-                scrubber: None,
-            },
-        };
-        self.send_guarded(http, request, call, &guards).await
-    }
-
     /// Sends `request` under this policy and `guards`, in a span.
     pub(crate) async fn send_guarded(
         &self,
@@ -390,10 +369,9 @@ impl QueueTimedOut {
     }
 }
 
-/// What [`RetryPolicy::send`] needs to know about a call.
-#[doc(hidden)]
+/// What the retry loop needs to know about a call.
 #[derive(Clone, Copy, Debug)]
-pub struct Call {
+pub(crate) struct Call {
     /// The `operationId`, for the span.
     pub operation: &'static str,
     /// Whether the spec marks the operation read-only.

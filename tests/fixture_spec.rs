@@ -1,25 +1,16 @@
 //! A client generated from `tests/fixtures/state-and-enums.json` (by
 //! `build.rs`, through the same `codegen::generate` as the library): a
 //! fragment with what the real one lacks, state-changing operations and
-//! string enums. Its hooks are the library's, as in `src/hooks.rs`: auth
-//! headers are irrelevant here, but every request goes through
-//! `RetryPolicy::send` with the read-only flag generated from the fixture.
+//! string enums. Its hooks are the library's own, reached through the same
+//! generated glue as the library's client (`rhombus_partner::__private`),
+//! with the read-only flags generated from the fixture.
 
 mod common;
 
 use std::time::Duration;
 
 use common::{Action, Server, json, response};
-use progenitor_client::{ClientHooks, OperationInfo};
 use rhombus_partner::{Error, Operation, RetryPolicy};
-
-/// The generated code names the client's state `crate::client::ClientState`.
-mod client {
-    #[derive(Clone, Debug)]
-    pub struct ClientState {
-        pub retry: rhombus_partner::RetryPolicy,
-    }
-}
 
 #[allow(dead_code, clippy::all, clippy::pedantic)]
 mod fixture {
@@ -28,32 +19,17 @@ mod fixture {
 
 use fixture::types;
 
-impl ClientHooks<client::ClientState> for fixture::Client {
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        let operation = fixture::operations::ALL
-            .iter()
-            .find(|op| op.method == info.operation_id);
-        let call = rhombus_partner::Call {
-            operation: operation.map_or(info.operation_id, |op| op.id),
-            read_only: operation.is_some_and(|op| op.read_only),
-            timeout: Some(Duration::from_secs(5)),
-        };
-        self.inner.retry.send(&self.client, request, call).await
-    }
-}
-
 fn client(server: &Server) -> fixture::Client {
     let policy =
         RetryPolicy::default().backoff(Duration::from_millis(20), Duration::from_millis(100));
-    fixture::Client::new_with_client(
-        &server.url,
-        reqwest::Client::new(),
-        client::ClientState { retry: policy },
-    )
+    let builder = rhombus_partner::Client::builder()
+        .api_key("fixture-test-key")
+        .base_url(&server.url)
+        .timeout(Duration::from_secs(5))
+        .retry_policy(policy);
+    let (url, http, state) =
+        rhombus_partner::__private::build_parts(builder).expect("valid configuration");
+    fixture::Client::new_with_client(&url, http, state)
 }
 
 #[test]

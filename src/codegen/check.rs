@@ -6,9 +6,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::glue::syntax::sanitize;
 use super::lower::{Lowered, lower};
 use super::refs::{is_data, is_names_map};
-use super::reliability::sanitize;
 use super::{SpecError, pointer_segment};
 
 /// The HTTP methods a path item can hold, in OpenAPI 3.0.

@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::check::METHODS;
+use super::glue::syntax::sanitize;
 use super::refs::{is_data, is_names_map};
-use super::reliability::sanitize;
 
 /// Marks a placeholder parameter name; no real name holds a NUL.
 const PLACEHOLDER_MARK: char = '\u{0}';

@@ -10,11 +10,11 @@
 
 pub mod check;
 mod forward;
+pub mod glue;
 mod locate;
 mod lower;
 pub mod mock;
 pub mod refs;
-pub mod reliability;
 pub mod repair;
 mod settings;
 
@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 #[allow(unused_imports)]
 pub use forward::UNKNOWN_VARIANT;
 #[allow(unused_imports)]
-pub use reliability::READ_ONLY_EXTENSION;
+pub use glue::READ_ONLY_EXTENSION;
 pub use settings::generation_settings;
 
 /// Why a spec could not be turned into code.
@@ -71,9 +71,14 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
-/// Reads, checks and generates `file`.
+/// Reads, checks and generates `file`, for the library.
 pub fn generate_file(file: &Path) -> Result<String, SpecError> {
     generate(file, &read_spec(file)?)
+}
+
+/// [`generate_file`] plus what only tests compile (`decode_responses`).
+pub fn generate_test_file(file: &Path) -> Result<String, SpecError> {
+    generate_code(file, &read_spec(file)?, true)
 }
 
 /// The text of the spec `file`, or an error saying how to get it back.
@@ -91,10 +96,13 @@ fn read_spec(file: &Path) -> Result<String, SpecError> {
 
 /// Checks `text` (the contents of `file`) and generates formatted Rust source:
 /// the progenitor client, its string enums opened to unknown values
-/// ([`forward`]), and what the reliability layer derives from the spec
-/// ([`reliability`]: read-only operations, response status fields, checked
-/// methods).
+/// ([`forward`]), and what the runtime derives from the spec ([`glue`]:
+/// read-only operations, hooks, response status fields, checked methods).
 pub fn generate(file: &Path, text: &str) -> Result<String, SpecError> {
+    generate_code(file, text, false)
+}
+
+fn generate_code(file: &Path, text: &str, test_helpers: bool) -> Result<String, SpecError> {
     let check::Parsed { raw, lowered, spec } = check::parse(file, text)?;
     let tokens = locate::generate_tokens(file, &lowered.spec, &spec)?;
     let bug = |e: syn::Error| {
@@ -109,7 +117,7 @@ pub fn generate(file: &Path, text: &str) -> Result<String, SpecError> {
     lower::restore_parameter_names(&mut syntax, &lowered.parameter_names);
     repair::repair(&mut syntax);
     forward::open_enums(&mut syntax);
-    let extra = reliability::tokens(file, &raw, &syntax)?;
+    let extra = glue::tokens(file, &raw, &syntax, test_helpers)?;
     syntax
         .items
         .extend(syn::parse2::<syn::File>(extra).map_err(bug)?.items);

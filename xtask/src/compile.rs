@@ -18,8 +18,8 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::codegen::check::METHODS;
+use crate::codegen::glue::syntax::sanitize;
 use crate::codegen::pointer_segment;
-use crate::codegen::reliability::sanitize;
 use crate::project::project_root;
 
 /// Under the workspace's `target/`: the scratch target and the fragments.

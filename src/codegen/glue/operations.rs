@@ -1,0 +1,91 @@
+//! `operations::ALL`: every operation with its `operationId`, the name of
+//! its generated method, and whether it is read-only (the
+//! `x-rhombus-read-only` vendor extension; absent means state-changing, the
+//! safe default). The retry policy reads it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use serde_json::Value;
+
+use super::syntax::sanitize;
+use crate::codegen::check::METHODS;
+use crate::codegen::{SpecError, pointer_segment};
+
+/// The vendor extension that marks an operation as safe to repeat.
+pub const READ_ONLY_EXTENSION: &str = "x-rhombus-read-only";
+
+/// One operation of the spec.
+pub(super) struct Operation {
+    pub(super) id: String,
+    pub(super) method: String,
+    pub(super) read_only: bool,
+}
+
+pub(super) fn operations(
+    file: &Path,
+    raw: &Value,
+    methods: &BTreeMap<String, syn::Signature>,
+) -> Result<Vec<Operation>, SpecError> {
+    let mut operations = Vec::new();
+    let paths = raw.get("paths").and_then(Value::as_object);
+    for (path, item) in paths.into_iter().flatten() {
+        for method in METHODS {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            let pointer = format!("/paths/{}/{method}", pointer_segment(path));
+            // `check` made sure every operation has an id.
+            let id = operation
+                .get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let read_only = match operation.get(READ_ONLY_EXTENSION) {
+                None => false,
+                Some(Value::Bool(flag)) => *flag,
+                Some(other) => {
+                    return Err(SpecError::new(
+                        file,
+                        format!("{pointer}/{READ_ONLY_EXTENSION}"),
+                        format!("`{READ_ONLY_EXTENSION}` is {other}, not true or false"),
+                        "set it to true for operations that change nothing (they may be retried \
+                         after a 5xx or a lost connection), false or nothing for the others",
+                    ));
+                }
+            };
+            let generated = sanitize(&id, false);
+            if !methods.contains_key(&generated) {
+                return Err(SpecError::new(
+                    file,
+                    pointer,
+                    format!("the generator did not name the method of `{id}` `{generated}`"),
+                    "report this as a bug in rhombus-partner (src/codegen/reliability.rs \
+                     mirrors the generator's naming), with the spec attached",
+                ));
+            }
+            operations.push(Operation {
+                id,
+                method: generated,
+                read_only,
+            });
+        }
+    }
+    Ok(operations)
+}
+
+/// The table of operations.
+pub(super) fn table(operations: &[Operation]) -> TokenStream {
+    let rows = operations.iter().map(|op| {
+        let (id, method, read_only) = (&op.id, &op.method, op.read_only);
+        quote! {
+            ::rhombus_partner::Operation { id: #id, method: #method, read_only: #read_only }
+        }
+    });
+    quote! {
+        /// Every operation of the spec, in the spec's order.
+        pub const ALL: &[::rhombus_partner::Operation] = &[#(#rows),*];
+    }
+}

@@ -1,0 +1,125 @@
+//! Reading the generated syntax tree: the client's methods, the response
+//! types, and the generator's naming rule.
+
+use std::collections::BTreeMap;
+
+/// The generated `pub async fn`s of `impl Client`, by name.
+pub(crate) fn client_methods(generated: &syn::File) -> BTreeMap<String, syn::Signature> {
+    let mut methods = BTreeMap::new();
+    for item in &generated.items {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        if block.trait_.is_some() || !is_path_named(&block.self_ty, "Client") {
+            continue;
+        }
+        for member in &block.items {
+            if let syn::ImplItem::Fn(function) = member
+                && function.sig.asyncness.is_some()
+                && matches!(function.vis, syn::Visibility::Public(_))
+            {
+                methods.insert(function.sig.ident.to_string(), function.sig.clone());
+            }
+        }
+    }
+    methods
+}
+
+/// The structs of the generated `types` module, by name.
+pub(crate) fn type_items(generated: &syn::File) -> BTreeMap<String, syn::ItemStruct> {
+    let mut types = BTreeMap::new();
+    for item in &generated.items {
+        if let syn::Item::Mod(module) = item
+            && module.ident == "types"
+            && let Some((_, items)) = &module.content
+        {
+            for item in items {
+                if let syn::Item::Struct(structure) = item {
+                    types.insert(structure.ident.to_string(), structure.clone());
+                }
+            }
+        }
+    }
+    types
+}
+
+pub(crate) fn is_path_named(ty: &syn::Type, name: &str) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == name))
+}
+
+/// `T` of a method returning `Result<ResponseValue<types::T>, _>`.
+pub(crate) fn response_type_name(signature: &syn::Signature) -> Option<String> {
+    let value = generic_args(return_type(signature)?, "Result")?
+        .first()
+        .cloned()?;
+    let inner = generic_args(&value, "ResponseValue")?.first().cloned()?;
+    let syn::Type::Path(path) = inner else {
+        return None;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    match segments.as_slice() {
+        [module, name] if module == "types" => Some(name.clone()),
+        _ => None,
+    }
+}
+
+pub(crate) fn return_type(signature: &syn::Signature) -> Option<&syn::Type> {
+    match &signature.output {
+        syn::ReturnType::Type(_, ty) => Some(ty),
+        syn::ReturnType::Default => None,
+    }
+}
+
+pub(crate) fn generic_args(ty: &syn::Type, name: &str) -> Option<Vec<syn::Type>> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let segment = path.path.segments.last()?;
+    if segment.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    Some(
+        args.args
+            .iter()
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
+/// The generator's identifier for `input` (progenitor and typify both apply
+/// this rule): apostrophes dropped, other non-identifier characters turned
+/// into word breaks, then snake or Pascal case, then made an identifier.
+pub fn sanitize(input: &str, pascal: bool) -> String {
+    use heck::{ToPascalCase, ToSnakeCase};
+    let cleaned = input
+        .replace('\'', "")
+        .replace(|c: char| !(c.is_alphanumeric() || c == '_'), "-");
+    let convert = |s: &str| {
+        if pascal {
+            s.to_pascal_case()
+        } else {
+            s.to_snake_case()
+        }
+    };
+    let mut out = convert(&cleaned);
+    match out.chars().next() {
+        None => out = convert("x"),
+        Some(c) if c.is_alphabetic() || c == '_' => {}
+        Some(_) => out = format!("{}{out}", if pascal { "X" } else { "_" }),
+    }
+    if syn::parse_str::<syn::Ident>(&out).is_err() {
+        out.push('_');
+    }
+    out
+}
