@@ -1,6 +1,6 @@
 //! Generates the client from the OpenAPI fragment into `OUT_DIR`.
 
-#[path = "src/codegen/mod.rs"]
+#[path = "codegen/mod.rs"]
 mod codegen;
 
 use std::path::PathBuf;
@@ -27,7 +27,7 @@ fn try_main() -> Result<(), String> {
     let out_dir = PathBuf::from(env("OUT_DIR")?);
     println!("cargo::rerun-if-env-changed={SPEC_ENV}");
     println!("cargo::rerun-if-changed=build.rs");
-    println!("cargo::rerun-if-changed=src/codegen");
+    println!("cargo::rerun-if-changed=codegen");
 
     let spec = std::env::var_os(SPEC_ENV).map_or_else(|| DEFAULT_SPEC.into(), PathBuf::from);
     println!("cargo::rerun-if-changed={}", root.join(&spec).display());

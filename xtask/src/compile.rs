@@ -189,7 +189,7 @@ impl Diagnostic {
         format!(
             "{}{at}: the code generated from this does not compile: {} ({place}); to fix: leave \
              this part out of the fragment, and report it as a bug in rhombus-partner's \
-             generator (src/codegen) with the fragment attached",
+             generator (codegen/) with the fragment attached",
             shown_as.display(),
             self.headline
         )

@@ -3,7 +3,7 @@
 
 // The spec-to-code step that build.rs runs: one implementation, included
 // here so a refresh is validated exactly as the crate will be built.
-#[path = "../../src/codegen/mod.rs"]
+#[path = "../../codegen/mod.rs"]
 #[allow(dead_code)]
 pub mod codegen;
 

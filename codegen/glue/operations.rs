@@ -62,7 +62,7 @@ pub(super) fn operations(
                     file,
                     pointer,
                     format!("the generator did not name the method of `{id}` `{generated}`"),
-                    "report this as a bug in rhombus-partner (src/codegen/reliability.rs \
+                    "report this as a bug in rhombus-partner (codegen/glue/syntax.rs \
                      mirrors the generator's naming), with the spec attached",
                 ));
             }

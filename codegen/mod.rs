@@ -14,6 +14,7 @@ pub mod glue;
 mod locate;
 mod lower;
 pub mod mock;
+mod panics;
 pub mod refs;
 pub mod repair;
 mod settings;

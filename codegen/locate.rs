@@ -2,7 +2,6 @@
 //! operation responsible by generating smaller documents.
 
 use std::collections::BTreeSet;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use proc_macro2::TokenStream;
@@ -242,23 +241,13 @@ fn first_line(problem: &str) -> String {
 
 /// One run of the generator, with panics turned into errors.
 fn attempt(spec: &openapiv3::OpenAPI) -> Result<TokenStream, String> {
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    let outcome = super::panics::catching(|| {
         progenitor_impl::Generator::new(&generation_settings()).generate_tokens(spec)
-    }));
-    std::panic::set_hook(previous_hook);
+    });
     match outcome {
         Ok(Ok(tokens)) => Ok(tokens),
         Ok(Err(error)) => Err(error.to_string()),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("no message");
-            Err(format!("the generator panicked: {message}"))
-        }
+        Err(message) => Err(format!("the generator panicked: {message}")),
     }
 }
 

@@ -1,7 +1,6 @@
 //! The `test-util` mock helpers: progenitor's httpmock generator, run on the
 //! same checked spec and with the same settings as the client.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use super::{SpecError, check, generation_settings};
@@ -32,12 +31,9 @@ pub fn generate_mock(file: &Path, text: &str) -> Result<String, SpecError> {
              with the spec attached",
         )
     };
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    let outcome = super::panics::catching(|| {
         progenitor_impl::Generator::new(&generation_settings()).httpmock(&spec, CRATE_PATH)
-    }));
-    std::panic::set_hook(previous_hook);
+    });
     let tokens = match outcome {
         Ok(Ok(tokens)) => tokens,
         Ok(Err(error)) => return Err(failed(error.to_string())),

@@ -45,7 +45,7 @@ pub(super) fn status_impls(
                 file,
                 format!("/components/schemas/{}", pointer_segment(name)),
                 format!("the generator did not name this schema's type `{rust_name}`"),
-                "report this as a bug in rhombus-partner (src/codegen/reliability.rs mirrors \
+                "report this as a bug in rhombus-partner (codegen/glue/syntax.rs mirrors \
                  the generator's naming), with the spec attached",
             ));
         };
