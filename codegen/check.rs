@@ -6,15 +6,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::SpecError;
 use super::glue::syntax::sanitize;
 use super::lower::{Lowered, lower};
 use super::refs::{is_data, is_names_map};
-use super::{SpecError, pointer_segment};
-
-/// The HTTP methods a path item can hold, in OpenAPI 3.0.
-pub const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+use super::spec::{self, pointer_segment};
 
 /// A checked spec, ready for the generator.
 pub struct Parsed {
@@ -92,31 +88,26 @@ pub fn check_version(file: &Path, raw: &Value) -> Result<(), SpecError> {
 }
 
 fn check_operations(file: &Path, raw: &Value) -> Result<(), SpecError> {
-    let Some(paths) = raw.get("paths").and_then(Value::as_object) else {
+    if raw.get("paths").and_then(Value::as_object).is_none() {
         return Err(SpecError::new(
             file,
             "/paths",
             "missing `paths` object",
             "add the operations under `paths`",
         ));
-    };
+    }
     let mut seen: BTreeMap<&str, String> = BTreeMap::new();
     let mut methods: BTreeMap<String, (&str, String)> = BTreeMap::new();
-    for (path, item) in paths {
-        for method in METHODS {
-            let Some(operation) = item.get(method) else {
-                continue;
-            };
-            let pointer = format!("/paths/{}/{method}", pointer_segment(path));
-            let id = operation.get("operationId").and_then(Value::as_str);
+    for op in spec::operations(raw) {
+        let (operation, item) = (op.operation, op.item);
+        {
+            let pointer = op.pointer();
+            let id = op.id();
             let Some(id) = id.filter(|id| !id.trim().is_empty()) else {
                 return Err(SpecError::new(
                     file,
                     pointer,
-                    format!(
-                        "operation `{} {path}` has no operationId",
-                        method.to_uppercase()
-                    ),
+                    format!("operation `{}` has no operationId", op.label()),
                     "add an `operationId` (the generated method is named after it, in snake_case)",
                 ));
             };
@@ -211,7 +202,7 @@ fn check_schema_names(file: &Path, raw: &Value) -> Result<(), SpecError> {
         if let Some(first) = by_type.insert(type_name.clone(), name) {
             return Err(SpecError::new(
                 file,
-                format!("/components/schemas/{}", pointer_segment(name)),
+                spec::schema_pointer(name),
                 format!("schemas `{first}` and `{name}` both become the Rust type `{type_name}`"),
                 "rename one of them (and the `$ref`s to it)",
             ));

@@ -7,11 +7,9 @@ use std::path::Path;
 use proc_macro2::TokenStream;
 use serde_json::{Map, Value};
 
-use super::check::METHODS;
 use super::refs::{closure, refs_in};
+use super::spec;
 use super::{SpecError, generation_settings, pointer_segment};
-
-const SCHEMA_PREFIX: &str = "#/components/schemas/";
 
 /// Generates tokens for `spec`; on failure names the part at fault.
 pub fn generate_tokens(
@@ -261,40 +259,30 @@ fn locate(raw: &Value) -> Option<(String, String)> {
 
     let mut failing_schemas: Vec<(usize, String, String)> = Vec::new();
     for name in schemas.keys() {
-        let reach = closure(raw, vec![format!("{SCHEMA_PREFIX}{name}")]);
+        let reach = closure(raw, vec![spec::schema_ref(name)]);
         let doc = subset(raw, Map::new(), &reach);
         if let Err(problem) = attempt_raw(&doc) {
             failing_schemas.push((reach.len(), name.clone(), problem));
         }
     }
     if let Some((_, name, problem)) = failing_schemas.into_iter().min() {
-        return Some((
-            format!("/components/schemas/{}", pointer_segment(&name)),
-            problem,
-        ));
+        return Some((spec::schema_pointer(&name), problem));
     }
 
-    let paths = raw.get("paths").and_then(Value::as_object)?;
-    for (path, item) in paths {
-        for method in METHODS {
-            let Some(operation) = item.get(method) else {
-                continue;
-            };
-            let mut only = Map::new();
-            only.insert(method.to_owned(), operation.clone());
-            if let Some(params) = item.get("parameters") {
-                only.insert("parameters".to_owned(), params.clone());
-            }
-            let mut one_path = Map::new();
-            one_path.insert(path.clone(), Value::Object(only));
-            let mut start = Vec::new();
-            refs_in(operation, &mut start);
-            let reach = closure(raw, start);
-            let doc = subset(raw, one_path, &reach);
-            if let Err(problem) = attempt_raw(&doc) {
-                let pointer = format!("/paths/{}/{method}", pointer_segment(path));
-                return Some((pointer, problem));
-            }
+    for op in spec::operations(raw) {
+        let mut only = Map::new();
+        only.insert(op.method.to_owned(), op.operation.clone());
+        if let Some(params) = op.item.get("parameters") {
+            only.insert("parameters".to_owned(), params.clone());
+        }
+        let mut one_path = Map::new();
+        one_path.insert(op.path.to_owned(), Value::Object(only));
+        let mut start = Vec::new();
+        refs_in(op.operation, &mut start);
+        let reach = closure(raw, start);
+        let doc = subset(raw, one_path, &reach);
+        if let Err(problem) = attempt_raw(&doc) {
+            return Some((op.pointer(), problem));
         }
     }
     None
@@ -314,7 +302,7 @@ fn subset(raw: &Value, paths: Map<String, Value>, reach: &BTreeSet<String>) -> V
         .and_then(Value::as_object)
         .map(|all| {
             all.iter()
-                .filter(|(name, _)| reach.contains(&format!("{SCHEMA_PREFIX}{name}")))
+                .filter(|(name, _)| reach.contains(&spec::schema_ref(name)))
                 .map(|(name, schema)| (name.clone(), schema.clone()))
                 .collect()
         })

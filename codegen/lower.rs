@@ -21,9 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::check::METHODS;
 use super::glue::syntax::sanitize;
 use super::refs::{is_data, is_names_map};
+use super::spec::METHODS;
 
 /// Marks a placeholder parameter name; no real name holds a NUL.
 const PLACEHOLDER_MARK: char = '\u{0}';
@@ -100,24 +100,8 @@ fn lower_one(map: &mut Map<String, Value>) {
     map.insert("description".to_owned(), Value::String(description));
 }
 
-/// Every operation object of the spec.
-fn operations_mut(spec: &mut Value) -> Vec<&mut Map<String, Value>> {
-    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
-        return Vec::new();
-    };
-    paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| {
-            item.iter_mut()
-                .filter(|(method, _)| METHODS.contains(&method.as_str()))
-                .filter_map(|(_, operation)| operation.as_object_mut())
-        })
-        .collect()
-}
-
 fn drop_pagination(spec: &mut Value) {
-    for operation in operations_mut(spec) {
+    for operation in super::spec::operations_mut(spec) {
         operation.remove("x-dropshot-pagination");
     }
 }

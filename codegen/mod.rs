@@ -18,6 +18,7 @@ mod panics;
 pub mod refs;
 pub mod repair;
 mod settings;
+pub mod spec;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -125,7 +126,4 @@ fn generate_code(file: &Path, text: &str, test_helpers: bool) -> Result<String, 
     Ok(prettyplease::unparse(&syntax))
 }
 
-/// Escapes one JSON pointer segment (RFC 6901).
-pub fn pointer_segment(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
+pub use spec::pointer_segment;

@@ -11,8 +11,7 @@ use quote::quote;
 use serde_json::Value;
 
 use super::syntax::sanitize;
-use crate::codegen::check::METHODS;
-use crate::codegen::{SpecError, pointer_segment};
+use crate::codegen::{SpecError, spec};
 
 /// The vendor extension that marks an operation as safe to repeat.
 pub const READ_ONLY_EXTENSION: &str = "x-rhombus-read-only";
@@ -30,19 +29,12 @@ pub(super) fn operations(
     methods: &BTreeMap<String, syn::Signature>,
 ) -> Result<Vec<Operation>, SpecError> {
     let mut operations = Vec::new();
-    let paths = raw.get("paths").and_then(Value::as_object);
-    for (path, item) in paths.into_iter().flatten() {
-        for method in METHODS {
-            let Some(operation) = item.get(method) else {
-                continue;
-            };
-            let pointer = format!("/paths/{}/{method}", pointer_segment(path));
+    for op in spec::operations(raw) {
+        let operation = op.operation;
+        {
+            let pointer = op.pointer();
             // `check` made sure every operation has an id.
-            let id = operation
-                .get("operationId")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
+            let id = op.id().unwrap_or_default().to_owned();
             let read_only = match operation.get(READ_ONLY_EXTENSION) {
                 None => false,
                 Some(Value::Bool(flag)) => *flag,

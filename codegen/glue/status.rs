@@ -11,7 +11,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::syntax::{response_type_name, sanitize};
-use crate::codegen::{SpecError, pointer_segment, repair};
+use crate::codegen::{SpecError, repair, spec};
 
 /// The response properties that report how a call went, by JSON name.
 const STATUS_PROPERTIES: [&str; 4] = ["error", "errorMsg", "warningMsg", "responseStatus"];
@@ -43,7 +43,7 @@ pub(super) fn status_impls(
         let Some(structure) = types.get(&rust_name) else {
             return Err(SpecError::new(
                 file,
-                format!("/components/schemas/{}", pointer_segment(name)),
+                spec::schema_pointer(name),
                 format!("the generator did not name this schema's type `{rust_name}`"),
                 "report this as a bug in rhombus-partner (codegen/glue/syntax.rs mirrors \
                  the generator's naming), with the spec attached",

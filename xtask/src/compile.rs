@@ -17,9 +17,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::codegen::check::METHODS;
 use crate::codegen::glue::syntax::sanitize;
-use crate::codegen::pointer_segment;
+use crate::codegen::spec;
 use crate::project::project_root;
 
 /// Under the workspace's `target/`: the scratch target and the fragments.
@@ -268,32 +267,23 @@ fn pointer_of(doc: &Value, item: &Item) -> Option<String> {
             .and_then(Value::as_object)
         && let Some(name) = schemas.keys().find(|k| sanitize(k, true) == item.name)
     {
-        return Some(format!("/components/schemas/{}", pointer_segment(name)));
+        return Some(spec::schema_pointer(name));
     }
     // A method, or a type named after an operation (`FindGadgetResponse`,
     // the mock helpers' `FindGadgetWhen`): the operation with the longest
     // name that fits.
     let mut best: Option<(usize, String)> = None;
-    for (path, item_value) in doc.get("paths")?.as_object()? {
-        for method in METHODS {
-            let Some(id) = item_value
-                .get(method)
-                .and_then(|o| o.get("operationId"))
-                .and_then(Value::as_str)
-            else {
-                continue;
-            };
-            let fits = if item.is_type {
-                item.name.starts_with(&sanitize(id, true))
-            } else {
-                item.name == sanitize(id, false)
-            };
-            if fits && best.as_ref().is_none_or(|(len, _)| id.len() > *len) {
-                best = Some((
-                    id.len(),
-                    format!("/paths/{}/{method}", pointer_segment(path)),
-                ));
-            }
+    for op in spec::operations(doc) {
+        let Some(id) = op.id() else {
+            continue;
+        };
+        let fits = if item.is_type {
+            item.name.starts_with(&sanitize(id, true))
+        } else {
+            item.name == sanitize(id, false)
+        };
+        if fits && best.as_ref().is_none_or(|(len, _)| id.len() > *len) {
+            best = Some((id.len(), op.pointer()));
         }
     }
     best.map(|(_, pointer)| pointer)

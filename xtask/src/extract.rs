@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::codegen::check::METHODS;
 use crate::codegen::refs::{closure, refs_in};
+use crate::codegen::spec::{self, METHODS};
 
 /// Where the crate's users call the API; upstream names its test host.
 pub const PRODUCTION_SERVER: &str = "https://api2.rhombussystems.com";
@@ -65,7 +65,7 @@ pub fn prune_components(doc: &mut Value) -> Result<(), String> {
             .strip_prefix("#/components/")
             .and_then(|rest| rest.split_once('/'))
             .and_then(|(kind, name)| {
-                let name = unescape(name);
+                let name = spec::unescape_segment(name);
                 let value = doc.pointer(&format!("/components/{kind}"))?.get(&name)?;
                 Some((kind, name, value.clone()))
             });
@@ -104,28 +104,12 @@ pub fn prune_components(doc: &mut Value) -> Result<(), String> {
 
 /// The tag names the operations use.
 fn used_tags(doc: &Value) -> Vec<String> {
-    let mut tags = Vec::new();
-    for item in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|p| p.values())
-    {
-        for method in METHODS {
-            let names = item
-                .get(method)
-                .and_then(|op| op.get("tags"))
-                .and_then(Value::as_array);
-            tags.extend(
-                names
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned),
-            );
-        }
-    }
-    tags
+    spec::operations(doc)
+        .flat_map(|op| op.operation.get("tags").and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Operations in a `paths` object.
@@ -134,11 +118,6 @@ pub fn count_operations(paths: &Map<String, Value>) -> usize {
         .values()
         .map(|item| METHODS.iter().filter(|m| item.get(**m).is_some()).count())
         .sum()
-}
-
-/// Reverses RFC 6901 escaping of one pointer segment.
-fn unescape(segment: &str) -> String {
-    segment.replace("~1", "/").replace("~0", "~")
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ use std::path::Path;
 use serde_json::Value;
 use syn::{Attribute, Fields, Item, ItemImpl, Type};
 
+use crate::codegen;
 use crate::codegen::repair::serde_rename;
-use crate::codegen::{self, check::METHODS};
 use crate::project::{API_LISTING, FRAGMENT, project_root, write_atomically};
 
 const HEADER: &str = "\
@@ -64,20 +64,20 @@ pub fn write_checked_in() -> Result<(), String> {
 
 fn operation_facts(spec: &Value) -> BTreeMap<String, OperationFacts> {
     let mut facts = BTreeMap::new();
-    let paths = spec.get("paths").and_then(Value::as_object);
-    for (path, item) in paths.into_iter().flatten() {
-        for method in METHODS {
-            if let Some(op) = item.get(method) {
-                let flag = |key: &str| op.get(key).and_then(Value::as_bool).unwrap_or(false);
-                facts.insert(
-                    format!("{} {path}", method.to_uppercase()),
-                    OperationFacts {
-                        deprecated: flag("deprecated"),
-                        read_only: flag(codegen::READ_ONLY_EXTENSION),
-                    },
-                );
-            }
-        }
+    for op in codegen::spec::operations(spec) {
+        let flag = |key: &str| {
+            op.operation
+                .get(key)
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+        };
+        facts.insert(
+            op.label(),
+            OperationFacts {
+                deprecated: flag("deprecated"),
+                read_only: flag(codegen::READ_ONLY_EXTENSION),
+            },
+        );
     }
     facts
 }

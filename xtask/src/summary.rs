@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::codegen::check::METHODS;
+use crate::codegen::spec;
 
 /// The differences between the fragment in place and its replacement.
 #[derive(Debug, Default, PartialEq)]
@@ -111,17 +111,9 @@ fn label(key: &str, op: &Value) -> String {
 
 /// Operations keyed `METHOD /path`.
 fn operations(doc: &Value) -> BTreeMap<String, &Value> {
-    let mut out = BTreeMap::new();
-    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
-        for (path, item) in paths {
-            for method in METHODS {
-                if let Some(op) = item.get(method) {
-                    out.insert(format!("{} {path}", method.to_uppercase()), op);
-                }
-            }
-        }
-    }
-    out
+    spec::operations(doc)
+        .map(|op| (op.label(), op.operation))
+        .collect()
 }
 
 fn group<'a>(doc: &'a Value, kind: &str) -> BTreeMap<String, &'a Value> {

@@ -6,7 +6,7 @@ use super::walk::{for_each_content, retain_operations};
 // The extension the client reads to decide whether a failed call may be
 // sent again (see the README's "Errors and retries").
 use super::{LeftOut, Outcome, Pass};
-use crate::codegen::READ_ONLY_EXTENSION;
+use crate::codegen::{READ_ONLY_EXTENSION, spec};
 
 /// The headers the handwritten auth layer sets on every request.
 const AUTH_HEADERS: [&str; 3] = ["x-auth-scheme", "x-auth-apikey", "x-auth-org"];
@@ -198,7 +198,7 @@ fn leave_out_non_json(doc: &mut Value) -> Outcome {
             return true;
         }
         left_out.push(LeftOut {
-            operation: format!("{} {path}", method.to_uppercase()),
+            operation: spec::label(path, method),
             reason: format!("{}, not JSON", kinds.join(" and ")),
         });
         false

@@ -127,7 +127,7 @@ pub const INLINE_BASE_OF_SUBTYPE: Pass = Pass {
 };
 
 fn inline_base_of_subtype(doc: &mut Value) -> Outcome {
-    const SCHEMAS: &str = "#/components/schemas/";
+    const SCHEMAS: &str = crate::codegen::spec::SCHEMA_PREFIX;
     let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)

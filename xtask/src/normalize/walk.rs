@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::codegen::check::METHODS;
+use crate::codegen::spec::METHODS;
 
 /// Calls `f(method, path, operation)` for every operation; `f` returns
 /// `false` to remove the operation (and an emptied path item).

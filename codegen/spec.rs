@@ -1,0 +1,156 @@
+//! One vocabulary for walking an OpenAPI document as JSON, shared by the
+//! generator and the spec refresh: its operations (path, method, pointer,
+//! `"METHOD path"` label), JSON pointers, and schema references.
+
+use serde_json::Value;
+
+/// The HTTP methods a path item can hold, in OpenAPI 3.0.
+pub const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// What a `$ref` to a component schema starts with.
+pub const SCHEMA_PREFIX: &str = "#/components/schemas/";
+
+/// One operation of a document.
+#[derive(Clone, Copy, Debug)]
+pub struct SpecOperation<'a> {
+    /// Its path, e.g. `/api/partner/getClients`.
+    pub path: &'a str,
+    /// Its method, lower case as in the document.
+    pub method: &'static str,
+    /// The operation object.
+    pub operation: &'a Value,
+    /// The path item holding it (with the parameters its operations share).
+    pub item: &'a Value,
+}
+
+impl<'a> SpecOperation<'a> {
+    /// Its JSON pointer, e.g. `/paths/~1api~1partner~1getClients/post`.
+    pub fn pointer(&self) -> String {
+        operation_pointer(self.path, self.method)
+    }
+
+    /// How people name it: `POST /api/partner/getClients`.
+    pub fn label(&self) -> String {
+        label(self.path, self.method)
+    }
+
+    /// Its `operationId`, if it has one.
+    pub fn id(&self) -> Option<&'a str> {
+        self.operation.get("operationId").and_then(Value::as_str)
+    }
+}
+
+/// Every operation of `doc`, path by path in the document's order.
+pub fn operations(doc: &Value) -> impl Iterator<Item = SpecOperation<'_>> {
+    doc.get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, item)| {
+            METHODS.iter().filter_map(move |method| {
+                Some(SpecOperation {
+                    path,
+                    method,
+                    operation: item.get(*method)?,
+                    item,
+                })
+            })
+        })
+}
+
+/// The operation objects of `doc`, to change in place.
+pub fn operations_mut(doc: &mut Value) -> Vec<&mut serde_json::Map<String, Value>> {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return Vec::new();
+    };
+    paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| {
+            item.iter_mut()
+                .filter(|(method, _)| METHODS.contains(&method.as_str()))
+                .filter_map(|(_, operation)| operation.as_object_mut())
+        })
+        .collect()
+}
+
+/// `POST /path`.
+pub fn label(path: &str, method: &str) -> String {
+    format!("{} {path}", method.to_uppercase())
+}
+
+/// The JSON pointer of the operation at `path` and `method`.
+pub fn operation_pointer(path: &str, method: &str) -> String {
+    format!("/paths/{}/{method}", pointer_segment(path))
+}
+
+/// The JSON pointer of the component schema `name`.
+pub fn schema_pointer(name: &str) -> String {
+    format!("/components/schemas/{}", pointer_segment(name))
+}
+
+/// A `$ref` to the component schema `name`.
+pub fn schema_ref(name: &str) -> String {
+    format!("{SCHEMA_PREFIX}{name}")
+}
+
+/// Escapes one JSON pointer segment (RFC 6901).
+pub fn pointer_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Undoes [`pointer_segment`].
+#[allow(dead_code)] // The refresh reads pointers back; build.rs does not.
+pub fn unescape_segment(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn operations_in_document_order_with_pointers_and_labels() {
+        let doc = json!({ "paths": {
+            "/a/{id}": { "post": { "operationId": "a" }, "parameters": [] },
+            "/b": { "get": {}, "delete": { "operationId": "d" } },
+        }});
+        let seen: Vec<_> = operations(&doc)
+            .map(|op| (op.label(), op.pointer(), op.id().map(str::to_owned)))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "POST /a/{id}".to_owned(),
+                    "/paths/~1a~1{id}/post".to_owned(),
+                    Some("a".to_owned())
+                ),
+                ("GET /b".to_owned(), "/paths/~1b/get".to_owned(), None),
+                (
+                    "DELETE /b".to_owned(),
+                    "/paths/~1b/delete".to_owned(),
+                    Some("d".to_owned())
+                ),
+            ]
+        );
+        assert_eq!(operations(&json!({})).count(), 0);
+    }
+
+    #[test]
+    fn pointer_segments_round_trip() {
+        for text in ["/a~b/c", "~1", "plain", ""] {
+            assert_eq!(unescape_segment(&pointer_segment(text)), text);
+        }
+        assert_eq!(pointer_segment("a/b~c"), "a~1b~0c");
+    }
+
+    #[test]
+    fn schema_refs() {
+        assert_eq!(schema_ref("Foo"), "#/components/schemas/Foo");
+        assert_eq!(schema_pointer("a/b"), "/components/schemas/a~1b");
+    }
+}
