@@ -5,16 +5,13 @@
 //! All cases share one nested target directory, so cargo runs them one at a
 //! time on its lock; only the first one compiles the dependencies.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value, json};
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
-/// Separate from `target/`, whose lock the outer `cargo test` holds; the
-/// one `cargo xtask refresh-spec` checks fragments in and
-/// `tests/constructs.rs` builds in, so they share the dependencies.
-const NESTED_TARGET: &str = "target/spec-check/target";
 const SUMMARY_POST: &str = "/paths/~1api~1partner~1getClientSummaryInfo/post";
 
 /// What one nested `cargo check` did.
@@ -26,28 +23,8 @@ struct Outcome {
 
 /// Checks the library with `RHOMBUS_PARTNER_SPEC` set to `spec`, as given.
 fn cargo_check_with_spec(spec: &Path) -> Outcome {
-    let root = Path::new(MANIFEST_DIR);
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let result = Command::new(cargo)
-        .current_dir(root)
-        .args(["check", "--locked", "--quiet", "--lib", "--manifest-path"])
-        .arg(root.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(root.join(NESTED_TARGET))
-        .env("RHOMBUS_PARTNER_SPEC", spec)
-        // Settings the outer build may have exported would otherwise steer
-        // the nested one (another target dir, the outer jobserver, flags).
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_BUILD_TARGET_DIR")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_MAKEFLAGS")
-        .output()
-        .expect("cargo can be started");
-    Outcome {
-        succeeded: result.status.success(),
-        output: String::from_utf8_lossy(&result.stdout).into_owned()
-            + &String::from_utf8_lossy(&result.stderr),
-    }
+    let (succeeded, output) = common::cargo_check_with_spec(spec, &["--quiet"]);
+    Outcome { succeeded, output }
 }
 
 /// Where a spec named `name` goes, relative to the package root: the form

@@ -8,13 +8,11 @@
 //! The nested build shares its target directory with `cargo xtask
 //! refresh-spec`'s compile check, so the dependencies are compiled once.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
-/// The refresh's scratch target (xtask/src/compile.rs), not `target/`,
-/// whose lock the outer `cargo test` holds.
-const NESTED_TARGET: &str = "target/spec-check/target";
 
 /// What a construct must give.
 enum Expected {
@@ -85,35 +83,13 @@ const CONSTRUCTS: &[(&str, Expected)] = &[
     ("bounded-values", Compiles),
 ];
 
-/// `cargo check` of the library (with the mock helpers) built from `spec`.
-fn cargo_check_with_spec(spec: &Path) -> (bool, String) {
-    let root = Path::new(MANIFEST_DIR);
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .current_dir(root)
-        .args(["check", "--locked", "--lib", "--features", "test-util"])
-        .args(["--message-format=short", "--manifest-path"])
-        .arg(root.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(root.join(NESTED_TARGET))
-        .env("RHOMBUS_PARTNER_SPEC", spec)
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_BUILD_TARGET_DIR")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_MAKEFLAGS")
-        .output()
-        .expect("cargo can be started");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned()
-            + &String::from_utf8_lossy(&output.stderr),
-    )
-}
-
 /// What is wrong with the outcome of one construct, if anything.
 fn judge(name: &str, expected: &Expected) -> Option<String> {
     let spec = Path::new("tests/constructs").join(format!("{name}.json"));
-    let (succeeded, output) = cargo_check_with_spec(&spec);
+    let (succeeded, output) = common::cargo_check_with_spec(
+        &spec,
+        &["--features", "test-util", "--message-format=short"],
+    );
     let generated_warnings: Vec<&str> = output
         .lines()
         .filter(|l| l.contains("partner") && l.contains(".rs:") && l.contains("warning"))

@@ -19,15 +19,7 @@ const KEY: &str = "proxy-test-key-93aa1c";
 /// A TLS front on `localhost` for `backend`; returns its port and CA.
 async fn tls_front(backend: String) -> (u16, String) {
     let ca = common::ca::TestCa::new("proxy test CA").expect("CA");
-    let server = ca.issue_server().expect("server certificate");
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![server.cert_der()], server.private_key_der())
-        .expect("certificate and key");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = common::tls_acceptor(&ca);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("address").port();
     tokio::spawn(async move {

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use common::{Action, Server, json, response};
@@ -128,15 +127,7 @@ async fn a_redirect_to_the_same_origin_is_not_followed_either() {
 /// A TLS origin that redirects every request to `location`.
 async fn tls_redirecting_origin(location: String) -> (String, String) {
     let ca = common::ca::TestCa::new("trust test CA").expect("CA");
-    let server = ca.issue_server().expect("server certificate");
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![server.cert_der()], server.private_key_der())
-        .expect("certificate and key");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = common::tls_acceptor(&ca);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

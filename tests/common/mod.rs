@@ -299,3 +299,51 @@ impl std::io::Write for Captured {
         Ok(())
     }
 }
+
+/// Where nested builds put their output: shared by every test that builds
+/// the crate from another fragment, and by the refresh's compile check, so
+/// that the dependencies are compiled once for all of them.
+pub const NESTED_TARGET: &str = "target/spec-check/target";
+
+/// `cargo check` of the library with `RHOMBUS_PARTNER_SPEC` set to `spec`,
+/// with `extra` arguments; whether it succeeded, and everything it printed.
+pub fn cargo_check_with_spec(spec: &std::path::Path, extra: &[&str]) -> (bool, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .current_dir(root)
+        .args(["check", "--locked", "--lib"])
+        .args(extra)
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(root.join(NESTED_TARGET))
+        .env("RHOMBUS_PARTNER_SPEC", spec)
+        // Settings the outer build may have exported would otherwise steer
+        // the nested one (another target dir, the outer jobserver, flags).
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_MAKEFLAGS")
+        .output()
+        .expect("cargo can be started");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+/// A TLS acceptor serving a certificate for `localhost` from `ca`, with no
+/// client certificate asked for.
+pub fn tls_acceptor(ca: &ca::TestCa) -> tokio_rustls::TlsAcceptor {
+    let server = ca.issue_server().expect("server certificate");
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![server.cert_der()], server.private_key_der())
+        .expect("certificate and key");
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
