@@ -1,12 +1,15 @@
-//! Command-line arguments. Four flags do not warrant a parser dependency.
+//! Command-line arguments. Six flags do not warrant a parser dependency.
 
 use std::path::PathBuf;
+
+use crate::descriptions::Source;
 
 pub const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
   refresh-spec [--from URL|PATH] [--prefix P]... [--out PATH] [--check]
+               [--descriptions upstream|own] [--summary-markdown FILE]
       Cut the operations under each prefix (default /api/partner/) and the
       components they reach out of the upstream OpenAPI document, normalize
       them, check that the crate can be generated from the result, and write
@@ -18,6 +21,12 @@ commands:
                for the default, spec/partner.json)
       --check  write nothing; exit 1 with the summary if the result differs
                from the file in place
+      --descriptions  where `description` and `summary` texts come from:
+               `upstream` (default) keeps upstream's; `own` drops them and
+               keeps those already in the fragment in place, by JSON pointer
+      --summary-markdown  also write the change summary, with what each
+               change breaks and the version bump, as Markdown to FILE
+               (a pull request description)
   api-listing
       Rewrite spec/partner.api.txt from spec/partner.json.
   bench-build [--runs N]
@@ -42,6 +51,8 @@ pub struct RefreshOptions {
     /// `None`: the checked-in `spec/partner.json` (and its listing).
     pub out: Option<PathBuf>,
     pub check: bool,
+    pub descriptions: Source,
+    pub summary_markdown: Option<PathBuf>,
 }
 
 pub fn parse(args: &[String]) -> Result<Command, String> {
@@ -73,6 +84,8 @@ fn parse_refresh(args: &[String]) -> Result<RefreshOptions, String> {
         prefixes: Vec::new(),
         out: None,
         check: false,
+        descriptions: Source::Upstream,
+        summary_markdown: None,
     };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
@@ -101,6 +114,8 @@ fn parse_refresh(args: &[String]) -> Result<RefreshOptions, String> {
             }
             "--out" => options.out = Some(PathBuf::from(value()?)),
             "--check" if inline.is_none() => options.check = true,
+            "--descriptions" => options.descriptions = Source::parse(&value()?)?,
+            "--summary-markdown" => options.summary_markdown = Some(PathBuf::from(value()?)),
             _ => return Err(format!("unknown argument `{flag}`\n\n{USAGE}")),
         }
     }
@@ -129,6 +144,8 @@ mod tests {
         assert_eq!(options.prefixes, [DEFAULT_PREFIX]);
         assert_eq!(options.out, None);
         assert!(!options.check);
+        assert_eq!(options.descriptions, Source::Upstream);
+        assert_eq!(options.summary_markdown, None);
     }
 
     #[test]
@@ -142,8 +159,13 @@ mod tests {
             "/b/",
             "--out=x.json",
             "--check",
+            "--descriptions=own",
+            "--summary-markdown",
+            "pr.md",
         ])
         .unwrap();
+        assert_eq!(options.descriptions, Source::Own);
+        assert_eq!(options.summary_markdown, Some(PathBuf::from("pr.md")));
         assert_eq!(options.from, "a.json");
         assert_eq!(options.prefixes, ["/api/", "/b/"]);
         assert_eq!(options.out, Some(PathBuf::from("x.json")));
@@ -168,6 +190,11 @@ mod tests {
                 .contains("unknown argument")
         );
         assert!(refresh(&["refresh-spec", "--check=yes"]).is_err());
+        assert!(
+            refresh(&["refresh-spec", "--descriptions", "mine"])
+                .unwrap_err()
+                .contains("`upstream` or `own`")
+        );
         assert!(parse(&["bogus".to_owned()]).is_err());
     }
 }

@@ -10,6 +10,7 @@ pub mod codegen;
 pub mod bench_build;
 pub mod canonical;
 pub mod cli;
+pub mod descriptions;
 pub mod extract;
 pub mod listing;
 pub mod normalize;

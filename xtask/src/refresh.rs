@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::cli::RefreshOptions;
 use crate::normalize::{self, LeftOut};
 use crate::project::{self, API_LISTING, FRAGMENT, project_root};
-use crate::{canonical, codegen, extract, listing, source, summary};
+use crate::{canonical, codegen, descriptions, extract, listing, source, summary};
 
 /// A refreshed fragment and what it took to make it.
 pub struct Refreshed {
@@ -31,13 +31,17 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
     };
 
     let upstream = source::load(&options.from)?;
-    let refreshed = refresh(&upstream, &options.prefixes, &options.from)?;
-    print_log(&refreshed);
-
     let previous_text = std::fs::read_to_string(&out).ok();
     let previous = previous_text
         .as_deref()
         .and_then(|t| serde_json::from_str::<Value>(t).ok());
+    let descriptions = Descriptions {
+        source: options.descriptions,
+        current: previous.as_ref(),
+    };
+    let refreshed = refresh_with(&upstream, &options.prefixes, &options.from, &descriptions)?;
+    print_log(&refreshed);
+
     let summary = summary::compare(previous.as_ref(), &refreshed.value);
     let listing = is_checked_in
         .then(|| listing::render(&refreshed.text))
@@ -69,10 +73,32 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
 /// The whole transformation, without touching any file: `upstream` (read
 /// from `from`) to a validated, canonical fragment.
 pub fn refresh(upstream: &Value, prefixes: &[String], from: &str) -> Result<Refreshed, String> {
+    let descriptions = Descriptions {
+        source: descriptions::Source::Upstream,
+        current: None,
+    };
+    refresh_with(upstream, prefixes, from, &descriptions)
+}
+
+/// Where the refreshed fragment's prose comes from.
+pub struct Descriptions<'a> {
+    pub source: descriptions::Source,
+    /// The fragment in place, whose texts [`descriptions::Source::Own`] keeps.
+    pub current: Option<&'a Value>,
+}
+
+/// [`refresh`], with the descriptions taken from `descriptions`.
+pub fn refresh_with(
+    upstream: &Value,
+    prefixes: &[String],
+    from: &str,
+    descriptions: &Descriptions,
+) -> Result<Refreshed, String> {
     codegen::check::check_version(Path::new(from), upstream).map_err(|e| e.to_string())?;
     let mut doc = extract::select(upstream, prefixes)?;
     let outcomes = normalize::run_all(&mut doc);
     extract::prune_components(&mut doc)?;
+    descriptions::apply(descriptions.source, &mut doc, descriptions.current);
 
     let mut passes = Vec::new();
     let mut left_out = Vec::new();
