@@ -164,7 +164,11 @@ fn fill_required_response_descriptions(doc: &mut Value) {
     }
     let paths = doc.get_mut("paths").and_then(Value::as_object_mut);
     for item in paths.into_iter().flat_map(|p| p.values_mut()) {
-        for op in item.as_object_mut().into_iter().flat_map(|i| i.values_mut()) {
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut())
+        {
             if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
                 fill(responses);
             }
@@ -219,7 +223,10 @@ mod tests {
         );
         let props = &doc["components"]["schemas"]["description"]["properties"];
         assert_eq!(props["description"], json!({ "type": "string" }));
-        assert_eq!(props["summary"]["example"], json!({ "description": "data" }));
+        assert_eq!(
+            props["summary"]["example"],
+            json!({ "description": "data" })
+        );
     }
 
     #[test]
@@ -239,7 +246,10 @@ mod tests {
             texts["/components/schemas/description/properties/description/description"],
             "Our field text."
         );
-        assert!(!texts.values().any(|t| t.contains("Upstream")), "{texts:#?}");
+        assert!(
+            !texts.values().any(|t| t.contains("Upstream")),
+            "{texts:#?}"
+        );
         assert!(doc.pointer("/paths/~1gone").is_none());
     }
 
