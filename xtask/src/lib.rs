@@ -12,6 +12,7 @@ pub mod canonical;
 pub mod cli;
 pub mod descriptions;
 pub mod extract;
+pub mod impact;
 pub mod listing;
 pub mod normalize;
 pub mod project;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::cli::RefreshOptions;
 use crate::normalize::{self, LeftOut};
 use crate::project::{self, API_LISTING, FRAGMENT, project_root};
-use crate::{canonical, codegen, descriptions, extract, listing, source, summary};
+use crate::{canonical, codegen, descriptions, extract, impact, listing, source, summary};
 
 /// A refreshed fragment and what it took to make it.
 pub struct Refreshed {
@@ -43,9 +43,16 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
     print_log(&refreshed);
 
     let summary = summary::compare(previous.as_ref(), &refreshed.value);
-    let listing = is_checked_in
-        .then(|| listing::render(&refreshed.text))
-        .transpose()?;
+    let new_listing = listing::render(&refreshed.text)?;
+    // The fragment in place may predate a generator change; without its
+    // listing every type counts as added.
+    let old_listing = previous_text
+        .as_deref()
+        .and_then(|text| listing::render(text).ok());
+    let changes = impact::assess(old_listing.as_deref(), &new_listing);
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+    let version = impact::crate_version(&manifest).unwrap_or_else(|| "0.0.0".to_owned());
+    let listing = is_checked_in.then_some(new_listing);
     let listing_path = root.join(API_LISTING);
     let unchanged = previous_text.as_deref() == Some(refreshed.text.as_str())
         && listing.as_ref().is_none_or(|l| {
@@ -53,6 +60,12 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
         });
 
     println!("\nagainst {}:\n{summary}", out.display());
+    print!("{}", impact::text(&changes, &version));
+    if let Some(path) = &options.summary_markdown {
+        let markdown = impact::markdown(&changes, &version, &options.from, &summary.to_string());
+        project::write_atomically(path, &markdown)?;
+        println!("wrote {}", path.display());
+    }
     if options.check {
         if unchanged {
             println!("{} is up to date", out.display());
