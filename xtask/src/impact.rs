@@ -209,6 +209,9 @@ pub fn crate_version(manifest: &str) -> Option<String> {
 
 /// The impact section of the printed summary.
 pub fn text(changes: &[Change], version: &str) -> String {
+    if changes.is_empty() {
+        return "impact on users: none, the Rust API is unchanged\n".to_owned();
+    }
     let impact = overall(changes);
     let mut out = String::new();
     let next = bump(version, impact).unwrap_or_else(|e| e);
