@@ -100,7 +100,7 @@ pub async fn gather(
             progress(rows.len(), clients.len());
         }
     }
-    rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    rows.sort_by_key(|row| row.name.to_lowercase());
     Ok(Report {
         generated: now,
         rows,
