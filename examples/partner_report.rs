@@ -1,38 +1,41 @@
-//! Prints a report on one client organization: its summary and its device
-//! licenses, through both partner endpoints.
+//! The Monday-morning report of a Rhombus partner: every client
+//! organization, with its locations, device status counts (connected /
+//! operational / total), recent policy alerts, and the licenses that are
+//! trials or end within 30 days; a sorted table with totals. The calls run
+//! concurrently, within the client's in-flight limit; a client whose calls
+//! fail gets an error line instead of stopping the report.
 //!
-//! Without `RHOMBUS_API_KEY` it starts a fake Rhombus server on loopback and
-//! reports on its demo client. With `RHOMBUS_API_KEY` set it calls the real
-//! API (configured as `Client::from_env` documents) and reports on the client
-//! organization given as the first argument:
+//! Without `RHOMBUS_API_KEY` it starts a fake Rhombus server on loopback
+//! that plays a demo partner with a dozen clients (one refuses access, one
+//! has licenses running out). With `RHOMBUS_API_KEY` set it calls the real
+//! API, configured as `Client::from_env` documents:
 //!
 //! ```sh
 //! cargo run --example partner_report
-//! RHOMBUS_API_KEY=... cargo run --example partner_report -- <client-org-uuid>
+//! RHOMBUS_API_KEY=... cargo run --example partner_report
 //! ```
+//!
+//! The Partner API gives a device license no end date of its own; the
+//! report takes `maxDeleteDate`, the last day the license is held, as its
+//! end.
 
 mod support;
 
 use std::error::Error;
 
+use chrono::Utc;
 use rhombus_partner::Client;
-use rhombus_partner::types::{
-    LicenseGetDeviceLicensesForClientOrgWsRequest, PartnerGetClientSummaryInfoWsRequest,
-};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     // Keeps the fake server alive until the report is printed.
     let _fake_server;
-    let (client, org) = if std::env::var_os("RHOMBUS_API_KEY").is_some() {
-        let org = std::env::args().nth(1).ok_or(
-            "usage: partner_report <client-org-uuid> (the client organization to report on)",
-        )?;
-        (Client::from_env()?, org)
+    let client = if std::env::var_os("RHOMBUS_API_KEY").is_some() {
+        Client::from_env()?
     } else {
         let server = support::start().await;
-        println!(
-            "RHOMBUS_API_KEY is not set: using a fake Rhombus server at {}",
+        eprintln!(
+            "RHOMBUS_API_KEY is not set: using a fake Rhombus server at {} (a demo partner)",
             server.uri()
         );
         let client = Client::builder()
@@ -40,97 +43,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
             .base_url(server.uri())
             .build()?;
         _fake_server = server;
-        (client, support::DEMO_CLIENT_ORG.to_owned())
+        client
     };
 
-    // `checked()`: a `200` with `"error": true` is an `Error::Api`, so there
-    // is no flag left to look at; 429s and (for these reads) 5xx are retried.
-    let summary = client
-        .checked()
-        .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest {
-            client_org_uuid: Some(org.clone()),
-        })
-        .await?
-        .into_inner();
-    let licenses = client
-        .checked()
-        .get_device_licenses_for_org(&LicenseGetDeviceLicensesForClientOrgWsRequest {
-            org_uuid: Some(org.clone()),
-        })
-        .await?
-        .into_inner();
-
-    if let Some(warning) = &summary.warning_msg {
-        println!("warning from Rhombus: {warning}");
-    }
-
-    println!("\nClient organization {org}");
-    if let Some(owner) = &summary.account_owner {
-        println!(
-            "  account owner     {} <{}>, MFA {}",
-            owner.name.as_deref().unwrap_or("?"),
-            owner.email.as_deref().unwrap_or("?"),
-            on_off(owner.mfa_enabled)
-        );
-    }
-    println!("  locations         {}", number(summary.location_count));
-    println!(
-        "  policy alerts     {} recent",
-        number(summary.recent_policy_alert_count)
-    );
-    println!("  license v2        {}", on_off(summary.license_v2_enabled));
-
-    println!("\n  devices           connected / operational / total");
-    for (device_type, counts) in summary.client_device_status_map.iter().flatten() {
-        let count = |name: &str| counts.get(name).and_then(|v| v.as_i64()).unwrap_or(0);
-        println!(
-            "    {device_type:<15} {:>9} / {:>11} / {:>5}",
-            count("connectedCount"),
-            count("operationalCount"),
-            count("totalCount")
-        );
-    }
-
-    let licenses = licenses.device_licenses.unwrap_or_default();
-    println!("\n  device licenses   {}", licenses.len());
-    for license in &licenses {
-        let features: Vec<&str> = license
-            .features
-            .iter()
-            .flatten()
-            .filter(|f| f.enabled == Some(true))
-            .filter_map(|f| f.name.as_deref())
-            .collect();
-        println!(
-            "    {:<12} device {:<24} assigned {}{}  features: {}",
-            license.product_code.as_deref().unwrap_or("?"),
-            license.device_uuid.as_deref().unwrap_or("(unassigned)"),
-            license
-                .first_assigned_date
-                .map_or_else(|| "never".to_owned(), |d| d.date_naive().to_string()),
-            if license.trial == Some(true) {
-                " (trial)"
-            } else {
-                ""
-            },
-            if features.is_empty() {
-                "none".to_owned()
-            } else {
-                features.join(", ")
-            }
-        );
-    }
+    let report =
+        support::report::gather(&client, Utc::now(), support::report::progress_on_stderr).await?;
+    print!("{}", report.render());
     Ok(())
-}
-
-fn on_off(flag: Option<bool>) -> &'static str {
-    match flag {
-        Some(true) => "on",
-        Some(false) => "off",
-        None => "unknown",
-    }
-}
-
-fn number(value: Option<i32>) -> String {
-    value.map_or_else(|| "unknown".to_owned(), |n| n.to_string())
 }

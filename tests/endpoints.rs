@@ -272,7 +272,7 @@ async fn decodes_the_status_map_by_device_type() {
         ["CAMERA", "DOOR_CONTROLLER"],
         "keys come back in order"
     );
-    assert_eq!(map["CAMERA"].get("totalCount"), Some(&json!(12)));
+    assert_eq!(map["CAMERA"].total_count, Some(12));
 }
 
 #[tokio::test]

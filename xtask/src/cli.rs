@@ -1,12 +1,15 @@
-//! Command-line arguments. Four flags do not warrant a parser dependency.
+//! Command-line arguments. Six flags do not warrant a parser dependency.
 
 use std::path::PathBuf;
+
+use crate::descriptions::Source;
 
 pub const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
   refresh-spec [--from URL|PATH] [--prefix P]... [--out PATH] [--check] [--no-compile]
+               [--descriptions upstream|own] [--summary-markdown FILE]
       Cut the operations under each prefix (default /api/partner/) and the
       components they reach out of the upstream OpenAPI document, normalize
       them, check that the crate generated from the result compiles (a
@@ -21,6 +24,12 @@ commands:
                from the file in place
       --no-compile  skip the compile check (the generator step still runs):
                faster, for fragments that are only inspected
+      --descriptions  where `description` and `summary` texts come from:
+               `upstream` (default) keeps upstream's; `own` drops them and
+               keeps those already in the fragment in place, by JSON pointer
+      --summary-markdown  also write the change summary, with what each
+               change breaks and the version bump, as Markdown to FILE
+               (a pull request description)
   api-listing
       Rewrite spec/partner.api.txt from spec/partner.json.
   bench-build [--runs N]
@@ -47,6 +56,8 @@ pub struct RefreshOptions {
     pub check: bool,
     /// Whether the crate is type-checked against the result.
     pub compile: bool,
+    pub descriptions: Source,
+    pub summary_markdown: Option<PathBuf>,
 }
 
 pub fn parse(args: &[String]) -> Result<Command, String> {
@@ -79,6 +90,8 @@ fn parse_refresh(args: &[String]) -> Result<RefreshOptions, String> {
         out: None,
         check: false,
         compile: true,
+        descriptions: Source::Upstream,
+        summary_markdown: None,
     };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
@@ -108,6 +121,8 @@ fn parse_refresh(args: &[String]) -> Result<RefreshOptions, String> {
             "--out" => options.out = Some(PathBuf::from(value()?)),
             "--check" if inline.is_none() => options.check = true,
             "--no-compile" if inline.is_none() => options.compile = false,
+            "--descriptions" => options.descriptions = Source::parse(&value()?)?,
+            "--summary-markdown" => options.summary_markdown = Some(PathBuf::from(value()?)),
             _ => return Err(format!("unknown argument `{flag}`\n\n{USAGE}")),
         }
     }
@@ -137,6 +152,8 @@ mod tests {
         assert_eq!(options.out, None);
         assert!(!options.check);
         assert!(options.compile);
+        assert_eq!(options.descriptions, Source::Upstream);
+        assert_eq!(options.summary_markdown, None);
     }
 
     #[test]
@@ -151,8 +168,13 @@ mod tests {
             "--out=x.json",
             "--check",
             "--no-compile",
+            "--descriptions=own",
+            "--summary-markdown",
+            "pr.md",
         ])
         .unwrap();
+        assert_eq!(options.descriptions, Source::Own);
+        assert_eq!(options.summary_markdown, Some(PathBuf::from("pr.md")));
         assert_eq!(options.from, "a.json");
         assert_eq!(options.prefixes, ["/api/", "/b/"]);
         assert_eq!(options.out, Some(PathBuf::from("x.json")));
@@ -178,6 +200,11 @@ mod tests {
                 .contains("unknown argument")
         );
         assert!(refresh(&["refresh-spec", "--check=yes"]).is_err());
+        assert!(
+            refresh(&["refresh-spec", "--descriptions", "mine"])
+                .unwrap_err()
+                .contains("`upstream` or `own`")
+        );
         assert!(parse(&["bogus".to_owned()]).is_err());
     }
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::cli::RefreshOptions;
 use crate::normalize::{self, LeftOut};
 use crate::project::{self, API_LISTING, FRAGMENT, project_root};
-use crate::{canonical, codegen, compile, extract, listing, source, summary};
+use crate::{canonical, codegen, compile, descriptions, extract, impact, listing, source, summary};
 
 /// A refreshed fragment and what it took to make it.
 pub struct Refreshed {
@@ -33,17 +33,34 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
     };
 
     let upstream = source::load(&options.from)?;
-    let refreshed = refresh(&upstream, &options.prefixes, &options.from, options.compile)?;
-    print_log(&refreshed);
-
     let previous_text = std::fs::read_to_string(&out).ok();
     let previous = previous_text
         .as_deref()
         .and_then(|t| serde_json::from_str::<Value>(t).ok());
+    let descriptions = Descriptions {
+        source: options.descriptions,
+        current: previous.as_ref(),
+    };
+    let refreshed = refresh_with(
+        &upstream,
+        &options.prefixes,
+        &options.from,
+        &descriptions,
+        options.compile,
+    )?;
+    print_log(&refreshed);
+
     let summary = summary::compare(previous.as_ref(), &refreshed.value);
-    let listing = is_checked_in
-        .then(|| listing::render(&refreshed.text))
-        .transpose()?;
+    let new_listing = listing::render(&refreshed.text)?;
+    // The fragment in place may predate a generator change; without its
+    // listing every type counts as added.
+    let old_listing = previous_text
+        .as_deref()
+        .and_then(|text| listing::render(text).ok());
+    let changes = impact::assess(old_listing.as_deref(), &new_listing);
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+    let version = impact::crate_version(&manifest).unwrap_or_else(|| "0.0.0".to_owned());
+    let listing = is_checked_in.then_some(new_listing);
     let listing_path = root.join(API_LISTING);
     let unchanged = previous_text.as_deref() == Some(refreshed.text.as_str())
         && listing.as_ref().is_none_or(|l| {
@@ -51,6 +68,12 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
         });
 
     println!("\nagainst {}:\n{summary}", out.display());
+    print!("{}", impact::text(&changes, &version));
+    if let Some(path) = &options.summary_markdown {
+        let markdown = impact::markdown(&changes, &version, &options.from, &summary.to_string());
+        project::write_atomically(path, &markdown)?;
+        println!("wrote {}", path.display());
+    }
     if options.check {
         if unchanged {
             println!("{} is up to date", out.display());
@@ -70,18 +93,41 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
 
 /// The whole transformation, without touching any file but the compile
 /// check's scratch copy: `upstream` (read from `from`) to a validated,
-/// canonical fragment; `compile`: whether the crate is type-checked against
-/// it ([`compile`]).
+/// canonical fragment with upstream's descriptions; `compile`: whether the
+/// crate is type-checked against it ([`compile`]).
 pub fn refresh(
     upstream: &Value,
     prefixes: &[String],
     from: &str,
     compile: bool,
 ) -> Result<Refreshed, String> {
+    let descriptions = Descriptions {
+        source: descriptions::Source::Upstream,
+        current: None,
+    };
+    refresh_with(upstream, prefixes, from, &descriptions, compile)
+}
+
+/// Where the refreshed fragment's prose comes from.
+pub struct Descriptions<'a> {
+    pub source: descriptions::Source,
+    /// The fragment in place, whose texts [`descriptions::Source::Own`] keeps.
+    pub current: Option<&'a Value>,
+}
+
+/// [`refresh`], with the descriptions taken from `descriptions`.
+pub fn refresh_with(
+    upstream: &Value,
+    prefixes: &[String],
+    from: &str,
+    descriptions: &Descriptions,
+    compile: bool,
+) -> Result<Refreshed, String> {
     codegen::check::check_version(Path::new(from), upstream).map_err(|e| e.to_string())?;
     let mut doc = extract::select(upstream, prefixes)?;
     let outcomes = normalize::run_all(&mut doc);
     extract::prune_components(&mut doc)?;
+    descriptions::apply(descriptions.source, &mut doc, descriptions.current);
 
     let mut passes = Vec::new();
     let mut left_out = Vec::new();

@@ -273,17 +273,44 @@ fn a_prefix_that_matches_nothing_fails_cleanly() {
     );
 }
 
+/// An operation reaching a component the document does not define is left
+/// out, named with the missing target; the others are refreshed.
 #[test]
-fn a_reference_to_a_missing_component_fails_cleanly() {
+fn an_operation_reaching_a_missing_component_is_left_out_and_named() {
     let from = write_fixture_variant("missing-ref", |doc| {
         doc["components"]["schemas"]
             .as_object_mut()
             .unwrap()
             .remove("LocationType");
     });
+    let (run, out) = support::refresh_into("missing-ref-out", &["--from", &from]);
+    assert!(
+        run.stdout
+            .contains("`$ref` to `#/components/schemas/LocationType` does not resolve"),
+        "{}",
+        run.stdout
+    );
+    let text = std::fs::read_to_string(out).unwrap();
+    assert!(!text.contains("LocationType"), "{text}");
+}
+
+/// When that leaves nothing, the refresh fails and says why.
+#[test]
+fn a_reference_to_a_missing_component_everywhere_fails_cleanly() {
+    let from = write_fixture_variant("missing-ref-everywhere", |doc| {
+        let ops: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+        for path in ops {
+            for op in doc["paths"][&path].as_object_mut().unwrap().values_mut() {
+                if op.is_object() {
+                    op["requestBody"] = json!({ "content": { "application/json": {
+                        "schema": { "$ref": "#/components/schemas/Nowhere" } } } });
+                }
+            }
+        }
+    });
     assert_refresh_fails(
         &["--from", &from],
-        &["`#/components/schemas/LocationType` does not resolve"],
+        &["`#/components/schemas/Nowhere` does not resolve"],
     );
 }
 

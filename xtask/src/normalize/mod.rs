@@ -53,6 +53,7 @@ pub const PASSES: &[Pass] = &[
     operations::WILDCARD_BODY_AS_JSON,
     operations::JSON_WHEN_OFFERED,
     operations::LEAVE_OUT_NON_JSON,
+    operations::LEAVE_OUT_DANGLING_REFS,
     operations::MARK_READ_ONLY,
     operations::UNIQUE_OPERATION_IDS,
     schemas::SCHEMA_FOR_BARE_MEDIA_TYPE,

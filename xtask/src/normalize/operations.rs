@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::walk::{for_each_content, retain_operations};
+use crate::codegen::refs::{closure, refs_in};
 // The extension the client reads to decide whether a failed call may be
 // sent again (see the README's "Errors and retries").
 use super::{LeftOut, Outcome, Pass};
@@ -215,6 +216,52 @@ fn media_types(content: &Map<String, Value>) -> String {
         .map(|k| format!("`{k}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+pub const LEAVE_OUT_DANGLING_REFS: Pass = Pass {
+    name: "leave-out-dangling-refs",
+    why: "operations that reach, through any chain of `$ref`s, a component the document does \
+          not define are left out, each printed with the missing target: upstream has shipped \
+          such holes (the 2026-04-09 document names `IBoulevardType` without defining it), and \
+          the rest of the document is still usable",
+    run: leave_out_dangling_refs,
+};
+
+fn leave_out_dangling_refs(doc: &mut Value) -> Outcome {
+    let snapshot = doc.clone();
+    let resolves = |target: &str| {
+        target
+            .strip_prefix('#')
+            .is_some_and(|pointer| snapshot.pointer(pointer).is_some())
+    };
+    let mut left_out = Vec::new();
+    retain_operations(doc, |method, path, operation| {
+        let mut start = Vec::new();
+        refs_in(&Value::Object(operation.clone()), &mut start);
+        let missing: Vec<String> = closure(&snapshot, start)
+            .into_iter()
+            .filter(|target| !resolves(target))
+            .collect();
+        if missing.is_empty() {
+            return true;
+        }
+        left_out.push(LeftOut {
+            operation: format!("{} {path}", method.to_uppercase()),
+            reason: format!(
+                "{} does not resolve to a component of the upstream document",
+                missing
+                    .iter()
+                    .map(|m| format!("`$ref` to `{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+        false
+    });
+    Outcome {
+        changed: left_out.len(),
+        left_out,
+    }
 }
 
 /// Operation names that only read. Anything else counts as changing state,
@@ -551,5 +598,33 @@ mod tests {
             ["partner", "get", "shipments"]
         );
         assert_eq!(words("getV2Things"), ["get", "v2", "things"]);
+    }
+
+    #[test]
+    fn operations_reaching_a_missing_component_are_left_out_with_it_named() {
+        let doc = json!({
+            "paths": {
+                "/ok": { "post": { "responses": { "200": { "content": { "application/json": {
+                    "schema": { "$ref": "#/components/schemas/A" } } } } } } },
+                "/hole": { "post": { "responses": { "200": { "content": { "application/json": {
+                    "schema": { "$ref": "#/components/schemas/B" } } } } } } }
+            },
+            "components": { "schemas": {
+                "A": { "type": "object" },
+                "B": { "properties": { "c": { "$ref": "#/components/schemas/Missing" } } }
+            } }
+        });
+        let (doc, outcome) = run(&LEAVE_OUT_DANGLING_REFS, doc);
+        assert!(doc.pointer("/paths/~1hole").is_none());
+        assert!(doc.pointer("/paths/~1ok/post").is_some());
+        assert_eq!(outcome.left_out.len(), 1);
+        assert_eq!(outcome.left_out[0].operation, "POST /hole");
+        assert!(
+            outcome.left_out[0]
+                .reason
+                .contains("`#/components/schemas/Missing` does not resolve"),
+            "{}",
+            outcome.left_out[0].reason
+        );
     }
 }

@@ -1,0 +1,389 @@
+//! What a refresh does to code compiled against the crate, and the version
+//! bump that follows under Cargo's semver rules.
+//!
+//! Read off the API listings (`spec/partner.api.txt`) before and after,
+//! which are themselves read off the generated code: a change counts only
+//! if it changes the Rust API, not the JSON that produced it (a new
+//! `format` the generator ignores changes nothing users compile against).
+//!
+//! The generated structs have public fields and no `#[non_exhaustive]`, so
+//! users may build them with a literal: a field added to one breaks that
+//! code, as does a variant added to an enum users may `match` exhaustively.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// How a change affects code compiled against the previous version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Impact {
+    /// Nothing users compile against changes (documentation, behaviour).
+    Patch,
+    /// New API; existing code still compiles.
+    Additive,
+    /// Existing code may no longer compile.
+    Breaking,
+}
+
+impl Impact {
+    pub fn word(self) -> &'static str {
+        match self {
+            Impact::Patch => "patch",
+            Impact::Additive => "additive",
+            Impact::Breaking => "breaking",
+        }
+    }
+}
+
+/// One change to the Rust API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub impact: Impact,
+    /// What changed, e.g. `struct DeviceLicenseType: field added "state"`.
+    pub what: String,
+}
+
+/// An item of the listing: its header line and its member lines.
+type Items = BTreeMap<String, (String, Vec<String>)>;
+
+/// Splits a listing into methods and types, by name.
+fn items(listing: &str) -> (Items, Items) {
+    let (mut methods, mut types) = (Items::new(), Items::new());
+    let mut in_types = false;
+    let mut current: Option<(bool, String)> = None;
+    for line in listing.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            if line.starts_with("## Types") {
+                in_types = true;
+            }
+            continue;
+        }
+        let table = if in_types { &mut types } else { &mut methods };
+        if let Some(member) = line.strip_prefix("    ") {
+            if let Some((_, name)) = &current
+                && let Some(entry) = table.get_mut(name)
+            {
+                entry.1.push(member.to_owned());
+            }
+            continue;
+        }
+        let name = if in_types {
+            // `struct Name`, `enum Name`, `newtype Name(..)`, `type Name = ..`
+            line.split_whitespace()
+                .nth(1)
+                .unwrap_or(line)
+                .split('(')
+                .next()
+                .unwrap_or(line)
+                .to_owned()
+        } else {
+            line.split('(').next().unwrap_or(line).to_owned()
+        };
+        table.insert(name.clone(), (line.to_owned(), Vec::new()));
+        current = Some((in_types, name));
+    }
+    (methods, types)
+}
+
+/// Every change between two listings, most severe first.
+pub fn assess(old_listing: Option<&str>, new_listing: &str) -> Vec<Change> {
+    let (old_methods, old_types) = items(old_listing.unwrap_or(""));
+    let (new_methods, new_types) = items(new_listing);
+    let mut changes = Vec::new();
+    let mut push = |impact, what: String| changes.push(Change { impact, what });
+
+    for (name, (signature, flags)) in &new_methods {
+        match old_methods.get(name) {
+            None => push(Impact::Additive, format!("method {name}: added")),
+            Some((old_signature, _)) if old_signature != signature => push(
+                Impact::Breaking,
+                format!("method {name}: signature changed to `{signature}`"),
+            ),
+            Some((_, old_flags)) if old_flags != flags => push(
+                Impact::Patch,
+                format!(
+                    "method {name}: now {} (behaviour or documentation only)",
+                    flags.join(" ").trim()
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+    for name in old_methods.keys().filter(|n| !new_methods.contains_key(*n)) {
+        push(Impact::Breaking, format!("method {name}: removed"));
+    }
+
+    for (name, (header, members)) in &new_types {
+        let Some((old_header, old_members)) = old_types.get(name) else {
+            push(Impact::Additive, format!("type {name}: added"));
+            continue;
+        };
+        if old_header != header {
+            push(
+                Impact::Breaking,
+                format!("type {name}: `{old_header}` became `{header}`"),
+            );
+            continue;
+        }
+        let kind = header.split_whitespace().next().unwrap_or("");
+        let by_key = |lines: &[String]| -> BTreeMap<String, String> {
+            lines.iter().map(|l| (member_key(l), l.clone())).collect()
+        };
+        let (before, after) = (by_key(old_members), by_key(members));
+        for (key, line) in &after {
+            match before.get(key) {
+                None if kind == "struct" => push(
+                    Impact::Breaking,
+                    format!("struct {name}: field {key} added (breaks struct literals)"),
+                ),
+                None if kind == "enum" => push(
+                    Impact::Breaking,
+                    format!("enum {name}: variant {key} added (breaks exhaustive matches)"),
+                ),
+                None => push(Impact::Breaking, format!("{kind} {name}: {key} added")),
+                Some(old) if old != line => push(
+                    Impact::Breaking,
+                    format!("{kind} {name}: `{old}` became `{line}`"),
+                ),
+                Some(_) => {}
+            }
+        }
+        for key in before.keys().filter(|k| !after.contains_key(*k)) {
+            push(Impact::Breaking, format!("{kind} {name}: {key} removed"));
+        }
+    }
+    for name in old_types.keys().filter(|n| !new_types.contains_key(*n)) {
+        push(Impact::Breaking, format!("type {name}: removed"));
+    }
+    changes.sort_by(|a, b| b.impact.cmp(&a.impact).then_with(|| a.what.cmp(&b.what)));
+    changes
+}
+
+/// A member line's identity: the JSON name of a field or variant, else the
+/// whole line.
+fn member_key(line: &str) -> String {
+    match line.split_once(" -> ") {
+        Some((json, _)) => json.to_owned(),
+        None => line.to_owned(),
+    }
+}
+
+/// The most severe impact; `Patch` when nothing changed the API.
+pub fn overall(changes: &[Change]) -> Impact {
+    changes
+        .iter()
+        .map(|c| c.impact)
+        .max()
+        .unwrap_or(Impact::Patch)
+}
+
+/// The next version after `version` for `impact`, under Cargo's rules: in
+/// `0.y.z` a breaking change bumps `y` and anything else bumps `z`; from
+/// `1.0.0` on, breaking bumps the major, additive the minor, the rest the
+/// patch.
+pub fn bump(version: &str, impact: Impact) -> Result<String, String> {
+    let parts: Vec<u64> = version
+        .split('.')
+        .map(|p| p.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("version {version:?} is not MAJOR.MINOR.PATCH"))?;
+    let [major, minor, patch] = parts[..] else {
+        return Err(format!("version {version:?} is not MAJOR.MINOR.PATCH"));
+    };
+    Ok(match (major, impact) {
+        (0, Impact::Breaking) => format!("0.{}.0", minor + 1),
+        (0, _) => format!("0.{minor}.{}", patch + 1),
+        (_, Impact::Breaking) => format!("{}.0.0", major + 1),
+        (_, Impact::Additive) => format!("{major}.{}.0", minor + 1),
+        (_, Impact::Patch) => format!("{major}.{minor}.{}", patch + 1),
+    })
+}
+
+/// The crate's version, from the workspace's `Cargo.toml`.
+pub fn crate_version(manifest: &str) -> Option<String> {
+    manifest
+        .lines()
+        .skip_while(|l| l.trim() != "[package]")
+        .find_map(|l| l.trim().strip_prefix("version = "))
+        .map(|v| v.trim_matches('"').to_owned())
+}
+
+/// The impact section of the printed summary.
+pub fn text(changes: &[Change], version: &str) -> String {
+    if changes.is_empty() {
+        return "impact on users: none, the Rust API is unchanged\n".to_owned();
+    }
+    let impact = overall(changes);
+    let mut out = String::new();
+    let next = bump(version, impact).unwrap_or_else(|e| e);
+    let count = |i: Impact| changes.iter().filter(|c| c.impact == i).count();
+    let _ = writeln!(
+        out,
+        "impact on users: {} breaking, {} additive, {} patch -> version {version} -> {next} ({})",
+        count(Impact::Breaking),
+        count(Impact::Additive),
+        count(Impact::Patch),
+        impact.word()
+    );
+    for change in changes {
+        let _ = writeln!(out, "  [{}] {}", change.impact.word(), change.what);
+    }
+    out
+}
+
+/// A pull request description: the bump, the changes by impact, and the
+/// summary.
+pub fn markdown(changes: &[Change], version: &str, source: &str, summary: &str) -> String {
+    let impact = overall(changes);
+    let next = bump(version, impact).unwrap_or_else(|e| e);
+    let mut out = String::new();
+    let _ = writeln!(out, "## Refresh of `spec/partner.json` from `{source}`\n");
+    let _ = writeln!(
+        out,
+        "**Version bump: {version} → {next}** ({} under Cargo's semver rules)\n",
+        impact.word()
+    );
+    for (level, title) in [
+        (
+            Impact::Breaking,
+            "Breaking: code built against the previous version may not compile",
+        ),
+        (
+            Impact::Additive,
+            "Additive: new API, existing code compiles",
+        ),
+        (Impact::Patch, "Patch: no change to the Rust API"),
+    ] {
+        let lines: Vec<&Change> = changes.iter().filter(|c| c.impact == level).collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "### {title} ({})\n", lines.len());
+        for change in lines {
+            let _ = writeln!(out, "- {}", change.what.replace('`', "\\`"));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "### Summary of the fragment's changes\n\n```text\n{}```",
+        summary
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD: &str = "\
+# header
+
+## Methods of Client
+get_a(body: &A) -> Result<ResponseValue<B>, Error<()>>
+    POST /a [read-only]
+gone(body: &A) -> Result<ResponseValue<B>, Error<()>>
+    POST /gone [state-changing]
+renamed(body: &A) -> Result<ResponseValue<B>, Error<()>>
+    POST /r [read-only]
+
+## Types in rhombus_partner::types
+struct A
+    \"x\" -> x: Option<String>
+enum Kind
+    \"A\" -> A
+struct Old
+newtype Open(Map<String, Value>)
+";
+
+    #[test]
+    fn nothing_changed_is_a_patch() {
+        assert!(assess(Some(OLD), OLD).is_empty());
+        assert_eq!(overall(&[]), Impact::Patch);
+    }
+
+    #[test]
+    fn additions_are_additive_and_removals_retypes_fields_variants_break() {
+        let new = "\
+## Methods of Client
+get_a(body: &A) -> Result<ResponseValue<B>, Error<()>>
+    POST /a [read-only, deprecated]
+renamed(body: &Open) -> Result<ResponseValue<B>, Error<()>>
+    POST /r [read-only]
+added(body: &A) -> Result<ResponseValue<B>, Error<()>>
+    POST /added [state-changing]
+
+## Types in rhombus_partner::types
+struct A
+    \"x\" -> x: Option<i64>
+    \"y\" -> y: Option<String>
+enum Kind
+    \"A\" -> A
+    \"B\" -> B
+newtype Open(Map<String, Value>)
+struct New
+";
+        let changes = assess(Some(OLD), new);
+        let of = |impact| -> Vec<&str> {
+            changes
+                .iter()
+                .filter(|c| c.impact == impact)
+                .map(|c| c.what.as_str())
+                .collect()
+        };
+        assert_eq!(
+            of(Impact::Additive),
+            ["method added: added", "type New: added"]
+        );
+        assert_eq!(
+            of(Impact::Patch),
+            ["method get_a: now POST /a [read-only, deprecated] (behaviour or documentation only)"]
+        );
+        let breaking = of(Impact::Breaking);
+        for expected in [
+            "method gone: removed",
+            "method renamed: signature changed",
+            "struct A: `\"x\" -> x: Option<String>` became `\"x\" -> x: Option<i64>`",
+            "struct A: field \"y\" added (breaks struct literals)",
+            "enum Kind: variant \"B\" added (breaks exhaustive matches)",
+            "type Old: removed",
+        ] {
+            assert!(
+                breaking.iter().any(|b| b.starts_with(expected)),
+                "{expected} not in {breaking:#?}"
+            );
+        }
+        assert_eq!(breaking.len(), 6, "{breaking:#?}");
+        assert_eq!(overall(&changes), Impact::Breaking);
+    }
+
+    #[test]
+    fn bumps_follow_cargo_semver_for_0x_and_1x() {
+        assert_eq!(bump("0.1.0", Impact::Breaking).unwrap(), "0.2.0");
+        assert_eq!(bump("0.1.3", Impact::Additive).unwrap(), "0.1.4");
+        assert_eq!(bump("0.1.3", Impact::Patch).unwrap(), "0.1.4");
+        assert_eq!(bump("1.4.2", Impact::Breaking).unwrap(), "2.0.0");
+        assert_eq!(bump("1.4.2", Impact::Additive).unwrap(), "1.5.0");
+        assert_eq!(bump("1.4.2", Impact::Patch).unwrap(), "1.4.3");
+        assert!(bump("1.x", Impact::Patch).is_err());
+    }
+
+    #[test]
+    fn the_crate_version_is_read_from_the_package_section() {
+        let manifest =
+            "[workspace]\nversion = \"9.9.9\"\n[package]\nname = \"x\"\nversion = \"0.3.1\"\n";
+        assert_eq!(crate_version(manifest).as_deref(), Some("0.3.1"));
+    }
+
+    #[test]
+    fn markdown_names_the_bump_and_groups_changes() {
+        let changes = assess(Some(OLD), &OLD.replace("struct Old\n", ""));
+        let md = markdown(&changes, "0.1.0", "up.json", "schemas: 0 added\n");
+        assert!(
+            md.contains("**Version bump: 0.1.0 → 0.2.0** (breaking"),
+            "{md}"
+        );
+        assert!(md.contains("### Breaking"), "{md}");
+        assert!(md.contains("- type Old: removed"), "{md}");
+        assert!(md.contains("```text\nschemas: 0 added\n```"), "{md}");
+    }
+}
