@@ -246,7 +246,7 @@ fn leave_out_dangling_refs(doc: &mut Value) -> Outcome {
             return true;
         }
         left_out.push(LeftOut {
-            operation: format!("{} {path}", method.to_uppercase()),
+            operation: spec::label(path, method),
             reason: format!(
                 "{} does not resolve to a component of the upstream document",
                 missing
