@@ -85,7 +85,7 @@ impl FromStr for AuthScheme {
 /// What the client sends with every request. Cloning is cheap: header
 /// values are reference counted.
 #[derive(Clone)]
-pub struct Auth {
+pub(crate) struct Auth {
     scheme: AuthScheme,
     key: HeaderValue,
     org: Option<HeaderValue>,
