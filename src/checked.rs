@@ -9,9 +9,7 @@
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::StatusCode;
 
-use crate::error::{
-    BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, Error, TransportKind, error_chain,
-};
+use crate::error::{BodyPreview, BodyTooLarge, Error, TransportKind, error_chain};
 use crate::retry::{CallRecord, MIN_RETRY_AFTER, recording, retry_after};
 
 /// How a response body reports the outcome of the call. Implemented, from
@@ -228,25 +226,16 @@ async fn from_status(operation: &'static str, attempts: u32, response: reqwest::
     }
 }
 
-/// Reads at most [`BODY_PREVIEW_LIMIT`] bytes and drops the rest unread
-/// (the connection is closed rather than drained).
+/// The body of an error answer. The exec hook has read it already, whole
+/// or cut at [`BODY_PREVIEW_LIMIT`](crate::BODY_PREVIEW_LIMIT): a cut body
+/// ends in an error after what was kept, so the limit is applied once, there.
 async fn read_preview(mut response: reqwest::Response) -> BodyPreview {
     let mut bytes = Vec::new();
     loop {
         match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = BODY_PREVIEW_LIMIT - bytes.len();
-                if chunk.len() >= room {
-                    let more = chunk.len() > room;
-                    bytes.extend_from_slice(&chunk[..room]);
-                    // Whether the body goes on is unknown without reading
-                    // on; a body of exactly the limit is reported as cut.
-                    return BodyPreview::new(&bytes, more || room == chunk.len());
-                }
-                bytes.extend_from_slice(&chunk);
-            }
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
             Ok(None) => return BodyPreview::new(&bytes, false),
-            // What arrived before the failure is still worth showing.
+            // Cut short, or broken: what arrived is still worth showing.
             Err(_) => return BodyPreview::new(&bytes, true),
         }
     }
