@@ -172,3 +172,18 @@ impl fmt::Debug for Auth {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_shorter_than_eight_bytes_are_not_scrubbed() {
+        let auth = |key: &str| Auth::new(AuthScheme::PartnerApiToken, key, None).expect("valid");
+        assert_eq!(auth("1234567").scrubbed_secret(), None);
+        assert_eq!(
+            auth("12345678").scrubbed_secret(),
+            Some(b"12345678".as_slice())
+        );
+    }
+}
