@@ -6,11 +6,14 @@
 //! response types carry the status fields is generated from the spec (the
 //! [`ApiStatus`] impls); this module only reads them.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::StatusCode;
 
 use crate::error::{BodyPreview, BodyTooLarge, Error, TransportKind, error_chain};
-use crate::retry::{CallRecord, MIN_RETRY_AFTER, recording, retry_after};
+use crate::retry::{CallRecord, MIN_RETRY_AFTER, Recording, retry_after};
 
 /// How a response body reports the outcome of the call. Implemented, from
 /// the spec, for every response type: types without the fields report
@@ -82,15 +85,60 @@ impl ApiStatus for reqwest::Upgraded {}
 
 /// Ends a checked call: `call` is the generated method's future.
 #[doc(hidden)]
-pub async fn finish<T, E, F>(operation: &'static str, call: F) -> Result<ResponseValue<T>, Error>
+pub fn finish<T, E, F>(operation: &'static str, call: F) -> Finish<F>
 where
     T: ApiStatus,
     F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
 {
-    let (result, record) = recording(call).await;
-    match result {
-        Ok(value) => check_body(operation, value),
-        Err(error) => Err(into_error(operation, record, error).await),
+    Finish {
+        operation,
+        call: Recording::new(call),
+        failing: None,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A checked call in progress: the generated method's future, run with
+    /// the attempt record in scope, then its outcome checked. One layer
+    /// written by hand rather than nested `async` blocks, each of which
+    /// would hold and move its own copy of the generated future (see
+    /// BENCHMARKS.md, "the checked path").
+    #[doc(hidden)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Finish<F> {
+        operation: &'static str,
+        #[pin]
+        call: Recording<F>,
+        // Only an undocumented status needs to wait (for its body preview),
+        // so only a failure pays for a box.
+        failing: Option<Pin<Box<dyn Future<Output = Error> + Send>>>,
+    }
+}
+
+impl<T, E, F> Future for Finish<F>
+where
+    T: ApiStatus,
+    F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+{
+    type Output = Result<ResponseValue<T>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if this.failing.is_none() {
+            let (result, record) = std::task::ready!(this.call.poll(cx));
+            let error = match result {
+                Ok(value) => return Poll::Ready(check_body(this.operation, value)),
+                Err(error) => into_error(this.operation, record, error),
+            };
+            match error {
+                Converted::Ready(error) => return Poll::Ready(Err(error)),
+                Converted::ReadingBody(reading) => *this.failing = Some(reading),
+            }
+        }
+        match this.failing {
+            Some(reading) => reading.as_mut().poll(cx).map(Err),
+            None => Poll::Pending,
+        }
     }
 }
 
@@ -116,22 +164,28 @@ fn check_body<T: ApiStatus>(
     Ok(value)
 }
 
-async fn into_error<E>(
+/// An error, or the wait for the body preview it needs.
+enum Converted {
+    Ready(Error),
+    ReadingBody(Pin<Box<dyn Future<Output = Error> + Send>>),
+}
+
+fn into_error<E>(
     operation: &'static str,
     record: CallRecord,
     error: progenitor_client::Error<E>,
-) -> Error {
+) -> Converted {
     use progenitor_client::Error as Generated;
     let attempts = record.attempts;
     if let Some(waited) = record.queue_timeout {
         // The exec hook gave up waiting for a slot (see `retry.rs`).
-        return Error::QueueTimeout {
+        return Converted::Ready(Error::QueueTimeout {
             operation,
             waited,
             attempts: attempts.saturating_sub(1),
-        };
+        });
     }
-    match error {
+    let error = match error {
         Generated::ResponseBodyError(source) => match find_cause::<BodyTooLarge>(&source) {
             Some(too_large) => Error::BodyTooLarge {
                 operation,
@@ -154,11 +208,14 @@ async fn into_error<E>(
             attempts,
             body: BodyPreview::default(),
         },
-        Generated::UnexpectedResponse(response) => from_status(operation, attempts, response).await,
+        Generated::UnexpectedResponse(response) => {
+            return Converted::ReadingBody(Box::pin(from_status(operation, attempts, response)));
+        }
         Generated::InvalidRequest(message) | Generated::Custom(message) => {
             Error::InvalidRequest { operation, message }
         }
-    }
+    };
+    Converted::Ready(error)
 }
 
 fn transport(operation: &'static str, attempts: u32, source: reqwest::Error) -> Error {

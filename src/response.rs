@@ -98,11 +98,9 @@ pub(crate) async fn read_bounded(
     }
     let mut bytes = body.into_bytes();
 
-    let url = if status.is_success() {
-        None
-    } else {
-        Some(response.url().clone())
-    };
+    // Kept, and handed back: without it, rebuilding a `reqwest::Response`
+    // parses a placeholder URL, which costs more than this copy.
+    let url = response.url().clone();
     let (mut parts, _rest) = http::Response::<reqwest::Body>::from(response).into_parts();
     // Dropping `_rest` unread closes the connection of a body cut short.
     if let Some(scrubber) = limits.scrubber {
@@ -116,11 +114,7 @@ pub(crate) async fn read_bounded(
             error: Some(error),
         }),
     };
-    // The generated code only decodes a success, and never asks its URL.
-    match url {
-        Some(url) => Ok(with_url(parts, url, body)),
-        None => Ok(Response::from(http::Response::from_parts(parts, body))),
-    }
+    Ok(with_url(parts, url, body))
 }
 
 /// A response from its parts, keeping the URL that `reqwest` reports, for

@@ -14,7 +14,9 @@
 //! status and duration; no header or body is recorded.
 
 use std::cell::Cell;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Request, Response, StatusCode};
@@ -205,12 +207,12 @@ impl RetryPolicy {
                 },
                 None => None,
             };
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let sent = Instant::now();
+            let left = deadline.map(|d| d.saturating_duration_since(sent));
             *sending.timeout_mut() = match (call.timeout, left) {
                 (Some(timeout), Some(left)) => Some(timeout.min(left)),
                 (timeout, left) => timeout.or(left),
             };
-            let sent = Instant::now();
             // The body is read within the attempt, so that its slot is free
             // when the call returns and a failure while reading is retried
             // like any other transport failure.
@@ -330,6 +332,10 @@ async fn acquire_until(
     limit: &Arc<Semaphore>,
     deadline: Option<Instant>,
 ) -> Option<OwnedSemaphorePermit> {
+    // A free slot is taken at once, without setting up a timer.
+    if let Ok(permit) = limit.clone().try_acquire_owned() {
+        return Some(permit);
+    }
     let acquire = limit.clone().acquire_owned();
     match deadline {
         Some(deadline) => tokio::time::timeout_at(deadline.into(), acquire)
@@ -401,14 +407,40 @@ fn record(update: impl FnOnce(&mut CallRecord)) {
     });
 }
 
-/// Runs `call`, returning its output and what the exec hook recorded.
-pub(crate) async fn recording<F: Future>(call: F) -> (F::Output, CallRecord) {
-    RECORD
-        .scope(Cell::new(CallRecord::default()), async {
-            let output = call.await;
-            (output, RECORD.with(Cell::get))
-        })
-        .await
+pin_project_lite::pin_project! {
+    /// A call's future, run with a [`CallRecord`] in scope, which the exec
+    /// hook fills in: yields the call's output and the record. The record
+    /// is kept here between polls and put in scope only while the call is
+    /// polled, so no `async` layer holds a second copy of the call.
+    pub(crate) struct Recording<F> {
+        #[pin]
+        call: F,
+        record: CallRecord,
+    }
+}
+
+impl<F> Recording<F> {
+    pub(crate) fn new(call: F) -> Self {
+        Recording {
+            call,
+            record: CallRecord::default(),
+        }
+    }
+}
+
+impl<F: Future> Future for Recording<F> {
+    type Output = (F::Output, CallRecord);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let call = this.call;
+        let (polled, record) = RECORD.sync_scope(Cell::new(*this.record), || {
+            let polled = call.poll(cx);
+            (polled, RECORD.with(Cell::get))
+        });
+        *this.record = record;
+        polled.map(|output| (output, record))
+    }
 }
 
 /// Errors after which a read can simply be repeated: not a TLS handshake
