@@ -13,7 +13,7 @@ use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::StatusCode;
 
 use crate::error::{BodyPreview, BodyTooLarge, Error, TransportKind, error_chain};
-use crate::retry::{CallRecord, MIN_RETRY_AFTER, Recording, retry_after};
+use crate::retry::{CallRecord, MIN_RETRY_AFTER, retry_after, with_record};
 
 /// How a response body reports the outcome of the call. Implemented, from
 /// the spec, for every response type: types without the fields report
@@ -92,7 +92,8 @@ where
 {
     Finish {
         operation,
-        call: Recording::new(call),
+        call,
+        record: CallRecord::default(),
         failing: None,
     }
 }
@@ -108,7 +109,9 @@ pin_project_lite::pin_project! {
     pub struct Finish<F> {
         operation: &'static str,
         #[pin]
-        call: Recording<F>,
+        call: F,
+        // What the exec hook tells about the call (see `retry::with_record`).
+        record: CallRecord,
         // Only an undocumented status needs to wait (for its body preview),
         // so only a failure pays for a box.
         failing: Option<Pin<Box<dyn Future<Output = Error> + Send>>>,
@@ -125,10 +128,11 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         if this.failing.is_none() {
-            let (result, record) = std::task::ready!(this.call.poll(cx));
+            let call = this.call;
+            let result = std::task::ready!(with_record(this.record, || call.poll(cx)));
             let error = match result {
                 Ok(value) => return Poll::Ready(check_body(this.operation, value)),
-                Err(error) => into_error(this.operation, record, error),
+                Err(error) => into_error(this.operation, *this.record, error),
             };
             match error {
                 Converted::Ready(error) => return Poll::Ready(Err(error)),

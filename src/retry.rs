@@ -14,9 +14,7 @@
 //! status and duration; no header or body is recorded.
 
 use std::cell::Cell;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Request, Response, StatusCode};
@@ -184,8 +182,15 @@ impl RetryPolicy {
             let Some(request) = template.take() else {
                 unreachable!("the loop continues only with a request to send");
             };
-            // A body that cannot be cloned (a stream) allows one attempt.
-            let (mut sending, next) = match request.try_clone() {
+            // The copy kept for a retry is the one cost of retrying a call
+            // that needs none (see BENCHMARKS.md); the last allowed attempt
+            // keeps none. A body that cannot be cloned (a stream) allows
+            // one attempt.
+            let copy = match attempt < self.max_attempts {
+                true => request.try_clone(),
+                false => None,
+            };
+            let (mut sending, next) = match copy {
                 Some(copy) => (copy, Some(request)),
                 None => (request, None),
             };
@@ -407,40 +412,16 @@ fn record(update: impl FnOnce(&mut CallRecord)) {
     });
 }
 
-pin_project_lite::pin_project! {
-    /// A call's future, run with a [`CallRecord`] in scope, which the exec
-    /// hook fills in: yields the call's output and the record. The record
-    /// is kept here between polls and put in scope only while the call is
-    /// polled, so no `async` layer holds a second copy of the call.
-    pub(crate) struct Recording<F> {
-        #[pin]
-        call: F,
-        record: CallRecord,
-    }
-}
-
-impl<F> Recording<F> {
-    pub(crate) fn new(call: F) -> Self {
-        Recording {
-            call,
-            record: CallRecord::default(),
-        }
-    }
-}
-
-impl<F: Future> Future for Recording<F> {
-    type Output = (F::Output, CallRecord);
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let call = this.call;
-        let (polled, record) = RECORD.sync_scope(Cell::new(*this.record), || {
-            let polled = call.poll(cx);
-            (polled, RECORD.with(Cell::get))
-        });
-        *this.record = record;
-        polled.map(|output| (output, record))
-    }
+/// Runs `f` (one poll of a call) with `record` in scope for the exec hook
+/// to fill in. The record lives in the caller's future between polls and is
+/// in scope only while the call is polled, so no `async` layer has to hold
+/// a second copy of the call.
+pub(crate) fn with_record<R>(record: &mut CallRecord, f: impl FnOnce() -> R) -> R {
+    RECORD.sync_scope(Cell::new(*record), || {
+        let output = f();
+        *record = RECORD.with(Cell::get);
+        output
+    })
 }
 
 /// Errors after which a read can simply be repeated: not a TLS handshake

@@ -33,12 +33,12 @@ pub(super) fn checked_methods(
         );
         Some(quote! {
             #[doc = #doc]
-            pub async fn #name #generics (#inputs) -> ::std::result::Result<#value, ::rhombus_partner::Error> {
-                ::rhombus_partner::__private::finish(
-                    #id,
-                    self.client.#name(#(#arguments),*),
-                )
-                .await
+            // Not an `async fn`: the future is `finish`'s own, with no
+            // layer around it that would hold a copy of the call.
+            pub fn #name #generics (#inputs) -> impl ::std::future::Future<
+                Output = ::std::result::Result<#value, ::rhombus_partner::Error>,
+            > {
+                ::rhombus_partner::__private::finish(#id, self.client.#name(#(#arguments),*))
             }
         })
     });
