@@ -226,21 +226,20 @@ impl RetryPolicy {
                 Err(error) => Err(error),
             };
             drop(permit);
-            let elapsed = sent.elapsed();
             match &result {
                 Ok(response) => {
                     span.record("status", response.status().as_u16());
                     tracing::debug!(
                         attempt,
                         status = response.status().as_u16(),
-                        elapsed_ms = elapsed.as_millis() as u64,
+                        elapsed_ms = sent.elapsed().as_millis() as u64,
                         "response"
                     );
                 }
                 Err(error) => {
                     tracing::debug!(
                         attempt,
-                        elapsed_ms = elapsed.as_millis() as u64,
+                        elapsed_ms = sent.elapsed().as_millis() as u64,
                         error = %error_chain(error),
                         "no response"
                     );
@@ -265,7 +264,10 @@ impl RetryPolicy {
                 _ => None,
             };
             let Some((wait, reason)) = retry else {
-                span.record("duration_ms", start.elapsed().as_millis() as u64);
+                // Fields are evaluated even for a span nobody listens to.
+                if !span.is_disabled() {
+                    span.record("duration_ms", start.elapsed().as_millis() as u64);
+                }
                 return result;
             };
             tracing::info!(
