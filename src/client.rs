@@ -43,13 +43,16 @@ pub fn pre(state: &ClientState, request: &mut reqwest::Request) {
 /// in-flight limit, and reads the answer bounded and scrubbed. `operations`
 /// is the generated table the method's id is looked up in; an id missing
 /// from it is state-changing, the safe default.
-pub async fn exec(
-    state: &ClientState,
-    http: &reqwest::Client,
+///
+/// Not an `async fn`: the retry loop's future is returned as it is, with no
+/// layer around it.
+pub fn exec<'a>(
+    state: &'a ClientState,
+    http: &'a reqwest::Client,
     request: reqwest::Request,
     method: &'static str,
     operations: &'static [Operation],
-) -> reqwest::Result<reqwest::Response> {
+) -> impl Future<Output = reqwest::Result<reqwest::Response>> + 'a {
     let operation = operations.iter().find(|op| op.method == method);
     let call = Call {
         operation: operation.map_or(method, |op| op.id),
@@ -63,7 +66,7 @@ pub async fn exec(
             scrubber: state.scrubber.as_ref(),
         },
     };
-    state.retry.send_guarded(http, request, call, &guards).await
+    state.retry.send_guarded(http, request, call, guards)
 }
 
 /// The `post` hook: the stand-in answer of a call that never got a slot

@@ -141,14 +141,15 @@ impl RetryPolicy {
         }
     }
 
-    /// Sends `request` under this policy and `guards`, in a span.
-    pub(crate) async fn send_guarded(
-        &self,
-        http: &reqwest::Client,
+    /// Sends `request` under this policy and `guards`, in a span. Not an
+    /// `async fn`, so the loop's future is not wrapped in one more layer.
+    pub(crate) fn send_guarded<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
         request: Request,
         call: Call,
-        guards: &Guards<'_>,
-    ) -> reqwest::Result<Response> {
+        guards: Guards<'a>,
+    ) -> impl Future<Output = reqwest::Result<Response>> + 'a {
         let span = tracing::info_span!(
             "rhombus_partner.call",
             operation = call.operation,
@@ -159,7 +160,6 @@ impl RetryPolicy {
         );
         self.send_in_span(http, request, call, guards)
             .instrument(span)
-            .await
     }
 
     async fn send_in_span(
@@ -167,7 +167,7 @@ impl RetryPolicy {
         http: &reqwest::Client,
         request: Request,
         call: Call,
-        guards: &Guards<'_>,
+        guards: Guards<'_>,
     ) -> reqwest::Result<Response> {
         let span = tracing::Span::current();
         let start = Instant::now();
