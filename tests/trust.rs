@@ -340,9 +340,13 @@ async fn with_every_slot_in_a_kept_error_the_next_call_still_runs() {
 
 #[tokio::test]
 async fn retry_after_as_an_http_date_is_honoured() {
-    let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3));
+    // The date is taken when the 429 is sent, not when the test starts: on
+    // a loaded machine, setting up can take longer than a second.
     let server = Server::start(move |n, _| match n {
-        0 => Action::Raw(response(429, &[("retry-after", &date)], "")),
+        0 => {
+            let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3));
+            Action::Raw(response(429, &[("retry-after", &date)], ""))
+        }
         _ => Action::Raw(ok_body()),
     })
     .await;
