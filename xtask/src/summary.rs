@@ -449,6 +449,53 @@ mod tests {
         assert!(text.contains("  ~ A: +added"), "{text}");
     }
 
+    /// The three changes a reviewer must not miss on an operation whose
+    /// path stays: what it sends, its parameters, and whether it is retried.
+    #[test]
+    fn names_request_parameter_and_read_only_changes() {
+        let body = |schema: &str| {
+            json!({ "content": { "application/json": {
+                "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+        };
+        let mut old = doc(
+            json!({ "/a": op("getA", "A"), "/b": op("setB", "A") }),
+            json!({ "A": { "type": "object" } }),
+        );
+        let mut new = old.clone();
+        let (a, b) = ("/paths/~1a/post", "/paths/~1b/post");
+        old.pointer_mut(a).unwrap()["requestBody"] = body("ARequest");
+        old.pointer_mut(a).unwrap()["x-rhombus-read-only"] = json!(false);
+        new.pointer_mut(a).unwrap()["requestBody"] = body("ARequestV2");
+        new.pointer_mut(a).unwrap()["parameters"] =
+            json!([{ "in": "query", "name": "page", "schema": { "type": "integer" } }]);
+        new.pointer_mut(a).unwrap()["x-rhombus-read-only"] = json!(true);
+        old.pointer_mut(b).unwrap()["x-rhombus-read-only"] = json!(true);
+        new.pointer_mut(b).unwrap()["requestBody"] = body("BRequest");
+
+        let summary = compare(Some(&old), &new);
+        assert_eq!(
+            summary.operations_changed,
+            [
+                "POST /a: request ARequest -> ARequestV2, parameters, now read-only",
+                "POST /b: request none -> BRequest, now state-changing",
+            ]
+        );
+        let text = summary.to_string();
+        assert!(
+            text.contains("  ~ POST /a: request ARequest -> ARequestV2, parameters, now read-only\n"),
+            "{text}"
+        );
+        // Back again: each change in the other direction.
+        let back = compare(Some(&new), &old);
+        assert_eq!(
+            back.operations_changed,
+            [
+                "POST /a: request ARequestV2 -> ARequest, parameters, now state-changing",
+                "POST /b: request BRequest -> none, now read-only",
+            ]
+        );
+    }
+
     #[test]
     fn a_first_refresh_adds_everything() {
         let new = doc(

@@ -535,6 +535,10 @@ mod tests {
             "partner_getApiTokens",
             "listThings",
             "searchX",
+            "findClientsByName",
+            "partner_findDevices",
+            "countClients",
+            "PartnerCountAlerts",
             "get",
         ] {
             assert!(is_read_only(id), "{id}");
@@ -549,6 +553,10 @@ mod tests {
             "",
             "forget",
             "customizeClient",
+            "finder",
+            "counterSign",
+            "discountClient",
+            "foundClient",
         ] {
             assert!(!is_read_only(id), "{id}");
         }
@@ -560,6 +568,27 @@ mod tests {
         assert_eq!(outcome.changed, 2);
         assert_eq!(doc["paths"]["/a"]["post"][READ_ONLY_EXTENSION], json!(true));
         assert_eq!(doc["paths"]["/a"]["put"][READ_ONLY_EXTENSION], json!(false));
+    }
+
+    /// The pass marks `find…` and `count…` operations read-only, as the
+    /// README lists them, and a mark already right is no change.
+    #[test]
+    fn mark_read_only_marks_find_and_count_operations() {
+        let doc = json!({ "paths": {
+            "/api/partner/findClients": { "post": { "operationId": "partner_findClients" } },
+            "/api/partner/countAlerts": { "post": { "operationId": "countAlerts" } },
+            "/api/partner/getA": { "post": { "operationId": "getA", "x-rhombus-read-only": true } },
+            "/api/partner/foundClient": { "post": { "operationId": "foundClient" } },
+            "/api/partner/nameless": { "post": {} }
+        } });
+        let (doc, outcome) = run(&MARK_READ_ONLY, doc);
+        assert_eq!(outcome, Outcome::changed(4));
+        let mark = |path: &str| doc["paths"][path]["post"][READ_ONLY_EXTENSION].clone();
+        assert_eq!(mark("/api/partner/findClients"), json!(true));
+        assert_eq!(mark("/api/partner/countAlerts"), json!(true));
+        assert_eq!(mark("/api/partner/getA"), json!(true));
+        assert_eq!(mark("/api/partner/foundClient"), json!(false));
+        assert_eq!(mark("/api/partner/nameless"), json!(false));
     }
 
     #[test]
