@@ -247,8 +247,8 @@ fn invalid_openapi_3_0_structure_is_located() {
         &spec,
         &format!(
             " at {CLIENTS_POST}/responses: not a valid OpenAPI 3.0 structure: invalid type: \
-             sequence, expected a map; to fix: correct that part against the OpenAPI 3.0 \
-             specification"
+             sequence, expected struct Responses; to fix: correct that part against the \
+             OpenAPI 3.0 specification"
         ),
     );
     assert_build_fails_with_line(&spec, &line);
@@ -329,7 +329,9 @@ enum BuildScript {
     Rebuilt,
 }
 
-fn check_copy(package: &Path, spec: Option<&Path>) -> BuildScript {
+/// Checks the copy in `package`; returns what the build script did, and
+/// cargo's reasons for rebuilding, if any (for failure messages).
+fn check_copy(package: &Path, spec: Option<&Path>) -> (BuildScript, String) {
     // Files written within one timestamp tick of the last build would not
     // count as changed.
     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -341,12 +343,25 @@ fn check_copy(package: &Path, spec: Option<&Path>) -> BuildScript {
     let ran = output
         .lines()
         .any(|l| l.contains("Running `") && l.contains("/build-script-build`"));
-    match (compiled, ran) {
+    let reasons = output
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Dirty"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let script = match (compiled, ran) {
         (false, false) => BuildScript::Fresh,
         (false, true) => BuildScript::Ran,
         (true, true) => BuildScript::Rebuilt,
         (true, false) => panic!("compiled but not run:\n{output}"),
-    }
+    };
+    (script, reasons)
+}
+
+/// Checks the copy and expects the build script to have done `expected`
+/// after `change`.
+fn assert_build_script(package: &Path, spec: Option<&Path>, expected: BuildScript, change: &str) {
+    let (script, reasons) = check_copy(package, spec);
+    assert_eq!(script, expected, "after: {change}\n{reasons}");
 }
 
 /// The README: "the build re-runs when that variable, the fragment or the
@@ -359,20 +374,22 @@ fn build_script_reruns_only_when_its_inputs_change() {
     copy_package(&package);
     let fragment = Path::new("spec/partner.json");
 
-    assert_ne!(check_copy(&package, None), BuildScript::Fresh, "first build");
-    assert_eq!(check_copy(&package, None), BuildScript::Fresh, "nothing changed");
+    let (first, _) = check_copy(&package, None);
+    assert_ne!(first, BuildScript::Fresh, "the first build of the copy");
+    assert_build_script(&package, None, BuildScript::Fresh, "nothing");
 
     // A file of the package that the script does not read.
     std::fs::write(package.join("NOTES.md"), "not an input\n").expect("written");
-    assert_eq!(check_copy(&package, None), BuildScript::Fresh, "another file changed");
+    assert_build_script(&package, None, BuildScript::Fresh, "another file");
 
     touch(&package.join(fragment));
-    assert_eq!(check_copy(&package, None), BuildScript::Ran, "the fragment changed");
+    assert_build_script(&package, None, BuildScript::Ran, "the fragment");
 
     // The variable, from unset to naming the same fragment.
-    assert_eq!(check_copy(&package, Some(fragment)), BuildScript::Ran, "the variable changed");
-    assert_eq!(check_copy(&package, Some(fragment)), BuildScript::Fresh, "the variable is the same");
+    let named = Some(fragment);
+    assert_build_script(&package, named, BuildScript::Ran, "the variable");
+    assert_build_script(&package, named, BuildScript::Fresh, "nothing, variable set");
 
     touch(&package.join("codegen/settings.rs"));
-    assert_eq!(check_copy(&package, Some(fragment)), BuildScript::Rebuilt, "the generator changed");
+    assert_build_script(&package, named, BuildScript::Rebuilt, "the generator");
 }

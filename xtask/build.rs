@@ -16,7 +16,8 @@ fn main() {
     println!("cargo::rerun-if-env-changed={OVERRIDE}");
     let shared = std::env::var_os(OVERRIDE).map_or_else(
         || {
-            let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+            let manifest =
+                PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
             manifest.join("../../shared")
         },
         PathBuf::from,

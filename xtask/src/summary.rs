@@ -482,7 +482,9 @@ mod tests {
         );
         let text = summary.to_string();
         assert!(
-            text.contains("  ~ POST /a: request ARequest -> ARequestV2, parameters, now read-only\n"),
+            text.contains(
+                "  ~ POST /a: request ARequest -> ARequestV2, parameters, now read-only\n"
+            ),
             "{text}"
         );
         // Back again: each change in the other direction.

@@ -383,11 +383,11 @@ fn out_writes_no_listing() {
     // A leftover of an earlier run would be taken for this run's output.
     let _ = std::fs::remove_dir_all(root().join("target/xtask-tests/out-no-listing"));
     let (run, out) = refresh_into("out-no-listing", &["--from", FIXTURE, "--no-compile"]);
-    assert_eq!(
-        std::fs::read(root().join(API_LISTING)).unwrap(),
-        listing,
-        "--out rewrote {API_LISTING}"
-    );
+    if std::fs::read(root().join(API_LISTING)).unwrap() != listing {
+        // Put it back before failing, so the checkout is not left changed.
+        std::fs::write(root().join(API_LISTING), &listing).unwrap();
+        panic!("--out rewrote {API_LISTING}:\n{}", run.stdout);
+    }
     let written: Vec<_> = std::fs::read_dir(out.parent().unwrap())
         .unwrap()
         .map(|entry| entry.unwrap().file_name())

@@ -219,7 +219,10 @@ fn build_crate_with(spec: &Path) {
 
 #[test]
 #[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
-#[cfg_attr(not(no_upstream), ignore = "compiles the crate from the refreshed fragment; run by .ci/run")]
+#[cfg_attr(
+    not(no_upstream),
+    ignore = "compiles the crate from the refreshed fragment; run by .ci/run"
+)]
 fn crate_compiles_from_the_august_partner_fragment() {
     let snapshot = snapshot(AUGUST_5);
     let (_, out) = refresh("august-partner-build", &snapshot, "/api/partner/");
@@ -228,7 +231,10 @@ fn crate_compiles_from_the_august_partner_fragment() {
 
 #[test]
 #[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
-#[cfg_attr(not(no_upstream), ignore = "compiles the crate from the refreshed fragment; run by .ci/run")]
+#[cfg_attr(
+    not(no_upstream),
+    ignore = "compiles the crate from the refreshed fragment; run by .ci/run"
+)]
 fn crate_compiles_from_the_july_and_april_2026_partner_fragments() {
     for name in [JULY_30, APRIL_2026] {
         let snapshot = snapshot(name);
@@ -254,21 +260,30 @@ fn compile_whole(name: &str) {
 
 #[test]
 #[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
-#[cfg_attr(not(no_upstream), ignore = "type-checks the crate from the whole upstream document (minutes); run by .ci/run")]
+#[cfg_attr(
+    not(no_upstream),
+    ignore = "type-checks the crate from the whole upstream document (minutes); run by .ci/run"
+)]
 fn crate_compiles_from_the_whole_document() {
     compile_whole(AUGUST_5);
 }
 
 #[test]
 #[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
-#[cfg_attr(not(no_upstream), ignore = "type-checks the crate from the whole upstream document (minutes); run by .ci/run")]
+#[cfg_attr(
+    not(no_upstream),
+    ignore = "type-checks the crate from the whole upstream document (minutes); run by .ci/run"
+)]
 fn crate_compiles_from_the_whole_july_document() {
     compile_whole(JULY_30);
 }
 
 #[test]
 #[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
-#[cfg_attr(not(no_upstream), ignore = "type-checks the crate from the whole upstream document (minutes); run by .ci/run")]
+#[cfg_attr(
+    not(no_upstream),
+    ignore = "type-checks the crate from the whole upstream document (minutes); run by .ci/run"
+)]
 fn crate_compiles_from_the_whole_april_2026_document() {
     compile_whole(APRIL_2026);
 }
