@@ -259,8 +259,8 @@ fn invalid_openapi_3_0_structure_is_located() {
 const RERUN_COPY: &str = "target/build-script-tests/rerun";
 
 /// Copies what `cargo check --lib` of this package reads into `to`, with a
-/// manifest standing alone: its own workspace, no path dev-dependency, no
-/// bench or test targets (their files are not copied).
+/// manifest standing alone: its own workspace and version, no path
+/// dev-dependency, no bench or test targets (their files are not copied).
 fn copy_package(to: &Path) {
     let from = Path::new(MANIFEST_DIR);
     let _ = std::fs::remove_dir_all(to);
@@ -278,8 +278,14 @@ fn copy_package(to: &Path) {
         if skipping || line.starts_with("rhombus-partner-baseline") {
             continue;
         }
+        // Cargo hashes a path package by its place in its workspace, so
+        // the copy would share this package's units in the nested target
+        // directory, which the other tests here rebuild with other specs:
+        // another version keeps them apart.
         let line = if line.starts_with("members = ") {
             "members = []"
+        } else if line.starts_with("version = ") {
+            "version = \"0.0.0-rerun-test\""
         } else {
             line
         };
