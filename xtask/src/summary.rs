@@ -498,6 +498,32 @@ mod tests {
         );
     }
 
+    /// What is not an operation or a schema is still named when it changes,
+    /// and a property whose text alone changed is named as such.
+    #[test]
+    fn names_other_changes_and_description_only_changes() {
+        let old = doc(
+            json!({ "/a": op("getA", "A") }),
+            json!({ "A": { "type": "object", "properties": {
+                "n": { "type": "string", "description": "Old words." } } } }),
+        );
+        let mut new = old.clone();
+        new["info"] = json!({ "title": "Renamed", "version": "2" });
+        new["components"]["schemas"]["A"]["properties"]["n"]["description"] = json!("New words.");
+        new["components"]["parameters"] = json!({ "P": { "in": "query", "name": "p" } });
+        let summary = compare(Some(&old), &new);
+        assert_eq!(summary.schemas_changed, ["A: n: description"]);
+        assert_eq!(summary.other_changed, ["`info`", "components `parameters`"]);
+        assert!(
+            summary
+                .to_string()
+                .ends_with("also changed: `info`, components `parameters`\n"),
+            "{summary}"
+        );
+        // The same document against itself: none of these.
+        assert!(compare(Some(&new), &new).is_empty());
+    }
+
     #[test]
     fn a_first_refresh_adds_everything() {
         let new = doc(
