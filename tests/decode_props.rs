@@ -30,10 +30,13 @@ mod fixture {
     include!(concat!(env!("OUT_DIR"), "/fixtures/state-and-enums.rs"));
 }
 
-type Decoded = Vec<(&'static str, Result<[Value; 2], serde_json::Error>)>;
+/// A generated `decode_responses`: each operation's id, and the value
+/// decoded from the bytes encoded, decoded and encoded again (or why the
+/// bytes did not decode).
+type Decode = fn(&[u8]) -> Vec<(&'static str, Result<[Value; 2], serde_json::Error>)>;
 
 /// Each fragment with the decoders generated from it.
-const FRAGMENTS: [(&str, fn(&[u8]) -> Decoded); 2] = [
+const FRAGMENTS: [(&str, Decode); 2] = [
     (
         "spec/partner.json",
         this_crate::operations::decode_responses,
