@@ -525,6 +525,77 @@ mod tests {
     }
 
     #[test]
+    fn enum_changes_name_the_values_up_to_eight() {
+        let kind = |values: Value, description: &str| {
+            doc(
+                json!({ "/a": op("getA", "K") }),
+                json!({ "K": { "type": "string", "enum": values, "description": description } }),
+            )
+        };
+        let changed = |old: &Value, new: &Value| compare(Some(old), new).schemas_changed;
+        let plain = doc(
+            json!({ "/a": op("getA", "K") }),
+            json!({ "K": { "type": "string", "description": "d" } }),
+        );
+        // Values given where there were none: each named.
+        assert_eq!(
+            changed(&plain, &kind(json!(["A", "B"]), "d")),
+            ["K: values +A, +B"]
+        );
+        // Only the text changed: no value is named.
+        assert_eq!(
+            changed(&kind(json!(["A"]), "d"), &kind(json!(["A"]), "e")),
+            ["K: description"]
+        );
+        assert_eq!(
+            changed(&kind(json!(["A", "B"]), "d"), &kind(json!(["B", "A"]), "d")),
+            ["K: values reordered"]
+        );
+        // Eight are all named; past eight, the rest are counted.
+        let eight: Vec<String> = (1..=8).map(|n| format!("V{n}")).collect();
+        assert_eq!(
+            changed(&kind(json!([]), "d"), &kind(json!(eight), "d")),
+            ["K: values +V1, +V2, +V3, +V4, +V5, +V6, +V7, +V8"]
+        );
+        let nine: Vec<String> = (1..=9).map(|n| format!("V{n}")).collect();
+        assert_eq!(
+            changed(&kind(json!(nine), "d"), &kind(json!([]), "d")),
+            ["K: values -V1, -V2, -V3, -V4, -V5, -V6, -V7, -V8, -1 more"]
+        );
+    }
+
+    #[test]
+    fn type_of_says_each_shape_in_short() {
+        for (schema, expected) in [
+            (
+                json!({ "allOf": [{ "$ref": "#/components/schemas/A" }] }),
+                "allOf",
+            ),
+            (json!({ "oneOf": [{ "type": "string" }] }), "oneOf"),
+            (json!({ "anyOf": [{ "type": "string" }] }), "anyOf"),
+            (json!({}), "any"),
+            (
+                json!({ "type": "object", "additionalProperties": { "type": "integer", "format": "int32" } }),
+                "map<string, integer(int32)>",
+            ),
+            (
+                json!({ "type": "object", "properties": {}, "additionalProperties": { "type": "integer" } }),
+                "object",
+            ),
+            (
+                json!({ "type": "array", "items": { "$ref": "#/components/schemas/B" }, "nullable": true }),
+                "array<B>?",
+            ),
+            (
+                json!({ "type": "string", "enum": ["A", "B"] }),
+                "string enum of 2",
+            ),
+        ] {
+            assert_eq!(type_of(&schema), expected, "{schema}");
+        }
+    }
+
+    #[test]
     fn a_first_refresh_adds_everything() {
         let new = doc(
             json!({ "/a": op("getA", "A") }),

@@ -616,6 +616,39 @@ mod tests {
         assert_eq!(id("/api/orgSetFlag"), "orgSetFlag2");
     }
 
+    /// Path parameters and empty segments give no prefix.
+    #[test]
+    fn repeated_operation_ids_skip_parameters_and_empty_segments() {
+        let doc = json!({ "paths": {
+            "/api/camera/getFrames": { "post": { "operationId": "getFrames" } },
+            "/api/device/{uuid}//getFrames": { "post": { "operationId": "getFrames" } }
+        } });
+        let (doc, outcome) = run(&UNIQUE_OPERATION_IDS, doc);
+        assert_eq!(outcome, Outcome::changed(1));
+        assert_eq!(
+            doc["paths"]["/api/device/{uuid}//getFrames"]["post"]["operationId"],
+            "deviceGetFrames"
+        );
+    }
+
+    /// A name taken with its prefix and with `2` gets `3`.
+    #[test]
+    fn repeated_operation_ids_count_on() {
+        let doc = json!({ "paths": {
+            "/api/a": { "post": { "operationId": "setFlag" } },
+            "/api/b": { "post": { "operationId": "setFlag" } },
+            "/api/c": { "post": { "operationId": "setFlag" } },
+            "/api/d": { "post": { "operationId": "setFlag" } }
+        } });
+        let (doc, outcome) = run(&UNIQUE_OPERATION_IDS, doc);
+        assert_eq!(outcome, Outcome::changed(3));
+        let ids: Vec<&str> = ["/api/a", "/api/b", "/api/c", "/api/d"]
+            .iter()
+            .map(|path| doc["paths"][path]["post"]["operationId"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["setFlag", "setFlag2", "setFlag3", "setFlag4"]);
+    }
+
     #[test]
     fn words_split_every_naming_style() {
         assert_eq!(
