@@ -267,21 +267,47 @@ fn check_refs(
 /// Deserializes into `openapiv3` types, turning a serde path into a pointer.
 fn typed(file: &Path, raw: &Value) -> Result<openapiv3::OpenAPI, SpecError> {
     serde_path_to_error::deserialize(raw).map_err(|e| {
-        let pointer = e
-            .path()
-            .iter()
-            .map(|segment| match segment {
-                serde_path_to_error::Segment::Seq { index } => format!("/{index}"),
-                serde_path_to_error::Segment::Map { key } => format!("/{}", pointer_segment(key)),
-                serde_path_to_error::Segment::Enum { .. }
-                | serde_path_to_error::Segment::Unknown => String::new(),
-            })
-            .collect::<String>();
+        let (pointer, problem) = within_paths(raw, to_pointer(e.path()), e.inner().to_string());
         SpecError::new(
             file,
             pointer,
-            format!("not a valid OpenAPI 3.0 structure: {}", e.inner()),
+            format!("not a valid OpenAPI 3.0 structure: {problem}"),
             "correct that part against the OpenAPI 3.0 specification",
         )
     })
+}
+
+/// `paths` is a flattened map in `openapiv3`, where serde loses the path:
+/// an error located at `/paths` is found again path item by path item.
+fn within_paths(raw: &Value, pointer: String, problem: String) -> (String, String) {
+    if pointer != "/paths" {
+        return (pointer, problem);
+    }
+    let items = raw
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten();
+    for (path, item) in items {
+        if let Err(e) = serde_path_to_error::deserialize::<_, openapiv3::PathItem>(item) {
+            let inner = to_pointer(e.path());
+            return (
+                format!("/paths/{}{inner}", pointer_segment(path)),
+                e.inner().to_string(),
+            );
+        }
+    }
+    (pointer, problem)
+}
+
+fn to_pointer(path: &serde_path_to_error::Path) -> String {
+    path.iter()
+        .map(|segment| match segment {
+            serde_path_to_error::Segment::Seq { index } => format!("/{index}"),
+            serde_path_to_error::Segment::Map { key } => format!("/{}", pointer_segment(key)),
+            serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {
+                String::new()
+            }
+        })
+        .collect()
 }

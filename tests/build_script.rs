@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 const SUMMARY_POST: &str = "/paths/~1api~1partner~1getClientSummaryInfo/post";
+const CLIENTS_POST: &str = "/paths/~1api~1partner~1getClients/post";
 
 /// What one nested `cargo check` did.
 struct Outcome {
@@ -189,4 +190,212 @@ fn generator_error_on_operation_points_at_operation() {
     content.insert("application/xml".to_owned(), json_body);
     let spec = write_spec("xml-request-body.json", &spec);
     assert_build_fails(&spec, Some(SUMMARY_POST), &["cannot handle"]);
+}
+
+/// The exact line cargo prints for the build script's error `message`.
+fn build_error_line(spec: &Path, message: &str) -> String {
+    format!(
+        "error: rhombus-partner@{}: {}{message}",
+        env!("CARGO_PKG_VERSION"),
+        spec.display()
+    )
+}
+
+/// Builds with `spec`, expects failure with exactly `line` among the output.
+fn assert_build_fails_with_line(spec: &Path, line: &str) {
+    let Outcome { succeeded, output } = cargo_check_with_spec(spec);
+    assert!(!succeeded, "the build succeeded with {}", spec.display());
+    assert!(
+        output.lines().any(|l| l == line),
+        "expected the line\n{line}\nin the output:\n{output}"
+    );
+}
+
+/// Two operations with one operationId: the second is named, with where
+/// the first is, and the fix.
+#[test]
+fn duplicate_operation_id_is_located() {
+    let mut spec = real_spec();
+    let first = spec
+        .pointer(&format!("{SUMMARY_POST}/operationId"))
+        .cloned()
+        .expect("getClientSummaryInfo has an operationId");
+    *spec
+        .pointer_mut(&format!("{CLIENTS_POST}/operationId"))
+        .expect("getClients has an operationId") = first;
+    let spec = write_spec("duplicate-operation-id.json", &spec);
+    let line = build_error_line(
+        &spec,
+        &format!(
+            " at {CLIENTS_POST}: operationId `getClientSummaryInfo` is already used at \
+             {SUMMARY_POST}; to fix: give each operation a unique operationId"
+        ),
+    );
+    assert_build_fails_with_line(&spec, &line);
+}
+
+/// A document that is JSON and OpenAPI 3.0 but not of its structure (here
+/// responses given as a list): the part at fault, what it should be, the fix.
+#[test]
+fn invalid_openapi_3_0_structure_is_located() {
+    let mut spec = real_spec();
+    *spec
+        .pointer_mut(&format!("{CLIENTS_POST}/responses"))
+        .expect("getClients has responses") = json!(["200"]);
+    let spec = write_spec("invalid-structure.json", &spec);
+    let line = build_error_line(
+        &spec,
+        &format!(
+            " at {CLIENTS_POST}/responses: not a valid OpenAPI 3.0 structure: invalid type: \
+             sequence, expected struct Responses; to fix: correct that part against the \
+             OpenAPI 3.0 specification"
+        ),
+    );
+    assert_build_fails_with_line(&spec, &line);
+}
+
+/// Where the rerun test builds a copy of the package, so that touching its
+/// generator leaves this checkout's own builds fresh.
+const RERUN_COPY: &str = "target/build-script-tests/rerun";
+
+/// Copies what `cargo check --lib` of this package reads into `to`, with a
+/// manifest standing alone: its own workspace and version, no path
+/// dev-dependency, no bench or test targets (their files are not copied).
+fn copy_package(to: &Path) {
+    let from = Path::new(MANIFEST_DIR);
+    let _ = std::fs::remove_dir_all(to);
+    let mut manifest = String::new();
+    let mut skipping = false;
+    for line in std::fs::read_to_string(from.join("Cargo.toml"))
+        .expect("Cargo.toml")
+        .lines()
+    {
+        skipping = match line {
+            "[[bench]]" | "[[test]]" => true,
+            "" => false,
+            _ => skipping,
+        };
+        if skipping || line.starts_with("rhombus-partner-baseline") {
+            continue;
+        }
+        // Cargo hashes a path package by its place in its workspace, so
+        // the copy would share this package's units in the nested target
+        // directory, which the other tests here rebuild with other specs:
+        // another version keeps them apart.
+        let line = if line.starts_with("members = ") {
+            "members = []"
+        } else if line.starts_with("version = ") {
+            "version = \"0.0.0-rerun-test\""
+        } else {
+            line
+        };
+        manifest.push_str(line);
+        manifest.push('\n');
+    }
+    std::fs::create_dir_all(to.join("spec")).expect("copy directory");
+    std::fs::write(to.join("Cargo.toml"), manifest).expect("manifest");
+    for file in ["Cargo.lock", "build.rs", "README.md", "spec/partner.json"] {
+        std::fs::copy(from.join(file), to.join(file)).expect(file);
+    }
+    for dir in ["codegen", "src"] {
+        copy_dir(&from.join(dir), &to.join(dir));
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("directory");
+    for entry in std::fs::read_dir(from).expect("readable") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copied");
+        }
+    }
+}
+
+/// Sets `file`'s modification time to now, its contents unchanged.
+fn touch(file: &Path) {
+    std::fs::File::options()
+        .append(true)
+        .open(file)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+        .unwrap_or_else(|e| panic!("cannot touch {}: {e}", file.display()));
+}
+
+/// What cargo did with the build script in one verbose nested check.
+#[derive(Debug, PartialEq)]
+enum BuildScript {
+    /// Neither compiled nor run: the generated client was reused.
+    Fresh,
+    /// Run again, as it was.
+    Ran,
+    /// Compiled again, then run.
+    Rebuilt,
+}
+
+/// Checks the copy in `package`; returns what the build script did, and
+/// cargo's reasons for rebuilding, if any (for failure messages).
+fn check_copy(package: &Path, spec: Option<&Path>) -> (BuildScript, String) {
+    // Files written within one timestamp tick of the last build would not
+    // count as changed.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let (succeeded, output) = common::cargo_check_package(package, spec, &["--offline", "-v"]);
+    assert!(succeeded, "the copy does not build:\n{output}");
+    let compiled = output
+        .lines()
+        .any(|l| l.contains("Running `") && l.contains("--crate-name build_script_build"));
+    let ran = output
+        .lines()
+        .any(|l| l.contains("Running `") && l.contains("/build-script-build`"));
+    let reasons = output
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Dirty"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let script = match (compiled, ran) {
+        (false, false) => BuildScript::Fresh,
+        (false, true) => BuildScript::Ran,
+        (true, true) => BuildScript::Rebuilt,
+        (true, false) => panic!("compiled but not run:\n{output}"),
+    };
+    (script, reasons)
+}
+
+/// Checks the copy and expects the build script to have done `expected`
+/// after `change`.
+fn assert_build_script(package: &Path, spec: Option<&Path>, expected: BuildScript, change: &str) {
+    let (script, reasons) = check_copy(package, spec);
+    assert_eq!(script, expected, "after: {change}\n{reasons}");
+}
+
+/// The README: "the build re-runs when that variable, the fragment or the
+/// generator code changes, and only then". Each step is one verbose
+/// `cargo check` of a copy of the package; the copy's own build script is
+/// new to the nested target directory, so it is compiled once at the start.
+#[test]
+fn build_script_reruns_only_when_its_inputs_change() {
+    let package = Path::new(MANIFEST_DIR).join(RERUN_COPY);
+    copy_package(&package);
+    let fragment = Path::new("spec/partner.json");
+
+    let (first, _) = check_copy(&package, None);
+    assert_ne!(first, BuildScript::Fresh, "the first build of the copy");
+    assert_build_script(&package, None, BuildScript::Fresh, "nothing");
+
+    // A file of the package that the script does not read.
+    std::fs::write(package.join("NOTES.md"), "not an input\n").expect("written");
+    assert_build_script(&package, None, BuildScript::Fresh, "another file");
+
+    touch(&package.join(fragment));
+    assert_build_script(&package, None, BuildScript::Ran, "the fragment");
+
+    // The variable, from unset to naming the same fragment.
+    let named = Some(fragment);
+    assert_build_script(&package, named, BuildScript::Ran, "the variable");
+    assert_build_script(&package, named, BuildScript::Fresh, "nothing, variable set");
+
+    touch(&package.join("codegen/settings.rs"));
+    assert_build_script(&package, named, BuildScript::Rebuilt, "the generator");
 }

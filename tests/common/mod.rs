@@ -309,24 +309,41 @@ pub const NESTED_TARGET: &str = "target/spec-check/target";
 /// with `extra` arguments; whether it succeeded, and everything it printed.
 pub fn cargo_check_with_spec(spec: &std::path::Path, extra: &[&str]) -> (bool, String) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut extra = extra.to_vec();
+    extra.push("--locked");
+    cargo_check_package(root, Some(spec), &extra)
+}
+
+/// `cargo check --lib` of the package in `package` (this crate or a copy
+/// of it) in the shared nested target directory, with
+/// `RHOMBUS_PARTNER_SPEC` set to `spec` or unset.
+pub fn cargo_check_package(
+    package: &std::path::Path,
+    spec: Option<&std::path::Path>,
+    extra: &[&str],
+) -> (bool, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = std::process::Command::new(cargo)
-        .current_dir(root)
-        .args(["check", "--locked", "--lib"])
+    let mut command = std::process::Command::new(cargo);
+    command
+        .current_dir(package)
+        .args(["check", "--lib"])
         .args(extra)
         .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
+        .arg(package.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(root.join(NESTED_TARGET))
-        .env("RHOMBUS_PARTNER_SPEC", spec)
         // Settings the outer build may have exported would otherwise steer
         // the nested one (another target dir, the outer jobserver, flags).
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET_DIR")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_MAKEFLAGS")
-        .output()
-        .expect("cargo can be started");
+        .env_remove("CARGO_MAKEFLAGS");
+    match spec {
+        Some(spec) => command.env("RHOMBUS_PARTNER_SPEC", spec),
+        None => command.env_remove("RHOMBUS_PARTNER_SPEC"),
+    };
+    let output = command.output().expect("cargo can be started");
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned()

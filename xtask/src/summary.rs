@@ -449,6 +449,152 @@ mod tests {
         assert!(text.contains("  ~ A: +added"), "{text}");
     }
 
+    /// The three changes a reviewer must not miss on an operation whose
+    /// path stays: what it sends, its parameters, and whether it is retried.
+    #[test]
+    fn names_request_parameter_and_read_only_changes() {
+        let body = |schema: &str| {
+            json!({ "content": { "application/json": {
+                "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+        };
+        let mut old = doc(
+            json!({ "/a": op("getA", "A"), "/b": op("setB", "A") }),
+            json!({ "A": { "type": "object" } }),
+        );
+        let mut new = old.clone();
+        let (a, b) = ("/paths/~1a/post", "/paths/~1b/post");
+        old.pointer_mut(a).unwrap()["requestBody"] = body("ARequest");
+        old.pointer_mut(a).unwrap()["x-rhombus-read-only"] = json!(false);
+        new.pointer_mut(a).unwrap()["requestBody"] = body("ARequestV2");
+        new.pointer_mut(a).unwrap()["parameters"] =
+            json!([{ "in": "query", "name": "page", "schema": { "type": "integer" } }]);
+        new.pointer_mut(a).unwrap()["x-rhombus-read-only"] = json!(true);
+        old.pointer_mut(b).unwrap()["x-rhombus-read-only"] = json!(true);
+        new.pointer_mut(b).unwrap()["requestBody"] = body("BRequest");
+
+        let summary = compare(Some(&old), &new);
+        assert_eq!(
+            summary.operations_changed,
+            [
+                "POST /a: request ARequest -> ARequestV2, parameters, now read-only",
+                "POST /b: request none -> BRequest, now state-changing",
+            ]
+        );
+        let text = summary.to_string();
+        assert!(
+            text.contains(
+                "  ~ POST /a: request ARequest -> ARequestV2, parameters, now read-only\n"
+            ),
+            "{text}"
+        );
+        // Back again: each change in the other direction.
+        let back = compare(Some(&new), &old);
+        assert_eq!(
+            back.operations_changed,
+            [
+                "POST /a: request ARequestV2 -> ARequest, parameters, now state-changing",
+                "POST /b: request BRequest -> none, now read-only",
+            ]
+        );
+    }
+
+    /// What is not an operation or a schema is still named when it changes,
+    /// and a property whose text alone changed is named as such.
+    #[test]
+    fn names_other_changes_and_description_only_changes() {
+        let old = doc(
+            json!({ "/a": op("getA", "A") }),
+            json!({ "A": { "type": "object", "properties": {
+                "n": { "type": "string", "description": "Old words." } } } }),
+        );
+        let mut new = old.clone();
+        new["info"] = json!({ "title": "Renamed", "version": "2" });
+        new["components"]["schemas"]["A"]["properties"]["n"]["description"] = json!("New words.");
+        new["components"]["parameters"] = json!({ "P": { "in": "query", "name": "p" } });
+        let summary = compare(Some(&old), &new);
+        assert_eq!(summary.schemas_changed, ["A: n: description"]);
+        assert_eq!(summary.other_changed, ["`info`", "components `parameters`"]);
+        assert!(
+            summary
+                .to_string()
+                .ends_with("also changed: `info`, components `parameters`\n"),
+            "{summary}"
+        );
+        // The same document against itself: none of these.
+        assert!(compare(Some(&new), &new).is_empty());
+    }
+
+    #[test]
+    fn enum_changes_name_the_values_up_to_eight() {
+        let kind = |values: Value, description: &str| {
+            doc(
+                json!({ "/a": op("getA", "K") }),
+                json!({ "K": { "type": "string", "enum": values, "description": description } }),
+            )
+        };
+        let changed = |old: &Value, new: &Value| compare(Some(old), new).schemas_changed;
+        let plain = doc(
+            json!({ "/a": op("getA", "K") }),
+            json!({ "K": { "type": "string", "description": "d" } }),
+        );
+        // Values given where there were none: each named.
+        assert_eq!(
+            changed(&plain, &kind(json!(["A", "B"]), "d")),
+            ["K: values +A, +B"]
+        );
+        // Only the text changed: no value is named.
+        assert_eq!(
+            changed(&kind(json!(["A"]), "d"), &kind(json!(["A"]), "e")),
+            ["K: description"]
+        );
+        assert_eq!(
+            changed(&kind(json!(["A", "B"]), "d"), &kind(json!(["B", "A"]), "d")),
+            ["K: values reordered"]
+        );
+        // Eight are all named; past eight, the rest are counted.
+        let eight: Vec<String> = (1..=8).map(|n| format!("V{n}")).collect();
+        assert_eq!(
+            changed(&kind(json!([]), "d"), &kind(json!(eight), "d")),
+            ["K: values +V1, +V2, +V3, +V4, +V5, +V6, +V7, +V8"]
+        );
+        let nine: Vec<String> = (1..=9).map(|n| format!("V{n}")).collect();
+        assert_eq!(
+            changed(&kind(json!(nine), "d"), &kind(json!([]), "d")),
+            ["K: values -V1, -V2, -V3, -V4, -V5, -V6, -V7, -V8, -1 more"]
+        );
+    }
+
+    #[test]
+    fn type_of_says_each_shape_in_short() {
+        for (schema, expected) in [
+            (
+                json!({ "allOf": [{ "$ref": "#/components/schemas/A" }] }),
+                "allOf",
+            ),
+            (json!({ "oneOf": [{ "type": "string" }] }), "oneOf"),
+            (json!({ "anyOf": [{ "type": "string" }] }), "anyOf"),
+            (json!({}), "any"),
+            (
+                json!({ "type": "object", "additionalProperties": { "type": "integer", "format": "int32" } }),
+                "map<string, integer(int32)>",
+            ),
+            (
+                json!({ "type": "object", "properties": {}, "additionalProperties": { "type": "integer" } }),
+                "object",
+            ),
+            (
+                json!({ "type": "array", "items": { "$ref": "#/components/schemas/B" }, "nullable": true }),
+                "array<B>?",
+            ),
+            (
+                json!({ "type": "string", "enum": ["A", "B"] }),
+                "string enum of 2",
+            ),
+        ] {
+            assert_eq!(type_of(&schema), expected, "{schema}");
+        }
+    }
+
     #[test]
     fn a_first_refresh_adds_everything() {
         let new = doc(

@@ -1,11 +1,13 @@
 //! The checked-in fragment against the documents it comes from: upstream's
 //! snapshots (whose prose must not be in it) and the two seed pages the
 //! project started from (whose fields must all be in it). Both sit beside
-//! the repository, in `../shared`; without them each test says it skipped.
+//! the repository, in `../shared`; a test needing one that is absent is
+//! listed as ignored with that reason (`xtask/build.rs` sets `no_upstream`
+//! and `no_seeds`).
 
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use aho_corasick::AhoCorasick;
 use serde_json::Value;
@@ -14,13 +16,34 @@ use support::{API_LISTING, FRAGMENT, json, read, root};
 /// Texts shorter than this may be common phrases ("OK", "List of users").
 const SHORTEST_TEXT: usize = 20;
 
-fn shared(dir: &str) -> Option<PathBuf> {
-    let path = root().join("../shared").join(dir);
-    if path.is_dir() {
-        Some(path)
-    } else {
-        eprintln!("skipped: {} is absent", path.display());
-        None
+/// `../shared/<dir>`; the tests calling this are ignored when it is absent.
+fn shared(dir: &str) -> PathBuf {
+    Path::new(env!("SHARED_DIR")).join(dir)
+}
+
+/// `xtask/build.rs` sees `../shared` when xtask is built; with no
+/// `../shared` at all it watches nothing, so a directory appearing later
+/// would leave its tests ignored: this says so. `RHOMBUS_EXPECT_SHARED=1`
+/// (for a CI machine that has them) makes an absent one a failure too.
+#[test]
+fn shared_directories_are_as_built() {
+    let expected = std::env::var_os("RHOMBUS_EXPECT_SHARED").is_some_and(|v| v == "1");
+    for (dir, absent_when_built) in [("upstream", cfg!(no_upstream)), ("seeds", cfg!(no_seeds))] {
+        let path = shared(dir);
+        if !absent_when_built {
+            continue;
+        }
+        assert!(
+            !path.is_dir(),
+            "{} appeared after xtask was built, so its tests are ignored: \
+             `touch xtask/build.rs` and run the tests again",
+            path.display()
+        );
+        assert!(
+            !expected,
+            "{} is absent, and RHOMBUS_EXPECT_SHARED=1 says it should be there",
+            path.display()
+        );
     }
 }
 
@@ -55,10 +78,9 @@ fn strings(doc: &Value, out: &mut String) {
 }
 
 #[test]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
 fn no_upstream_prose_in_the_fragment_or_its_listing() {
-    let Some(upstream) = shared("upstream") else {
-        return;
-    };
+    let upstream = shared("upstream");
     let mut texts = Vec::new();
     for entry in std::fs::read_dir(&upstream).unwrap() {
         let path = entry.unwrap().path();
@@ -174,12 +196,10 @@ const SEED_FIELDS: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
-/// The transcription above is checked against the pages when they are
-/// there, so it cannot silently fall behind them.
+/// Every field transcribed above is in the fragment.
 #[test]
 fn every_field_of_the_seed_pages_is_in_the_fragment() {
     let fragment = json(&root().join(FRAGMENT));
-    let seeds = shared("seeds");
     for (page, schema, fields) in SEED_FIELDS {
         let properties = fragment
             .pointer(&format!("/components/schemas/{schema}/properties"))
@@ -190,36 +210,43 @@ fn every_field_of_the_seed_pages_is_in_the_fragment() {
                 properties.contains_key(*field),
                 "{schema}.{field} ({page}) is missing from {FRAGMENT}"
             );
-            if let Some(seeds) = &seeds {
-                let text = read(&seeds.join(page));
-                assert!(
-                    text.contains(&format!("\"{field}\"")),
-                    "{page} does not list {field}: the transcription is wrong"
-                );
-            }
         }
     }
-    // And the other way round: every JSON key of the pages' examples is
-    // transcribed above.
-    if let Some(seeds) = &seeds {
-        for page in ["getClientSummaryInfo.txt", "getDeviceLicensesForOrg.txt"] {
-            let text = read(&seeds.join(page));
-            for line in text.lines() {
-                let Some(key) = line
-                    .trim()
-                    .strip_prefix('"')
-                    .and_then(|l| l.split_once("\":"))
-                else {
-                    continue;
-                };
-                assert!(
-                    SEED_FIELDS
-                        .iter()
-                        .any(|(p, _, fields)| *p == page && fields.contains(&key.0)),
-                    "{page} lists {} which the test does not check",
-                    key.0
-                );
-            }
+}
+
+/// The transcription above is checked against the pages, both ways, so it
+/// cannot silently fall behind them.
+#[test]
+#[cfg_attr(no_seeds, ignore = "../shared/seeds is absent")]
+fn the_seed_fields_are_transcribed_from_the_pages() {
+    let seeds = shared("seeds");
+    for (page, _, fields) in SEED_FIELDS {
+        let text = read(&seeds.join(page));
+        for field in *fields {
+            assert!(
+                text.contains(&format!("\"{field}\"")),
+                "{page} does not list {field}: the transcription is wrong"
+            );
+        }
+    }
+    // Every JSON key of the pages' examples is transcribed above.
+    for page in ["getClientSummaryInfo.txt", "getDeviceLicensesForOrg.txt"] {
+        let text = read(&seeds.join(page));
+        for line in text.lines() {
+            let Some(key) = line
+                .trim()
+                .strip_prefix('"')
+                .and_then(|l| l.split_once("\":"))
+            else {
+                continue;
+            };
+            assert!(
+                SEED_FIELDS
+                    .iter()
+                    .any(|(p, _, fields)| *p == page && fields.contains(&key.0)),
+                "{page} lists {} which the test does not check",
+                key.0
+            );
         }
     }
 }

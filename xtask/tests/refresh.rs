@@ -373,3 +373,25 @@ fn a_result_without_operations_is_refused() {
         ],
     );
 }
+
+/// `--out` writes the fragment there and nothing else: no listing beside
+/// it, and the checked-in listing keeps every byte (the fixture's listing
+/// would differ from it).
+#[test]
+fn out_writes_no_listing() {
+    let listing = std::fs::read(root().join(API_LISTING)).unwrap();
+    // A leftover of an earlier run would be taken for this run's output.
+    let _ = std::fs::remove_dir_all(root().join("target/xtask-tests/out-no-listing"));
+    let (run, out) = refresh_into("out-no-listing", &["--from", FIXTURE, "--no-compile"]);
+    if std::fs::read(root().join(API_LISTING)).unwrap() != listing {
+        // Put it back before failing, so the checkout is not left changed.
+        std::fs::write(root().join(API_LISTING), &listing).unwrap();
+        panic!("--out rewrote {API_LISTING}:\n{}", run.stdout);
+    }
+    let written: Vec<_> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(written, ["fragment.json"], "{}", run.stdout);
+    assert!(!run.stdout.contains("api.txt"), "{}", run.stdout);
+}

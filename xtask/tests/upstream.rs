@@ -1,7 +1,8 @@
 //! The refresh against the real upstream snapshots in `../shared/upstream`
 //! (test input only: read in place, results written under `target/`).
-//! Without `../shared`, as on a fresh clone elsewhere, each test says it
-//! skipped and passes.
+//! Without `../shared/upstream`, as on a fresh clone elsewhere, every test
+//! here is ignored with that reason (`xtask/build.rs` sets `no_upstream`),
+//! so `cargo test` shows what did not run.
 //!
 //! The `#[ignore]`d tests compile the crate against the refreshed fragments
 //! in a nested `cargo build`; `.ci/run` runs them with `--ignored`.
@@ -21,18 +22,16 @@ const APRIL_2026: &str = "rhombus-openapi-2026-04-09.json";
 /// Separate from `target/`, whose lock the outer `cargo test` holds.
 const NESTED_TARGET: &str = "target/upstream-build";
 
-/// The snapshot's path, or `None` (after saying so) when it is absent.
-fn snapshot(name: &str) -> Option<PathBuf> {
-    let path = root().join("../shared/upstream").join(name);
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!(
-            "skipped: {} is absent (the upstream snapshots live beside the repository, not in it)",
-            path.display()
-        );
-        None
-    }
+/// The snapshot's path; the tests calling this are ignored when
+/// `../shared/upstream` is absent, so a missing file there is a failure.
+fn snapshot(name: &str) -> PathBuf {
+    let path = Path::new(env!("SHARED_DIR")).join("upstream").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing, though its directory is there",
+        path.display()
+    );
+    path
 }
 
 /// Refreshes `snapshot` with `prefix` into `target/xtask-tests/<test>/`.
@@ -42,10 +41,9 @@ fn refresh(test: &str, snapshot: &Path, prefix: &str) -> (support::Run, PathBuf)
 }
 
 #[test]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
 fn august_snapshot_gives_29_partner_operations() {
-    let Some(snapshot) = snapshot(AUGUST_5) else {
-        return;
-    };
+    let snapshot = snapshot(AUGUST_5);
     let (run, out) = refresh("august-partner", &snapshot, "/api/partner/");
     let ops = operations(&json(&out));
     assert_eq!(ops.len(), 29, "{ops:#?}");
@@ -57,10 +55,9 @@ fn august_snapshot_gives_29_partner_operations() {
 }
 
 #[test]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
 fn july_snapshot_gives_28_and_the_summary_to_august_names_the_change() {
-    let (Some(july), Some(august)) = (snapshot(JULY_30), snapshot(AUGUST_5)) else {
-        return;
-    };
+    let (july, august) = (snapshot(JULY_30), snapshot(AUGUST_5));
     let (_, out) = refresh("july-to-august", &july, "/api/partner/");
     assert_eq!(operations(&json(&out)).len(), 28);
 
@@ -100,10 +97,9 @@ fn july_snapshot_gives_28_and_the_summary_to_august_names_the_change() {
 }
 
 #[test]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
 fn april_2026_snapshot_gives_the_checked_in_fragment_with_own_descriptions() {
-    let Some(april) = snapshot(APRIL_2026) else {
-        return;
-    };
+    let april = snapshot(APRIL_2026);
     // From a copy of the checked-in fragment, so its texts are kept.
     let out = support::scratch("april-own", "fragment.json");
     std::fs::copy(root().join(support::FRAGMENT), &out).unwrap();
@@ -133,10 +129,9 @@ fn april_2026_snapshot_gives_the_checked_in_fragment_with_own_descriptions() {
 }
 
 #[test]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
 fn the_summary_from_august_to_april_2026_says_what_breaks() {
-    let (Some(august), Some(april)) = (snapshot(AUGUST_5), snapshot(APRIL_2026)) else {
-        return;
-    };
+    let (august, april) = (snapshot(AUGUST_5), snapshot(APRIL_2026));
     let (_, out) = refresh("august-to-april", &august, "/api/partner/");
     let markdown = support::scratch("august-to-april", "pr.md");
     let run = xtask(&[
@@ -161,11 +156,10 @@ fn the_summary_from_august_to_april_2026_says_what_breaks() {
 /// reuses operationIds across paths and has subtype/base cycles that made
 /// the generator overflow its stack before the passes repaired them.
 #[test]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
 fn whole_documents_refresh_and_generate() {
     for (name, minimum) in [(AUGUST_5, 1200), (JULY_30, 800), (APRIL_2026, 800)] {
-        let Some(snapshot) = snapshot(name) else {
-            continue;
-        };
+        let snapshot = snapshot(name);
         // Type-checking a whole document takes minutes; the ignored test
         // below does it for the August one.
         let from = snapshot.to_str().expect("UTF-8 path");
@@ -224,22 +218,26 @@ fn build_crate_with(spec: &Path) {
 }
 
 #[test]
-#[ignore = "compiles the crate from the refreshed fragment; run by .ci/run"]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
+#[cfg_attr(
+    not(no_upstream),
+    ignore = "compiles the crate from the refreshed fragment; run by .ci/run"
+)]
 fn crate_compiles_from_the_august_partner_fragment() {
-    let Some(snapshot) = snapshot(AUGUST_5) else {
-        return;
-    };
+    let snapshot = snapshot(AUGUST_5);
     let (_, out) = refresh("august-partner-build", &snapshot, "/api/partner/");
     build_crate_with(&out);
 }
 
 #[test]
-#[ignore = "compiles the crate from the refreshed fragment; run by .ci/run"]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
+#[cfg_attr(
+    not(no_upstream),
+    ignore = "compiles the crate from the refreshed fragment; run by .ci/run"
+)]
 fn crate_compiles_from_the_july_and_april_2026_partner_fragments() {
     for name in [JULY_30, APRIL_2026] {
-        let Some(snapshot) = snapshot(name) else {
-            continue;
-        };
+        let snapshot = snapshot(name);
         let (_, out) = refresh(&format!("partner-build-{name}"), &snapshot, "/api/partner/");
         build_crate_with(&out);
     }
@@ -250,9 +248,7 @@ fn crate_compiles_from_the_july_and_april_2026_partner_fragments() {
 /// (xtask/src/compile.rs), so a written fragment is the proof; a full
 /// `cargo build` of a whole document would add minutes of code generation.
 fn compile_whole(name: &str) {
-    let Some(snapshot) = snapshot(name) else {
-        return;
-    };
+    let snapshot = snapshot(name);
     let (run, out) = refresh(&format!("whole-document-build-{name}"), &snapshot, "/api/");
     assert!(
         run.stdout.contains("compiled: the crate type-checks"),
@@ -263,19 +259,31 @@ fn compile_whole(name: &str) {
 }
 
 #[test]
-#[ignore = "type-checks the crate from the whole upstream document (minutes); run by .ci/run"]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
+#[cfg_attr(
+    not(no_upstream),
+    ignore = "type-checks the crate from the whole upstream document (minutes); run by .ci/run"
+)]
 fn crate_compiles_from_the_whole_document() {
     compile_whole(AUGUST_5);
 }
 
 #[test]
-#[ignore = "type-checks the crate from the whole upstream document (minutes); run by .ci/run"]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
+#[cfg_attr(
+    not(no_upstream),
+    ignore = "type-checks the crate from the whole upstream document (minutes); run by .ci/run"
+)]
 fn crate_compiles_from_the_whole_july_document() {
     compile_whole(JULY_30);
 }
 
 #[test]
-#[ignore = "type-checks the crate from the whole upstream document (minutes); run by .ci/run"]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
+#[cfg_attr(
+    not(no_upstream),
+    ignore = "type-checks the crate from the whole upstream document (minutes); run by .ci/run"
+)]
 fn crate_compiles_from_the_whole_april_2026_document() {
     compile_whole(APRIL_2026);
 }

@@ -83,6 +83,38 @@ pub(crate) mod tests {
         (doc, outcome)
     }
 
+    /// Every pass runs, in order, each reporting its own outcome.
+    #[test]
+    fn run_all_runs_every_pass_in_order() {
+        let mut doc = serde_json::json!({ "paths": {
+            "/api/partner/getA": { "post": {
+                "operationId": "getA",
+                "responses": { "default": { "description": "ok" } }
+            } }
+        } });
+        let outcomes = run_all(&mut doc);
+        let names: Vec<&str> = outcomes.iter().map(|(pass, _)| pass.name).collect();
+        let expected: Vec<&str> = PASSES.iter().map(|p| p.name).collect();
+        assert_eq!(names, expected);
+        let changed = |name: &str| {
+            outcomes
+                .iter()
+                .find(|(pass, _)| pass.name == name)
+                .map(|(_, outcome)| outcome.changed)
+        };
+        assert_eq!(changed("lone-default-to-200"), Some(1));
+        assert_eq!(changed("mark-read-only"), Some(1));
+        assert_eq!(changed("drop-auth-headers"), Some(0));
+        assert_eq!(
+            doc,
+            serde_json::json!({ "paths": { "/api/partner/getA": { "post": {
+                "operationId": "getA",
+                "responses": { "200": { "description": "ok" } },
+                "x-rhombus-read-only": true
+            } } } })
+        );
+    }
+
     #[test]
     fn pass_names_are_unique_and_explained() {
         let mut names: Vec<&str> = PASSES.iter().map(|p| p.name).collect();

@@ -535,6 +535,10 @@ mod tests {
             "partner_getApiTokens",
             "listThings",
             "searchX",
+            "findClientsByName",
+            "partner_findDevices",
+            "countClients",
+            "PartnerCountAlerts",
             "get",
         ] {
             assert!(is_read_only(id), "{id}");
@@ -549,6 +553,10 @@ mod tests {
             "",
             "forget",
             "customizeClient",
+            "finder",
+            "counterSign",
+            "discountClient",
+            "foundClient",
         ] {
             assert!(!is_read_only(id), "{id}");
         }
@@ -560,6 +568,27 @@ mod tests {
         assert_eq!(outcome.changed, 2);
         assert_eq!(doc["paths"]["/a"]["post"][READ_ONLY_EXTENSION], json!(true));
         assert_eq!(doc["paths"]["/a"]["put"][READ_ONLY_EXTENSION], json!(false));
+    }
+
+    /// The pass marks `find…` and `count…` operations read-only, as the
+    /// README lists them, and a mark already right is no change.
+    #[test]
+    fn mark_read_only_marks_find_and_count_operations() {
+        let doc = json!({ "paths": {
+            "/api/partner/findClients": { "post": { "operationId": "partner_findClients" } },
+            "/api/partner/countAlerts": { "post": { "operationId": "countAlerts" } },
+            "/api/partner/getA": { "post": { "operationId": "getA", "x-rhombus-read-only": true } },
+            "/api/partner/foundClient": { "post": { "operationId": "foundClient" } },
+            "/api/partner/nameless": { "post": {} }
+        } });
+        let (doc, outcome) = run(&MARK_READ_ONLY, doc);
+        assert_eq!(outcome, Outcome::changed(4));
+        let mark = |path: &str| doc["paths"][path]["post"][READ_ONLY_EXTENSION].clone();
+        assert_eq!(mark("/api/partner/findClients"), json!(true));
+        assert_eq!(mark("/api/partner/countAlerts"), json!(true));
+        assert_eq!(mark("/api/partner/getA"), json!(true));
+        assert_eq!(mark("/api/partner/foundClient"), json!(false));
+        assert_eq!(mark("/api/partner/nameless"), json!(false));
     }
 
     #[test]
@@ -585,6 +614,39 @@ mod tests {
         // `orgSetFlag` is taken by /api/org/setFlag first, in path order.
         assert_eq!(id("/api/org/setFlag"), "orgSetFlag");
         assert_eq!(id("/api/orgSetFlag"), "orgSetFlag2");
+    }
+
+    /// Path parameters and empty segments give no prefix.
+    #[test]
+    fn repeated_operation_ids_skip_parameters_and_empty_segments() {
+        let doc = json!({ "paths": {
+            "/api/camera/getFrames": { "post": { "operationId": "getFrames" } },
+            "/api/device/{uuid}//getFrames": { "post": { "operationId": "getFrames" } }
+        } });
+        let (doc, outcome) = run(&UNIQUE_OPERATION_IDS, doc);
+        assert_eq!(outcome, Outcome::changed(1));
+        assert_eq!(
+            doc["paths"]["/api/device/{uuid}//getFrames"]["post"]["operationId"],
+            "deviceGetFrames"
+        );
+    }
+
+    /// A name taken with its prefix and with `2` gets `3`.
+    #[test]
+    fn repeated_operation_ids_count_on() {
+        let doc = json!({ "paths": {
+            "/api/a": { "post": { "operationId": "setFlag" } },
+            "/api/b": { "post": { "operationId": "setFlag" } },
+            "/api/c": { "post": { "operationId": "setFlag" } },
+            "/api/d": { "post": { "operationId": "setFlag" } }
+        } });
+        let (doc, outcome) = run(&UNIQUE_OPERATION_IDS, doc);
+        assert_eq!(outcome, Outcome::changed(3));
+        let ids: Vec<&str> = ["/api/a", "/api/b", "/api/c", "/api/d"]
+            .iter()
+            .map(|path| doc["paths"][path]["post"]["operationId"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["setFlag", "setFlag2", "setFlag3", "setFlag4"]);
     }
 
     #[test]

@@ -283,6 +283,24 @@ mod tests {
         assert_eq!(doc["components"]["schemas"]["F"]["enum"], json!(["A", "B"]));
     }
 
+    /// The values are listed once, and a blank description is replaced.
+    #[test]
+    fn open_enum_notes_are_not_repeated_and_replace_blank_text() {
+        let doc = with_schemas(json!({
+            "Listed": { "type": "string", "enum": ["", "A"], "description": "Kind. One of: \"\", \"A\"." },
+            "Blank": { "type": "string", "enum": ["", "B"], "description": "   " }
+        }));
+        let (doc, outcome) = run(&EMPTY_ENUM_VALUE, doc);
+        assert_eq!(outcome.changed, 2);
+        assert_eq!(
+            doc["components"]["schemas"],
+            json!({
+                "Listed": { "type": "string", "description": "Kind. One of: \"\", \"A\"." },
+                "Blank": { "type": "string", "description": "One of: \"\", \"B\"." }
+            })
+        );
+    }
+
     #[test]
     fn a_subtype_gets_its_base_inlined_when_the_base_lists_it() {
         let doc = with_schemas(json!({
