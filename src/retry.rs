@@ -583,6 +583,82 @@ mod tests {
     }
 
     #[test]
+    fn the_defaults_are_the_documented_values() {
+        assert_eq!(
+            RetryPolicy::default(),
+            RetryPolicy {
+                max_attempts: 5,
+                initial_backoff: Duration::from_millis(500),
+                max_backoff: Duration::from_secs(30),
+                max_retry_after: Duration::from_secs(60),
+                deadline: Duration::from_secs(120),
+            }
+        );
+    }
+
+    #[test]
+    fn the_setters_set_what_they_name() {
+        let policy = RetryPolicy::default()
+            .max_attempts(3)
+            .backoff(Duration::from_millis(7), Duration::from_millis(9))
+            .max_retry_after(Duration::from_secs(11))
+            .deadline(Duration::from_secs(13));
+        assert_eq!(
+            policy,
+            RetryPolicy {
+                max_attempts: 3,
+                initial_backoff: Duration::from_millis(7),
+                max_backoff: Duration::from_millis(9),
+                max_retry_after: Duration::from_secs(11),
+                deadline: Duration::from_secs(13),
+            }
+        );
+        // A cap below the first backoff is raised to it.
+        let raised = RetryPolicy::default().backoff(Duration::from_secs(2), Duration::from_secs(1));
+        assert_eq!(raised.max_backoff, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn retry_after_is_honored_up_to_60_s_by_default() {
+        let policy = RetryPolicy::default();
+        let wait =
+            |value| policy.wait_before_retry(Reason::RateLimited, &answer(429, Some(value)), 1);
+        assert_eq!(wait("0"), Duration::from_secs(1));
+        assert_eq!(wait("1"), Duration::from_secs(1));
+        assert_eq!(wait("59"), Duration::from_secs(59));
+        assert_eq!(wait("60"), Duration::from_secs(60));
+        assert_eq!(wait("61"), Duration::from_secs(60));
+        assert_eq!(wait("3600"), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn the_retry_after_cap_is_at_least_the_1_s_floor() {
+        let policy = RetryPolicy::default().max_retry_after(Duration::ZERO);
+        assert_eq!(policy.max_retry_after, MIN_RETRY_AFTER);
+        let wait = policy.wait_before_retry(Reason::RateLimited, &answer(429, Some("30")), 1);
+        assert_eq!(wait, MIN_RETRY_AFTER);
+    }
+
+    #[test]
+    fn retry_after_counts_only_on_a_429() {
+        // A 503's Retry-After is not a promise the call was not processed;
+        // the wait is backoff (at most the 100 ms cap here).
+        let policy =
+            RetryPolicy::default().backoff(Duration::from_millis(100), Duration::from_millis(100));
+        for reason in [Reason::ServerError, Reason::Transport] {
+            let wait = policy.wait_before_retry(reason, &answer(503, Some("30")), 1);
+            assert!(wait <= Duration::from_millis(100), "{reason:?}: {wait:?}");
+        }
+    }
+
+    #[test]
+    fn reasons_say_why() {
+        assert_eq!(Reason::RateLimited.as_str(), "rate limited (429)");
+        assert_eq!(Reason::ServerError.as_str(), "server error");
+        assert_eq!(Reason::Transport.as_str(), "transport failure");
+    }
+
+    #[test]
     fn none_sends_once() {
         assert_eq!(RetryPolicy::none().attempts(), 1);
         assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
