@@ -8,6 +8,7 @@
 /// Throwaway certificates, shared with the examples.
 #[path = "../../examples/support/ca.rs"]
 pub mod ca;
+pub mod recorder;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
