@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use rhombus_partner::{AuthScheme, BuildError, Client, ClientBuilder, Region};
+use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
+use rhombus_partner::{
+    AuthScheme, BuildError, Client, ClientBuilder, Error, Region, RetryPolicy, TransportKind,
+};
 
 /// Recognizable, so any leak is found by a substring search.
 const KEY: &str = "SECRET-KEY-7d1e4b";
@@ -230,4 +233,84 @@ fn debug_never_shows_the_key() {
             "the key's place is marked: {shown}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// The default timeouts, on tokio's paused clock: the test waits for nothing,
+// and the time a call took is exact.
+// ---------------------------------------------------------------------------
+
+/// A call with the default timeouts and no retries, timed on the paused clock.
+async fn timed_call(url: String) -> (Result<(), Error>, Duration) {
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(url)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("valid");
+    let start = tokio::time::Instant::now();
+    let result = client
+        .checked()
+        .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
+        .await
+        .map(drop);
+    (result, start.elapsed())
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_default_request_timeout_is_30_s() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    // Reads the request and never answers.
+    let _server = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut request = [0u8; 4096];
+        let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut request).await;
+        std::future::pending::<()>().await;
+    });
+    let (result, elapsed) = timed_call(url).await;
+    let Err(Error::Transport { kind, source, .. }) = &result else {
+        panic!("expected Transport, got {result:?}");
+    };
+    assert_eq!(*kind, TransportKind::Timeout);
+    assert!(!source.is_connect(), "the connection was made: {source:?}");
+    assert!(
+        (Duration::from_secs(30)..Duration::from_secs(31)).contains(&elapsed),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_default_connect_timeout_is_10_s() {
+    // A listener whose accept queue is full (nobody accepts): the kernel
+    // drops further connection attempts, so a connect never completes.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind("127.0.0.1:0".parse().expect("address")).expect("bind");
+    let address = socket.local_addr().expect("address");
+    let _listener = socket.listen(1).expect("listen");
+    let mut queued = Vec::new();
+    let full = loop {
+        match std::net::TcpStream::connect_timeout(&address, Duration::from_millis(200)) {
+            Ok(stream) => queued.push(stream),
+            Err(error) if error.kind() == std::io::ErrorKind::TimedOut => break true,
+            Err(error) => panic!("filling the accept queue: {error}"),
+        }
+        if queued.len() > 16 {
+            break false;
+        }
+    };
+    assert!(full, "the accept queue did not fill up");
+
+    let (result, elapsed) = timed_call(format!("http://{address}")).await;
+    let Err(Error::Transport { kind, source, .. }) = &result else {
+        panic!("expected Transport, got {result:?}");
+    };
+    assert_eq!(*kind, TransportKind::Timeout);
+    assert!(source.is_connect(), "a connect timeout: {source:?}");
+    assert!(
+        (Duration::from_secs(10)..Duration::from_secs(11)).contains(&elapsed),
+        "{elapsed:?}"
+    );
 }
