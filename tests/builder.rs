@@ -287,7 +287,9 @@ async fn the_default_connect_timeout_is_10_s() {
     // A listener whose accept queue is full (nobody accepts): the kernel
     // drops further connection attempts, so a connect never completes.
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket.bind("127.0.0.1:0".parse().expect("address")).expect("bind");
+    socket
+        .bind("127.0.0.1:0".parse().expect("address"))
+        .expect("bind");
     let address = socket.local_addr().expect("address");
     let _listener = socket.listen(1).expect("listen");
     let mut queued = Vec::new();
