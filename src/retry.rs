@@ -418,18 +418,54 @@ fn is_transient(error: &reqwest::Error) -> bool {
         && !is_tls_rejection(error)
 }
 
-/// TLS failures reach us as an `InvalidData` I/O error in the chain.
+/// Whether the TLS layer failed (not the connection under it): rustls
+/// reports that as an `InvalidData` I/O error in the chain, OpenSSL (the
+/// native-tls backend on Linux) as an SSL error of its own type, during the
+/// handshake or, with TLS 1.3, when the server's alert arrives with the
+/// request.
 fn is_tls_rejection(error: &reqwest::Error) -> bool {
     let mut source = std::error::Error::source(error);
     while let Some(inner) = source {
         if inner
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+            || is_openssl_rejection(inner)
         {
             return true;
         }
         source = inner.source();
     }
+    false
+}
+
+/// An OpenSSL error that is the TLS protocol's (an alert, a certificate
+/// refused), not an I/O error underneath it.
+#[cfg(all(
+    feature = "native-tls",
+    not(any(target_os = "windows", target_vendor = "apple"))
+))]
+fn is_openssl_rejection(error: &(dyn std::error::Error + 'static)) -> bool {
+    // An I/O error's `source` skips the error it wraps, so look inside too.
+    let wrapped = error
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+        .map(|inner| inner as &(dyn std::error::Error + 'static));
+    [Some(error), wrapped]
+        .into_iter()
+        .flatten()
+        .any(|candidate| {
+            candidate
+                .downcast_ref::<openssl::ssl::Error>()
+                .is_some_and(|ssl| ssl.ssl_error().is_some())
+        })
+}
+
+/// Without OpenSSL, rustls' `InvalidData` is the only sign.
+#[cfg(not(all(
+    feature = "native-tls",
+    not(any(target_os = "windows", target_vendor = "apple"))
+)))]
+fn is_openssl_rejection(_error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
