@@ -708,6 +708,7 @@ mod tests {
 
     #[test]
     fn previews_are_cut_at_the_limit() {
+        assert_eq!(BODY_PREVIEW_LIMIT, 65_536, "64 KiB, as documented");
         let long = vec![b'a'; BODY_PREVIEW_LIMIT + 1];
         let cut = BodyPreview::new(&long, false);
         assert_eq!(cut.text().len(), BODY_PREVIEW_LIMIT);
@@ -735,7 +736,7 @@ mod tests {
 
     #[test]
     fn body_too_large_says_what_it_saw() {
-        let announced = BodyTooLarge::new(StatusCode::OK, 10, 0, Some(99));
+        let announced = BodyTooLarge::new(StatusCode::CREATED, 10, 11, Some(99));
         assert_eq!(
             (
                 announced.status(),
@@ -743,11 +744,19 @@ mod tests {
                 announced.read(),
                 announced.announced()
             ),
-            (StatusCode::OK, 10, 0, Some(99))
+            (StatusCode::CREATED, 10, 11, Some(99))
         );
         assert!(
             announced.to_string().contains("(99 bytes announced)"),
             "{announced}"
+        );
+    }
+
+    #[test]
+    fn debug_shows_the_whole_preview() {
+        assert_eq!(
+            format!("{:?}", BodyPreview::new(b"hi", true)),
+            r#"BodyPreview { text: "hi", truncated: true }"#
         );
     }
 

@@ -204,6 +204,26 @@ fn defaults_and_region() {
 }
 
 #[test]
+fn the_client_keeps_its_retry_policy() {
+    let client = |policy: Option<RetryPolicy>| {
+        let builder = Client::builder().api_key(KEY);
+        match policy {
+            Some(policy) => builder.retry_policy(policy),
+            None => builder,
+        }
+        .build()
+        .expect("valid")
+    };
+    assert_eq!(client(None).retry_policy(), &RetryPolicy::default());
+    let custom = RetryPolicy::none().deadline(Duration::from_secs(3));
+    assert_eq!(client(Some(custom.clone())).retry_policy(), &custom);
+    let acting = client(Some(custom.clone()))
+        .for_org("ORG")
+        .expect("valid org");
+    assert_eq!(acting.retry_policy(), &custom, "for_org keeps it too");
+}
+
+#[test]
 fn debug_never_shows_the_key() {
     let builder = Client::builder()
         .api_key(KEY)
