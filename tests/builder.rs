@@ -225,10 +225,11 @@ fn the_client_keeps_its_retry_policy() {
 
 #[test]
 fn debug_never_shows_the_key() {
+    let pem = identity_pem();
     let builder = Client::builder()
         .api_key(KEY)
         .scheme(AuthScheme::PartnerApi)
-        .identity(identity_pem())
+        .identity(pem.clone())
         .org("cLiEnToRg")
         .timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(1));
@@ -238,6 +239,18 @@ fn debug_never_shows_the_key() {
     assert!(
         builder_debug.contains("cLiEnToRg"),
         "the org is not secret: {builder_debug}"
+    );
+    // The secrets' places are marked, so a reader sees they are set.
+    assert!(
+        builder_debug.contains("api_key: Some(<redacted>)"),
+        "{builder_debug}"
+    );
+    assert!(
+        builder_debug.contains(&format!(
+            "identity: Some(<{} bytes of PEM, redacted>)",
+            pem.len()
+        )),
+        "{builder_debug}"
     );
 
     let client = builder.build().expect("valid");
@@ -249,10 +262,15 @@ fn debug_never_shows_the_key() {
     ] {
         assert!(!shown.contains(KEY), "the key leaked: {shown}");
         assert!(
-            shown.contains("redacted"),
+            shown.contains(r#"key: "<redacted>""#),
             "the key's place is marked: {shown}"
         );
+        assert!(
+            shown.contains(r#"scheme: PartnerApi"#),
+            "the scheme is shown: {shown}"
+        );
     }
+    assert!(format!("{acting:?}").contains(r#"org: Some("OtherOrg")"#));
 }
 
 // ---------------------------------------------------------------------------
@@ -335,4 +353,59 @@ async fn the_default_connect_timeout_is_10_s() {
         (Duration::from_secs(10)..Duration::from_secs(11)).contains(&elapsed),
         "{elapsed:?}"
     );
+}
+
+/// `Client::from_env` reads the process environment, which every test
+/// thread shares; so the reading happens in a child process: this test
+/// binary again, running only `from_env_in_a_child`.
+#[test]
+fn from_env_reads_the_process_environment() {
+    let run = |vars: &[(&str, &str)]| {
+        let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"));
+        child.args(["from_env_in_a_child", "--exact", "--ignored", "--nocapture"]);
+        for name in [
+            "RHOMBUS_API_KEY",
+            "RHOMBUS_AUTH_SCHEME",
+            "RHOMBUS_ORG",
+            "RHOMBUS_BASE_URL",
+        ] {
+            child.env_remove(name);
+        }
+        child.envs(vars.iter().copied());
+        let output = child.output().expect("the test binary runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let shown = run(&[
+        ("RHOMBUS_API_KEY", KEY),
+        ("RHOMBUS_AUTH_SCHEME", "api-token"),
+        ("RHOMBUS_ORG", "ORG-1"),
+        ("RHOMBUS_BASE_URL", "http://127.0.0.1:9/"),
+    ]);
+    assert!(
+        shown.contains("from_env: api-token ORG-1 http://127.0.0.1:9\n"),
+        "{shown}"
+    );
+    let shown = run(&[("RHOMBUS_API_KEY", KEY)]);
+    assert!(
+        shown.contains("from_env: partner-api-token - https://api2.rhombussystems.com\n"),
+        "{shown}"
+    );
+    let shown = run(&[]);
+    assert!(shown.contains("from_env: no API key\n"), "{shown}");
+}
+
+/// The child's half of the test above: prints what `from_env` built.
+#[test]
+#[ignore = "run by from_env_reads_the_process_environment, in a child process"]
+fn from_env_in_a_child() {
+    match Client::from_env() {
+        Ok(client) => println!(
+            "from_env: {} {} {}",
+            client.scheme(),
+            client.org().unwrap_or("-"),
+            client.base_url()
+        ),
+        Err(BuildError::MissingApiKey) => println!("from_env: no API key"),
+        Err(other) => println!("from_env: {other}"),
+    }
 }
