@@ -421,6 +421,8 @@ mod tests {
             "example.com",
             "https://example.com/?a=1",
             "https://u:p@h",
+            "https://u@h",
+            "https://:p@h",
             "file:///x",
         ] {
             assert!(checked_base_url(bad).is_err(), "{bad} accepted");
