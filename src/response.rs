@@ -296,6 +296,30 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_cut_body_ends_after_its_kept_part_and_its_error() {
+        let mut cut = Cut {
+            kept: Some(Bytes::from_static(b"kept")),
+            error: Some(BodyTooLarge::new(http::StatusCode::OK, 4, 9, None)),
+        };
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(!cut.is_end_stream());
+        let Poll::Ready(Some(Ok(frame))) = Pin::new(&mut cut).poll_frame(&mut cx) else {
+            panic!("the kept part first");
+        };
+        assert_eq!(frame.into_data().ok().as_deref(), Some(&b"kept"[..]));
+        assert!(!cut.is_end_stream(), "the error is still to come");
+        assert!(matches!(
+            Pin::new(&mut cut).poll_frame(&mut cx),
+            Poll::Ready(Some(Err(_)))
+        ));
+        assert!(cut.is_end_stream());
+        assert!(matches!(
+            Pin::new(&mut cut).poll_frame(&mut cx),
+            Poll::Ready(None)
+        ));
+    }
+
     #[tokio::test]
     async fn a_body_past_the_limit_keeps_the_limit_and_counts_what_came() {
         let chunks = [&b"abcdef"[..], b"ghijkl", b"mnop"].map(Bytes::from_static);
