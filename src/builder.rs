@@ -421,10 +421,42 @@ mod tests {
             "example.com",
             "https://example.com/?a=1",
             "https://u:p@h",
+            "https://u@h",
+            "https://:p@h",
             "file:///x",
         ] {
             assert!(checked_base_url(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn the_defaults_are_the_documented_values() {
+        let (_, _, state) = build_parts(Client::builder().api_key("k")).expect("valid");
+        assert_eq!(state.timeout, Some(Duration::from_secs(30)));
+        assert_eq!(state.in_flight.available_permits(), 32);
+        assert_eq!(state.max_response_bytes, 64 * 1024 * 1024);
+        assert_eq!(state.retry, RetryPolicy::default());
+        assert_eq!(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn the_limits_are_at_least_one() {
+        let builder = Client::builder()
+            .api_key("k")
+            .max_concurrent_requests(0)
+            .max_response_bytes(0);
+        let (_, _, state) = build_parts(builder).expect("valid");
+        assert_eq!(state.in_flight.available_permits(), 1);
+        assert_eq!(state.max_response_bytes, 1);
+        let builder = Client::builder()
+            .api_key("k")
+            .max_concurrent_requests(3)
+            .max_response_bytes(5)
+            .timeout(Duration::from_secs(7));
+        let (_, _, state) = build_parts(builder).expect("valid");
+        assert_eq!(state.in_flight.available_permits(), 3);
+        assert_eq!(state.max_response_bytes, 5);
+        assert_eq!(state.timeout, Some(Duration::from_secs(7)));
     }
 
     #[test]

@@ -301,3 +301,266 @@ async fn read_preview(mut response: reqwest::Response) -> BodyPreview {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use progenitor_client::Error as Generated;
+
+    use super::*;
+
+    const OP: &str = "op";
+
+    fn record(attempts: u32) -> CallRecord {
+        CallRecord {
+            attempts,
+            queue_timeout: None,
+        }
+    }
+
+    /// A `reqwest::Error` without a network: a URL that does not parse.
+    fn reqwest_error() -> reqwest::Error {
+        reqwest::Client::new()
+            .get("http://[::1")
+            .build()
+            .expect_err("an invalid URL")
+    }
+
+    fn answer(status: u16, headers: &[(&str, &str)], body: &'static str) -> reqwest::Response {
+        let mut response = http::Response::builder().status(status);
+        for (name, value) in headers {
+            response = response.header(*name, *value);
+        }
+        reqwest::Response::from(response.body(body).expect("a valid response"))
+    }
+
+    async fn unexpected(status: u16, headers: &[(&str, &str)], body: &'static str) -> Error {
+        let error = Generated::<()>::UnexpectedResponse(answer(status, headers, body));
+        into_error(OP, record(3), error).await
+    }
+
+    #[tokio::test]
+    async fn invalid_request_and_custom_are_invalid_request() {
+        for error in [
+            Generated::<()>::InvalidRequest("bad field".into()),
+            Generated::<()>::Custom("bad field".into()),
+        ] {
+            let error = into_error(OP, record(0), error).await;
+            assert!(
+                matches!(&error, Error::InvalidRequest { operation: OP, message } if message == "bad field"),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_payload_that_does_not_decode_is_decode() {
+        let source = serde_json::from_str::<u8>("\"x\"").expect_err("not a number");
+        let error = Generated::<()>::InvalidResponsePayload("\"x\"".into(), source);
+        let error = into_error(OP, record(1), error).await;
+        let Error::Decode { status, body, .. } = &error else {
+            panic!("expected Decode, got {error:?}");
+        };
+        assert_eq!((*status, body.text()), (StatusCode::OK, "\"x\""));
+        assert!(!body.is_truncated());
+    }
+
+    #[tokio::test]
+    async fn a_documented_error_status_is_http_with_the_attempts() {
+        let value = ResponseValue::new((), StatusCode::CONFLICT, Default::default());
+        let error = into_error(OP, record(2), Generated::ErrorResponse(value)).await;
+        assert!(
+            matches!(
+                error,
+                Error::Http {
+                    operation: OP,
+                    status: StatusCode::CONFLICT,
+                    attempts: 2,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn undocumented_statuses_are_classified() {
+        let error = unexpected(429, &[("retry-after", "0")], "slow").await;
+        let Error::RateLimited {
+            retry_after,
+            attempts,
+            body,
+            ..
+        } = &error
+        else {
+            panic!("expected RateLimited, got {error:?}");
+        };
+        // `Retry-After` is never taken as less than 1 s.
+        assert_eq!(*retry_after, Some(Duration::from_secs(1)));
+        assert_eq!((*attempts, body.text()), (3, "slow"));
+        let error = unexpected(429, &[("retry-after", "7")], "").await;
+        assert!(
+            matches!(error, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(7)),
+            "{error:?}"
+        );
+        let error = unexpected(429, &[], "").await;
+        assert!(
+            matches!(
+                error,
+                Error::RateLimited {
+                    retry_after: None,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+
+        let error = unexpected(401, &[], "who").await;
+        assert!(
+            matches!(&error, Error::Unauthorized { operation: OP, body } if body.text() == "who"),
+            "{error:?}"
+        );
+        let error = unexpected(403, &[], "no").await;
+        assert!(
+            matches!(&error, Error::Forbidden { operation: OP, body } if body.text() == "no"),
+            "{error:?}"
+        );
+        let error = unexpected(500, &[], "oops").await;
+        assert!(
+            matches!(&error, Error::Http { status, attempts: 3, body, .. }
+                if status.as_u16() == 500 && body.text() == "oops"),
+            "{error:?}"
+        );
+        let error = unexpected(302, &[("location", "https://elsewhere/")], "").await;
+        assert!(
+            matches!(&error, Error::Redirect { status, location: Some(l), .. }
+                if status.as_u16() == 302 && l == "https://elsewhere/"),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wait_for_a_slot_that_timed_out_wins_over_the_answer() {
+        let record = CallRecord {
+            attempts: 3,
+            queue_timeout: Some(Duration::from_millis(40)),
+        };
+        let error = into_error(OP, record, Generated::<()>::Custom("ignored".into())).await;
+        assert!(
+            matches!(
+                error,
+                Error::QueueTimeout {
+                    operation: OP,
+                    attempts: 2,
+                    waited
+                } if waited == Duration::from_millis(40)
+            ),
+            "the attempt that waited sent nothing: {error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_communication_error_is_transport() {
+        let error = into_error(
+            OP,
+            record(4),
+            Generated::<()>::CommunicationError(reqwest_error()),
+        )
+        .await;
+        let Error::Transport {
+            kind,
+            attempts,
+            message,
+            ..
+        } = &error
+        else {
+            panic!("expected Transport, got {error:?}");
+        };
+        assert_eq!((*kind, *attempts), (TransportKind::Connection, 4));
+        assert_eq!(*message, error_chain(&reqwest_error()));
+    }
+
+    #[tokio::test]
+    async fn an_error_body_is_previewed_whole() {
+        let preview = read_preview(answer(500, &[], "partial")).await;
+        assert_eq!((preview.text(), preview.is_truncated()), ("partial", false));
+    }
+
+    /// A body with every status field.
+    #[derive(Debug, Default)]
+    struct Status {
+        error: Option<bool>,
+        warning: Option<&'static str>,
+    }
+
+    impl ApiStatus for Status {
+        fn api_error(&self) -> Option<bool> {
+            self.error
+        }
+        fn error_message(&self) -> Option<&str> {
+            Some("why")
+        }
+        fn warning_message(&self) -> Option<&str> {
+            self.warning
+        }
+        fn response_status(&self) -> Option<String> {
+            Some("FAILED".into())
+        }
+    }
+
+    fn value(body: Status) -> ResponseValue<Status> {
+        ResponseValue::new(body, StatusCode::OK, Default::default())
+    }
+
+    #[test]
+    fn only_error_true_is_an_error() {
+        for flag in [None, Some(false)] {
+            let body = Status {
+                error: flag,
+                warning: Some("careful"),
+            };
+            let kept = check_body(OP, value(body)).expect("not an error");
+            assert_eq!(kept.warning_message(), Some("careful"));
+        }
+        let body = Status {
+            error: Some(true),
+            warning: Some("careful"),
+        };
+        let error = check_body(OP, value(body)).expect_err("error: true");
+        let Error::Api {
+            message,
+            warning,
+            response_status,
+            ..
+        } = &error
+        else {
+            panic!("expected Api, got {error:?}");
+        };
+        assert_eq!(message.as_deref(), Some("why"));
+        assert_eq!(warning.as_deref(), Some("careful"));
+        assert_eq!(response_status.as_deref(), Some("FAILED"));
+    }
+
+    #[test]
+    fn json_text_is_the_value_without_quotes() {
+        assert_eq!(json_text(&"SUCCESS"), Some("SUCCESS".to_owned()));
+        assert_eq!(json_text(&7), Some("7".to_owned()));
+        assert_eq!(json_text(&Option::<u8>::None), None);
+    }
+
+    #[test]
+    fn the_default_status_methods_report_nothing() {
+        assert_eq!(ApiStatus::api_error(&()), None);
+        assert_eq!(ApiStatus::error_message(&()), None);
+        assert_eq!(ApiStatus::warning_message(&()), None);
+        assert_eq!(ApiStatus::response_status(&()), None);
+    }
+
+    #[test]
+    fn a_cause_is_found_anywhere_in_the_chain() {
+        let error = reqwest_error();
+        assert!(find_cause::<reqwest::Error>(&error).is_some());
+        assert!(find_cause::<BodyTooLarge>(&error).is_none());
+    }
+}

@@ -517,3 +517,260 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `reqwest::Error` without a network: a URL that does not parse.
+    fn reqwest_error() -> reqwest::Error {
+        reqwest::Client::new()
+            .get("http://[::1")
+            .build()
+            .expect_err("an invalid URL")
+    }
+
+    fn preview(text: &str) -> BodyPreview {
+        BodyPreview::new(text.as_bytes(), false)
+    }
+
+    /// One of each variant, all for operation `op`, with what `status()`,
+    /// `is_timeout()` and `body()` must say of it.
+    fn every_variant() -> Vec<(Error, Option<u16>, bool, Option<&'static str>)> {
+        let op = "op";
+        let transport = |kind| Error::Transport {
+            operation: op,
+            kind,
+            attempts: 2,
+            message: "m".into(),
+            source: reqwest_error(),
+        };
+        vec![
+            (transport(TransportKind::Connect), None, false, None),
+            (transport(TransportKind::Timeout), None, true, None),
+            (transport(TransportKind::Connection), None, false, None),
+            (
+                Error::RateLimited {
+                    operation: op,
+                    retry_after: Some(Duration::from_secs(3)),
+                    attempts: 5,
+                    body: preview("slow"),
+                },
+                Some(429),
+                false,
+                Some("slow"),
+            ),
+            (
+                Error::Unauthorized {
+                    operation: op,
+                    body: preview("who"),
+                },
+                Some(401),
+                false,
+                Some("who"),
+            ),
+            (
+                Error::Forbidden {
+                    operation: op,
+                    body: preview("no"),
+                },
+                Some(403),
+                false,
+                Some("no"),
+            ),
+            (
+                Error::Http {
+                    operation: op,
+                    status: StatusCode::BAD_GATEWAY,
+                    attempts: 1,
+                    body: preview("gw"),
+                },
+                Some(502),
+                false,
+                Some("gw"),
+            ),
+            (
+                Error::Api {
+                    operation: op,
+                    message: Some("bad".into()),
+                    warning: None,
+                    response_status: None,
+                },
+                Some(200),
+                false,
+                None,
+            ),
+            (
+                Error::Decode {
+                    operation: op,
+                    status: StatusCode::CREATED,
+                    body: preview("{"),
+                    source: serde_json::from_str::<u8>("{").expect_err("not a number"),
+                },
+                Some(201),
+                false,
+                Some("{"),
+            ),
+            (
+                Error::Redirect {
+                    operation: op,
+                    status: StatusCode::FOUND,
+                    location: None,
+                },
+                Some(302),
+                false,
+                None,
+            ),
+            (
+                Error::BodyTooLarge {
+                    operation: op,
+                    source: BodyTooLarge::new(StatusCode::OK, 10, 11, None),
+                },
+                Some(200),
+                false,
+                None,
+            ),
+            (
+                Error::QueueTimeout {
+                    operation: op,
+                    waited: Duration::from_millis(1500),
+                    attempts: 0,
+                },
+                None,
+                true,
+                None,
+            ),
+            (
+                Error::InvalidRequest {
+                    operation: op,
+                    message: "bad field".into(),
+                },
+                None,
+                false,
+                None,
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_variant_names_its_operation_status_timeout_and_body() {
+        for (error, status, timeout, body) in every_variant() {
+            assert_eq!(error.operation(), "op", "{error:?}");
+            assert_eq!(error.status().map(|s| s.as_u16()), status, "{error:?}");
+            assert_eq!(error.is_timeout(), timeout, "{error:?}");
+            assert_eq!(error.body().map(BodyPreview::text), body, "{error:?}");
+            assert!(error.to_string().starts_with("op: "), "{error}");
+        }
+    }
+
+    #[test]
+    fn messages_say_what_happened_and_what_to_do() {
+        let shown: Vec<String> = every_variant()
+            .into_iter()
+            .map(|(error, ..)| error.to_string())
+            .collect();
+        let expected = [
+            "could not connect after 2 attempt(s)",
+            "timed out after 2 attempt(s): m; check the network path to the API and the client's timeouts (ClientBuilder::timeout)",
+            "lost the connection after 2 attempt(s)",
+            "rate limited (429) after 5 attempt(s), the API asked to wait 3 s",
+            "unauthorized (401), body \"who\"; check the API key",
+            "forbidden (403), body \"no\"",
+            "HTTP 502 Bad Gateway, body \"gw\"; the API or a gateway is unavailable: retry later",
+            "the API reported an error: bad;",
+            "the response (HTTP 201 Created) could not be decoded",
+            "redirect to nowhere (no Location), not followed",
+            "the response body is larger than the limit of 10 bytes (11 bytes received)",
+            "timed out after 1500 ms waiting for a free request slot",
+            "the request is invalid: bad field; correct the arguments",
+        ];
+        for (shown, expected) in shown.iter().zip(expected) {
+            assert!(shown.contains(expected), "{shown:?} lacks {expected:?}");
+        }
+        // Only a timeout points at the timeout setting.
+        assert!(!shown[0].contains("ClientBuilder::timeout"), "{}", shown[0]);
+    }
+
+    #[test]
+    fn status_advice_per_status() {
+        let advice = |code| status_advice(StatusCode::from_u16(code).expect("a status"));
+        assert!(advice(400).contains("malformed"));
+        assert!(advice(422).contains("malformed"));
+        assert!(advice(404).contains("base URL"));
+        assert!(advice(500).contains("misspelled parameter"));
+        for code in [502, 503, 504] {
+            assert!(advice(code).contains("gateway is unavailable"), "{code}");
+        }
+        assert_eq!(advice(501), "the API failed: retry later");
+        assert_eq!(advice(505), "the API failed: retry later");
+        assert_eq!(advice(409), "see the body for details");
+    }
+
+    #[test]
+    fn previews_are_cut_at_the_limit() {
+        assert_eq!(BODY_PREVIEW_LIMIT, 65_536, "64 KiB, as documented");
+        let long = vec![b'a'; BODY_PREVIEW_LIMIT + 1];
+        let cut = BodyPreview::new(&long, false);
+        assert_eq!(cut.text().len(), BODY_PREVIEW_LIMIT);
+        assert!(cut.is_truncated());
+        let exact = BodyPreview::new(&long[..BODY_PREVIEW_LIMIT], false);
+        assert!(!exact.is_truncated());
+        assert!(BodyPreview::new(b"", true).is_truncated());
+        assert!(!BodyPreview::new(b"", true).is_empty());
+        assert!(BodyPreview::new(b"", false).is_empty());
+        assert!(!BodyPreview::new(b"x", false).is_empty());
+    }
+
+    #[test]
+    fn display_shows_a_short_preview() {
+        assert_eq!(BodyPreview::default().to_string(), "an empty body");
+        assert_eq!(preview("hi").to_string(), "body \"hi\"");
+        let long = "é".repeat(DISPLAY_CHARS + 1);
+        let shown = BodyPreview::new(long.as_bytes(), false).to_string();
+        assert_eq!(shown, format!("body \"{}...\"", "é".repeat(DISPLAY_CHARS)));
+        let exactly = "é".repeat(DISPLAY_CHARS);
+        let shown = BodyPreview::new(exactly.as_bytes(), false).to_string();
+        assert_eq!(shown, format!("body \"{exactly}\""));
+        assert_eq!(BodyPreview::new(b"x", true).to_string(), "body \"x...\"");
+    }
+
+    #[test]
+    fn body_too_large_says_what_it_saw() {
+        let announced = BodyTooLarge::new(StatusCode::CREATED, 10, 11, Some(99));
+        assert_eq!(
+            (
+                announced.status(),
+                announced.limit(),
+                announced.read(),
+                announced.announced()
+            ),
+            (StatusCode::CREATED, 10, 11, Some(99))
+        );
+        assert!(
+            announced.to_string().contains("(99 bytes announced)"),
+            "{announced}"
+        );
+    }
+
+    #[test]
+    fn debug_shows_the_whole_preview() {
+        assert_eq!(
+            format!("{:?}", BodyPreview::new(b"hi", true)),
+            r#"BodyPreview { text: "hi", truncated: true }"#
+        );
+    }
+
+    #[test]
+    fn the_chain_joins_every_cause() {
+        let error = reqwest_error();
+        let chain = error_chain(&error);
+        let mut expected = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        assert!(source.is_some(), "a builder error has a cause");
+        while let Some(inner) = source {
+            expected.push_str(&format!(": {inner}"));
+            source = inner.source();
+        }
+        assert_eq!(chain, expected);
+    }
+}

@@ -272,7 +272,72 @@ mod tests {
 
     #[test]
     fn the_scrubber_does_not_show_the_key() {
-        assert!(!format!("{:?}", scrubber()).contains("key-12345678"));
+        assert_eq!(format!("{:?}", scrubber()), "Scrubber(<redacted>)");
+    }
+
+    /// A body that yields these chunks, one per poll.
+    struct Chunks(std::collections::VecDeque<Bytes>);
+
+    impl Body for Chunks {
+        type Data = Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+            Poll::Ready(self.0.pop_front().map(|chunk| Ok(Frame::data(chunk))))
+        }
+    }
+
+    #[test]
+    fn a_cut_body_ends_after_its_kept_part_and_its_error() {
+        let mut cut = Cut {
+            kept: Some(Bytes::from_static(b"kept")),
+            error: Some(BodyTooLarge::new(http::StatusCode::OK, 4, 9, None)),
+        };
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(!cut.is_end_stream());
+        let Poll::Ready(Some(Ok(frame))) = Pin::new(&mut cut).poll_frame(&mut cx) else {
+            panic!("the kept part first");
+        };
+        assert_eq!(frame.into_data().ok().as_deref(), Some(&b"kept"[..]));
+        assert!(!cut.is_end_stream(), "the error is still to come");
+        assert!(matches!(
+            Pin::new(&mut cut).poll_frame(&mut cx),
+            Poll::Ready(Some(Err(_)))
+        ));
+        assert!(cut.is_end_stream());
+        assert!(matches!(
+            Pin::new(&mut cut).poll_frame(&mut cx),
+            Poll::Ready(None)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_limit_keeps_the_limit_and_counts_what_came() {
+        let chunks = [&b"abcdef"[..], b"ghijkl", b"mnop"].map(Bytes::from_static);
+        let body = reqwest::Body::wrap(Chunks(chunks.into_iter().collect()));
+        let answer = Response::from(http::Response::new(body));
+        let limits = ReadLimits {
+            max_body: 8,
+            scrubber: None,
+        };
+        let mut answer = read_bounded(answer, limits).await.expect("read");
+        let kept = answer.chunk().await.expect("the kept part");
+        assert_eq!(kept.as_deref(), Some(&b"abcdefgh"[..]));
+        let error = answer.chunk().await.expect_err("then the limit");
+        let mut cause = std::error::Error::source(&error);
+        let too_large = loop {
+            let inner = cause.expect("a BodyTooLarge in the chain");
+            if let Some(found) = inner.downcast_ref::<BodyTooLarge>() {
+                break found;
+            }
+            cause = inner.source();
+        };
+        // Reading stopped within the second chunk: 12 bytes had come.
+        assert_eq!((too_large.limit(), too_large.read()), (8, 12));
+        assert_eq!(too_large.announced(), None);
     }
 
     #[test]

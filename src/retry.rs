@@ -433,18 +433,54 @@ fn is_transient(error: &reqwest::Error) -> bool {
         && !is_tls_rejection(error)
 }
 
-/// TLS failures reach us as an `InvalidData` I/O error in the chain.
+/// Whether the TLS layer failed (not the connection under it): rustls
+/// reports that as an `InvalidData` I/O error in the chain, OpenSSL (the
+/// native-tls backend on Linux) as an SSL error of its own type, during the
+/// handshake or, with TLS 1.3, when the server's alert arrives with the
+/// request.
 fn is_tls_rejection(error: &reqwest::Error) -> bool {
     let mut source = std::error::Error::source(error);
     while let Some(inner) = source {
         if inner
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+            || is_openssl_rejection(inner)
         {
             return true;
         }
         source = inner.source();
     }
+    false
+}
+
+/// An OpenSSL error that is the TLS protocol's (an alert, a certificate
+/// refused), not an I/O error underneath it.
+#[cfg(all(
+    feature = "native-tls",
+    not(any(target_os = "windows", target_vendor = "apple"))
+))]
+fn is_openssl_rejection(error: &(dyn std::error::Error + 'static)) -> bool {
+    // An I/O error's `source` skips the error it wraps, so look inside too.
+    let wrapped = error
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+        .map(|inner| inner as &(dyn std::error::Error + 'static));
+    [Some(error), wrapped]
+        .into_iter()
+        .flatten()
+        .any(|candidate| {
+            candidate
+                .downcast_ref::<openssl::ssl::Error>()
+                .is_some_and(|ssl| ssl.ssl_error().is_some())
+        })
+}
+
+/// Without OpenSSL, rustls' `InvalidData` is the only sign.
+#[cfg(not(all(
+    feature = "native-tls",
+    not(any(target_os = "windows", target_vendor = "apple"))
+)))]
+fn is_openssl_rejection(_error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
@@ -595,6 +631,82 @@ mod tests {
             let backoff = policy.wait_before_retry(Reason::ServerError, &response, attempt);
             prop_assert!(backoff <= policy.max_backoff);
         }
+    }
+
+    #[test]
+    fn the_defaults_are_the_documented_values() {
+        assert_eq!(
+            RetryPolicy::default(),
+            RetryPolicy {
+                max_attempts: 5,
+                initial_backoff: Duration::from_millis(500),
+                max_backoff: Duration::from_secs(30),
+                max_retry_after: Duration::from_secs(60),
+                deadline: Duration::from_secs(120),
+            }
+        );
+    }
+
+    #[test]
+    fn the_setters_set_what_they_name() {
+        let policy = RetryPolicy::default()
+            .max_attempts(3)
+            .backoff(Duration::from_millis(7), Duration::from_millis(9))
+            .max_retry_after(Duration::from_secs(11))
+            .deadline(Duration::from_secs(13));
+        assert_eq!(
+            policy,
+            RetryPolicy {
+                max_attempts: 3,
+                initial_backoff: Duration::from_millis(7),
+                max_backoff: Duration::from_millis(9),
+                max_retry_after: Duration::from_secs(11),
+                deadline: Duration::from_secs(13),
+            }
+        );
+        // A cap below the first backoff is raised to it.
+        let raised = RetryPolicy::default().backoff(Duration::from_secs(2), Duration::from_secs(1));
+        assert_eq!(raised.max_backoff, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn retry_after_is_honored_up_to_60_s_by_default() {
+        let policy = RetryPolicy::default();
+        let wait =
+            |value| policy.wait_before_retry(Reason::RateLimited, &answer(429, Some(value)), 1);
+        assert_eq!(wait("0"), Duration::from_secs(1));
+        assert_eq!(wait("1"), Duration::from_secs(1));
+        assert_eq!(wait("59"), Duration::from_secs(59));
+        assert_eq!(wait("60"), Duration::from_secs(60));
+        assert_eq!(wait("61"), Duration::from_secs(60));
+        assert_eq!(wait("3600"), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn the_retry_after_cap_is_at_least_the_1_s_floor() {
+        let policy = RetryPolicy::default().max_retry_after(Duration::ZERO);
+        assert_eq!(policy.max_retry_after, MIN_RETRY_AFTER);
+        let wait = policy.wait_before_retry(Reason::RateLimited, &answer(429, Some("30")), 1);
+        assert_eq!(wait, MIN_RETRY_AFTER);
+    }
+
+    #[test]
+    fn retry_after_counts_only_on_a_429() {
+        // A 503's Retry-After is not a promise the call was not processed;
+        // the wait is backoff (at most the 100 ms cap here).
+        let policy =
+            RetryPolicy::default().backoff(Duration::from_millis(100), Duration::from_millis(100));
+        for reason in [Reason::ServerError, Reason::Transport] {
+            let wait = policy.wait_before_retry(reason, &answer(503, Some("30")), 1);
+            assert!(wait <= Duration::from_millis(100), "{reason:?}: {wait:?}");
+        }
+    }
+
+    #[test]
+    fn reasons_say_why() {
+        assert_eq!(Reason::RateLimited.as_str(), "rate limited (429)");
+        assert_eq!(Reason::ServerError.as_str(), "server error");
+        assert_eq!(Reason::Transport.as_str(), "transport failure");
     }
 
     #[test]

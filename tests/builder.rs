@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use rhombus_partner::{AuthScheme, BuildError, Client, ClientBuilder, Region};
+use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
+use rhombus_partner::{
+    AuthScheme, BuildError, Client, ClientBuilder, Error, Region, RetryPolicy, TransportKind,
+};
 
 /// Recognizable, so any leak is found by a substring search.
 const KEY: &str = "SECRET-KEY-7d1e4b";
@@ -201,11 +204,32 @@ fn defaults_and_region() {
 }
 
 #[test]
+fn the_client_keeps_its_retry_policy() {
+    let client = |policy: Option<RetryPolicy>| {
+        let builder = Client::builder().api_key(KEY);
+        match policy {
+            Some(policy) => builder.retry_policy(policy),
+            None => builder,
+        }
+        .build()
+        .expect("valid")
+    };
+    assert_eq!(client(None).retry_policy(), &RetryPolicy::default());
+    let custom = RetryPolicy::none().deadline(Duration::from_secs(3));
+    assert_eq!(client(Some(custom.clone())).retry_policy(), &custom);
+    let acting = client(Some(custom.clone()))
+        .for_org("ORG")
+        .expect("valid org");
+    assert_eq!(acting.retry_policy(), &custom, "for_org keeps it too");
+}
+
+#[test]
 fn debug_never_shows_the_key() {
+    let pem = identity_pem();
     let builder = Client::builder()
         .api_key(KEY)
         .scheme(AuthScheme::PartnerApi)
-        .identity(identity_pem())
+        .identity(pem.clone())
         .org("cLiEnToRg")
         .timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(1));
@@ -215,6 +239,18 @@ fn debug_never_shows_the_key() {
     assert!(
         builder_debug.contains("cLiEnToRg"),
         "the org is not secret: {builder_debug}"
+    );
+    // The secrets' places are marked, so a reader sees they are set.
+    assert!(
+        builder_debug.contains("api_key: Some(<redacted>)"),
+        "{builder_debug}"
+    );
+    assert!(
+        builder_debug.contains(&format!(
+            "identity: Some(<{} bytes of PEM, redacted>)",
+            pem.len()
+        )),
+        "{builder_debug}"
     );
 
     let client = builder.build().expect("valid");
@@ -226,8 +262,150 @@ fn debug_never_shows_the_key() {
     ] {
         assert!(!shown.contains(KEY), "the key leaked: {shown}");
         assert!(
-            shown.contains("redacted"),
+            shown.contains(r#"key: "<redacted>""#),
             "the key's place is marked: {shown}"
         );
+        assert!(
+            shown.contains(r#"scheme: PartnerApi"#),
+            "the scheme is shown: {shown}"
+        );
+    }
+    assert!(format!("{acting:?}").contains(r#"org: Some("OtherOrg")"#));
+}
+
+// ---------------------------------------------------------------------------
+// The default timeouts, on tokio's paused clock: the test waits for nothing,
+// and the time a call took is exact.
+// ---------------------------------------------------------------------------
+
+/// A call with the default timeouts and no retries, timed on the paused clock.
+async fn timed_call(url: String) -> (Result<(), Error>, Duration) {
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(url)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("valid");
+    let start = tokio::time::Instant::now();
+    let result = client
+        .checked()
+        .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
+        .await
+        .map(drop);
+    (result, start.elapsed())
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_default_request_timeout_is_30_s() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    // Reads the request and never answers.
+    let _server = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut request = [0u8; 4096];
+        let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut request).await;
+        std::future::pending::<()>().await;
+    });
+    let (result, elapsed) = timed_call(url).await;
+    let Err(Error::Transport { kind, source, .. }) = &result else {
+        panic!("expected Transport, got {result:?}");
+    };
+    assert_eq!(*kind, TransportKind::Timeout);
+    assert!(!source.is_connect(), "the connection was made: {source:?}");
+    assert!(
+        (Duration::from_secs(30)..Duration::from_secs(31)).contains(&elapsed),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_default_connect_timeout_is_10_s() {
+    // A listener whose accept queue is full (nobody accepts): the kernel
+    // drops further connection attempts, so a connect never completes.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("address"))
+        .expect("bind");
+    let address = socket.local_addr().expect("address");
+    let _listener = socket.listen(1).expect("listen");
+    let mut queued = Vec::new();
+    let full = loop {
+        match std::net::TcpStream::connect_timeout(&address, Duration::from_millis(200)) {
+            Ok(stream) => queued.push(stream),
+            Err(error) if error.kind() == std::io::ErrorKind::TimedOut => break true,
+            Err(error) => panic!("filling the accept queue: {error}"),
+        }
+        if queued.len() > 16 {
+            break false;
+        }
+    };
+    assert!(full, "the accept queue did not fill up");
+
+    let (result, elapsed) = timed_call(format!("http://{address}")).await;
+    let Err(Error::Transport { kind, source, .. }) = &result else {
+        panic!("expected Transport, got {result:?}");
+    };
+    assert_eq!(*kind, TransportKind::Timeout);
+    assert!(source.is_connect(), "a connect timeout: {source:?}");
+    assert!(
+        (Duration::from_secs(10)..Duration::from_secs(11)).contains(&elapsed),
+        "{elapsed:?}"
+    );
+}
+
+/// `Client::from_env` reads the process environment, which every test
+/// thread shares; so the reading happens in a child process: this test
+/// binary again, running only `from_env_in_a_child`.
+#[test]
+fn from_env_reads_the_process_environment() {
+    let run = |vars: &[(&str, &str)]| {
+        let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"));
+        child.args(["from_env_in_a_child", "--exact", "--ignored", "--nocapture"]);
+        for name in [
+            "RHOMBUS_API_KEY",
+            "RHOMBUS_AUTH_SCHEME",
+            "RHOMBUS_ORG",
+            "RHOMBUS_BASE_URL",
+        ] {
+            child.env_remove(name);
+        }
+        child.envs(vars.iter().copied());
+        let output = child.output().expect("the test binary runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let shown = run(&[
+        ("RHOMBUS_API_KEY", KEY),
+        ("RHOMBUS_AUTH_SCHEME", "api-token"),
+        ("RHOMBUS_ORG", "ORG-1"),
+        ("RHOMBUS_BASE_URL", "http://127.0.0.1:9/"),
+    ]);
+    assert!(
+        shown.contains("from_env: api-token ORG-1 http://127.0.0.1:9\n"),
+        "{shown}"
+    );
+    let shown = run(&[("RHOMBUS_API_KEY", KEY)]);
+    assert!(
+        shown.contains("from_env: partner-api-token - https://api2.rhombussystems.com\n"),
+        "{shown}"
+    );
+    let shown = run(&[]);
+    assert!(shown.contains("from_env: no API key\n"), "{shown}");
+}
+
+/// The child's half of the test above: prints what `from_env` built.
+#[test]
+#[ignore = "run by from_env_reads_the_process_environment, in a child process"]
+fn from_env_in_a_child() {
+    match Client::from_env() {
+        Ok(client) => println!(
+            "from_env: {} {} {}",
+            client.scheme(),
+            client.org().unwrap_or("-"),
+            client.base_url()
+        ),
+        Err(BuildError::MissingApiKey) => println!("from_env: no API key"),
+        Err(other) => println!("from_env: {other}"),
     }
 }

@@ -10,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Action, Server, json, response};
-use rhombus_partner::{Error, Operation, RetryPolicy};
+use rhombus_partner::{Error, Operation, RetryPolicy, TransportKind};
 
 #[allow(dead_code, clippy::all, clippy::pedantic)]
 mod fixture {
@@ -20,12 +20,18 @@ mod fixture {
 use fixture::types;
 
 fn client(server: &Server) -> fixture::Client {
+    client_to(&server.url, Duration::from_secs(5))
+}
+
+/// A fixture client for `url` with this request timeout, fast retries and
+/// up to 5 attempts.
+fn client_to(url: &str, timeout: Duration) -> fixture::Client {
     let policy =
         RetryPolicy::default().backoff(Duration::from_millis(20), Duration::from_millis(100));
     let builder = rhombus_partner::Client::builder()
         .api_key("fixture-test-key")
-        .base_url(&server.url)
-        .timeout(Duration::from_secs(5))
+        .base_url(url)
+        .timeout(timeout)
         .retry_policy(policy);
     let (url, http, state) =
         rhombus_partner::__private::build_parts(builder).expect("valid configuration");
@@ -118,6 +124,112 @@ async fn reset_on_state_changing_operation_is_not_retried() {
     assert_eq!(server.requests(), 1);
 }
 
+/// A timeout, before the answer or while its body is read, on a
+/// state-changing operation: exactly one request.
+#[tokio::test]
+async fn a_timeout_on_a_state_changing_operation_is_not_retried() {
+    let answer = json(200, r#"{"clientOrgUuid": "NEW"}"#);
+    let split = answer.len() - 5;
+    let slow_head = Action::Delay(Duration::from_secs(3), answer.clone());
+    let slow_body = Action::Stall(
+        answer[..split].to_vec(),
+        Duration::from_secs(3),
+        answer[split..].to_vec(),
+    );
+    for (case, action) in [("head", slow_head), ("body", slow_body)] {
+        let action = std::sync::Mutex::new(Some(action));
+        let server = Server::start(move |_, _| {
+            action
+                .lock()
+                .expect("lock")
+                .take()
+                .unwrap_or_else(|| Action::Raw(json(200, "{}")))
+        })
+        .await;
+        let result = client_to(&server.url, Duration::from_millis(300))
+            .checked()
+            .create_partner_client(&types::PartnerCreatePartnerClientWsRequest::default())
+            .await;
+        assert!(
+            matches!(
+                result,
+                Err(Error::Transport {
+                    kind: TransportKind::Timeout,
+                    attempts: 1,
+                    ..
+                })
+            ),
+            "slow {case}: {result:?}"
+        );
+        assert_eq!(server.requests(), 1, "slow {case}");
+    }
+}
+
+/// A refused connection on a state-changing operation: one attempt; the
+/// same on the fixture's read-only operation is retried.
+#[tokio::test]
+async fn a_refused_connection_is_retried_only_for_a_read_only_operation() {
+    let url = refused_url().await;
+    let client = client_to(&url, Duration::from_secs(5));
+    let result = client
+        .checked()
+        .create_partner_client(&types::PartnerCreatePartnerClientWsRequest::default())
+        .await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::Transport {
+                kind: TransportKind::Connect,
+                attempts: 1,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    let result = client
+        .checked()
+        .get_clients(&types::PartnerGetClientsWsRequest::default())
+        .await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::Transport {
+                kind: TransportKind::Connect,
+                attempts: 5,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+}
+
+/// A loopback URL where nothing listens: a port just bound and freed.
+async fn refused_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    drop(listener);
+    format!("http://{address}")
+}
+
+/// The fixture's read-only operation is retried after a 5xx, through the
+/// same hook: the flag, not the hook, makes the difference.
+#[tokio::test]
+async fn a_503_on_the_fixtures_read_only_operation_is_retried() {
+    let server = Server::start(|n, _| match n {
+        0 => Action::Raw(response(503, &[], "unavailable")),
+        _ => Action::Raw(json(200, "{}")),
+    })
+    .await;
+    client(&server)
+        .checked()
+        .get_clients(&types::PartnerGetClientsWsRequest::default())
+        .await
+        .expect("succeeds after the 503");
+    assert_eq!(server.requests(), 2);
+}
+
 /// A 429 means "not processed": even a state-changing call is sent again.
 #[tokio::test]
 async fn state_changing_operation_is_retried_after_429_only() {
@@ -137,6 +249,15 @@ async fn state_changing_operation_is_retried_after_429_only() {
     assert_eq!(server.requests(), 2);
     let seen = server.seen();
     assert_eq!(seen[0].body, seen[1].body, "the same request, sent again");
+
+    // Throttled every time: sent as often as the policy allows (5).
+    let server = Server::start(|_, _| Action::Raw(response(429, &[], "throttled"))).await;
+    let result = client_create(&server).await;
+    assert!(
+        matches!(result, Err(Error::RateLimited { attempts: 5, .. })),
+        "{result:?}"
+    );
+    assert_eq!(server.requests(), 5);
 }
 
 /// An unknown enum value and unknown fields decode, and the

@@ -465,3 +465,192 @@ async fn retries_can_be_turned_off() {
     );
     assert_eq!(server.requests(), 1);
 }
+
+/// A wrong type in a 2xx body, on the checked path: `Decode`, with the
+/// status and the start of the body, after one request.
+#[tokio::test]
+async fn a_wrong_type_in_a_200_is_a_decode_error_on_the_checked_path() {
+    let server =
+        Server::start(|_, _| Action::Raw(json(200, r#"{"locationCount": "three"}"#))).await;
+    let result = summary(&client(&server, fast())).await;
+    let Err(Error::Decode {
+        operation,
+        status,
+        ref body,
+        ref source,
+    }) = result
+    else {
+        panic!("expected Decode, got {result:?}");
+    };
+    assert_eq!((operation, status.as_u16()), ("getClientSummaryInfo", 200));
+    assert_eq!(body.text(), r#"{"locationCount": "three"}"#);
+    assert!(source.is_data(), "{source}");
+    assert_eq!(server.requests(), 1);
+}
+
+/// Nothing listens: `Transport { kind: Connect }`; a read is sent as often
+/// as the policy allows, a call with retries off once.
+#[tokio::test]
+async fn a_refused_connection_is_connect_and_retried_for_a_read() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    drop(listener);
+    for (policy, sent) in [(fast().max_attempts(3), 3), (RetryPolicy::none(), 1)] {
+        let client = Client::builder()
+            .api_key(KEY)
+            .base_url(&url)
+            .retry_policy(policy)
+            .build()
+            .expect("valid configuration");
+        let result = summary(&client).await;
+        let Err(Error::Transport { kind, attempts, .. }) = &result else {
+            panic!("expected Transport, got {result:?}");
+        };
+        assert_eq!((*kind, *attempts), (TransportKind::Connect, sent));
+        assert!(
+            result
+                .unwrap_err()
+                .to_string()
+                .contains("could not connect"),
+            "the message says what happened"
+        );
+    }
+}
+
+/// Each attempt's timeout is cut to what is left of the deadline: with a
+/// 30 s request timeout and a 500 ms deadline, a server that answers after
+/// 10 s ends the call at the deadline, with no retry (none fits).
+#[tokio::test]
+async fn an_attempt_ends_at_the_deadline_not_at_the_request_timeout() {
+    let server = Server::start(|_, _| Action::Delay(Duration::from_secs(10), ok_body())).await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(&server.url)
+        .timeout(Duration::from_secs(30))
+        .retry_policy(RetryPolicy::default().deadline(Duration::from_millis(500)))
+        .build()
+        .expect("valid configuration");
+    let start = Instant::now();
+    let result = summary(&client).await;
+    let elapsed = start.elapsed();
+    assert!(
+        matches!(
+            result,
+            Err(Error::Transport {
+                kind: TransportKind::Timeout,
+                attempts: 1,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    assert!(elapsed >= Duration::from_millis(400), "{elapsed:?}");
+    // Far below the server's 10 s: the generous margin is for a busy machine.
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    assert_eq!(server.requests(), 1);
+}
+
+/// The call's span and the INFO retry lines, by value: a 503, then a 429
+/// asking for 1 s, then an answer.
+#[tokio::test]
+async fn the_call_span_and_the_retry_lines_carry_their_values() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let recorder = common::recorder::Recorder::default();
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(recorder.clone()));
+
+    let server = Server::start(|n, _| match n {
+        0 => Action::Raw(response(503, &[], "unavailable")),
+        1 => Action::Raw(response(429, &[("retry-after", "1")], "slow down")),
+        _ => Action::Raw(ok_body()),
+    })
+    .await;
+    let start = Instant::now();
+    summary(&client(&server, fast())).await.expect("succeeds");
+    let elapsed = start.elapsed();
+
+    let spans = recorder.spans();
+    let [span] = spans.as_slice() else {
+        panic!("expected one span, got {spans:?}");
+    };
+    assert_eq!(span.name, "rhombus_partner.call");
+    let field = |name: &str| span.fields.get(name).map(String::as_str);
+    assert_eq!(field("operation"), Some("getClientSummaryInfo"));
+    assert_eq!(field("read_only"), Some("true"));
+    assert_eq!(field("attempt"), Some("3"));
+    assert_eq!(field("status"), Some("200"));
+    let duration: u128 = field("duration_ms")
+        .expect("duration_ms")
+        .parse()
+        .expect("a number");
+    assert!(
+        (1000..=elapsed.as_millis()).contains(&duration),
+        "{duration} ms, the call took {elapsed:?}"
+    );
+
+    let retries: Vec<_> = recorder
+        .events()
+        .into_iter()
+        .filter(|event| event.level == tracing::Level::INFO)
+        .collect();
+    let [server_error, rate_limited] = retries.as_slice() else {
+        panic!("expected two INFO lines, got {retries:?}");
+    };
+    for line in [server_error, rate_limited] {
+        assert_eq!(line.message, "retrying");
+        assert_eq!(line.span, Some("rhombus_partner.call"));
+    }
+    let value = |line: &common::recorder::EventRecord, name: &str| line.fields[name].clone();
+    assert_eq!(value(server_error, "attempt"), "1");
+    assert_eq!(value(server_error, "reason"), "server error");
+    // Backoff of 20 ms with jitter: between 10 and 20 ms.
+    let backoff: u64 = value(server_error, "wait_ms").parse().expect("a number");
+    assert!((10..=20).contains(&backoff), "{backoff}");
+    assert_eq!(value(rate_limited, "attempt"), "2");
+    assert_eq!(value(rate_limited, "reason"), "rate limited (429)");
+    assert_eq!(value(rate_limited, "wait_ms"), "1000");
+}
+
+/// A retry that would pass the deadline is not made, and the INFO line
+/// says so with the wait that was asked.
+#[tokio::test]
+async fn a_retry_past_the_deadline_is_logged_and_not_made() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let recorder = common::recorder::Recorder::default();
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(recorder.clone()));
+
+    let server =
+        Server::start(|_, _| Action::Raw(response(429, &[("retry-after", "30")], ""))).await;
+    let policy = RetryPolicy::default().deadline(Duration::from_secs(5));
+    let result = summary(&client(&server, policy)).await;
+    assert!(
+        matches!(result, Err(Error::RateLimited { attempts: 1, .. })),
+        "{result:?}"
+    );
+    assert_eq!(server.requests(), 1);
+
+    let spans = recorder.spans();
+    let [span] = spans.as_slice() else {
+        panic!("expected one span, got {spans:?}");
+    };
+    assert_eq!(span.fields["attempt"], "1");
+    assert_eq!(span.fields["status"], "429");
+    let info: Vec<_> = recorder
+        .events()
+        .into_iter()
+        .filter(|event| event.level == tracing::Level::INFO)
+        .collect();
+    let [line] = info.as_slice() else {
+        panic!("expected one INFO line, got {info:?}");
+    };
+    assert_eq!(
+        line.message,
+        "not retrying: the wait would pass the call's deadline"
+    );
+    assert_eq!(line.fields["attempt"], "1");
+    assert_eq!(line.fields["wait_ms"], "30000");
+    assert_eq!(line.fields["reason"], "rate limited (429)");
+}

@@ -1,9 +1,10 @@
-//! 1,000 concurrent calls through one `Client` on loopback: all succeed, and
-//! the server sees a bounded number of TCP connections. The client's
-//! in-flight limit (32 by default) bounds them; a few more than 32 can be
-//! opened because the connection pool races a new connection against a busy
-//! one becoming free, so the bound asserted is twice the limit. Without the
-//! limit, the same burst opened 345 connections here.
+//! The in-flight limit under load, counted by a loopback server that sees
+//! every request from when it is read until it is answered.
+//!
+//! 1,000 concurrent calls through one `Client`: all succeed, at most 32
+//! (the default limit) are in flight at once, and so the server sees a
+//! bounded number of TCP connections. Without the limit, the same burst
+//! opened 345 connections here.
 
 mod common;
 
@@ -15,26 +16,18 @@ use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
 
 const CALLS: usize = 1_000;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn thousand_concurrent_calls_use_bounded_connections() {
-    // A little latency, so that calls really overlap.
-    let server = Server::start(|_, _| {
-        Action::Delay(
-            Duration::from_millis(2),
-            json(200, r#"{"locationCount": 1}"#),
-        )
-    })
-    .await;
-    let client = Client::builder()
-        .api_key("load-test-key")
-        .base_url(&server.url)
-        .build()
-        .expect("valid configuration");
+/// A server that answers every call after a little latency, so that calls
+/// really overlap.
+async fn slow_server(latency: Duration) -> Server {
+    Server::start(move |_, _| Action::Delay(latency, json(200, r#"{"locationCount": 1}"#))).await
+}
 
-    let start = Instant::now();
-    let calls: Vec<_> = (0..CALLS)
+/// Sends every call at once, each through one of `clients` in turn, and
+/// checks that all succeed.
+async fn burst(clients: &[Client], calls: usize) {
+    let tasks: Vec<_> = (0..calls)
         .map(|i| {
-            let client = client.clone();
+            let client = clients[i % clients.len()].clone();
             tokio::spawn(async move {
                 client
                     .checked()
@@ -46,23 +39,71 @@ async fn thousand_concurrent_calls_use_bounded_connections() {
             })
         })
         .collect();
-    let mut succeeded = 0;
-    for call in calls {
-        assert_eq!(call.await.expect("task").expect("call succeeds"), Some(1));
-        succeeded += 1;
+    for task in tasks {
+        assert_eq!(task.await.expect("task").expect("call succeeds"), Some(1));
     }
+}
+
+fn client(server: &Server, limit: Option<usize>) -> Client {
+    let builder = Client::builder()
+        .api_key("load-test-key")
+        .base_url(&server.url);
+    match limit {
+        Some(limit) => builder.max_concurrent_requests(limit),
+        None => builder,
+    }
+    .build()
+    .expect("valid configuration")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_concurrent_calls_use_bounded_connections() {
+    let server = slow_server(Duration::from_millis(2)).await;
+    let start = Instant::now();
+    burst(&[client(&server, None)], CALLS).await;
     let elapsed = start.elapsed();
 
-    assert_eq!(succeeded, CALLS);
     assert_eq!(server.requests(), CALLS, "one request per call, no retries");
     let connections = server.connections();
     let most_open = server.max_open_connections();
+    let most_in_flight = server.max_in_flight();
     println!(
-        "load: {CALLS} calls in {elapsed:?}, {connections} TCP connections, at most {most_open} open at once"
+        "load: {CALLS} calls in {elapsed:?}, {connections} TCP connections, at most {most_open} \
+         open and {most_in_flight} requests in flight at once"
     );
+    // The default limit is never passed (that it is reached exactly is
+    // checked below with a slower server and a smaller limit).
+    assert!(most_in_flight <= 32, "{most_in_flight} requests in flight");
+    // Connections follow from the requests in flight, though not exactly:
+    // the connection pool races a new connection against a busy one coming
+    // free, and the loser stays in the pool.
     assert!(
         connections <= 64,
         "{connections} connections for {CALLS} calls"
     );
-    assert!(most_open <= 64, "{most_open} connections open at once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limit_of_3_allows_exactly_3_requests_in_flight() {
+    let server = slow_server(Duration::from_millis(20)).await;
+    burst(&[client(&server, Some(3))], 40).await;
+    assert_eq!(server.requests(), 40);
+    assert_eq!(server.max_in_flight(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn for_org_copies_share_the_limit() {
+    let server = slow_server(Duration::from_millis(20)).await;
+    let client = client(&server, Some(3));
+    let copies: Vec<Client> = ["A", "B", "C", "D"]
+        .iter()
+        .map(|org| client.for_org(org).expect("a valid org"))
+        .collect();
+    burst(&copies, 40).await;
+    assert_eq!(server.requests(), 40);
+    assert_eq!(
+        server.max_in_flight(),
+        3,
+        "four copies, one limit of 3 between them"
+    );
 }

@@ -145,3 +145,68 @@ async fn an_undocumented_status_is_mocked_through_the_inner_then() {
         "{error:?}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// What a helper matches, and the re-exported httpmock
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_helper_matches_its_operation_only() {
+    let server = MockServer::start_async().await;
+    let summary = server.get_client_summary_info(|_, then| {
+        then.ok(&PartnerGetClientSummaryInfoWsResponse::default());
+    });
+    let client = client_for(&server);
+
+    // Another operation, same method (POST), another path: not matched.
+    let other = client
+        .get_device_licenses_for_org(&LicenseGetDeviceLicensesForClientOrgWsRequest::default())
+        .await
+        .expect_err("no mock for this operation");
+    assert!(
+        matches!(&other, Error::UnexpectedResponse(response) if response.status() == 404),
+        "{other:?}"
+    );
+    summary.assert_calls_async(0).await;
+
+    // The operation's path with another method: not matched either.
+    let url = format!("{}/api/partner/getClientSummaryInfo", server.base_url());
+    let get = reqwest::Client::new()
+        .get(&url)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(get.status(), 404);
+    summary.assert_calls_async(0).await;
+
+    // The operation itself is.
+    client
+        .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
+        .await
+        .expect("matched");
+    summary.assert_calls_async(1).await;
+}
+
+/// The re-exported httpmock, named only through `rhombus_partner::mock`:
+/// a consumer needs no dependency of its own on it.
+#[tokio::test]
+async fn the_reexported_httpmock_is_enough_for_a_plain_mock() {
+    use rhombus_partner::mock::httpmock::Method;
+
+    let server = MockServer::start_async().await;
+    let plain = server.mock(|when, then| {
+        when.method(Method::POST)
+            .path("/api/partner/getClientSummaryInfo")
+            .header("x-auth-apikey", "test-key");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(r#"{"locationCount": 9}"#);
+    });
+    let summary = client_for(&server)
+        .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
+        .await
+        .expect("matched")
+        .into_inner();
+    assert_eq!(summary.location_count, Some(9));
+    plain.assert_async().await;
+}

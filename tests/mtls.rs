@@ -8,11 +8,12 @@
 
 use std::future::Future;
 use std::io;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
-use rhombus_partner::{AuthScheme, Client, GeneratedError as Error};
+use rhombus_partner::{AuthScheme, Client, GeneratedError as Error, RetryPolicy};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{CertificateError, RootCertStore, ServerConfig};
 use serde_json::{Value, json};
@@ -36,6 +37,12 @@ const TEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The server gives up on a connection that stalls after it was accepted.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Five attempts a millisecond or two apart: a retry, if one were made,
+/// would reach the server before the call returns.
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default().backoff(Duration::from_millis(1), Duration::from_millis(2))
+}
 
 async fn guarded<F: Future>(test: F) -> F::Output {
     tokio::time::timeout(TEST_TIMEOUT, test)
@@ -69,16 +76,23 @@ impl Seen {
 }
 
 /// A TLS server on 127.0.0.1 that requires a client certificate chained to
-/// one CA. It serves a fixed number of connections, one after another, and
-/// then reports what it saw; a test that expects more connections than
-/// arrive is stopped by its timeout guard.
+/// one CA. It accepts connections until it is dropped, so a client that
+/// connected again (a retry) would be seen, and records what it saw on each.
 struct MtlsServer {
     port: u16,
-    task: JoinHandle<Vec<Seen>>,
+    accepted: Arc<AtomicUsize>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for MtlsServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl MtlsServer {
-    async fn start(trusted_ca: &TestCa, server: &Leaf, connections: usize) -> Self {
+    async fn start(trusted_ca: &TestCa, server: &Leaf) -> Self {
         // An explicit provider: the process default is not set by anyone
         // here, and must not depend on which crates happen to be linked.
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -104,19 +118,31 @@ impl MtlsServer {
             .await
             .expect("bind loopback");
         let port = listener.local_addr().expect("local address").port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (count, record) = (accepted.clone(), seen.clone());
         let task = tokio::spawn(async move {
-            let mut seen = Vec::with_capacity(connections);
-            for _ in 0..connections {
-                let (tcp, _) = listener.accept().await.expect("accept a connection");
-                let observed =
-                    tokio::time::timeout(CONNECTION_TIMEOUT, serve_connection(&acceptor, tcp))
-                        .await
-                        .unwrap_or_else(|_| Seen::Incomplete("the connection stalled".into()));
-                seen.push(observed);
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                count.fetch_add(1, Ordering::SeqCst);
+                let (acceptor, record) = (acceptor.clone(), record.clone());
+                tokio::spawn(async move {
+                    let observed =
+                        tokio::time::timeout(CONNECTION_TIMEOUT, serve_connection(&acceptor, tcp))
+                            .await
+                            .unwrap_or_else(|_| Seen::Incomplete("the connection stalled".into()));
+                    record.lock().expect("lock").push(observed);
+                });
             }
-            seen
         });
-        MtlsServer { port, task }
+        MtlsServer {
+            port,
+            accepted,
+            seen,
+            task,
+        }
     }
 
     fn base_url(&self) -> String {
@@ -125,9 +151,21 @@ impl MtlsServer {
         format!("https://localhost:{}", self.port)
     }
 
-    /// Waits until the server has handled all its connections.
-    async fn observed(self) -> Vec<Seen> {
-        self.task.await.expect("the server task panicked")
+    /// What the server saw on every connection it accepted, once each is
+    /// handled. Call it after the client's call returned: every connection
+    /// the client made (retries included) was accepted before that, since
+    /// no handshake completes or fails without the server.
+    async fn observed(&self) -> Vec<Seen> {
+        let accepted = self.accepted.load(Ordering::SeqCst);
+        loop {
+            {
+                let mut seen = self.seen.lock().expect("lock");
+                if seen.len() >= accepted {
+                    return std::mem::take(&mut *seen);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 
@@ -185,7 +223,7 @@ async fn certificate_scheme_with_identity_succeeds() {
             (AuthScheme::PartnerApi, "partner-api"),
             (AuthScheme::Api, "api"),
         ] {
-            let server = MtlsServer::start(&ca, &server_leaf, 1).await;
+            let server = MtlsServer::start(&ca, &server_leaf).await;
             let client = Client::builder()
                 .api_key(KEY)
                 .scheme(scheme)
@@ -231,8 +269,7 @@ async fn certificate_scheme_with_identity_succeeds() {
 async fn without_identity_handshake_is_refused() {
     guarded(async {
         let ca = TestCa::new("rhombus-partner test CA").expect("CA");
-        let server =
-            MtlsServer::start(&ca, &ca.issue_server().expect("server certificate"), 1).await;
+        let server = MtlsServer::start(&ca, &ca.issue_server().expect("server certificate")).await;
         // A token scheme sends no certificate; this server demands one.
         let client = Client::builder()
             .api_key(KEY)
@@ -240,7 +277,9 @@ async fn without_identity_handshake_is_refused() {
             .add_root_certificate(ca.pem())
             .base_url(server.base_url())
             .timeout(CLIENT_TIMEOUT)
-            // The default policy: a refused handshake is not retried.
+            // Retries that would come at once: a refused handshake must
+            // not be one of them.
+            .retry_policy(fast_retries())
             .build()
             .expect("a token scheme without an identity builds");
 
@@ -278,7 +317,6 @@ async fn client_certificate_from_untrusted_ca_is_refused() {
         let server = MtlsServer::start(
             &trusted_ca,
             &trusted_ca.issue_server().expect("server certificate"),
-            1,
         )
         .await;
         // The client trusts the server, but its own certificate is signed by
@@ -295,7 +333,9 @@ async fn client_certificate_from_untrusted_ca_is_refused() {
             .add_root_certificate(trusted_ca.pem())
             .base_url(server.base_url())
             .timeout(CLIENT_TIMEOUT)
-            // The default policy: a refused handshake is not retried.
+            // Retries that would come at once: a refused handshake must
+            // not be one of them.
+            .retry_policy(fast_retries())
             .build()
             .expect("any well-formed identity builds");
 
@@ -323,4 +363,118 @@ async fn client_certificate_from_untrusted_ca_is_refused() {
         );
     })
     .await;
+}
+
+// ---------------------------------------------------------------------------
+// Private keys in the other PEM forms: PKCS#1 (RSA) and SEC1 (EC)
+// ---------------------------------------------------------------------------
+
+/// A fresh key in each PEM form besides PKCS#8, as OpenSSL writes them: its
+/// label, the same key for rcgen (to certify it), and the key's PEM.
+fn keys_in_other_forms() -> Vec<(&'static str, rcgen::KeyPair, String)> {
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
+
+    let rsa = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("RSA");
+    let rsa_pkcs8 = rsa.as_der().expect("PKCS#8").as_ref().to_vec();
+    let ec = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).expect("EC");
+    let ec_pkcs8 = ec.to_pkcs8v1().expect("PKCS#8").as_ref().to_vec();
+    let sec1 = ec.private_key().as_der().expect("SEC1").as_ref().to_vec();
+    let pem = |label: &str, der: Vec<u8>| pem::encode(&pem::Pem::new(label, der));
+    let certifiable = |pkcs8: &[u8]| rcgen::KeyPair::try_from(pkcs8).expect("rcgen takes the key");
+    vec![
+        (
+            "RSA PRIVATE KEY",
+            certifiable(&rsa_pkcs8),
+            pem("RSA PRIVATE KEY", pkcs1_of(&rsa_pkcs8)),
+        ),
+        (
+            "EC PRIVATE KEY",
+            certifiable(&ec_pkcs8),
+            pem("EC PRIVATE KEY", sec1),
+        ),
+    ]
+}
+
+/// The PKCS#1 key inside a PKCS#8 RSA key: the octet string after the
+/// version and the algorithm.
+fn pkcs1_of(pkcs8: &[u8]) -> Vec<u8> {
+    yasna::parse_der(pkcs8, |reader| {
+        reader.read_sequence(|fields| {
+            fields.next().read_u8()?;
+            fields.next().read_sequence(|algorithm| {
+                algorithm.next().read_oid()?;
+                algorithm.next().read_null()
+            })?;
+            fields.next().read_bytes()
+        })
+    })
+    .expect("a PKCS#8 RSA key")
+}
+
+#[cfg(not(feature = "native-tls"))]
+#[tokio::test]
+async fn pkcs1_and_sec1_keys_work_with_rustls() {
+    guarded(async {
+        let ca = TestCa::new("rhombus-partner test CA").expect("CA");
+        let server_leaf = ca.issue_server().expect("server certificate");
+        for (label, key, key_pem) in keys_in_other_forms() {
+            assert!(key_pem.starts_with(&format!("-----BEGIN {label}-----")));
+            let leaf = ca
+                .issue_client_with_key("test-partner-client", key)
+                .expect("client certificate");
+            let server = MtlsServer::start(&ca, &server_leaf).await;
+            let client = Client::builder()
+                .api_key(KEY)
+                .scheme(AuthScheme::PartnerApi)
+                .identity(format!("{}{key_pem}", leaf.cert_pem()))
+                .add_root_certificate(ca.pem())
+                .base_url(server.base_url())
+                .timeout(CLIENT_TIMEOUT)
+                .build()
+                .unwrap_or_else(|e| panic!("{label}: {e}"));
+            let summary = client
+                .get_client_summary_info(&summary_request())
+                .await
+                .unwrap_or_else(|e| panic!("{label}: the mTLS call failed: {e:?}"))
+                .into_inner();
+            assert_eq!(summary.location_count, Some(7), "{label}");
+            let seen = server.observed().await;
+            assert!(
+                matches!(seen.as_slice(), [Seen::Request { .. }]),
+                "{label}: {seen:?}"
+            );
+        }
+    })
+    .await;
+}
+
+/// native-tls takes only PKCS#8: `build()` refuses the other forms and says
+/// how to convert them. With both TLS features on this runs too, and shows
+/// that native-tls is the one used.
+#[cfg(feature = "native-tls")]
+#[test]
+fn native_tls_refuses_pkcs1_and_sec1_keys_with_the_openssl_hint() {
+    let ca = TestCa::new("rhombus-partner test CA").expect("CA");
+    for (label, key, key_pem) in keys_in_other_forms() {
+        let leaf = ca
+            .issue_client_with_key("test-partner-client", key)
+            .expect("client certificate");
+        let error = Client::builder()
+            .api_key(KEY)
+            .scheme(AuthScheme::PartnerApi)
+            .identity(format!("{}{key_pem}", leaf.cert_pem()))
+            .build()
+            .expect_err("native-tls takes only PKCS#8");
+        assert!(
+            matches!(error, rhombus_partner::BuildError::InvalidIdentity { .. }),
+            "{label}: {error:?}"
+        );
+        let message = error.to_string();
+        assert!(message.contains(label), "{message}");
+        assert!(
+            message.contains("openssl pkcs8 -topk8 -nocrypt -in key.pem"),
+            "{message}"
+        );
+    }
 }

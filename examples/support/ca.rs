@@ -50,12 +50,27 @@ impl TestCa {
             "localhost",
             vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
             ExtendedKeyUsagePurpose::ServerAuth,
+            KeyPair::generate()?,
         )
     }
 
     /// A client certificate: no names, since a server only checks the chain.
     pub fn issue_client(&self, common_name: &str) -> Result<Leaf, rcgen::Error> {
-        self.issue(common_name, Vec::new(), ExtendedKeyUsagePurpose::ClientAuth)
+        self.issue_client_with_key(common_name, KeyPair::generate()?)
+    }
+
+    /// A client certificate for a given key (an RSA one, say).
+    pub fn issue_client_with_key(
+        &self,
+        common_name: &str,
+        key: KeyPair,
+    ) -> Result<Leaf, rcgen::Error> {
+        self.issue(
+            common_name,
+            Vec::new(),
+            ExtendedKeyUsagePurpose::ClientAuth,
+            key,
+        )
     }
 
     fn issue(
@@ -63,6 +78,7 @@ impl TestCa {
         common_name: &str,
         subject_alt_names: Vec<String>,
         usage: ExtendedKeyUsagePurpose,
+        key: KeyPair,
     ) -> Result<Leaf, rcgen::Error> {
         let mut params = CertificateParams::new(subject_alt_names)?;
         params
@@ -71,7 +87,6 @@ impl TestCa {
         params.use_authority_key_identifier_extension = true;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![usage];
-        let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Leaf { cert, key })
     }
@@ -80,7 +95,12 @@ impl TestCa {
 impl Leaf {
     /// The certificate and its key in one PEM: what `ClientBuilder::identity` takes.
     pub fn identity_pem(&self) -> String {
-        format!("{}{}", self.cert.pem(), self.key.serialize_pem())
+        format!("{}{}", self.cert_pem(), self.key.serialize_pem())
+    }
+
+    /// The certificate alone in PEM, to pair with a key in another form.
+    pub fn cert_pem(&self) -> String {
+        self.cert.pem()
     }
 
     /// The certificate in DER, for a server's configuration.

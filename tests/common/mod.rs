@@ -8,6 +8,7 @@
 /// Throwaway certificates, shared with the examples.
 #[path = "../../examples/support/ca.rs"]
 pub mod ca;
+pub mod recorder;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -89,6 +90,8 @@ struct State {
     connections: AtomicUsize,
     open: AtomicUsize,
     max_open: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
     bytes_sent: AtomicUsize,
 }
 
@@ -153,6 +156,11 @@ impl Server {
         self.state.max_open.load(Ordering::SeqCst)
     }
 
+    /// The most requests in flight at once: read, and not yet answered.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
     /// Body bytes the server managed to write for `Action::Huge` and
     /// `Action::Endless`.
     pub fn huge_bytes_sent(&self) -> usize {
@@ -171,68 +179,74 @@ async fn serve(mut stream: TcpStream, state: &State, handler: &Handler) {
             all.push(seen.clone());
             all.len() - 1
         };
-        match handler(index, &seen) {
-            Action::Raw(bytes) => {
-                if stream.write_all(&bytes).await.is_err() {
-                    return;
-                }
+        let in_flight = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.max_in_flight.fetch_max(in_flight, Ordering::SeqCst);
+        // Counted until the answer is written (or the connection given up).
+        let answered = act(&mut stream, state, handler(index, &seen)).await;
+        state.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if !answered {
+            return;
+        }
+    }
+}
+
+/// Carries out `action` on `stream`; whether the connection can serve
+/// another request.
+async fn act(stream: &mut TcpStream, state: &State, action: Action) -> bool {
+    match action {
+        Action::Raw(bytes) => stream.write_all(&bytes).await.is_ok(),
+        Action::Delay(wait, bytes) => {
+            tokio::time::sleep(wait).await;
+            stream.write_all(&bytes).await.is_ok()
+        }
+        Action::Reset => {
+            let _ = stream.set_zero_linger();
+            false
+        }
+        Action::Huge { status, total } => {
+            let head = format!(
+                "HTTP/1.1 {status} {}\r\ncontent-type: text/plain\r\ncontent-length: {total}\r\n\r\n",
+                reason(status)
+            );
+            if stream.write_all(head.as_bytes()).await.is_err() {
+                return false;
             }
-            Action::Delay(wait, bytes) => {
-                tokio::time::sleep(wait).await;
-                if stream.write_all(&bytes).await.is_err() {
-                    return;
+            let chunk = vec![b'x'; 64 * 1024];
+            let mut left = total;
+            while left > 0 {
+                let n = chunk.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                if stream.write_all(&chunk[..n]).await.is_err() {
+                    return false;
                 }
+                state.bytes_sent.fetch_add(n, Ordering::SeqCst);
+                left -= n as u64;
             }
-            Action::Reset => {
-                let _ = stream.set_zero_linger();
-                return;
+            true
+        }
+        Action::Endless { status } => {
+            let head = format!(
+                "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+                reason(status)
+            );
+            if stream.write_all(head.as_bytes()).await.is_err() {
+                return false;
             }
-            Action::Huge { status, total } => {
-                let head = format!(
-                    "HTTP/1.1 {status} {}\r\ncontent-type: text/plain\r\ncontent-length: {total}\r\n\r\n",
-                    reason(status)
-                );
-                if stream.write_all(head.as_bytes()).await.is_err() {
-                    return;
+            let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
+            chunk.extend(std::iter::repeat_n(b'x', 64 * 1024));
+            chunk.extend_from_slice(b"\r\n");
+            loop {
+                if stream.write_all(&chunk).await.is_err() {
+                    return false;
                 }
-                let chunk = vec![b'x'; 64 * 1024];
-                let mut left = total;
-                while left > 0 {
-                    let n = chunk.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-                    if stream.write_all(&chunk[..n]).await.is_err() {
-                        return;
-                    }
-                    state.bytes_sent.fetch_add(n, Ordering::SeqCst);
-                    left -= n as u64;
-                }
+                state.bytes_sent.fetch_add(64 * 1024, Ordering::SeqCst);
             }
-            Action::Endless { status } => {
-                let head = format!(
-                    "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
-                    reason(status)
-                );
-                if stream.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
-                chunk.extend(std::iter::repeat_n(b'x', 64 * 1024));
-                chunk.extend_from_slice(b"\r\n");
-                loop {
-                    if stream.write_all(&chunk).await.is_err() {
-                        return;
-                    }
-                    state.bytes_sent.fetch_add(64 * 1024, Ordering::SeqCst);
-                }
+        }
+        Action::Stall(first, wait, rest) => {
+            if stream.write_all(&first).await.is_err() {
+                return false;
             }
-            Action::Stall(first, wait, rest) => {
-                if stream.write_all(&first).await.is_err() {
-                    return;
-                }
-                tokio::time::sleep(wait).await;
-                if stream.write_all(&rest).await.is_err() {
-                    return;
-                }
-            }
+            tokio::time::sleep(wait).await;
+            stream.write_all(&rest).await.is_ok()
         }
     }
 }
