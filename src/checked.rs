@@ -312,6 +312,19 @@ mod tests {
 
     const OP: &str = "op";
 
+    /// Lets a test await a conversion whichever form it took.
+    impl std::future::IntoFuture for Converted {
+        type Output = Error;
+        type IntoFuture = Pin<Box<dyn Future<Output = Error> + Send>>;
+
+        fn into_future(self) -> Self::IntoFuture {
+            match self {
+                Converted::Ready(error) => Box::pin(std::future::ready(error)),
+                Converted::ReadingBody(reading) => reading,
+            }
+        }
+    }
+
     fn record(attempts: u32) -> CallRecord {
         CallRecord {
             attempts,
