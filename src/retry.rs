@@ -182,13 +182,14 @@ impl RetryPolicy {
             let Some(request) = template.take() else {
                 unreachable!("the loop continues only with a request to send");
             };
-            // The copy kept for a retry is the one cost of retrying a call
-            // that needs none (see BENCHMARKS.md); the last allowed attempt
-            // keeps none. A body that cannot be cloned (a stream) allows
-            // one attempt.
-            let copy = match attempt < self.max_attempts {
-                true => request.try_clone(),
-                false => None,
+            // The copy kept for a retry is paid by every call, retried or
+            // not (see BENCHMARKS.md), so the last allowed attempt keeps
+            // none. A body that cannot be cloned (a stream) allows one
+            // attempt.
+            let copy = if attempt < self.max_attempts {
+                request.try_clone()
+            } else {
+                None
             };
             let (mut sending, next) = match copy {
                 Some(copy) => (copy, Some(request)),
