@@ -127,21 +127,20 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if this.failing.is_none() {
-            let call = this.call;
-            let result = std::task::ready!(with_record(this.record, || call.poll(cx)));
-            let error = match result {
-                Ok(value) => return Poll::Ready(check_body(this.operation, value)),
-                Err(error) => into_error(this.operation, *this.record, error),
-            };
-            match error {
-                Converted::Ready(error) => return Poll::Ready(Err(error)),
-                Converted::ReadingBody(reading) => *this.failing = Some(reading),
-            }
+        if let Some(reading) = this.failing {
+            return reading.as_mut().poll(cx).map(Err);
         }
-        match this.failing {
-            Some(reading) => reading.as_mut().poll(cx).map(Err),
-            None => Poll::Pending,
+        let call = this.call;
+        let result = std::task::ready!(with_record(this.record, || call.poll(cx)));
+        let error = match result {
+            Ok(value) => return Poll::Ready(check_body(this.operation, value)),
+            Err(error) => into_error(this.operation, *this.record, error),
+        };
+        match error {
+            Converted::Ready(error) => Poll::Ready(Err(error)),
+            Converted::ReadingBody(reading) => {
+                this.failing.insert(reading).as_mut().poll(cx).map(Err)
+            }
         }
     }
 }

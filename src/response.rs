@@ -117,8 +117,9 @@ pub(crate) async fn read_bounded(
     Ok(with_url(parts, url, body))
 }
 
-/// A response from its parts, keeping the URL that `reqwest` reports, for
-/// the answers the plain methods hand to their callers.
+/// A response from its parts, keeping the URL that `reqwest` reports (the
+/// plain methods hand error answers to their callers; and without a URL,
+/// `reqwest` would parse a placeholder for every rebuilt answer).
 fn with_url(parts: http::response::Parts, url: reqwest::Url, body: reqwest::Body) -> Response {
     use reqwest::ResponseBuilderExt;
 
