@@ -84,6 +84,11 @@ pub struct ClientBuilder {
     max_response_bytes: Option<usize>,
 }
 
+impl ClientBuilder {
+    /// The largest value [`ClientBuilder::max_concurrent_requests`] takes.
+    pub const MAX_CONCURRENT_REQUESTS: usize = tokio::sync::Semaphore::MAX_PERMITS;
+}
+
 impl Client {
     /// Starts configuring a client.
     pub fn builder() -> ClientBuilder {
@@ -211,9 +216,11 @@ impl ClientBuilder {
     /// How many requests the client, and every copy made with
     /// [`Client::for_org`], has in flight at once (at least 1); more calls
     /// wait for a free slot. This bounds the connections a burst of calls
-    /// opens. Default 32.
+    /// opens. Default 32. At most [`ClientBuilder::MAX_CONCURRENT_REQUESTS`]
+    /// (`usize::MAX >> 3`, the most slots tokio's semaphore holds): a
+    /// larger value is taken as that, which is no limit in practice.
     pub fn max_concurrent_requests(mut self, max: usize) -> Self {
-        self.max_concurrent_requests = Some(max.max(1));
+        self.max_concurrent_requests = Some(max.clamp(1, Self::MAX_CONCURRENT_REQUESTS));
         self
     }
 

@@ -14,6 +14,7 @@ use reqwest::StatusCode;
 
 use crate::error::{BodyPreview, BodyTooLarge, Error, TransportKind, error_chain};
 use crate::retry::{CallRecord, MIN_RETRY_AFTER, retry_after, with_record};
+use crate::tls;
 
 /// How a response body reports the outcome of the call. Implemented, from
 /// the spec, for every response type: types without the fields report
@@ -224,6 +225,8 @@ fn into_error<E>(
 fn transport(operation: &'static str, attempts: u32, source: reqwest::Error) -> Error {
     let kind = if source.is_timeout() {
         TransportKind::Timeout
+    } else if tls::is_rejection(&source) {
+        TransportKind::Tls
     } else if source.is_connect() {
         TransportKind::Connect
     } else {

@@ -144,6 +144,30 @@ pub enum TransportKind {
     Timeout,
     /// The connection broke while sending or receiving (e.g. a reset).
     Connection,
+    /// The TLS handshake was refused: a certificate the client does not
+    /// accept (untrusted, expired, for another host) or one the server
+    /// does not. Never retried: it would fail the same way.
+    Tls,
+}
+
+impl TransportKind {
+    /// What to check, for the error's message.
+    fn advice(self) -> &'static str {
+        match self {
+            TransportKind::Timeout => {
+                "check the network path to the API and the client's timeouts \
+                 (ClientBuilder::timeout)"
+            }
+            TransportKind::Tls => {
+                "check that the base URL names the API's host, that its certificate is valid, and \
+                 the roots the client trusts (ClientBuilder::add_root_certificate) or the client \
+                 certificate it presents (ClientBuilder::identity)"
+            }
+            TransportKind::Connect | TransportKind::Connection => {
+                "check the network path to the API and the client's timeouts"
+            }
+        }
+    }
 }
 
 impl fmt::Display for TransportKind {
@@ -152,6 +176,7 @@ impl fmt::Display for TransportKind {
             TransportKind::Connect => "could not connect",
             TransportKind::Timeout => "timed out",
             TransportKind::Connection => "lost the connection",
+            TransportKind::Tls => "TLS handshake refused",
         })
     }
 }
@@ -166,11 +191,7 @@ impl fmt::Display for TransportKind {
 pub enum Error {
     /// The request never got a response: no connection, a timeout, or a
     /// connection that broke. Retried only for read-only operations.
-    #[error(
-        "{operation}: {kind} after {attempts} attempt(s): {message}; check the network path to \
-         the API and the client's timeouts{}",
-        if *kind == TransportKind::Timeout { " (ClientBuilder::timeout)" } else { "" }
-    )]
+    #[error("{operation}: {kind} after {attempts} attempt(s): {message}; {}", kind.advice())]
     Transport {
         /// The `operationId`.
         operation: &'static str,

@@ -10,6 +10,7 @@
 //! built from them: decoded fields, error messages, previews, log lines.
 
 use std::fmt;
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -17,7 +18,7 @@ use std::task::{Context, Poll};
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
 use reqwest::Response;
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::error::{BODY_PREVIEW_LIMIT, BodyTooLarge};
 
@@ -38,11 +39,24 @@ pub(crate) struct ReadLimits<'a> {
     pub scrubber: Option<&'a Scrubber>,
 }
 
-/// Replaces a secret wherever an answer carries it. Made once per client:
-/// the searcher is built from the key once, not per call.
+/// Replaces a secret wherever an answer carries it, as it is or with any of
+/// its characters escaped the ways a decoder would undo: JSON's (`\u0053`,
+/// `\/`) and URLs' (`%53`). Made once per client: the searchers are built
+/// from the key once, not per call.
 #[derive(Clone)]
 pub(crate) struct Scrubber {
-    finder: Arc<memchr::memmem::Finder<'static>>,
+    secret: Arc<Secret>,
+}
+
+/// The key, and what finds it.
+struct Secret {
+    /// Finds the key written plainly, the common case, fast.
+    plain: memchr::memmem::Finder<'static>,
+    /// Finds the key through escapes.
+    escaped: EscapedFinder,
+    /// Finds the key lowercased through escapes: header names are
+    /// lowercased when parsed, so that is how a key shows in one.
+    lowercase: EscapedFinder,
 }
 
 impl fmt::Debug for Scrubber {
@@ -176,45 +190,181 @@ impl Collected {
 impl Scrubber {
     pub(crate) fn new(secret: &[u8]) -> Self {
         Scrubber {
-            finder: Arc::new(memchr::memmem::Finder::new(secret).into_owned()),
+            secret: Arc::new(Secret {
+                plain: memchr::memmem::Finder::new(secret).into_owned(),
+                escaped: EscapedFinder::new(secret.to_vec()),
+                lowercase: EscapedFinder::new(secret.to_ascii_lowercase()),
+            }),
         }
     }
 
-    /// `bytes` with every occurrence of the secret replaced; the same
-    /// buffer, uncopied, when there is none.
+    /// `bytes` with every occurrence of the secret, plain or escaped,
+    /// replaced; the same buffer, uncopied, when there is none.
     pub(crate) fn scrub(&self, bytes: Bytes) -> Bytes {
-        let Some(first) = self.finder.find(&bytes) else {
-            return bytes;
+        // Without a `\` or a `%`, nothing is escaped: the plain search,
+        // much faster, finds all there is.
+        let found = if memchr::memchr2(b'\\', b'%', &bytes).is_none() {
+            let length = self.secret.plain.needle().len();
+            self.secret
+                .plain
+                .find_iter(&bytes)
+                .map(|at| at..at + length)
+                .collect()
+        } else {
+            self.secret.escaped.find(&bytes)
         };
-        let length = self.finder.needle().len();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut rest = &bytes[..];
-        let mut at = first;
-        loop {
-            out.extend_from_slice(&rest[..at]);
-            out.extend_from_slice(REDACTED);
-            rest = &rest[at + length..];
-            match self.finder.find(rest) {
-                Some(next) => at = next,
-                None => break,
-            }
+        if found.is_empty() {
+            return bytes;
         }
-        out.extend_from_slice(rest);
-        Bytes::from(out)
+        Bytes::from(replace(&bytes, &found, REDACTED))
     }
 
+    /// Scrubs header values like bodies, and renames headers whose name
+    /// holds the key (in lowercase, as names are kept): the plain methods'
+    /// errors print every header, names included.
     fn scrub_headers(&self, headers: &mut HeaderMap) {
-        let length = self.finder.needle().len();
+        let length = self.secret.plain.needle().len();
         for value in headers.values_mut() {
             // Most values are shorter than a key and cannot hold it.
-            if value.len() >= length && self.finder.find(value.as_bytes()).is_some() {
+            if value.len() >= length {
                 let clean = self.scrub(Bytes::copy_from_slice(value.as_bytes()));
                 // The secret was a valid header value and so is `<redacted>`.
-                if let Ok(clean) = HeaderValue::from_maybe_shared(clean) {
+                if clean != value.as_bytes()
+                    && let Ok(clean) = HeaderValue::from_maybe_shared(clean)
+                {
                     *value = clean;
                 }
             }
         }
+        let holds_key = |name: &HeaderName| {
+            name.as_str().len() >= length && !self.secret.lowercase.find(name.as_ref()).is_empty()
+        };
+        if headers.keys().any(holds_key) {
+            // `into_iter` names only the first value of each header.
+            let mut name = None;
+            let mut clean = HeaderMap::with_capacity(headers.len());
+            for (next, value) in std::mem::take(headers) {
+                if let Some(next) = next {
+                    name = Some(self.scrub_name(next));
+                }
+                if let Some(name) = &name {
+                    clean.append(name.clone(), value);
+                }
+            }
+            *headers = clean;
+        }
+    }
+
+    /// `name` with the key replaced by `redacted`, which keeps it a name.
+    fn scrub_name(&self, name: HeaderName) -> HeaderName {
+        let found = self.secret.lowercase.find(name.as_ref());
+        if found.is_empty() {
+            return name;
+        }
+        HeaderName::from_bytes(&replace(name.as_ref(), &found, b"redacted"))
+            .unwrap_or(HeaderName::from_static("x-redacted"))
+    }
+}
+
+/// `bytes` with each of the sorted, disjoint `ranges` replaced by `with`.
+fn replace(bytes: &[u8], ranges: &[Range<usize>], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut done = 0;
+    for range in ranges {
+        out.extend_from_slice(&bytes[done..range.start]);
+        out.extend_from_slice(with);
+        done = range.end;
+    }
+    out.extend_from_slice(&bytes[done..]);
+    out
+}
+
+/// Finds a key of printable ASCII in text where any of its characters may
+/// be written as an escape: the text is read as the units a JSON or URL
+/// decoder would turn it into, and matched unit by unit (Knuth-Morris-Pratt,
+/// so a hostile body costs linear time and no copy of itself).
+struct EscapedFinder {
+    key: Vec<u8>,
+    /// `fallback[i]`: the longest proper prefix of `key[..=i]` that is also
+    /// its suffix, where a match resumes after a mismatch.
+    fallback: Vec<usize>,
+}
+
+impl EscapedFinder {
+    fn new(key: Vec<u8>) -> Self {
+        let mut fallback = vec![0; key.len()];
+        let mut length = 0;
+        for i in 1..key.len() {
+            while length > 0 && key[i] != key[length] {
+                length = fallback[length - 1];
+            }
+            if key[i] == key[length] {
+                length += 1;
+            }
+            fallback[i] = length;
+        }
+        EscapedFinder { key, fallback }
+    }
+
+    /// The byte ranges of `text` that decode to the key, in order and
+    /// disjoint.
+    fn find(&self, text: &[u8]) -> Vec<Range<usize>> {
+        let length = self.key.len();
+        let mut found = Vec::new();
+        if length == 0 {
+            return found;
+        }
+        // Where each of the last `length` units began, in a ring.
+        let mut starts = vec![0; length];
+        let (mut at, mut units, mut matched) = (0, 0, 0);
+        while at < text.len() {
+            let (unit, width) = unit_at(text, at);
+            starts[units % length] = at;
+            units += 1;
+            at += width;
+            while matched > 0 && self.key[matched] != unit {
+                matched = self.fallback[matched - 1];
+            }
+            if self.key[matched] == unit {
+                matched += 1;
+            }
+            if matched == length {
+                // The match's first unit is the oldest in the ring.
+                found.push(starts[units % length]..at);
+                matched = 0;
+            }
+        }
+        found
+    }
+}
+
+/// The unit that starts at `text[at]` and its width in bytes: an escape
+/// (`\uXXXX`, `\/`, `\n`, ..., `%XX`) decoded, else the byte itself. A
+/// decoded character outside ASCII becomes 0xFF, which no key holds.
+fn unit_at(text: &[u8], at: usize) -> (u8, usize) {
+    let hex = |from: usize, digits: usize| {
+        let digits = text.get(from..from + digits)?;
+        digits.iter().try_fold(0, |code, &digit| {
+            Some(code * 16 + char::from(digit).to_digit(16)?)
+        })
+    };
+    let ascii = |code: u32| u8::try_from(code).ok().filter(u8::is_ascii).unwrap_or(0xFF);
+    match (text[at], text.get(at + 1)) {
+        (b'\\', Some(b'u')) => match hex(at + 2, 4) {
+            Some(code) => (ascii(code), 6),
+            None => (b'\\', 1),
+        },
+        (b'\\', Some(&escaped @ (b'"' | b'\\' | b'/'))) => (escaped, 2),
+        (b'\\', Some(b'b')) => (0x08, 2),
+        (b'\\', Some(b'f')) => (0x0C, 2),
+        (b'\\', Some(b'n')) => (b'\n', 2),
+        (b'\\', Some(b'r')) => (b'\r', 2),
+        (b'\\', Some(b't')) => (b'\t', 2),
+        (b'%', _) => match hex(at + 1, 2) {
+            Some(code) => (ascii(code), 3),
+            None => (b'%', 1),
+        },
+        (byte, _) => (byte, 1),
     }
 }
 

@@ -23,6 +23,7 @@ use tracing::Instrument;
 
 use crate::error::error_chain;
 use crate::response::{ReadLimits, read_bounded};
+use crate::tls;
 
 /// The least a `Retry-After` is taken to mean: the API's own minimum.
 pub(crate) const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -427,62 +428,24 @@ pub(crate) fn with_record<R>(record: &mut CallRecord, f: impl FnOnce() -> R) -> 
     })
 }
 
-/// Errors after which a read can simply be repeated: not a TLS handshake
-/// that was refused (a certificate problem), which would fail again.
+/// Errors after which a read can simply be repeated: a failure to connect,
+/// send or read the answer (a reset or a close while the body comes in
+/// included), but not a TLS handshake that was refused (a certificate
+/// problem), which would fail again.
 fn is_transient(error: &reqwest::Error) -> bool {
-    (error.is_connect() || error.is_timeout() || error.is_request() || error.is_body())
-        && !is_tls_rejection(error)
+    (error.is_connect() || error.is_timeout() || error.is_request() || is_body_read(error))
+        && !tls::is_rejection(error)
 }
 
-/// Whether the TLS layer failed (not the connection under it): rustls
-/// reports that as an `InvalidData` I/O error in the chain, OpenSSL (the
-/// native-tls backend on Linux) as an SSL error of its own type, during the
-/// handshake or, with TLS 1.3, when the server's alert arrives with the
-/// request.
-fn is_tls_rejection(error: &reqwest::Error) -> bool {
-    let mut source = std::error::Error::source(error);
-    while let Some(inner) = source {
-        if inner
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
-            || is_openssl_rejection(inner)
-        {
-            return true;
-        }
-        source = inner.source();
-    }
-    false
-}
-
-/// An OpenSSL error that is the TLS protocol's (an alert, a certificate
-/// refused), not an I/O error underneath it.
-#[cfg(all(
-    feature = "native-tls",
-    not(any(target_os = "windows", target_vendor = "apple"))
-))]
-fn is_openssl_rejection(error: &(dyn std::error::Error + 'static)) -> bool {
-    // An I/O error's `source` skips the error it wraps, so look inside too.
-    let wrapped = error
-        .downcast_ref::<std::io::Error>()
-        .and_then(std::io::Error::get_ref)
-        .map(|inner| inner as &(dyn std::error::Error + 'static));
-    [Some(error), wrapped]
-        .into_iter()
-        .flatten()
-        .any(|candidate| {
-            candidate
-                .downcast_ref::<openssl::ssl::Error>()
-                .is_some_and(|ssl| ssl.ssl_error().is_some())
-        })
-}
-
-/// Without OpenSSL, rustls' `InvalidData` is the only sign.
-#[cfg(not(all(
-    feature = "native-tls",
-    not(any(target_os = "windows", target_vendor = "apple"))
-)))]
-fn is_openssl_rejection(_error: &(dyn std::error::Error + 'static)) -> bool {
-    false
+/// A failure while the body came in. `reqwest` reports it as a decode
+/// error wrapping a body error, so it is told apart from a body that does
+/// not decode by what it wraps.
+fn is_body_read(error: &reqwest::Error) -> bool {
+    error.is_body()
+        || (error.is_decode()
+            && std::error::Error::source(error)
+                .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+                .is_some_and(reqwest::Error::is_body))
 }
 
 /// `Retry-After` as seconds (the form the API sends) or as an HTTP date

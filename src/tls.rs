@@ -115,3 +115,66 @@ mod tests {
         assert!(err(&rsa).contains("openssl pkcs8 -topk8"));
     }
 }
+
+/// Whether the TLS layer refused the connection (a certificate or a
+/// protocol problem), not the connection under it: trying again would fail
+/// the same way. Each backend reports it in its own error type, somewhere
+/// in the chain.
+pub(crate) fn is_rejection(error: &reqwest::Error) -> bool {
+    rejection(error).is_some()
+}
+
+/// What the TLS layer said when it refused the connection, if it did.
+pub(crate) fn rejection(error: &reqwest::Error) -> Option<String> {
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        if let Some(said) = rustls_rejection(inner).or_else(|| openssl_rejection(inner)) {
+            return Some(said);
+        }
+        // An I/O error's `source` skips the error it wraps (rustls' and
+        // OpenSSL's are wrapped so, sometimes twice): step into it instead.
+        cause = match inner.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|wrapped| wrapped as &(dyn std::error::Error + 'static)),
+            None => inner.source(),
+        };
+    }
+    None
+}
+
+/// rustls' own error: a certificate it refused, an alert the server sent.
+#[cfg(feature = "rustls")]
+fn rustls_rejection(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    error
+        .downcast_ref::<rustls::Error>()
+        .map(ToString::to_string)
+}
+
+#[cfg(not(feature = "rustls"))]
+fn rustls_rejection(_error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    None
+}
+
+/// An OpenSSL error of the TLS protocol (an alert, a certificate refused),
+/// not an I/O error underneath it: an SSL error carrying OpenSSL's error
+/// stack, or the stack alone (native-tls' handshake error shows only that).
+#[cfg(all(
+    feature = "native-tls",
+    not(any(target_os = "windows", target_vendor = "apple"))
+))]
+fn openssl_rejection(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let stack = match error.downcast_ref::<openssl::ssl::Error>() {
+        Some(ssl) => ssl.ssl_error(),
+        None => error.downcast_ref::<openssl::error::ErrorStack>(),
+    }?;
+    (!stack.errors().is_empty()).then(|| stack.to_string())
+}
+
+#[cfg(not(all(
+    feature = "native-tls",
+    not(any(target_os = "windows", target_vendor = "apple"))
+)))]
+fn openssl_rejection(_error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    None
+}

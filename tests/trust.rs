@@ -11,7 +11,9 @@ use common::{Action, Server, json, response};
 use rhombus_partner::types::{
     PartnerGetClientSummaryInfoWsRequest, PartnerGetClientSummaryInfoWsResponse,
 };
-use rhombus_partner::{BodyTooLarge, Client, Error, GeneratedError, RetryPolicy, TransportKind};
+use rhombus_partner::{
+    BodyTooLarge, Client, ClientBuilder, Error, GeneratedError, RetryPolicy, TransportKind,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const KEY: &str = "trust-test-key-0b7e42";
@@ -479,4 +481,223 @@ async fn extreme_settings_and_server_values_do_not_panic() {
         "{result:?}"
     );
     assert_eq!(failing.requests(), 1);
+}
+
+// ---------------------------------------------------------------------------
+// A connection that ends while the body comes in
+// ---------------------------------------------------------------------------
+
+/// A `200` promising 100 bytes of body that sends 20, then ends the
+/// connection as `ending` says, or stalls past the client's timeout.
+fn cut_body(ending: Option<common::Ending>) -> Action {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n";
+    let first = format!("{head}{{\"locationCount\": 3, ").into_bytes();
+    match ending {
+        Some(ending) => Action::Cut(first, ending),
+        None => Action::Stall(first, Duration::from_secs(3), Vec::new()),
+    }
+}
+
+async fn create(client: &Client) -> Result<(), Error> {
+    client
+        .checked()
+        .create_partner_client(
+            &rhombus_partner::types::PartnerCreatePartnerClientWsRequest::default(),
+        )
+        .await
+        .map(drop)
+}
+
+#[tokio::test]
+async fn a_connection_lost_mid_body_is_retried_for_a_read_and_not_for_a_change() {
+    use common::Ending;
+    for ending in [Some(Ending::Reset), Some(Ending::Close), None] {
+        let server = Server::start(move |n, _| match n {
+            0 => cut_body(ending),
+            _ => Action::Raw(ok_body()),
+        })
+        .await;
+        let client = Client::builder()
+            .api_key(KEY)
+            .base_url(&server.url)
+            .timeout(Duration::from_millis(500))
+            .retry_policy(fast())
+            .build()
+            .expect("valid configuration");
+        let read = guarded(summary(&client)).await;
+        assert_eq!(
+            read.map(|r| r.location_count).ok(),
+            Some(Some(3)),
+            "{ending:?}: a read is retried"
+        );
+        assert_eq!(server.requests(), 2, "{ending:?}");
+
+        let server = Server::start(move |_, _| cut_body(ending)).await;
+        let client = Client::builder()
+            .api_key(KEY)
+            .base_url(&server.url)
+            .timeout(Duration::from_millis(500))
+            .retry_policy(fast())
+            .build()
+            .expect("valid configuration");
+        let change = guarded(create(&client)).await;
+        let Err(Error::Transport { kind, attempts, .. }) = &change else {
+            panic!("{ending:?}: expected Transport, got {change:?}");
+        };
+        let expected = match ending {
+            None => TransportKind::Timeout,
+            Some(_) => TransportKind::Connection,
+        };
+        assert_eq!((*kind, *attempts), (expected, 1), "{ending:?}");
+        assert_eq!(server.requests(), 1, "{ending:?}: a change is sent once");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Statuses the operation does not declare
+// ---------------------------------------------------------------------------
+
+/// The API declares `200` alone; another 2xx is a status the generated
+/// code has no type for, reported as `Http` with the status, never
+/// decoded as if it were the declared answer.
+#[tokio::test]
+async fn an_undeclared_2xx_is_http_with_its_status() {
+    for status in [201, 202, 204] {
+        let body = if status == 204 {
+            ""
+        } else {
+            r#"{"locationCount": 3}"#
+        };
+        let server = Server::start(move |_, _| Action::Raw(json(status, body))).await;
+        let result = guarded(summary(&client(&server.url))).await;
+        let Err(Error::Http {
+            status: got,
+            attempts,
+            ..
+        }) = &result
+        else {
+            panic!("{status}: expected Http, got {result:?}");
+        };
+        assert_eq!((got.as_u16(), *attempts), (status, 1));
+        assert_eq!(server.requests(), 1, "{status} is not retried");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Server certificates the client refuses
+// ---------------------------------------------------------------------------
+
+/// A TLS server on 127.0.0.1 presenting `leaf`, counting the connections
+/// (so the handshakes) it was offered. Its URL names `localhost`.
+async fn tls_server(
+    leaf: &common::ca::Leaf,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let acceptor = common::tls_acceptor_for(leaf);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "https://localhost:{}",
+        listener.local_addr().expect("address").port()
+    );
+    let handshakes = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = handshakes.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(tcp).await {
+                    let _ = tls.write_all(&ok_body()).await;
+                }
+            });
+        }
+    });
+    (url, handshakes)
+}
+
+/// Each refused certificate ends the call at the first handshake, as
+/// `Transport { kind: Tls }` whose message says what was wrong with it;
+/// the same with either TLS backend (CI runs this file with each).
+#[tokio::test]
+async fn a_refused_server_certificate_is_tls_after_one_handshake() {
+    use common::ca::{Leaf, TestCa};
+    let ca = TestCa::new("trust test CA").expect("CA");
+    // What rustls and OpenSSL each say of the certificate, lowercased.
+    let cases: [(&str, Leaf, [&str; 2]); 3] = [
+        (
+            "self-signed",
+            Leaf::self_signed(&["localhost"]).expect("certificate"),
+            ["unknownissuer", "self-signed certificate"],
+        ),
+        (
+            "for another host",
+            ca.issue_server_for(&["api.example.com"])
+                .expect("certificate"),
+            ["not valid for name", "hostname mismatch"],
+        ),
+        (
+            "expired",
+            ca.issue_expired_server().expect("certificate"),
+            ["expired", "has expired"],
+        ),
+    ];
+    for (case, leaf, said) in cases {
+        let (url, handshakes) = tls_server(&leaf).await;
+        let client = Client::builder()
+            .api_key(KEY)
+            .base_url(&url)
+            .add_root_certificate(ca.pem())
+            .retry_policy(fast())
+            .build()
+            .expect("valid configuration");
+        let result = guarded(summary(&client)).await;
+        let Err(Error::Transport {
+            kind,
+            attempts,
+            message,
+            ..
+        }) = &result
+        else {
+            panic!("{case}: expected Transport, got {result:?}");
+        };
+        assert_eq!((*kind, *attempts), (TransportKind::Tls, 1), "{case}");
+        assert!(
+            said.iter()
+                .any(|words| message.to_lowercase().contains(words)),
+            "{case}: the message does not say what is wrong: {message}"
+        );
+        let shown = result.as_ref().unwrap_err().to_string();
+        assert!(shown.contains("TLS handshake refused"), "{shown}");
+        assert_eq!(
+            handshakes.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "{case}: handshakes"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Settings
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_largest_in_flight_limit_is_taken_as_the_documented_maximum() {
+    let server = Server::start(|_, _| Action::Raw(ok_body())).await;
+    for max in [
+        usize::MAX,
+        usize::MAX / 2,
+        ClientBuilder::MAX_CONCURRENT_REQUESTS,
+    ] {
+        let client = Client::builder()
+            .api_key(KEY)
+            .base_url(&server.url)
+            .max_concurrent_requests(max)
+            .build()
+            .expect("any limit builds");
+        let summary = guarded(summary(&client)).await.expect("the call runs");
+        assert_eq!(summary.location_count, Some(3));
+    }
+    assert_eq!(ClientBuilder::MAX_CONCURRENT_REQUESTS, usize::MAX >> 3);
 }

@@ -46,12 +46,21 @@ impl TestCa {
 
     /// A server certificate for `localhost` and `127.0.0.1`.
     pub fn issue_server(&self) -> Result<Leaf, rcgen::Error> {
-        self.issue(
-            "localhost",
-            vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
-            ExtendedKeyUsagePurpose::ServerAuth,
-            KeyPair::generate()?,
-        )
+        self.issue_server_for(&["localhost", "127.0.0.1"])
+    }
+
+    /// A server certificate for these names; a client connecting to
+    /// another must refuse it.
+    pub fn issue_server_for(&self, names: &[&str]) -> Result<Leaf, rcgen::Error> {
+        self.sign(server_params(names)?, KeyPair::generate()?)
+    }
+
+    /// A server certificate for `localhost` whose validity ended in 2001.
+    pub fn issue_expired_server(&self) -> Result<Leaf, rcgen::Error> {
+        let mut params = server_params(&["localhost"])?;
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        self.sign(params, KeyPair::generate()?)
     }
 
     /// A client certificate: no names, since a server only checks the chain.
@@ -65,34 +74,57 @@ impl TestCa {
         common_name: &str,
         key: KeyPair,
     ) -> Result<Leaf, rcgen::Error> {
-        self.issue(
-            common_name,
-            Vec::new(),
-            ExtendedKeyUsagePurpose::ClientAuth,
-            key,
-        )
+        let params = leaf_params(common_name, Vec::new(), ExtendedKeyUsagePurpose::ClientAuth)?;
+        self.sign(params, key)
     }
 
-    fn issue(
-        &self,
-        common_name: &str,
-        subject_alt_names: Vec<String>,
-        usage: ExtendedKeyUsagePurpose,
-        key: KeyPair,
-    ) -> Result<Leaf, rcgen::Error> {
-        let mut params = CertificateParams::new(subject_alt_names)?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
-        params.use_authority_key_identifier_extension = true;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![usage];
+    fn sign(&self, params: CertificateParams, key: KeyPair) -> Result<Leaf, rcgen::Error> {
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Leaf { cert, key })
     }
 }
 
+/// What a leaf certificate is made from.
+fn leaf_params(
+    common_name: &str,
+    subject_alt_names: Vec<String>,
+    usage: ExtendedKeyUsagePurpose,
+) -> Result<CertificateParams, rcgen::Error> {
+    let mut params = CertificateParams::new(subject_alt_names)?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params.use_authority_key_identifier_extension = true;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![usage];
+    Ok(params)
+}
+
+/// What a server certificate for `names` (the first one its common name)
+/// is made from.
+fn server_params(names: &[&str]) -> Result<CertificateParams, rcgen::Error> {
+    let common_name = names.first().copied().unwrap_or_default();
+    let names = names.iter().map(|&name| name.to_owned()).collect();
+    leaf_params(common_name, names, ExtendedKeyUsagePurpose::ServerAuth)
+}
+
 impl Leaf {
+    /// A server certificate for `names` that signs itself: no CA vouches
+    /// for it.
+    pub fn self_signed(names: &[&str]) -> Result<Leaf, rcgen::Error> {
+        let key = KeyPair::generate()?;
+        let mut params = server_params(names)?;
+        // A name no root certificate of the machine has, so no verifier
+        // mistakes one for its issuer.
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(
+            DnType::CommonName,
+            "rhombus-partner self-signed test server",
+        );
+        let cert = params.self_signed(&key)?;
+        Ok(Leaf { cert, key })
+    }
+
     /// The certificate and its key in one PEM: what `ClientBuilder::identity` takes.
     pub fn identity_pem(&self) -> String {
         format!("{}{}", self.cert_pem(), self.key.serialize_pem())

@@ -42,6 +42,16 @@ pub enum Action {
     Endless { status: u16 },
     /// Send the first bytes, then nothing for this long, then the rest.
     Stall(Vec<u8>, Duration, Vec<u8>),
+    /// Send these bytes (a head promising more body than they hold), then
+    /// end the connection: with a TCP reset, or cleanly (FIN).
+    Cut(Vec<u8>, Ending),
+}
+
+/// How [`Action::Cut`] ends the connection.
+#[derive(Clone, Copy, Debug)]
+pub enum Ending {
+    Reset,
+    Close,
 }
 
 /// A response with a status, extra headers and a body.
@@ -241,6 +251,22 @@ async fn act(stream: &mut TcpStream, state: &State, action: Action) -> bool {
                 state.bytes_sent.fetch_add(64 * 1024, Ordering::SeqCst);
             }
         }
+        Action::Cut(first, ending) => {
+            let _ = stream.write_all(&first).await;
+            let _ = stream.flush().await;
+            // Time for the client to read what came, so the connection
+            // ends while it waits for the rest of the body.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            match ending {
+                Ending::Reset => {
+                    let _ = stream.set_zero_linger();
+                }
+                Ending::Close => {
+                    let _ = stream.shutdown().await;
+                }
+            }
+            false
+        }
         Action::Stall(first, wait, rest) => {
             if stream.write_all(&first).await.is_err() {
                 return false;
@@ -368,7 +394,11 @@ pub fn cargo_check_package(
 /// A TLS acceptor serving a certificate for `localhost` from `ca`, with no
 /// client certificate asked for.
 pub fn tls_acceptor(ca: &ca::TestCa) -> tokio_rustls::TlsAcceptor {
-    let server = ca.issue_server().expect("server certificate");
+    tls_acceptor_for(&ca.issue_server().expect("server certificate"))
+}
+
+/// A TLS acceptor presenting `server`, with no client certificate asked for.
+pub fn tls_acceptor_for(server: &ca::Leaf) -> tokio_rustls::TlsAcceptor {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
