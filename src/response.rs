@@ -52,10 +52,10 @@ pub(crate) struct Scrubber {
 struct Secret {
     /// Finds the key written plainly, the common case, fast.
     plain: memchr::memmem::Finder<'static>,
-    /// Finds the key through escapes.
-    escaped: EscapedFinder,
-    /// Finds the key lowercased through escapes: header names are
-    /// lowercased when parsed, so that is how a key shows in one.
+    /// Finds the key, plainly or through escapes.
+    exact: EscapedFinder,
+    /// Finds the key lowercased: header names are lowercased when parsed,
+    /// so that is how a key shows in one.
     lowercase: EscapedFinder,
 }
 
@@ -192,7 +192,7 @@ impl Scrubber {
         Scrubber {
             secret: Arc::new(Secret {
                 plain: memchr::memmem::Finder::new(secret).into_owned(),
-                escaped: EscapedFinder::new(secret.to_vec()),
+                exact: EscapedFinder::new(secret.to_vec()),
                 lowercase: EscapedFinder::new(secret.to_ascii_lowercase()),
             }),
         }
@@ -211,7 +211,7 @@ impl Scrubber {
                 .map(|at| at..at + length)
                 .collect()
         } else {
-            self.secret.escaped.find(&bytes)
+            self.secret.exact.find(&bytes)
         };
         if found.is_empty() {
             return bytes;
@@ -279,15 +279,27 @@ fn replace(bytes: &[u8], ranges: &[Range<usize>], with: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Finds a key of printable ASCII in text where any of its characters may
-/// be written as an escape: the text is read as the units a JSON or URL
-/// decoder would turn it into, and matched unit by unit (Knuth-Morris-Pratt,
-/// so a hostile body costs linear time and no copy of itself).
+/// Finds a key of printable ASCII in text as it is, or with any of its
+/// characters escaped as a JSON string or a URL would: the text is read as
+/// the units a decoder would turn it into, and matched unit by unit
+/// (Knuth-Morris-Pratt, so a hostile body costs linear time and no copy of
+/// itself).
 struct EscapedFinder {
     key: Vec<u8>,
     /// `fallback[i]`: the longest proper prefix of `key[..=i]` that is also
     /// its suffix, where a match resumes after a mismatch.
     fallback: Vec<usize>,
+}
+
+/// How text is decoded before it is matched.
+#[derive(Clone, Copy)]
+enum Escapes {
+    /// As it is: a key holding `\n` or `%41` shows so in a plain text.
+    None,
+    /// JSON string escapes: `\u0041`, `\/`, `\n`, ...
+    Json,
+    /// URL escapes: `%41`.
+    Url,
 }
 
 impl EscapedFinder {
@@ -306,9 +318,27 @@ impl EscapedFinder {
         EscapedFinder { key, fallback }
     }
 
-    /// The byte ranges of `text` that decode to the key, in order and
-    /// disjoint.
+    /// The byte ranges of `text` that are the key, written in any of the
+    /// ways [`Escapes`] names, in order and disjoint.
     fn find(&self, text: &[u8]) -> Vec<Range<usize>> {
+        let mut found: Vec<Range<usize>> = [Escapes::None, Escapes::Json, Escapes::Url]
+            .into_iter()
+            .flat_map(|escapes| self.find_decoded(text, escapes))
+            .collect();
+        found.sort_unstable_by_key(|range| range.start);
+        // Ways that overlap are merged, so each byte is replaced once.
+        found.dedup_by(|next, kept| {
+            let overlaps = next.start < kept.end;
+            if overlaps {
+                kept.end = kept.end.max(next.end);
+            }
+            overlaps
+        });
+        found
+    }
+
+    /// The byte ranges of `text` that decode to the key under `escapes`.
+    fn find_decoded(&self, text: &[u8], escapes: Escapes) -> Vec<Range<usize>> {
         let length = self.key.len();
         let mut found = Vec::new();
         if length == 0 {
@@ -318,7 +348,7 @@ impl EscapedFinder {
         let mut starts = vec![0; length];
         let (mut at, mut units, mut matched) = (0, 0, 0);
         while at < text.len() {
-            let (unit, width) = unit_at(text, at);
+            let (unit, width) = unit_at(text, at, escapes);
             starts[units % length] = at;
             units += 1;
             at += width;
@@ -339,33 +369,32 @@ impl EscapedFinder {
 }
 
 /// The unit that starts at `text[at]` and its width in bytes: an escape
-/// (`\uXXXX`, `\/`, `\n`, ..., `%XX`) decoded, else the byte itself. A
-/// decoded character outside ASCII becomes 0xFF, which no key holds.
-fn unit_at(text: &[u8], at: usize) -> (u8, usize) {
+/// decoded, else the byte itself. A decoded character outside ASCII becomes
+/// 0xFF, which no key holds.
+fn unit_at(text: &[u8], at: usize, escapes: Escapes) -> (u8, usize) {
     let hex = |from: usize, digits: usize| {
         let digits = text.get(from..from + digits)?;
-        digits.iter().try_fold(0, |code, &digit| {
+        let code = digits.iter().try_fold(0, |code, &digit| {
             Some(code * 16 + char::from(digit).to_digit(16)?)
-        })
+        })?;
+        Some(u8::try_from(code).ok().filter(u8::is_ascii).unwrap_or(0xFF))
     };
-    let ascii = |code: u32| u8::try_from(code).ok().filter(u8::is_ascii).unwrap_or(0xFF);
-    match (text[at], text.get(at + 1)) {
-        (b'\\', Some(b'u')) => match hex(at + 2, 4) {
-            Some(code) => (ascii(code), 6),
-            None => (b'\\', 1),
-        },
-        (b'\\', Some(&escaped @ (b'"' | b'\\' | b'/'))) => (escaped, 2),
-        (b'\\', Some(b'b')) => (0x08, 2),
-        (b'\\', Some(b'f')) => (0x0C, 2),
-        (b'\\', Some(b'n')) => (b'\n', 2),
-        (b'\\', Some(b'r')) => (b'\r', 2),
-        (b'\\', Some(b't')) => (b'\t', 2),
-        (b'%', _) => match hex(at + 1, 2) {
-            Some(code) => (ascii(code), 3),
-            None => (b'%', 1),
-        },
-        (byte, _) => (byte, 1),
-    }
+    let escape = match (escapes, text[at], text.get(at + 1)) {
+        (Escapes::Json, b'\\', Some(b'u')) => hex(at + 2, 4).map(|unit| (unit, 6)),
+        (Escapes::Json, b'\\', Some(&next)) => match next {
+            b'"' | b'\\' | b'/' => Some(next),
+            b'b' => Some(0x08),
+            b'f' => Some(0x0C),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            _ => None,
+        }
+        .map(|unit| (unit, 2)),
+        (Escapes::Url, b'%', _) => hex(at + 1, 2).map(|unit| (unit, 3)),
+        _ => None,
+    };
+    escape.unwrap_or((text[at], 1))
 }
 
 /// The kept part of a body cut at its limit, then the error saying so.
@@ -499,6 +528,97 @@ mod tests {
         scrubber().scrub_headers(&mut headers);
         assert_eq!(headers["x-echo"], "k=<redacted>");
         assert_eq!(headers["x-other"], "fine");
+    }
+
+    #[test]
+    fn scrub_finds_the_key_through_json_and_url_escapes() {
+        let scrubbed = |text: &'static str| {
+            String::from_utf8(
+                scrubber()
+                    .scrub(Bytes::from_static(text.as_bytes()))
+                    .to_vec(),
+            )
+            .expect("UTF-8")
+        };
+        // Every character, some, in either case of hex.
+        assert_eq!(
+            scrubbed(
+                r#"{"m": "\u006b\u0065\u0079\u002d\u0031\u0032\u0033\u0034\u0035\u0036\u0037\u0038"}"#
+            ),
+            r#"{"m": "<redacted>"}"#
+        );
+        assert_eq!(
+            scrubbed(r#""k\u0065y-12345\u00367\u0038!""#),
+            r#""<redacted>!""#
+        );
+        assert_eq!(scrubbed(r#""\u006Bey-12345678""#), r#""<redacted>""#);
+        assert_eq!(scrubbed("?k=key%2D12345678&x=%41"), "?k=<redacted>&x=%41");
+        // A key with a `/` escaped as `\/`, as some encoders do by default.
+        let slashed = Scrubber::new(b"ab/cd/ef/gh");
+        let text = Bytes::from_static(br#"{"k": "ab\/cd\/ef\/gh", "n": "\n"}"#);
+        assert_eq!(
+            &slashed.scrub(text)[..],
+            br#"{"k": "<redacted>", "n": "\n"}"#
+        );
+        // Escapes that decode to something else are left alone.
+        assert_eq!(scrubbed(r#""key-1234567\u0039""#), r#""key-1234567\u0039""#);
+    }
+
+    #[test]
+    fn a_key_holding_escape_characters_is_found_as_it_is_too() {
+        let percent = Scrubber::new(b"ab%41cd\\nef");
+        let text = Bytes::from_static(br#"plain ab%41cd\nef, json "ab%41cd\\nef" \u0041"#);
+        assert_eq!(
+            &percent.scrub(text)[..],
+            br#"plain <redacted>, json "<redacted>" \u0041"#
+        );
+    }
+
+    #[test]
+    fn a_partial_match_falls_back_to_the_longest_prefix_still_matched() {
+        let repeating = Scrubber::new(b"abab1234abab");
+        let text = Bytes::from_static(b"ababab1234abab1234abab\\");
+        assert_eq!(&repeating.scrub(text)[..], b"ab<redacted>1234abab\\");
+    }
+
+    #[test]
+    fn scrub_headers_renames_a_header_named_after_the_key() {
+        let mut headers = HeaderMap::new();
+        let name = HeaderName::from_static("x-key-12345678-echo");
+        headers.append(name.clone(), HeaderValue::from_static("one"));
+        headers.append(name, HeaderValue::from_static("two"));
+        headers.insert("x-other", HeaderValue::from_static("fine"));
+        Scrubber::new(b"KEY-12345678").scrub_headers(&mut headers);
+        let names: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
+        assert_eq!(names, ["x-redacted-echo", "x-other"]);
+        let values: Vec<_> = headers.get_all("x-redacted-echo").iter().collect();
+        assert_eq!(values, ["one", "two"]);
+    }
+
+    proptest::proptest! {
+        /// On text without escapes, the unit-by-unit search finds what
+        /// the plain one does: a small alphabet makes partial matches and
+        /// overlaps common.
+        #[test]
+        fn the_escaped_search_agrees_with_the_plain_one(
+            key in "[ab1]{8,12}",
+            text in "[ab1 ]{0,200}",
+        ) {
+            let finder = EscapedFinder::new(key.clone().into_bytes());
+            let plain = memchr::memmem::Finder::new(key.as_bytes());
+            let expected: Vec<Range<usize>> = plain
+                .find_iter(text.as_bytes())
+                .map(|at| at..at + key.len())
+                .collect();
+            // memmem's matches may overlap; the scrubber's are disjoint.
+            let mut disjoint = Vec::new();
+            for range in expected {
+                if disjoint.last().is_none_or(|last: &Range<usize>| last.end <= range.start) {
+                    disjoint.push(range);
+                }
+            }
+            proptest::prop_assert_eq!(finder.find_decoded(text.as_bytes(), Escapes::Json), disjoint);
+        }
     }
 
     #[test]

@@ -89,6 +89,9 @@ async fn the_key_never_appears() {
             b if b.starts_with(br#"{"clientOrgUuid":"header-echo""#) => {
                 Action::Raw(response(502, &[("x-echo", KEY)], "bad gateway"))
             }
+            b if b.starts_with(br#"{"clientOrgUuid":"header-name-echo""#) => {
+                Action::Raw(response(502, &[(KEY, "1"), (&format!("x-{KEY}"), "2")], "bad"))
+            }
             b if b.starts_with(br#"{"clientOrgUuid":"huge""#) => Action::Huge {
                 status: 200,
                 total: 2 << 20,
@@ -121,6 +124,7 @@ async fn the_key_never_appears() {
         "warn-echo",
         "redirect",
         "header-echo",
+        "header-name-echo",
         "huge",
     ] {
         let result = client
@@ -210,6 +214,11 @@ async fn the_key_never_appears() {
     assert!(server.seen().iter().all(|s| s.head.contains(KEY)));
     for text in printed.iter().chain([&log]) {
         assert!(!text.contains(KEY), "the key leaked in:\n{text}");
+        // Header names are lowercased when parsed.
+        assert!(
+            !text.to_lowercase().contains(&KEY.to_lowercase()),
+            "the key leaked, lowercased, in:\n{text}"
+        );
         assert!(
             !text.contains("SECRET-KEY"),
             "part of the key leaked in:\n{text}"
@@ -232,4 +241,106 @@ fn variant(error: &Error) -> &'static str {
         Error::QueueTimeout { .. } => "QueueTimeout",
         _ => "other",
     }
+}
+
+// ---------------------------------------------------------------------------
+// The key echoed with its characters escaped
+// ---------------------------------------------------------------------------
+
+/// `key` as a JSON string's content, each character written plainly or
+/// escaped as `escape` says (`"` and `\\` are always escaped; `/` may be
+/// `\/`, as some encoders write it by default).
+fn json_escaped(key: &str, escape: &[(bool, bool, bool)]) -> String {
+    key.chars()
+        .zip(escape.iter().cycle())
+        .map(|(c, &(escaped, short, upper))| match c {
+            '"' | '\\' if short || !escaped => format!("\\{c}"),
+            '/' if escaped && short => "\\/".to_owned(),
+            c if escaped && upper => format!("\\u{:04X}", u32::from(c)),
+            c if escaped => format!("\\u{:04x}", u32::from(c)),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// The bodies a hostile server echoes the escaped key in, and what each
+/// reaches: an `errorMsg`, a `warningMsg` (logged), a field of the wrong
+/// type (serde's message), a map key and a nested value (decoded values).
+fn echoing_bodies(echoed: &str) -> [String; 5] {
+    [
+        format!(r#"{{"error": true, "errorMsg": "bad key {echoed}"}}"#),
+        format!(r#"{{"warningMsg": "key {echoed}"}}"#),
+        format!(r#"{{"locationCount": "{echoed}"}}"#),
+        format!(r#"{{"clientDeviceStatusMap": {{"{echoed}": {{"totalCount": 1}}}}}}"#),
+        format!(r#"{{"accountOwner": {{"email": "{echoed}", "uuid": "x{echoed}y"}}}}"#),
+    ]
+}
+
+/// Everything a caller sees of one call, checked and plain.
+async fn everything_shown(client: &Client) -> Vec<String> {
+    let body = PartnerGetClientSummaryInfoWsRequest::default();
+    let mut shown = Vec::new();
+    match client.checked().get_client_summary_info(&body).await {
+        Ok(value) => shown.push(format!("{value:?}")),
+        Err(error) => {
+            shown.push(format!("{error:?} {error}"));
+            let mut source = std::error::Error::source(&error);
+            while let Some(inner) = source {
+                shown.push(format!("{inner:?} {inner}"));
+                source = inner.source();
+            }
+        }
+    }
+    match client.get_client_summary_info(&body).await {
+        Ok(value) => shown.push(format!("{value:?}")),
+        Err(error) => shown.push(format!("{error:?} {error}")),
+    }
+    shown
+}
+
+#[test]
+fn the_key_never_shows_however_the_server_escapes_it() {
+    use proptest::prelude::*;
+    use std::sync::{Arc, Mutex};
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let answer = Arc::new(Mutex::new(String::new()));
+    let served = answer.clone();
+    let server = runtime.block_on(Server::start(move |_, _| {
+        Action::Raw(json(200, &served.lock().expect("lock")))
+    }));
+    let config = ProptestConfig {
+        cases: 48,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(
+        key in "[!-~][ -~]{6,30}[!-~]",
+        escape in proptest::collection::vec(any::<(bool, bool, bool)>(), 1..40),
+    )| {
+        let echoed = json_escaped(&key, &escape);
+        let client = builder(&server.url).api_key(key.as_str()).build().expect("valid key");
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        // The echo is real: a JSON decoder turns it back into the key.
+        let warning: serde_json::Value =
+            serde_json::from_str(&echoing_bodies(&echoed)[1]).expect("valid JSON");
+        prop_assert_eq!(&warning["warningMsg"], &format!("key {key}"));
+        for body in echoing_bodies(&echoed) {
+            *answer.lock().expect("lock") = body.clone();
+            for shown in runtime.block_on(everything_shown(&client)) {
+                prop_assert!(!shown.contains(&key), "the key leaked from {body} in:\n{shown}");
+            }
+        }
+        let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("UTF-8");
+        prop_assert!(!log.contains(&key), "the key leaked in the log:\n{log}");
+    });
 }
