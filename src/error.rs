@@ -245,7 +245,9 @@ pub enum Error {
         /// The start of the body.
         body: BodyPreview,
     },
-    /// Any other status outside 2xx, after retries where those are allowed.
+    /// Any other status the operation does not declare, after retries where
+    /// those are allowed. The API declares `200` alone, so an undeclared
+    /// `201` or `204` is one too.
     #[error(
         "{operation}: HTTP {status}, {body}; {}",
         status_advice(*status)

@@ -88,34 +88,6 @@ fn split_identity(pem: &[u8]) -> Result<(String, String), String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::split_identity;
-
-    const CERT: &str = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-    const KEY: &str = "-----BEGIN PRIVATE KEY-----\nBBBB\n-----END PRIVATE KEY-----\n";
-
-    #[test]
-    fn splits_certificates_from_the_key() {
-        let pem = format!("{KEY}junk between blocks\n{CERT}{CERT}");
-        let (certificates, key) = split_identity(pem.as_bytes()).unwrap();
-        assert_eq!(certificates, format!("{CERT}{CERT}"));
-        assert_eq!(key, KEY);
-    }
-
-    #[test]
-    fn says_what_is_missing_or_unusable() {
-        let err = |pem: &str| split_identity(pem.as_bytes()).unwrap_err();
-        assert!(err(KEY).contains("no certificate"));
-        assert!(err(CERT).contains("no private key"));
-        assert!(err(&format!("{CERT}{KEY}{KEY}")).contains("2 private keys"));
-        assert!(err("-----BEGIN CERTIFICATE-----\nAAAA\n").contains("no END line"));
-        let rsa =
-            format!("{CERT}-----BEGIN RSA PRIVATE KEY-----\nCCCC\n-----END RSA PRIVATE KEY-----\n");
-        assert!(err(&rsa).contains("openssl pkcs8 -topk8"));
-    }
-}
-
 /// Whether the TLS layer refused the connection (a certificate or a
 /// protocol problem), not the connection under it: trying again would fail
 /// the same way. Each backend reports it in its own error type, somewhere
@@ -177,4 +149,32 @@ fn openssl_rejection(error: &(dyn std::error::Error + 'static)) -> Option<String
 )))]
 fn openssl_rejection(_error: &(dyn std::error::Error + 'static)) -> Option<String> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_identity;
+
+    const CERT: &str = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    const KEY: &str = "-----BEGIN PRIVATE KEY-----\nBBBB\n-----END PRIVATE KEY-----\n";
+
+    #[test]
+    fn splits_certificates_from_the_key() {
+        let pem = format!("{KEY}junk between blocks\n{CERT}{CERT}");
+        let (certificates, key) = split_identity(pem.as_bytes()).unwrap();
+        assert_eq!(certificates, format!("{CERT}{CERT}"));
+        assert_eq!(key, KEY);
+    }
+
+    #[test]
+    fn says_what_is_missing_or_unusable() {
+        let err = |pem: &str| split_identity(pem.as_bytes()).unwrap_err();
+        assert!(err(KEY).contains("no certificate"));
+        assert!(err(CERT).contains("no private key"));
+        assert!(err(&format!("{CERT}{KEY}{KEY}")).contains("2 private keys"));
+        assert!(err("-----BEGIN CERTIFICATE-----\nAAAA\n").contains("no END line"));
+        let rsa =
+            format!("{CERT}-----BEGIN RSA PRIVATE KEY-----\nCCCC\n-----END RSA PRIVATE KEY-----\n");
+        assert!(err(&rsa).contains("openssl pkcs8 -topk8"));
+    }
 }

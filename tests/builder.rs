@@ -409,3 +409,188 @@ fn from_env_in_a_child() {
         Err(other) => println!("from_env: {other}"),
     }
 }
+
+/// Arbitrary values for every setter; a loopback URL when `local`, which
+/// is the only case where a call is made (no test reads the network).
+#[derive(Debug, Clone)]
+struct Settings {
+    key: String,
+    scheme: AuthScheme,
+    identity: Option<Vec<u8>>,
+    root: Option<Vec<u8>>,
+    org: Option<String>,
+    region: Option<Region>,
+    url: Option<String>,
+    local: bool,
+    timeout: Duration,
+    connect_timeout: Duration,
+    policy: RetryPolicy,
+    max_in_flight: usize,
+    max_body: usize,
+    user_agent: Option<String>,
+}
+
+fn any_duration() -> impl proptest::strategy::Strategy<Value = Duration> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (any::<u64>(), 0u32..1_000_000_000).prop_map(|(s, n)| Duration::new(s, n)),
+        (0u64..3_000).prop_map(Duration::from_millis),
+        Just(Duration::ZERO),
+        Just(Duration::MAX),
+    ]
+}
+
+fn any_settings() -> impl proptest::strategy::Strategy<Value = Settings> {
+    use proptest::prelude::*;
+    let size = prop_oneof![any::<usize>(), 0usize..100, Just(usize::MAX)];
+    let text = || proptest::option::of(any::<String>());
+    let bytes = || proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64));
+    let scheme = proptest::sample::select(vec![
+        AuthScheme::ApiToken,
+        AuthScheme::PartnerApiToken,
+        AuthScheme::Api,
+        AuthScheme::PartnerApi,
+    ]);
+    let policy = (
+        any::<u32>(),
+        any_duration(),
+        any_duration(),
+        any_duration(),
+        any_duration(),
+    )
+        .prop_map(|(attempts, initial, max, cap, deadline)| {
+            RetryPolicy::default()
+                .max_attempts(attempts)
+                .backoff(initial, max)
+                .max_retry_after(cap)
+                .deadline(deadline)
+        });
+    (
+        (
+            prop_oneof![any::<String>(), "[ -~]{0,40}"],
+            scheme,
+            bytes(),
+            bytes(),
+            text(),
+        ),
+        (
+            proptest::option::of(prop_oneof![Just(Region::Us), Just(Region::Eu)]),
+            text(),
+            any::<bool>(),
+        ),
+        (
+            any_duration(),
+            any_duration(),
+            policy,
+            size.clone(),
+            size,
+            text(),
+        ),
+    )
+        .prop_map(
+            |(
+                (key, scheme, identity, root, org),
+                (region, url, local),
+                (timeout, connect_timeout, policy, max_in_flight, max_body, user_agent),
+            )| Settings {
+                key,
+                scheme,
+                identity,
+                root,
+                org,
+                region,
+                url,
+                local,
+                timeout,
+                connect_timeout,
+                policy,
+                max_in_flight,
+                max_body,
+                user_agent,
+            },
+        )
+}
+
+fn configured(settings: &Settings, loopback: &str) -> ClientBuilder {
+    let s = settings.clone();
+    let mut builder = Client::builder()
+        .api_key(s.key)
+        .scheme(s.scheme)
+        .timeout(s.timeout)
+        .connect_timeout(s.connect_timeout)
+        .retry_policy(s.policy)
+        .max_concurrent_requests(s.max_in_flight)
+        .max_response_bytes(s.max_body);
+    if let Some(identity) = s.identity {
+        builder = builder.identity(identity);
+    }
+    if let Some(root) = s.root {
+        builder = builder.add_root_certificate(root);
+    }
+    if let Some(org) = s.org {
+        builder = builder.org(org);
+    }
+    if let Some(region) = s.region {
+        builder = builder.region(region);
+    }
+    if let Some(url) = s.url {
+        builder = builder.base_url(url);
+    }
+    if s.local {
+        builder = builder.base_url(loopback);
+    }
+    if let Some(agent) = s.user_agent {
+        builder = builder.user_agent(agent);
+    }
+    builder
+}
+
+/// No value given to any setter panics, in `build()` or in a call: each
+/// ends in a client or a `BuildError`, and a call in a result.
+#[test]
+fn no_setter_value_panics_at_build_or_call_time() {
+    use proptest::prelude::*;
+    use tokio::io::AsyncWriteExt;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let loopback = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buffer = [0u8; 4096];
+                    let _ = tokio::io::AsyncReadExt::read(&mut tcp, &mut buffer).await;
+                    let body = r#"{"locationCount": 1}"#;
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = tcp.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        url
+    });
+    let config = ProptestConfig {
+        cases: 64,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(settings in any_settings())| {
+        let Ok(client) = configured(&settings, &loopback).build() else {
+            return Ok(());
+        };
+        if settings.local {
+            let (checked, body) = (client.checked(), PartnerGetClientSummaryInfoWsRequest::default());
+            let call = checked.get_client_summary_info(&body);
+            // Whatever the settings, the call ends (the guard only keeps a
+            // wrong setting from stalling the test).
+            let _ = runtime.block_on(async { tokio::time::timeout(Duration::from_secs(1), call).await });
+        }
+    });
+}

@@ -91,3 +91,36 @@ fn every_operation_is_marked_read_only_or_not() {
         assert_eq!(op.read_only, verb.starts_with("get"), "{}", op.id);
     }
 }
+
+/// Every string enum of the fragment keeps a value this build does not
+/// know (the README's "Forward-compatible enums"): its listing ends each
+/// enum with the catch-all variant, and one decodes for real.
+#[test]
+fn every_enum_of_the_fragment_keeps_unknown_values() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/partner.api.txt");
+    let listing = std::fs::read_to_string(path).expect("the listing is readable");
+    let mut enums = 0;
+    let mut blocks = listing.split("\nenum ").skip(1);
+    for block in blocks.by_ref() {
+        enums += 1;
+        let name = block.lines().next().unwrap_or_default();
+        let last = block
+            .lines()
+            .skip(1)
+            .take_while(|line| line.starts_with("    "))
+            .last()
+            .unwrap_or_default()
+            .trim();
+        assert!(
+            last == "Unknown(String)" || last == "UnknownValue(String)",
+            "enum {name} ends with {last:?}, not a catch-all variant"
+        );
+    }
+    assert!(enums > 0, "the fragment has string enums");
+    let state: rhombus_partner::types::LicenseStateEnum =
+        serde_json::from_str(r#""SOMETHING_NEW""#).expect("an unknown value decodes");
+    assert_eq!(
+        state,
+        rhombus_partner::types::LicenseStateEnum::Unknown("SOMETHING_NEW".into())
+    );
+}
