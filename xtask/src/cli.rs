@@ -1,135 +1,128 @@
-//! Command-line arguments. Six flags do not warrant a parser dependency.
+//! Command-line arguments, parsed by clap: `--help` for every command, and
+//! one error style for every mistake, as the commands grow.
 
 use std::path::PathBuf;
 
+use clap::builder::{NonEmptyStringValueParser, RangedU64ValueParser};
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
 use crate::descriptions::Source;
-
-pub const USAGE: &str = "\
-usage: cargo xtask <command>
-
-commands:
-  refresh-spec [--from URL|PATH] [--prefix P]... [--out PATH] [--check] [--no-compile]
-               [--descriptions upstream|own] [--summary-markdown FILE]
-      Cut the operations under each prefix (default /api/partner/) and the
-      components they reach out of the upstream OpenAPI document, normalize
-      them, check that the crate generated from the result compiles (a
-      `cargo check` under target/spec-check), and write it (default
-      spec/partner.json, with spec/partner.api.txt beside it).
-      --from   the upstream document, a URL or a local file
-               (default https://api2.rhombussystems.com/api/openapi/public.json)
-      --prefix keep operations whose path starts with P (repeatable)
-      --out    where to write the fragment (the API listing is written only
-               for the default, spec/partner.json)
-      --check  write nothing; exit 1 with the summary if the result differs
-               from the file in place
-      --no-compile  skip the compile check (the generator step still runs):
-               faster, for fragments that are only inspected
-      --descriptions  where `description` and `summary` texts come from:
-               `upstream` (default) keeps upstream's; `own` drops them and
-               keeps those already in the fragment in place, by JSON pointer
-      --summary-markdown  also write the change summary, with what each
-               change breaks and the version bump, as Markdown to FILE
-               (a pull request description)
-  api-listing
-      Rewrite spec/partner.api.txt from spec/partner.json.
-  bench-build [--runs N]
-      Measure what the crate adds to a build against a handwritten baseline
-      (clean builds, rebuilds, the build script, the whole document);
-      N runs of each (default 3). Takes many minutes; see BENCHMARKS.md.";
+use crate::normalize;
 
 pub const DEFAULT_SOURCE: &str = "https://api2.rhombussystems.com/api/openapi/public.json";
 pub const DEFAULT_PREFIX: &str = "/api/partner/";
 
+/// Project automation for rhombus-partner.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug, PartialEq)]
 pub enum Command {
+    /// Refresh spec/partner.json from the upstream OpenAPI document.
+    ///
+    /// Cut the operations under each prefix (default /api/partner/) and the
+    /// components they reach out of the upstream OpenAPI document, normalize
+    /// them, check that the crate generated from the result compiles (a
+    /// `cargo check` under target/spec-check), and write it (default
+    /// spec/partner.json, with spec/partner.api.txt beside it).
+    // A flag given twice keeps its last value, as the handwritten parser did.
+    #[command(args_override_self = true)]
     RefreshSpec(RefreshOptions),
+    /// Rewrite spec/partner.api.txt from spec/partner.json.
     ApiListing,
-    BenchBuild { runs: usize },
+    /// Measure what the crate adds to a build against a handwritten
+    /// baseline.
+    ///
+    /// Clean builds, rebuilds, the build script, the whole document, each
+    /// measured N times. Takes many minutes; see BENCHMARKS.md.
+    BenchBuild {
+        /// How many runs of each measurement.
+        #[arg(long, value_name = "N", default_value_t = 3,
+              value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
+        runs: usize,
+    },
+    /// No command: the help, with the normalization passes.
+    #[command(skip)]
     Help,
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Args, Debug, PartialEq)]
 pub struct RefreshOptions {
+    /// The upstream document, a URL or a local file.
+    #[arg(long, value_name = "URL|PATH", default_value = DEFAULT_SOURCE,
+          value_parser = NonEmptyStringValueParser::new())]
     pub from: String,
+    /// Keep operations whose path starts with P (repeatable).
+    #[arg(long = "prefix", value_name = "P", default_value = DEFAULT_PREFIX,
+          value_parser = prefix)]
     pub prefixes: Vec<String>,
-    /// `None`: the checked-in `spec/partner.json` (and its listing).
+    /// Where to write the fragment (default spec/partner.json; the API
+    /// listing is written only for that default).
+    // `None`: the checked-in fragment and its listing.
+    #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
+    /// Write nothing; exit 1 with the summary if the result differs from
+    /// the file in place.
+    #[arg(long)]
     pub check: bool,
-    /// Whether the crate is type-checked against the result.
+    /// Skip the compile check (the generator step still runs): faster, for
+    /// fragments that are only inspected.
+    #[arg(long = "no-compile", action = ArgAction::SetFalse)]
     pub compile: bool,
+    /// Where `description` and `summary` texts come from: `upstream` keeps
+    /// upstream's; `own` drops them and keeps those already in the fragment
+    /// in place, by JSON pointer.
+    #[arg(long, value_name = "upstream|own", default_value = "upstream",
+          value_parser = Source::parse)]
     pub descriptions: Source,
+    /// Also write the change summary, with what each change breaks and the
+    /// version bump, as Markdown to FILE (a pull request description).
+    #[arg(long, value_name = "FILE")]
     pub summary_markdown: Option<PathBuf>,
+    /// Also write a one-line pull request title naming the version bump
+    /// (`... 0.1.0 → 0.2.0 (breaking)`) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub pr_title: Option<PathBuf>,
 }
 
-pub fn parse(args: &[String]) -> Result<Command, String> {
-    let Some((command, rest)) = args.split_first() else {
-        return Ok(Command::Help);
-    };
-    match command.as_str() {
-        "refresh-spec" => parse_refresh(rest).map(Command::RefreshSpec),
-        "api-listing" if rest.is_empty() => Ok(Command::ApiListing),
-        "api-listing" => Err(format!("api-listing takes no arguments\n\n{USAGE}")),
-        "bench-build" => match rest {
-            [] => Ok(Command::BenchBuild { runs: 3 }),
-            [flag, n] if flag == "--runs" => n
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .map(|runs| Command::BenchBuild { runs })
-                .ok_or_else(|| format!("--runs takes a positive number, not {n:?}")),
-            _ => Err(format!("bench-build takes only --runs N\n\n{USAGE}")),
-        },
-        "help" | "--help" | "-h" => Ok(Command::Help),
-        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+/// A prefix is matched against paths, which all start with `/`: without
+/// one it would match nothing, silently.
+fn prefix(value: &str) -> Result<String, String> {
+    if value.starts_with('/') {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "--prefix {value:?} must start with `/`, like /api/partner/"
+        ))
     }
 }
 
-fn parse_refresh(args: &[String]) -> Result<RefreshOptions, String> {
-    let mut options = RefreshOptions {
-        from: DEFAULT_SOURCE.to_owned(),
-        prefixes: Vec::new(),
-        out: None,
-        check: false,
-        compile: true,
-        descriptions: Source::Upstream,
-        summary_markdown: None,
-    };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        // Both `--flag value` and `--flag=value`.
-        let (name, inline) = match flag.split_once('=') {
-            Some((name, value)) => (name, Some(value.to_owned())),
-            None => (flag.as_str(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next().cloned())
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| format!("{name} needs a value\n\n{USAGE}"))
-        };
-        match name {
-            "--from" => options.from = value()?,
-            "--prefix" => {
-                let prefix = value()?;
-                if !prefix.starts_with('/') {
-                    return Err(format!(
-                        "--prefix {prefix:?} must start with `/`, like /api/partner/"
-                    ));
-                }
-                options.prefixes.push(prefix);
-            }
-            "--out" => options.out = Some(PathBuf::from(value()?)),
-            "--check" if inline.is_none() => options.check = true,
-            "--no-compile" if inline.is_none() => options.compile = false,
-            "--descriptions" => options.descriptions = Source::parse(&value()?)?,
-            "--summary-markdown" => options.summary_markdown = Some(PathBuf::from(value()?)),
-            _ => return Err(format!("unknown argument `{flag}`\n\n{USAGE}")),
-        }
+/// The command line, with the normalization passes after the commands:
+/// they are what a refresh did when its log names them.
+fn command() -> clap::Command {
+    let mut passes = String::from("Normalization passes, in order:");
+    for pass in normalize::PASSES {
+        passes.push_str(&format!("\n  {}: {}", pass.name, pass.why));
     }
-    if options.prefixes.is_empty() {
-        options.prefixes.push(DEFAULT_PREFIX.to_owned());
-    }
-    Ok(options)
+    Cli::command().after_help(passes)
+}
+
+/// Parses `args` (without the program name); no command at all is
+/// [`Command::Help`].
+pub fn parse(args: &[String]) -> Result<Command, clap::Error> {
+    let argv = std::iter::once("xtask").chain(args.iter().map(String::as_str));
+    let matches = command().try_get_matches_from(argv)?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    Ok(cli.command.unwrap_or(Command::Help))
+}
+
+/// What `cargo xtask` alone prints.
+pub fn help() -> String {
+    command().render_help().to_string()
 }
 
 #[cfg(test)]
@@ -138,10 +131,15 @@ mod tests {
 
     fn refresh(args: &[&str]) -> Result<RefreshOptions, String> {
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        match parse(&args)? {
+        match parse(&args).map_err(|e| e.to_string())? {
             Command::RefreshSpec(options) => Ok(options),
             _ => Err("not refresh-spec".to_owned()),
         }
+    }
+
+    fn parse_strs(args: &[&str]) -> Result<Command, clap::Error> {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        parse(&args)
     }
 
     #[test]
@@ -154,6 +152,7 @@ mod tests {
         assert!(options.compile);
         assert_eq!(options.descriptions, Source::Upstream);
         assert_eq!(options.summary_markdown, None);
+        assert_eq!(options.pr_title, None);
     }
 
     #[test]
@@ -171,10 +170,12 @@ mod tests {
             "--descriptions=own",
             "--summary-markdown",
             "pr.md",
+            "--pr-title=title.txt",
         ])
         .unwrap();
         assert_eq!(options.descriptions, Source::Own);
         assert_eq!(options.summary_markdown, Some(PathBuf::from("pr.md")));
+        assert_eq!(options.pr_title, Some(PathBuf::from("title.txt")));
         assert_eq!(options.from, "a.json");
         assert_eq!(options.prefixes, ["/api/", "/b/"]);
         assert_eq!(options.out, Some(PathBuf::from("x.json")));
@@ -183,12 +184,20 @@ mod tests {
     }
 
     #[test]
+    fn a_flag_given_twice_keeps_its_last_value() {
+        let options = refresh(&["refresh-spec", "--from", "a.json", "--from", "b.json"]).unwrap();
+        assert_eq!(options.from, "b.json");
+    }
+
+    #[test]
     fn mistakes_are_explained() {
         assert!(
             refresh(&["refresh-spec", "--from"])
                 .unwrap_err()
-                .contains("needs a value")
+                .contains("a value is required for '--from")
         );
+        assert!(refresh(&["refresh-spec", "--from="]).is_err());
+        assert!(refresh(&["refresh-spec", "--out="]).is_err());
         assert!(
             refresh(&["refresh-spec", "--prefix", "api"])
                 .unwrap_err()
@@ -197,7 +206,7 @@ mod tests {
         assert!(
             refresh(&["refresh-spec", "--frm", "x"])
                 .unwrap_err()
-                .contains("unknown argument")
+                .contains("unexpected argument '--frm'")
         );
         assert!(refresh(&["refresh-spec", "--check=yes"]).is_err());
         assert!(
@@ -205,6 +214,40 @@ mod tests {
                 .unwrap_err()
                 .contains("`upstream` or `own`")
         );
-        assert!(parse(&["bogus".to_owned()]).is_err());
+        assert!(parse_strs(&["bogus"]).is_err());
+        assert!(parse_strs(&["api-listing", "extra"]).is_err());
+    }
+
+    #[test]
+    fn bench_build_takes_a_positive_run_count() {
+        assert_eq!(
+            parse_strs(&["bench-build"]).unwrap(),
+            Command::BenchBuild { runs: 3 }
+        );
+        assert_eq!(
+            parse_strs(&["bench-build", "--runs", "5"]).unwrap(),
+            Command::BenchBuild { runs: 5 }
+        );
+        assert!(parse_strs(&["bench-build", "--runs", "0"]).is_err());
+        assert!(parse_strs(&["bench-build", "--runs", "x"]).is_err());
+    }
+
+    #[test]
+    fn no_command_is_help_and_help_lists_the_passes() {
+        assert_eq!(parse_strs(&[]).unwrap(), Command::Help);
+        let help = help();
+        assert!(help.contains("refresh-spec"), "{help}");
+        let first = normalize::PASSES[0].name;
+        assert!(help.contains(first), "{first} not in {help}");
+        let asked = parse_strs(&["--help"]).unwrap_err();
+        assert_eq!(asked.kind(), clap::error::ErrorKind::DisplayHelp);
+        assert!(asked.to_string().contains(first));
+    }
+
+    /// clap's own consistency checks (conflicting names, bad defaults),
+    /// which otherwise run only when a command is parsed.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        command().debug_assert();
     }
 }

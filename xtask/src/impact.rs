@@ -13,6 +13,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use semver::{BuildMetadata, Prerelease, Version};
+
 /// How a change affects code compiled against the previous version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Impact {
@@ -176,26 +178,73 @@ pub fn overall(changes: &[Change]) -> Impact {
         .unwrap_or(Impact::Patch)
 }
 
-/// The next version after `version` for `impact`, under Cargo's rules: in
-/// `0.y.z` a breaking change bumps `y` and anything else bumps `z`; from
-/// `1.0.0` on, breaking bumps the major, additive the minor, the rest the
-/// patch.
+/// The next version after `version` for `impact`, under Cargo's rules:
+/// Cargo's default requirement, `^version`, accepts the next version
+/// exactly when the change is not breaking. In `0.y.z` a breaking change
+/// bumps `y` and anything else bumps `z`; from `1.0.0` on, breaking bumps
+/// the major, additive the minor, the rest the patch.
 pub fn bump(version: &str, impact: Impact) -> Result<String, String> {
-    let parts: Vec<u64> = version
-        .split('.')
-        .map(|p| p.parse())
-        .collect::<Result<_, _>>()
-        .map_err(|_| format!("version {version:?} is not MAJOR.MINOR.PATCH"))?;
-    let [major, minor, patch] = parts[..] else {
-        return Err(format!("version {version:?} is not MAJOR.MINOR.PATCH"));
+    let current = Version::parse(version)
+        .map_err(|e| format!("version {version:?} is not MAJOR.MINOR.PATCH: {e}"))?;
+    Ok(next_version(&current, impact).to_string())
+}
+
+/// Build metadata never carries over: Cargo ignores it when comparing, so
+/// it cannot tell the new version from the old.
+fn next_version(current: &Version, impact: Impact) -> Version {
+    // `^1.0.0-alpha.1` accepts every later pre-release of 1.0.0 and 1.0.0
+    // itself, so within a pre-release series only a breaking change needs
+    // a new release number; anything else is the series' next step, not a
+    // release the maintainer did not ask for.
+    if !current.pre.is_empty() && impact != Impact::Breaking {
+        return Version {
+            pre: next_pre_release(&current.pre),
+            build: BuildMetadata::EMPTY,
+            ..current.clone()
+        };
+    }
+    let Version {
+        major,
+        minor,
+        patch,
+        ..
+    } = *current;
+    match (major, impact) {
+        (0, Impact::Breaking) => Version::new(0, minor + 1, 0),
+        (0, _) => Version::new(0, minor, patch + 1),
+        (_, Impact::Breaking) => Version::new(major + 1, 0, 0),
+        (_, Impact::Additive) => Version::new(major, minor + 1, 0),
+        (_, Impact::Patch) => Version::new(major, minor, patch + 1),
+    }
+}
+
+/// `alpha.1` → `alpha.2`, `rc` → `rc.1`: a numeric identifier compares as
+/// a number, and a list of identifiers sorts after its own prefix, so the
+/// result is always the later pre-release.
+fn next_pre_release(pre: &Prerelease) -> Prerelease {
+    let text = pre.as_str();
+    let (head, last) = match text.rsplit_once('.') {
+        Some((head, last)) => (Some(head), last),
+        None => (None, text),
     };
-    Ok(match (major, impact) {
-        (0, Impact::Breaking) => format!("0.{}.0", minor + 1),
-        (0, _) => format!("0.{minor}.{}", patch + 1),
-        (_, Impact::Breaking) => format!("{}.0.0", major + 1),
-        (_, Impact::Additive) => format!("{major}.{}.0", minor + 1),
-        (_, Impact::Patch) => format!("{major}.{minor}.{}", patch + 1),
-    })
+    let incremented = last.parse::<u64>().ok().and_then(|n| n.checked_add(1));
+    let next = match (head, incremented) {
+        (Some(head), Some(n)) => format!("{head}.{n}"),
+        (None, Some(n)) => n.to_string(),
+        (_, None) => format!("{text}.1"),
+    };
+    Prerelease::new(&next).expect("a valid pre-release with its last number raised or `.1` added")
+}
+
+/// A pull request title: what was refreshed and the version bump, in a
+/// line, so the list of pull requests shows which ones break users.
+pub fn title(changes: &[Change], version: &str) -> String {
+    let impact = overall(changes);
+    let next = bump(version, impact).unwrap_or_else(|e| e);
+    format!(
+        "Refresh spec/partner.json: {version} → {next} ({})",
+        impact.word()
+    )
 }
 
 /// The crate's version, from the workspace's `Cargo.toml`.
@@ -365,6 +414,96 @@ struct New
         assert_eq!(bump("1.4.2", Impact::Additive).unwrap(), "1.5.0");
         assert_eq!(bump("1.4.2", Impact::Patch).unwrap(), "1.4.3");
         assert!(bump("1.x", Impact::Patch).is_err());
+    }
+
+    #[test]
+    fn a_pre_release_series_goes_on_unless_the_change_breaks() {
+        assert_eq!(
+            bump("1.0.0-alpha.1", Impact::Patch).unwrap(),
+            "1.0.0-alpha.2"
+        );
+        assert_eq!(
+            bump("1.0.0-alpha.1", Impact::Additive).unwrap(),
+            "1.0.0-alpha.2"
+        );
+        assert_eq!(
+            bump("0.2.0-beta.9", Impact::Additive).unwrap(),
+            "0.2.0-beta.10"
+        );
+        assert_eq!(bump("0.2.0-rc", Impact::Patch).unwrap(), "0.2.0-rc.1");
+        assert_eq!(bump("0.2.0-3", Impact::Patch).unwrap(), "0.2.0-4");
+        // `^1.0.0-alpha.1` accepts 1.0.0 itself: breaking takes the next major.
+        assert_eq!(bump("1.0.0-alpha.1", Impact::Breaking).unwrap(), "2.0.0");
+        assert_eq!(bump("0.2.0-rc.1", Impact::Breaking).unwrap(), "0.3.0");
+    }
+
+    #[test]
+    fn build_metadata_is_dropped() {
+        assert_eq!(bump("0.1.3+build.5", Impact::Patch).unwrap(), "0.1.4");
+        assert_eq!(bump("1.4.2+sha.abc", Impact::Breaking).unwrap(), "2.0.0");
+        assert_eq!(
+            bump("1.0.0-alpha.1+x", Impact::Patch).unwrap(),
+            "1.0.0-alpha.2"
+        );
+        assert!(bump("1.0.0+", Impact::Patch).is_err());
+    }
+
+    /// The rule itself, checked with the same crate's `^` requirements:
+    /// every bump is newer, and Cargo accepts it in place of the old
+    /// version exactly when the change does not break.
+    #[test]
+    fn cargo_accepts_a_bump_in_place_of_the_old_version_unless_it_breaks() {
+        let versions = [
+            "0.1.0",
+            "0.9.12",
+            "1.4.2",
+            "3.0.0+b",
+            "0.0.3-alpha.1",
+            "0.2.0-rc",
+            "1.0.0-beta.2",
+        ];
+        for version in versions {
+            let old = Version::parse(version).unwrap();
+            let req = semver::VersionReq::parse(&format!(
+                "^{}",
+                Version {
+                    build: BuildMetadata::EMPTY,
+                    ..old.clone()
+                }
+            ))
+            .unwrap();
+            for impact in [Impact::Patch, Impact::Additive, Impact::Breaking] {
+                let new = next_version(&old, impact);
+                assert!(new > old, "{version} -> {new} ({impact:?})");
+                let breaking = impact == Impact::Breaking;
+                assert_eq!(
+                    req.matches(&new),
+                    !breaking,
+                    "^{version} vs {new} ({impact:?})"
+                );
+            }
+        }
+    }
+
+    /// In `0.0.z` Cargo takes every new release as breaking (`^0.0.3` is
+    /// `=0.0.3`); the bumps still follow the `0.y.z` rule.
+    #[test]
+    fn in_0_0_z_every_bump_is_the_next_patch_or_minor() {
+        assert_eq!(bump("0.0.3", Impact::Additive).unwrap(), "0.0.4");
+        assert_eq!(bump("0.0.3", Impact::Breaking).unwrap(), "0.1.0");
+    }
+
+    #[test]
+    fn the_title_names_the_bump() {
+        let changes = assess(Some(OLD), &OLD.replace("struct Old\n", ""));
+        assert_eq!(
+            title(&changes, "0.1.0"),
+            "Refresh spec/partner.json: 0.1.0 → 0.2.0 (breaking)"
+        );
+        assert_eq!(
+            title(&[], "1.2.3"),
+            "Refresh spec/partner.json: 1.2.3 → 1.2.4 (patch)"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //!   (`spec/partner.json`) and its API listing (`spec/partner.api.txt`) out.
 //! - `api-listing`: rewrites the API listing from the fragment in place.
 
-use xtask::{bench_build, cli, listing, normalize, refresh};
+use xtask::{bench_build, cli, listing, refresh};
 
 use std::process::ExitCode;
 
@@ -21,7 +21,9 @@ fn main() -> ExitCode {
 
 fn try_main() -> Result<ExitCode, String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match cli::parse(&args)? {
+    // clap prints `--help` (exit 0) and its own errors (exit 2) itself.
+    let command = cli::parse(&args).unwrap_or_else(|e| e.exit());
+    match command {
         cli::Command::RefreshSpec(options) => refresh::run(&options),
         cli::Command::ApiListing => {
             listing::write_checked_in()?;
@@ -29,10 +31,7 @@ fn try_main() -> Result<ExitCode, String> {
         }
         cli::Command::BenchBuild { runs } => bench_build::run(runs),
         cli::Command::Help => {
-            println!("{}\n\nnormalization passes, in order:", cli::USAGE);
-            for pass in normalize::PASSES {
-                println!("  {}: {}", pass.name, pass.why);
-            }
+            print!("{}", cli::help());
             Ok(ExitCode::SUCCESS)
         }
     }

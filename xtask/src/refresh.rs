@@ -74,6 +74,10 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
         project::write_atomically(path, &markdown)?;
         println!("wrote {}", path.display());
     }
+    if let Some(path) = &options.pr_title {
+        project::write_atomically(path, &impact::title(&changes, &version))?;
+        println!("wrote {}", path.display());
+    }
     if options.check {
         if unchanged {
             println!("{} is up to date", out.display());

@@ -395,3 +395,51 @@ fn out_writes_no_listing() {
     assert_eq!(written, ["fragment.json"], "{}", run.stdout);
     assert!(!run.stdout.contains("api.txt"), "{}", run.stdout);
 }
+
+/// The refresh workflow titles its pull request with this file: the bump
+/// from the crate's version, for what the refresh changed.
+#[test]
+fn pr_title_names_the_version_bump() {
+    use xtask::impact::{Impact, bump, crate_version};
+    let title = scratch("pr-title", "title.txt");
+    let _ = std::fs::remove_file(&title);
+    let (run, _) = refresh_into(
+        "pr-title",
+        &[
+            "--from",
+            FIXTURE,
+            "--no-compile",
+            "--pr-title",
+            title.to_str().unwrap(),
+        ],
+    );
+    let version = crate_version(&read(&root().join("Cargo.toml"))).unwrap();
+    // Into an empty place every method and type is new: additive.
+    let next = bump(&version, Impact::Additive).unwrap();
+    assert_eq!(
+        read(&title),
+        format!("Refresh spec/partner.json: {version} → {next} (additive)"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// `--help` and mistakes are clap's: help on stdout with success, an
+/// unknown flag named on stderr with exit code 2, nothing written.
+#[test]
+fn help_and_unknown_flags() {
+    let help = xtask(&["refresh-spec", "--help"]);
+    assert_eq!(help.code, Some(0), "{}", help.both());
+    assert!(
+        help.stdout.contains("--summary-markdown <FILE>"),
+        "{}",
+        help.stdout
+    );
+    let bad = xtask(&["refresh-spec", "--frm", "x"]);
+    assert_eq!(bad.code, Some(2), "{}", bad.both());
+    assert!(
+        bad.stderr.contains("unexpected argument '--frm'"),
+        "{}",
+        bad.stderr
+    );
+}
