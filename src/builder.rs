@@ -316,7 +316,7 @@ pub fn build_parts(
         http = http.tls_certs_merge(roots);
     }
 
-    let http = http.build().map_err(BuildError::Http)?;
+    let http = http.build().map_err(BuildError::HttpClient)?;
     let scrubber = auth.scrubbed_secret().map(Scrubber::new);
     let state = ClientState {
         auth,

@@ -12,8 +12,9 @@ use std::task::{Context, Poll};
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::StatusCode;
 
+use crate::call::{CallReport, with_report};
 use crate::error::{BodyPreview, BodyTooLarge, Error, TransportKind, error_chain};
-use crate::retry::{CallRecord, MIN_RETRY_AFTER, retry_after, with_record};
+use crate::retry::{MIN_RETRY_AFTER, retry_after};
 use crate::tls;
 
 /// How a response body reports the outcome of the call. Implemented, from
@@ -94,7 +95,7 @@ where
     Finish {
         operation,
         call,
-        record: CallRecord::default(),
+        report: None,
         failing: None,
     }
 }
@@ -111,8 +112,8 @@ pin_project_lite::pin_project! {
         operation: &'static str,
         #[pin]
         call: F,
-        // What the exec hook tells about the call (see `retry::with_record`).
-        record: CallRecord,
+        // How the call went, once its loop ends (see `call::with_report`).
+        report: Option<CallReport>,
         // Only an undocumented status needs to wait (for its body preview),
         // so only a failure pays for a box.
         failing: Option<Pin<Box<dyn Future<Output = Error> + Send>>>,
@@ -132,10 +133,10 @@ where
             return reading.as_mut().poll(cx).map(Err);
         }
         let call = this.call;
-        let result = std::task::ready!(with_record(this.record, || call.poll(cx)));
+        let result = std::task::ready!(with_report(this.report, || call.poll(cx)));
         let error = match result {
             Ok(value) => return Poll::Ready(check_body(this.operation, value)),
-            Err(error) => into_error(this.operation, *this.record, error),
+            Err(error) => into_error(this.operation, *this.report, error),
         };
         match error {
             Converted::Ready(error) => Poll::Ready(Err(error)),
@@ -176,19 +177,14 @@ enum Converted {
 
 fn into_error<E>(
     operation: &'static str,
-    record: CallRecord,
+    report: Option<CallReport>,
     error: progenitor_client::Error<E>,
 ) -> Converted {
     use progenitor_client::Error as Generated;
-    let attempts = record.attempts;
-    if let Some(waited) = record.queue_timeout {
-        // The exec hook gave up waiting for a slot (see `retry.rs`).
-        return Converted::Ready(Error::QueueTimeout {
-            operation,
-            waited,
-            attempts: attempts.saturating_sub(1),
-        });
+    if let Some(timed_out) = report.and_then(|report| report.queue_timeout()) {
+        return Converted::Ready(timed_out);
     }
+    let attempts = report.map_or(0, |report| report.sent);
     let error = match error {
         Generated::ResponseBodyError(source) => match find_cause::<BodyTooLarge>(&source) {
             Some(too_large) => Error::BodyTooLarge {
@@ -327,11 +323,12 @@ mod tests {
         }
     }
 
-    fn record(attempts: u32) -> CallRecord {
-        CallRecord {
-            attempts,
-            queue_timeout: None,
-        }
+    fn record(attempts: u32) -> Option<CallReport> {
+        Some(CallReport {
+            operation: OP,
+            sent: attempts,
+            out_of_time: None,
+        })
     }
 
     /// A `reqwest::Error` without a network: a URL that does not parse.
@@ -457,11 +454,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_wait_for_a_slot_that_timed_out_wins_over_the_answer() {
-        let record = CallRecord {
-            attempts: 3,
-            queue_timeout: Some(Duration::from_millis(40)),
-        };
-        let error = into_error(OP, record, Generated::<()>::Custom("ignored".into())).await;
+        // Two requests were sent; the third attempt waited for a slot.
+        let report = Some(CallReport {
+            operation: OP,
+            sent: 2,
+            out_of_time: Some(Duration::from_millis(40)),
+        });
+        let error = into_error(OP, report, Generated::<()>::Custom("ignored".into())).await;
         assert!(
             matches!(
                 error,

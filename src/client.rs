@@ -8,12 +8,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::attempt::Guards;
 use crate::auth::{Auth, AuthScheme};
+use crate::call::{Call, QueueTimedOut, send};
 use crate::error::BuildError;
 use crate::generated::Client;
 use crate::operation::Operation;
 use crate::response::{ReadLimits, Scrubber};
-use crate::retry::{Call, Guards, QueueTimedOut, RetryPolicy};
+use crate::retry::RetryPolicy;
 
 /// The state a client carries besides its connection pool; every copy
 /// made by [`Client::for_org`] shares its in-flight limit.
@@ -66,18 +68,21 @@ pub fn exec<'a>(
             scrubber: state.scrubber.as_ref(),
         },
     };
-    state.retry.send_guarded(http, request, call, guards)
+    send(&state.retry, http, request, call, guards)
 }
 
 /// The `post` hook: the stand-in answer of a call that never got a slot
-/// (`retry.rs`) becomes progenitor's `Custom` error, with what happened.
+/// (`call.rs`) becomes progenitor's `Custom` error, in the words of
+/// [`Error::QueueTimeout`](crate::Error::QueueTimeout), which the checked
+/// methods return for it.
 pub fn post(result: &reqwest::Result<reqwest::Response>) -> Result<(), String> {
-    match result {
-        Ok(response) => match response.extensions().get::<QueueTimedOut>() {
-            Some(timed_out) => Err(timed_out.message()),
-            None => Ok(()),
-        },
-        Err(_) => Ok(()),
+    let stand_in = result
+        .as_ref()
+        .ok()
+        .and_then(|response| response.extensions().get::<QueueTimedOut>());
+    match stand_in.and_then(|QueueTimedOut(report)| report.queue_timeout()) {
+        Some(error) => Err(error.to_string()),
+        None => Ok(()),
     }
 }
 

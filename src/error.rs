@@ -88,7 +88,7 @@ impl fmt::Display for BodyPreview {
 #[error(
     "the response body is larger than the limit of {limit} bytes ({}); it was not read further: \
      raise ClientBuilder::max_response_bytes if answers this large are expected",
-    match announced { Some(length) => format!("{length} bytes announced"), None => format!("{read} bytes received") }
+    amount(*announced, *read)
 )]
 pub struct BodyTooLarge {
     status: StatusCode,
@@ -211,7 +211,7 @@ pub enum Error {
         "{operation}: rate limited (429) after {attempts} attempt(s){}; the organization's request \
          budget is used up: wait and retry, spread calls out, or allow more attempts or a longer \
          deadline in the RetryPolicy",
-        retry_after.map(|d| format!(", the API asked to wait {} s", d.as_secs())).unwrap_or_default()
+        asked_wait(*retry_after)
     )]
     RateLimited {
         /// The `operationId`.
@@ -266,7 +266,7 @@ pub enum Error {
     #[error(
         "{operation}: the API reported an error: {}; the request was received but refused: \
          check its fields against the message",
-        message.as_deref().unwrap_or("(no errorMsg given)")
+        or_none(message.as_deref(), "(no errorMsg given)")
     )]
     Api {
         /// The `operationId`.
@@ -301,7 +301,7 @@ pub enum Error {
         "{operation}: HTTP {status} redirect to {}, not followed: the key is only sent to the \
          configured base URL; check the base URL (scheme, host, region), or whether a proxy \
          or gateway answers in the API's place",
-        location.as_deref().map_or_else(|| "nowhere (no Location)".to_owned(), |l| format!("{l:?}"))
+        target(location.as_deref())
     )]
     Redirect {
         /// The `operationId`.
@@ -350,6 +350,29 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+}
+
+// What the messages above show of their fields.
+
+fn amount(announced: Option<u64>, read: u64) -> String {
+    match announced {
+        Some(length) => format!("{length} bytes announced"),
+        None => format!("{read} bytes received"),
+    }
+}
+
+fn asked_wait(retry_after: Option<Duration>) -> String {
+    retry_after
+        .map(|wait| format!(", the API asked to wait {} s", wait.as_secs()))
+        .unwrap_or_default()
+}
+
+fn or_none<'a>(text: Option<&'a str>, none: &'a str) -> &'a str {
+    text.unwrap_or(none)
+}
+
+fn target(location: Option<&str>) -> String {
+    location.map_or_else(|| "nowhere (no Location)".to_owned(), |l| format!("{l:?}"))
 }
 
 fn status_advice(status: StatusCode) -> &'static str {
@@ -464,7 +487,7 @@ pub enum BuildError {
     )]
     IdentityRequired {
         /// The scheme that needs a certificate.
-        scheme: crate::AuthScheme,
+        scheme: crate::scheme::AuthScheme,
     },
     /// A client certificate was given with a token scheme, which ignores it.
     #[error(
@@ -473,7 +496,7 @@ pub enum BuildError {
     )]
     IdentityWithTokenScheme {
         /// The token scheme.
-        scheme: crate::AuthScheme,
+        scheme: crate::scheme::AuthScheme,
     },
     /// The identity PEM could not be used.
     #[error(
@@ -525,7 +548,7 @@ pub enum BuildError {
     /// The HTTP client could not be created (for example, the TLS backend
     /// failed to load the system's root certificates).
     #[error("cannot create the HTTP client: {0}")]
-    Http(#[source] reqwest::Error),
+    HttpClient(#[source] reqwest::Error),
 }
 
 /// An error and its causes on one line: `reqwest` and TLS errors keep

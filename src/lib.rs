@@ -5,14 +5,17 @@
 // compiles in a test crate generated from a fixture fragment.
 extern crate self as rhombus_partner;
 
+mod attempt;
 mod auth;
 mod builder;
+mod call;
 mod checked;
 mod client;
 mod error;
 mod operation;
 mod response;
 mod retry;
+mod scheme;
 mod tls;
 
 // A client for an HTTPS-only API needs a TLS backend; say so once, plainly.
@@ -28,7 +31,6 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/partner.rs"));
 }
 
-pub use auth::AuthScheme;
 pub use builder::{ClientBuilder, Region};
 pub use checked::ApiStatus;
 pub use error::{BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, BuildError, Error, TransportKind};
@@ -38,6 +40,7 @@ pub use generated::Error as GeneratedError;
 pub use generated::{Checked, Client, ResponseValue, types};
 pub use operation::Operation;
 pub use retry::RetryPolicy;
+pub use scheme::AuthScheme;
 
 /// What generated code calls: the client's state, its hooks and the
 /// checked-call machinery. Not part of the API: the same generated code

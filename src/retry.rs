@@ -10,19 +10,15 @@
 //!   operation is sent once and its error returned.
 //! - All attempts of one call, waits included, fit in the policy's deadline.
 //!
-//! Each call runs in one `tracing` span with its operation id, attempt,
-//! status and duration; no header or body is recorded.
+//! This module decides *whether* and *when* ([`RetryPolicy::next`]); an
+//! attempt is made in `attempt.rs`, and the attempts are strung together in
+//! `call.rs`.
 
-use std::cell::Cell;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::{Request, Response, StatusCode};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tracing::Instrument;
+use reqwest::{Response, StatusCode};
 
-use crate::error::error_chain;
-use crate::response::{ReadLimits, read_bounded};
+use crate::attempt::MIN_ATTEMPT_TIME;
 use crate::tls;
 
 /// The least a `Retry-After` is taken to mean: the API's own minimum.
@@ -142,147 +138,58 @@ impl RetryPolicy {
         }
     }
 
-    /// Sends `request` under this policy and `guards`, in a span. Not an
-    /// `async fn`, so the loop's future is not wrapped in one more layer.
-    pub(crate) fn send_guarded<'a>(
-        &'a self,
-        http: &'a reqwest::Client,
-        request: Request,
-        call: Call,
-        guards: Guards<'a>,
-    ) -> impl Future<Output = reqwest::Result<Response>> + 'a {
-        let span = tracing::info_span!(
-            "rhombus_partner.call",
-            operation = call.operation,
-            read_only = call.read_only,
-            attempt = tracing::field::Empty,
-            status = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
-        );
-        self.send_in_span(http, request, call, guards)
-            .instrument(span)
+    /// The time one call may take.
+    pub(crate) fn call_deadline(&self) -> Duration {
+        self.deadline
     }
 
-    async fn send_in_span(
+    /// What follows attempt `attempt` (1-based) of a call that ends at
+    /// `deadline`: another, after a wait, or nothing. A retry must leave
+    /// time for its attempt after the wait.
+    pub(crate) fn next(
         &self,
-        http: &reqwest::Client,
-        request: Request,
-        call: Call,
-        guards: Guards<'_>,
-    ) -> reqwest::Result<Response> {
-        let span = tracing::Span::current();
-        let start = Instant::now();
-        // A deadline too far to represent is no deadline.
-        let deadline = start.checked_add(self.deadline);
-        let mut template = Some(request);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            span.record("attempt", attempt);
-            record(|r| r.attempts = attempt);
-            let Some(request) = template.take() else {
-                unreachable!("the loop continues only with a request to send");
-            };
-            // The copy kept for a retry is paid by every call, retried or
-            // not (see BENCHMARKS.md), so the last allowed attempt keeps
-            // none. A body that cannot be cloned (a stream) allows one
-            // attempt.
-            let copy = if attempt < self.max_attempts {
-                request.try_clone()
-            } else {
-                None
-            };
-            let (mut sending, next) = match copy {
-                Some(copy) => (copy, Some(request)),
-                None => (request, None),
-            };
-            // The wait for a slot counts against the deadline, like any wait.
-            let permit = match guards.in_flight {
-                Some(limit) => match acquire_until(limit, deadline).await {
-                    Some(permit) => Some(permit),
-                    None => {
-                        let waited = start.elapsed();
-                        record(|r| r.queue_timeout = Some(waited));
-                        tracing::info!(
-                            attempt,
-                            waited_ms = waited.as_millis() as u64,
-                            "the deadline passed while waiting for a free request slot"
-                        );
-                        span.record("duration_ms", waited.as_millis() as u64);
-                        return Ok(QueueTimedOut { waited }.into_response());
-                    }
-                },
-                None => None,
-            };
-            let sent = Instant::now();
-            let left = deadline.map(|d| d.saturating_duration_since(sent));
-            *sending.timeout_mut() = match (call.timeout, left) {
-                (Some(timeout), Some(left)) => Some(timeout.min(left)),
-                (timeout, left) => timeout.or(left),
-            };
-            // The body is read within the attempt, so that its slot is free
-            // when the call returns and a failure while reading is retried
-            // like any other transport failure.
-            let result = match http.execute(sending).await {
-                Ok(response) => read_bounded(response, guards.read).await,
-                Err(error) => Err(error),
-            };
-            drop(permit);
-            match &result {
-                Ok(response) => {
-                    span.record("status", response.status().as_u16());
-                    tracing::debug!(
-                        attempt,
-                        status = response.status().as_u16(),
-                        elapsed_ms = sent.elapsed().as_millis() as u64,
-                        "response"
-                    );
-                }
-                Err(error) => {
-                    tracing::debug!(
-                        attempt,
-                        elapsed_ms = sent.elapsed().as_millis() as u64,
-                        error = %error_chain(error),
-                        "no response"
-                    );
-                }
-            }
-
-            let retry = match retry_reason(&result, call.read_only) {
-                Some(reason) if next.is_some() && attempt < self.max_attempts => {
-                    let wait = self.wait_before_retry(reason, &result, attempt);
-                    if ends_before(Instant::now(), wait, deadline) {
-                        Some((wait, reason.as_str()))
-                    } else {
-                        tracing::info!(
-                            attempt,
-                            wait_ms = wait.as_millis() as u64,
-                            reason = reason.as_str(),
-                            "not retrying: the wait would pass the call's deadline"
-                        );
-                        None
-                    }
-                }
-                _ => None,
-            };
-            let Some((wait, reason)) = retry else {
-                // Fields are evaluated even for a span nobody listens to.
-                if !span.is_disabled() {
-                    span.record("duration_ms", start.elapsed().as_millis() as u64);
-                }
-                return result;
-            };
+        result: &reqwest::Result<Response>,
+        read_only: bool,
+        attempt: u32,
+        deadline: Option<Instant>,
+    ) -> Next {
+        let Some(reason) = retry_reason(result, read_only) else {
+            return Next::Stop;
+        };
+        if attempt >= self.max_attempts {
+            return Next::Stop;
+        }
+        let wait = self.wait_before_retry(reason, result, attempt);
+        if !ends_before(
+            Instant::now(),
+            wait.saturating_add(MIN_ATTEMPT_TIME),
+            deadline,
+        ) {
             tracing::info!(
                 attempt,
                 wait_ms = wait.as_millis() as u64,
-                reason,
-                "retrying"
+                reason = reason.as_str(),
+                "not retrying: the wait would pass the call's deadline"
             );
-            drop(result);
-            tokio::time::sleep(wait).await;
-            template = next;
+            return Next::Stop;
+        }
+        Next::Retry {
+            wait,
+            reason: reason.as_str(),
         }
     }
+}
+
+/// What follows an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Another attempt, after `wait`, for `reason`.
+    Retry {
+        wait: Duration,
+        reason: &'static str,
+    },
+    /// None: the attempt's outcome is the call's.
+    Stop,
 }
 
 /// Why an attempt is worth repeating.
@@ -324,108 +231,6 @@ fn ends_before(now: Instant, wait: Duration, deadline: Option<Instant>) -> bool 
         (Some(end), Some(deadline)) => end < deadline,
         (None, Some(_)) => false,
     }
-}
-
-/// What guards a client's calls besides the retry policy.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Guards<'a> {
-    /// The client's in-flight limit, shared by its copies.
-    pub in_flight: Option<&'a Arc<Semaphore>>,
-    /// How answers are read.
-    pub read: ReadLimits<'a>,
-}
-
-/// A permit of `limit`, or `None` if `deadline` passes first. The
-/// semaphore is never closed, so waiting is the only way to fail.
-async fn acquire_until(
-    limit: &Arc<Semaphore>,
-    deadline: Option<Instant>,
-) -> Option<OwnedSemaphorePermit> {
-    // A free slot is taken at once, without setting up a timer.
-    if let Ok(permit) = limit.clone().try_acquire_owned() {
-        return Some(permit);
-    }
-    let acquire = limit.clone().acquire_owned();
-    match deadline {
-        Some(deadline) => tokio::time::timeout_at(deadline.into(), acquire)
-            .await
-            .ok()?
-            .ok(),
-        None => acquire.await.ok(),
-    }
-}
-
-/// The mark on the stand-in answer the exec hook returns when the deadline
-/// passed before a slot was free: the hook can only return an answer or a
-/// `reqwest::Error`, and no `reqwest::Error` can be made here. The `post`
-/// hook turns it into an error before the generated code looks at the
-/// status, so no caller ever sees this answer.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct QueueTimedOut {
-    pub waited: Duration,
-}
-
-impl QueueTimedOut {
-    fn into_response(self) -> Response {
-        let mut response = http::Response::new(reqwest::Body::from(Vec::new()));
-        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-        response.extensions_mut().insert(self);
-        Response::from(response)
-    }
-
-    /// What the plain methods report.
-    pub(crate) fn message(&self) -> String {
-        format!(
-            "timed out after {} ms waiting for a free request slot (all \
-             max_concurrent_requests slots were busy): raise \
-             ClientBuilder::max_concurrent_requests or the RetryPolicy deadline",
-            self.waited.as_millis()
-        )
-    }
-}
-
-/// What the retry loop needs to know about a call.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Call {
-    /// The `operationId`, for the span.
-    pub operation: &'static str,
-    /// Whether the spec marks the operation read-only.
-    pub read_only: bool,
-    /// The client's per-request timeout.
-    pub timeout: Option<Duration>,
-}
-
-/// What a checked call learns from the exec hook besides its answer.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct CallRecord {
-    /// How many requests were sent (or were about to be).
-    pub attempts: u32,
-    /// Set when the deadline passed while waiting for a slot.
-    pub queue_timeout: Option<Duration>,
-}
-
-tokio::task_local! {
-    static RECORD: Cell<CallRecord>;
-}
-
-fn record(update: impl FnOnce(&mut CallRecord)) {
-    let _ = RECORD.try_with(|cell| {
-        let mut record = cell.get();
-        update(&mut record);
-        cell.set(record);
-    });
-}
-
-/// Runs `f` (one poll of a call) with `record` in scope for the exec hook
-/// to fill in. The record lives in the caller's future between polls and is
-/// in scope only while the call is polled, so no `async` layer has to hold
-/// a second copy of the call.
-pub(crate) fn with_record<R>(record: &mut CallRecord, f: impl FnOnce() -> R) -> R {
-    RECORD.sync_scope(Cell::new(*record), || {
-        let output = f();
-        *record = RECORD.with(Cell::get);
-        output
-    })
 }
 
 /// Errors after which a read can simply be repeated: a failure to connect,

@@ -701,3 +701,42 @@ async fn the_largest_in_flight_limit_is_taken_as_the_documented_maximum() {
     }
     assert_eq!(ClientBuilder::MAX_CONCURRENT_REQUESTS, usize::MAX >> 3);
 }
+
+/// One slot, five calls at once, a 500 ms deadline and a server that takes
+/// 450 ms: what the calls report sending is what the server saw. A call
+/// that got its slot with (almost) no time left sent nothing, and says so
+/// as a `QueueTimeout`, not as a transport timeout of a request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_calls_report_sending_is_what_the_server_saw() {
+    let server = Server::start(|_, _| Action::Delay(Duration::from_millis(450), ok_body())).await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(&server.url)
+        .max_concurrent_requests(1)
+        .retry_policy(RetryPolicy::none().deadline(Duration::from_millis(500)))
+        .build()
+        .expect("valid configuration");
+    let calls: Vec<_> = (0..5)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { summary(&client).await })
+        })
+        .collect();
+    let (mut reported, mut queued) = (0, 0);
+    for call in calls {
+        match guarded(call).await.expect("the call ran") {
+            Ok(_) => reported += 1,
+            Err(Error::Transport { attempts, .. }) => reported += attempts,
+            Err(Error::QueueTimeout { attempts, .. }) => {
+                reported += attempts;
+                queued += 1;
+            }
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(reported as usize, server.requests());
+    assert!(
+        queued >= 3,
+        "at most two calls got a slot in time: {queued} queued"
+    );
+}

@@ -1,0 +1,141 @@
+//! One attempt of a call: a free request slot (waited for within the
+//! call's deadline), the request sent with what is left of the deadline as
+//! its timeout, and the answer read whole within its limit. The slot is free
+//! again when the attempt returns, so nothing a caller keeps holds one.
+//!
+//! Whether to make another attempt is not decided here (`retry.rs`), nor
+//! how the attempts of a call are strung together (`call.rs`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::{Request, Response};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::response::{ReadLimits, read_bounded};
+
+/// The least time an attempt is started with: a request given less would
+/// time out before it reached the server, counted as sent when it was not.
+pub(crate) const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(10);
+
+/// What guards a client's attempts besides the retry policy.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Guards<'a> {
+    /// The client's in-flight limit, shared by its copies.
+    pub in_flight: Option<&'a Arc<Semaphore>>,
+    /// How answers are read.
+    pub read: ReadLimits<'a>,
+}
+
+/// How an attempt ended.
+#[derive(Debug)]
+pub(crate) enum Attempted {
+    /// The request was sent: its answer, read whole, or why there is none.
+    Sent(reqwest::Result<Response>),
+    /// The deadline passed (or left less than [`MIN_ATTEMPT_TIME`]) before a
+    /// slot was free: nothing was sent.
+    OutOfTime,
+}
+
+/// Makes one attempt of `request`, with `timeout` (the client's per-request
+/// timeout) cut to what is left before `deadline`.
+pub(crate) async fn attempt(
+    http: &reqwest::Client,
+    mut request: Request,
+    guards: Guards<'_>,
+    timeout: Option<Duration>,
+    deadline: Option<Instant>,
+) -> Attempted {
+    let permit = match guards.in_flight {
+        Some(limit) => match acquire_until(limit, deadline).await {
+            Some(permit) => Some(permit),
+            None => return Attempted::OutOfTime,
+        },
+        None => None,
+    };
+    let left = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+    if left.is_some_and(|left| left < MIN_ATTEMPT_TIME) {
+        return Attempted::OutOfTime;
+    }
+    *request.timeout_mut() = match (timeout, left) {
+        (Some(timeout), Some(left)) => Some(timeout.min(left)),
+        (timeout, left) => timeout.or(left),
+    };
+    // The body is read within the attempt, so that its slot is free when
+    // the call returns and a failure while reading is one of the attempt.
+    let result = match http.execute(request).await {
+        Ok(response) => read_bounded(response, guards.read).await,
+        Err(error) => Err(error),
+    };
+    drop(permit);
+    Attempted::Sent(result)
+}
+
+/// A permit of `limit`, or `None` if `deadline` passes first. The
+/// semaphore is never closed, so waiting is the only way to fail.
+async fn acquire_until(
+    limit: &Arc<Semaphore>,
+    deadline: Option<Instant>,
+) -> Option<OwnedSemaphorePermit> {
+    // A free slot is taken at once, without setting up a timer.
+    if let Ok(permit) = limit.clone().try_acquire_owned() {
+        return Some(permit);
+    }
+    let acquire = limit.clone().acquire_owned();
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), acquire)
+            .await
+            .ok()?
+            .ok(),
+        None => acquire.await.ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A listener that counts the connections offered to it.
+    async fn counting_listener() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/", listener.local_addr().expect("address"));
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((_stream, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        (url, accepted)
+    }
+
+    /// With a free slot but less than `MIN_ATTEMPT_TIME` left (a slot that
+    /// came free just before the deadline), nothing is sent.
+    #[tokio::test]
+    async fn no_attempt_starts_without_time_to_run() {
+        let (url, accepted) = counting_listener().await;
+        let http = reqwest::Client::new();
+        let limit = Arc::new(Semaphore::new(1));
+        let guards = Guards {
+            in_flight: Some(&limit),
+            read: ReadLimits {
+                max_body: 1024,
+                scrubber: None,
+            },
+        };
+        for left in [Duration::ZERO, MIN_ATTEMPT_TIME / 2] {
+            let request = http.get(&url).build().expect("request");
+            let deadline = Instant::now().checked_add(left);
+            let outcome = attempt(&http, request, guards, None, deadline).await;
+            assert!(
+                matches!(outcome, Attempted::OutOfTime),
+                "{left:?}: {outcome:?}"
+            );
+        }
+        tokio::task::yield_now().await;
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(limit.available_permits(), 1, "the slot is free again");
+    }
+}
