@@ -81,6 +81,9 @@ const CONSTRUCTS: &[(&str, Expected)] = &[
     // 8. No warnings in the generated code.
     ("no-json-responses", Compiles),
     ("bounded-values", Compiles),
+    // 9. Mock helpers for query values the client serializes (a list, a
+    // `oneOf` type without `Display`) and a `oneOf` path parameter.
+    ("query-and-path-types", Compiles),
 ];
 
 /// What is wrong with the outcome of one construct, if anything.

@@ -1,5 +1,5 @@
-//! Reading the generated syntax tree: the client's methods, the response
-//! types, and the generator's naming rule.
+//! Reading the generated syntax tree: the client's methods and the response
+//! types.
 
 use std::collections::BTreeMap;
 
@@ -95,31 +95,4 @@ pub(crate) fn generic_args(ty: &syn::Type, name: &str) -> Option<Vec<syn::Type>>
             })
             .collect(),
     )
-}
-
-/// The generator's identifier for `input` (progenitor and typify both apply
-/// this rule): apostrophes dropped, other non-identifier characters turned
-/// into word breaks, then snake or Pascal case, then made an identifier.
-pub fn sanitize(input: &str, pascal: bool) -> String {
-    use heck::{ToPascalCase, ToSnakeCase};
-    let cleaned = input
-        .replace('\'', "")
-        .replace(|c: char| !(c.is_alphanumeric() || c == '_'), "-");
-    let convert = |s: &str| {
-        if pascal {
-            s.to_pascal_case()
-        } else {
-            s.to_snake_case()
-        }
-    };
-    let mut out = convert(&cleaned);
-    match out.chars().next() {
-        None => out = convert("x"),
-        Some(c) if c.is_alphabetic() || c == '_' => {}
-        Some(_) => out = format!("{}{out}", if pascal { "X" } else { "_" }),
-    }
-    if syn::parse_str::<syn::Ident>(&out).is_err() {
-        out.push('_');
-    }
-    out
 }
