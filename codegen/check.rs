@@ -264,7 +264,7 @@ fn within_paths(raw: &Value, pointer: String, problem: String) -> (String, Strin
         if let Err(e) = serde_path_to_error::deserialize::<_, openapiv3::PathItem>(item) {
             let inner = to_pointer(e.path());
             return (
-                format!("/paths/{}{inner}", pointer_segment(path)),
+                format!("{}{inner}", spec::path_pointer(path)),
                 e.inner().to_string(),
             );
         }

@@ -239,25 +239,13 @@ pub fn restore_parameter_names(file: &mut syn::File, names: &BTreeMap<String, St
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    /// The library's client generated from `file`.
-    fn client(file: &Path) -> String {
-        let text = super::super::read_spec(file).expect("reads");
-        super::super::generate(file, &text)
-            .expect("generates")
-            .client
-    }
+    use super::super::construct;
 
     /// The repaired method has distinct arguments and still sends each
     /// parameter under its own wire name.
     #[test]
     fn colliding_parameters_keep_their_wire_names() {
-        let file = Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/constructs/colliding-parameters.json"
-        ));
-        let code = client(file);
+        let code = construct("colliding-parameters").client;
         for wire in [
             "\"StartTime\"",
             "\"StartTime<\"",
@@ -281,11 +269,7 @@ mod tests {
     /// What a lowered schema loses stays in its documentation.
     #[test]
     fn a_dropped_pattern_is_documented() {
-        let file = Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/constructs/string-pattern.json"
-        ));
-        let code = client(file);
+        let code = construct("string-pattern").client;
         assert!(code.contains("Pattern: `^[A-Z]{2}$`."), "{code}");
         assert!(!code.contains("regress"), "{code}");
     }

@@ -149,21 +149,15 @@ fn repair_mock(file: &mut syn::File) {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
+    use super::super::construct;
 
     /// A list and a `oneOf` type as query values are matched value by value,
     /// through the helper, and no query match is left on `to_string`.
     #[test]
     fn query_values_are_matched_as_the_client_sends_them() {
-        let file = Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/constructs/query-and-path-types.json"
-        ));
-        let text = super::super::read_spec(file).expect("reads");
-        let mock = super::super::generate(file, &text)
-            .expect("generates")
+        let mock = construct("query-and-path-types")
             .mock
-            .expect("generates the mock helpers");
+            .expect("mock helpers");
         let compact: String = mock.split_whitespace().collect();
         for name in ["colors", "sizes", "shape", "fallback"] {
             let matched = format!("when.query_param(\"{name}\",text)");
@@ -177,15 +171,7 @@ mod tests {
     /// would be an unused-function warning.
     #[test]
     fn no_query_parameter_no_helper() {
-        let file = Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/constructs/string-pattern.json"
-        ));
-        let text = super::super::read_spec(file).expect("reads");
-        let mock = super::super::generate(file, &text)
-            .expect("generates")
-            .mock
-            .expect("generates the mock helpers");
+        let mock = construct("string-pattern").mock.expect("mock helpers");
         assert!(!mock.contains("query_values"), "{mock}");
     }
 }

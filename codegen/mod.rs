@@ -141,3 +141,21 @@ fn unparsable(file: &Path, error: syn::Error) -> SpecError {
         "report this as a bug in rhombus-partner, with the spec attached",
     )
 }
+
+/// The path of `tests/constructs/<name>.json`, for the unit tests (run from
+/// `xtask`, whose manifest sits one level down).
+#[cfg(test)]
+fn construct_file(name: &str) -> PathBuf {
+    PathBuf::from(format!(
+        "{}/../tests/constructs/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+}
+
+/// What `tests/constructs/<name>.json` generates, for the unit tests.
+#[cfg(test)]
+fn construct(name: &str) -> Artifacts {
+    let file = construct_file(name);
+    let text = read_spec(&file).expect("reads");
+    generate(&file, &text).expect("generates")
+}

@@ -16,6 +16,7 @@
 
 mod checked;
 mod operations;
+mod parameters;
 mod status;
 mod syntax;
 
@@ -27,7 +28,7 @@ use quote::quote;
 use serde_json::Value;
 
 use self::operations::Operation;
-use self::syntax::{client_methods, generic_args, return_type, type_items};
+use self::syntax::{client_methods, displayed_types, generic_args, return_type, type_items};
 use super::SpecError;
 
 /// The glue for one generated client, in the two forms that get built.
@@ -46,6 +47,7 @@ pub fn glue(file: &Path, raw: &Value, generated: &syn::File) -> Result<Glue, Spe
     let types = type_items(generated);
 
     let operations = operations::operations(file, raw, &methods)?;
+    parameters::check_texted(file, raw, &methods, &displayed_types(generated))?;
     let status_impls = status::status_impls(file, raw, &types, &methods)?;
     let checked = checked::checked_methods(&methods, &operations);
     let table = operations::table(&operations);

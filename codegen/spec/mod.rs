@@ -46,6 +46,11 @@ impl<'a> SpecOperation<'a> {
         operation_pointer(self.path, self.method)
     }
 
+    /// The JSON pointer of its path item, e.g. `/paths/~1api~1partner~1getClients`.
+    pub fn item_pointer(&self) -> String {
+        path_pointer(self.path)
+    }
+
     /// How people name it: `POST /api/partner/getClients`.
     pub fn label(&self) -> String {
         label(self.path, self.method)
@@ -98,7 +103,12 @@ pub fn label(path: &str, method: &str) -> String {
 
 /// The JSON pointer of the operation at `path` and `method`.
 pub fn operation_pointer(path: &str, method: &str) -> String {
-    format!("/paths/{}/{method}", pointer_segment(path))
+    format!("{}/{method}", path_pointer(path))
+}
+
+/// The JSON pointer of the path item at `path`.
+pub fn path_pointer(path: &str) -> String {
+    format!("/paths/{}", pointer_segment(path))
 }
 
 /// The JSON pointer of the component schema `name`.
