@@ -1,4 +1,5 @@
-//! The spec-to-code step: OpenAPI fragment in, formatted Rust source out.
+//! The spec-to-code step: OpenAPI fragment in, every generated file out
+//! ([`Artifacts`], from [`generate`], the one entry).
 //!
 //! This module is not part of the library. `build.rs` and the `xtask` crate
 //! both include it with `#[path]`, so the code that the crate is built from
