@@ -72,9 +72,10 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
-/// Everything one fragment generates, from one parse and one run of the
-/// generator: the files `build.rs` writes, and the refresh validates before
-/// it writes anything.
+/// Everything one fragment generates, from one parse: the files `build.rs`
+/// writes, which the refresh validates before it writes anything. The client
+/// comes from one run of progenitor, the mock helpers from its httpmock run
+/// on the same checked spec.
 pub struct Artifacts {
     /// `partner.rs`: the client, its string enums opened to unknown values
     /// ([`forward`]), and what the runtime derives from the spec ([`glue`]:
