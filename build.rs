@@ -3,7 +3,7 @@
 #[path = "codegen/mod.rs"]
 mod codegen;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Names another fragment to build from, relative to the package root.
 const SPEC_ENV: &str = "RHOMBUS_PARTNER_SPEC";
@@ -34,25 +34,26 @@ fn try_main() -> Result<(), String> {
 
     // Cargo runs build scripts in the package root, so the relative path
     // resolves there and error messages name the file as the user wrote it.
-    let code = codegen::generate_file(&spec).map_err(|e| e.to_string())?;
-    let target = out_dir.join("partner.rs");
-    std::fs::write(&target, code).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
-
-    generate_mock(&spec, &out_dir)?;
-    fixtures(&root, &spec, &out_dir)
+    let text = codegen::read_spec(&spec).map_err(|e| e.to_string())?;
+    let artifacts = codegen::generate(&spec, &text).map_err(|e| e.to_string())?;
+    write(&out_dir.join("partner.rs"), &artifacts.client)?;
+    // Only a build with `test-util` compiles the mock helpers, so only it
+    // fails when they could not be generated.
+    if std::env::var_os("CARGO_FEATURE_TEST_UTIL").is_some() {
+        let mock = artifacts.mock.map_err(|e| e.to_string())?;
+        write(&out_dir.join("partner_mock.rs"), &mock)?;
+    }
+    fixtures(&root, &artifacts.test_client, &out_dir)
 }
 
-/// Generates each `tests/fixtures/*.json`, and the crate's own fragment with
-/// the test-only helpers, into `OUT_DIR/fixtures/`, through the same step as
-/// the library, so that a test can compile a client from a fragment with
-/// shapes the real one lacks (state-changing operations, string enums)
-/// without a nested cargo build. Only tests include these files.
-fn fixtures(
-    root: &std::path::Path,
-    spec: &std::path::Path,
-    out_dir: &std::path::Path,
-) -> Result<(), String> {
-    let dir = std::path::Path::new(FIXTURES);
+/// Writes, into `OUT_DIR/fixtures/`, the crate's own client with the
+/// test-only helpers (`own`, generated with the library's) and one for each
+/// `tests/fixtures/*.json`, through the same step as the library, so that a
+/// test can compile a client from a fragment with shapes the real one lacks
+/// (state-changing operations, string enums) without a nested cargo build.
+/// Only tests include these files.
+fn fixtures(root: &Path, own: &str, out_dir: &Path) -> Result<(), String> {
+    let dir = Path::new(FIXTURES);
     let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
         // A packaged crate has no fixtures. Naming a missing path in
         // `rerun-if-changed` would rerun this script on every build.
@@ -67,31 +68,22 @@ fn fixtures(
         .map(|e| e.file_name())
         .collect();
     names.sort();
-    let own = codegen::generate_test_file(spec).map_err(|e| e.to_string())?;
-    let target = target_dir.join("this-crate.rs");
-    std::fs::write(&target, own).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    write(&target_dir.join("this-crate.rs"), own)?;
     for name in names {
         let spec = dir.join(&name);
         if spec.extension().is_none_or(|ext| ext != "json") {
             continue;
         }
-        let code = codegen::generate_test_file(&spec).map_err(|e| e.to_string())?;
+        let text = codegen::read_spec(&spec).map_err(|e| e.to_string())?;
+        let code = codegen::generate(&spec, &text).map_err(|e| e.to_string())?;
         let target = target_dir.join(spec.with_extension("rs").file_name().unwrap_or_default());
-        std::fs::write(&target, code)
-            .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+        write(&target, &code.test_client)?;
     }
     Ok(())
 }
 
-/// With the `test-util` feature, the httpmock helpers for every operation,
-/// from the same fragment; other builds skip this step entirely.
-fn generate_mock(spec: &std::path::Path, out_dir: &std::path::Path) -> Result<(), String> {
-    if std::env::var_os("CARGO_FEATURE_TEST_UTIL").is_none() {
-        return Ok(());
-    }
-    let code = codegen::mock::generate_mock_file(spec).map_err(|e| e.to_string())?;
-    let target = out_dir.join("partner_mock.rs");
-    std::fs::write(&target, code).map_err(|e| format!("cannot write {}: {e}", target.display()))
+fn write(target: &Path, code: &str) -> Result<(), String> {
+    std::fs::write(target, code).map_err(|e| format!("cannot write {}: {e}", target.display()))
 }
 
 fn env(name: &str) -> Result<String, String> {

@@ -7,10 +7,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::SpecError;
-use super::glue::syntax::sanitize;
 use super::lower::{Lowered, lower};
-use super::refs::{is_data, is_names_map};
-use super::spec::{self, pointer_segment};
+use super::spec::{self, pointer_segment, sanitize};
 
 /// A checked spec, ready for the generator.
 pub struct Parsed {
@@ -43,7 +41,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Parsed, SpecError> {
     check_version(file, &raw)?;
     check_operations(file, &raw)?;
     check_schema_names(file, &raw)?;
-    check_refs(file, &raw, &raw, false, &mut String::new())?;
+    check_refs(file, &raw)?;
     // Structural mistakes are reported against the document as written.
     typed(file, &raw)?;
     let lowered = lower(&raw);
@@ -211,55 +209,29 @@ fn check_schema_names(file: &Path, raw: &Value) -> Result<(), SpecError> {
     Ok(())
 }
 
-/// Every local `$ref` must point at something that exists.
-/// Data (examples, defaults) is skipped: a `$ref` key there is a value.
-fn check_refs(
-    file: &Path,
-    root: &Value,
-    here: &Value,
-    names: bool,
-    at: &mut String,
-) -> Result<(), SpecError> {
-    match here {
-        Value::Object(map) => {
-            if !names && let Some(target) = map.get("$ref").and_then(Value::as_str) {
-                let Some(local) = target.strip_prefix('#') else {
-                    return Err(SpecError::new(
-                        file,
-                        at.clone(),
-                        format!("`$ref` to `{target}` points outside this file"),
-                        "inline the referenced schema under `components` and refer to it with `#/...`",
-                    ));
-                };
-                if root.pointer(local).is_none() {
-                    return Err(SpecError::new(
-                        file,
-                        at.clone(),
-                        format!("`$ref` to `{target}`, which does not exist"),
-                        "add the missing component, or correct the reference",
-                    ));
-                }
-            }
-            for (key, value) in map {
-                if is_data(key, names) {
-                    continue;
-                }
-                let len = at.len();
-                at.push('/');
-                at.push_str(&pointer_segment(key));
-                check_refs(file, root, value, is_names_map(key, names), at)?;
-                at.truncate(len);
-            }
+/// Every local `$ref` must point at something that exists. Data (examples,
+/// defaults) is not walked ([`spec::walk`]): a `$ref` key there is a value.
+fn check_refs(file: &Path, root: &Value) -> Result<(), SpecError> {
+    for (at, object) in spec::objects(root) {
+        let Some(target) = object.get("$ref").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(local) = target.strip_prefix('#') else {
+            return Err(SpecError::new(
+                file,
+                at,
+                format!("`$ref` to `{target}` points outside this file"),
+                "inline the referenced schema under `components` and refer to it with `#/...`",
+            ));
+        };
+        if root.pointer(local).is_none() {
+            return Err(SpecError::new(
+                file,
+                at,
+                format!("`$ref` to `{target}`, which does not exist"),
+                "add the missing component, or correct the reference",
+            ));
         }
-        Value::Array(items) => {
-            for (index, value) in items.iter().enumerate() {
-                let len = at.len();
-                at.push_str(&format!("/{index}"));
-                check_refs(file, root, value, false, at)?;
-                at.truncate(len);
-            }
-        }
-        _ => {}
     }
     Ok(())
 }
@@ -292,7 +264,7 @@ fn within_paths(raw: &Value, pointer: String, problem: String) -> (String, Strin
         if let Err(e) = serde_path_to_error::deserialize::<_, openapiv3::PathItem>(item) {
             let inner = to_pointer(e.path());
             return (
-                format!("/paths/{}{inner}", pointer_segment(path)),
+                format!("{}{inner}", spec::path_pointer(path)),
                 e.inner().to_string(),
             );
         }

@@ -7,9 +7,9 @@ use std::path::Path;
 use proc_macro2::TokenStream;
 use serde_json::{Map, Value};
 
-use super::refs::{closure, refs_in};
-use super::spec;
-use super::{SpecError, generation_settings, pointer_segment};
+use super::SpecError;
+use super::settings::generation_settings;
+use super::spec::{self, closure, pointer_segment, refs_in};
 
 /// Generates tokens for `spec`; on failure names the part at fault.
 pub fn generate_tokens(

@@ -21,9 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::glue::syntax::sanitize;
-use super::refs::{is_data, is_names_map};
-use super::spec::METHODS;
+use super::spec::{self, METHODS, sanitize};
 
 /// Marks a placeholder parameter name; no real name holds a NUL.
 const PLACEHOLDER_MARK: char = '\u{0}';
@@ -36,7 +34,7 @@ pub struct Lowered {
 
 pub fn lower(raw: &Value) -> Lowered {
     let mut spec = raw.clone();
-    lower_schemas(&mut spec, false);
+    lower_schemas(&mut spec);
     drop_pagination(&mut spec);
     let parameter_names = distinct_parameters(&mut spec);
     Lowered {
@@ -45,22 +43,16 @@ pub fn lower(raw: &Value) -> Lowered {
     }
 }
 
-/// Walks every schema-bearing part of `value`; `names` says that `value` is
-/// a map from names to schemas (`properties`), whose keys are not keywords.
-fn lower_schemas(value: &mut Value, names: bool) {
-    match value {
-        Value::Object(map) => {
-            if !names {
-                lower_one(map);
-            }
-            for (key, child) in map.iter_mut() {
-                if !is_data(key, names) {
-                    lower_schemas(child, is_names_map(key, names));
-                }
-            }
+/// Lowers every object of the document ([`spec::objects`]): a schema can
+/// sit almost anywhere, and [`lower_one`] leaves other objects alone. Its
+/// rewrites touch only an object's own scalar keys, so the pointers found
+/// before the first one stay valid.
+fn lower_schemas(doc: &mut Value) {
+    let pointers: Vec<String> = spec::objects(doc).into_iter().map(|(p, _)| p).collect();
+    for pointer in pointers {
+        if let Some(map) = doc.pointer_mut(&pointer).and_then(Value::as_object_mut) {
+            lower_one(map);
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| lower_schemas(v, false)),
-        _ => {}
     }
 }
 
@@ -101,7 +93,7 @@ fn lower_one(map: &mut Map<String, Value>) {
 }
 
 fn drop_pagination(spec: &mut Value) {
-    for operation in super::spec::operations_mut(spec) {
+    for operation in spec::operations_mut(spec) {
         operation.remove("x-dropshot-pagination");
     }
 }
@@ -110,26 +102,23 @@ fn drop_pagination(spec: &mut Value) {
 /// Rust identifier to a placeholder that gives a distinct one. The
 /// parameters of such an operation, shared (path-item) and `$ref` ones
 /// included, are copied into it first.
-fn distinct_parameters(spec: &mut Value) -> BTreeMap<String, String> {
-    let components = spec.get("components").cloned().unwrap_or(Value::Null);
-    let resolve = |param: &Value| -> Value {
-        param
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|target| target.strip_prefix("#/components"))
-            .and_then(|pointer| components.pointer(pointer))
-            .cloned()
-            .unwrap_or_else(|| param.clone())
-    };
+fn distinct_parameters(doc: &mut Value) -> BTreeMap<String, String> {
+    // The parameters are copied out of the document as it was, so that the
+    // references resolve while its paths change.
+    let before = doc.clone();
     let resolved = |holder: &Map<String, Value>| -> Vec<Value> {
         holder
             .get("parameters")
             .and_then(Value::as_array)
-            .map(|p| p.iter().map(&resolve).collect())
+            .map(|p| {
+                p.iter()
+                    .map(|p| spec::resolve(&before, p).clone())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let mut restore = BTreeMap::new();
-    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return restore;
     };
     for item in paths.values_mut().filter_map(Value::as_object_mut) {
@@ -250,17 +239,13 @@ pub fn restore_parameter_names(file: &mut syn::File, names: &BTreeMap<String, St
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
+    use super::super::construct;
 
     /// The repaired method has distinct arguments and still sends each
     /// parameter under its own wire name.
     #[test]
     fn colliding_parameters_keep_their_wire_names() {
-        let file = Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/constructs/colliding-parameters.json"
-        ));
-        let code = super::super::generate_file(file).expect("generates");
+        let code = construct("colliding-parameters").client;
         for wire in [
             "\"StartTime\"",
             "\"StartTime<\"",
@@ -284,11 +269,7 @@ mod tests {
     /// What a lowered schema loses stays in its documentation.
     #[test]
     fn a_dropped_pattern_is_documented() {
-        let file = Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/constructs/string-pattern.json"
-        ));
-        let code = super::super::generate_file(file).expect("generates");
+        let code = construct("string-pattern").client;
         assert!(code.contains("Pattern: `^[A-Z]{2}$`."), "{code}");
         assert!(!code.contains("regress"), "{code}");
     }

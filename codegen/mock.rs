@@ -3,23 +3,17 @@
 
 use std::path::Path;
 
-use super::{SpecError, check, generation_settings};
+use super::settings::generation_settings;
+use super::{SpecError, check};
 
 /// The path the generated helpers import the client's items from: they live
 /// in the crate's `mock` module and name types as `types::...`.
 const CRATE_PATH: &str = "crate";
 
-/// Reads and checks `file` and generates formatted httpmock helpers for
-/// every operation: a `MockServerExt` trait on `httpmock::MockServer` with
-/// one method per operation, and typed `When`/`Then` wrappers in
-/// `operations`.
-pub fn generate_mock_file(file: &Path) -> Result<String, SpecError> {
-    generate_mock(file, &super::read_spec(file)?)
-}
-
-/// Checks `text` (the contents of `file`) and generates the mock helpers.
-pub fn generate_mock(file: &Path, text: &str) -> Result<String, SpecError> {
-    let check::Parsed { lowered, spec, .. } = check::parse(file, text)?;
+/// Formatted httpmock helpers for every operation of the checked spec: a
+/// `MockServerExt` trait on `httpmock::MockServer` with one method per
+/// operation, and typed `When`/`Then` wrappers in `operations`.
+pub fn generate(file: &Path, parsed: &check::Parsed) -> Result<String, SpecError> {
     let failed = |problem: String| {
         SpecError::new(
             file,
@@ -32,7 +26,7 @@ pub fn generate_mock(file: &Path, text: &str) -> Result<String, SpecError> {
         )
     };
     let outcome = super::panics::catching(|| {
-        progenitor_impl::Generator::new(&generation_settings()).httpmock(&spec, CRATE_PATH)
+        progenitor_impl::Generator::new(&generation_settings()).httpmock(&parsed.spec, CRATE_PATH)
     });
     let tokens = match outcome {
         Ok(Ok(tokens)) => tokens,
@@ -41,9 +35,77 @@ pub fn generate_mock(file: &Path, text: &str) -> Result<String, SpecError> {
     };
     let mut syntax = syn::parse2::<syn::File>(tokens)
         .map_err(|e| failed(format!("it produced code that does not parse: {e}")))?;
-    super::lower::restore_parameter_names(&mut syntax, &lowered.parameter_names);
+    super::lower::restore_parameter_names(&mut syntax, &parsed.lowered.parameter_names);
     repair_mock(&mut syntax);
+    query_values(&mut syntax);
     Ok(prettyplease::unparse(&syntax))
+}
+
+/// The generated helpers match a query parameter on `value.to_string()`,
+/// which does not compile for a list (`&Vec<String>`) or for a generated type
+/// without `Display` (a `oneOf`), and is not what the client sends: the
+/// client serializes query values (progenitor-client's `QueryParam`), a
+/// list as one pair per item. Each such match becomes one match per value
+/// the client would send, through a `query_values` helper added to the
+/// helpers' `operations` module (only where a match uses it: unused, it
+/// would be a warning).
+fn query_values(file: &mut syn::File) {
+    use syn::visit_mut::VisitMut;
+    struct Rewrite(usize);
+    impl VisitMut for Rewrite {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            syn::visit_mut::visit_expr_mut(self, expr);
+            let syn::Expr::MethodCall(call) = expr else {
+                return;
+            };
+            let [name, text] = [call.args.first(), call.args.get(1)];
+            let (Some(name), Some(syn::Expr::MethodCall(text))) = (name, text) else {
+                return;
+            };
+            let is_value =
+                matches!(&*text.receiver, syn::Expr::Path(p) if p.path.is_ident("value"));
+            if call.method != "query_param" || text.method != "to_string" || !is_value {
+                return;
+            }
+            let (when, name) = (&call.receiver, name.clone());
+            *expr = syn::parse_quote! {
+                query_values(&value)
+                    .into_iter()
+                    .fold(#when, |when, text| when.query_param(#name, text))
+            };
+            self.0 += 1;
+        }
+    }
+    let mut rewrite = Rewrite(0);
+    rewrite.visit_file_mut(file);
+    if rewrite.0 == 0 {
+        return;
+    }
+    for item in &mut file.items {
+        if let syn::Item::Mod(module) = item
+            && module.ident == "operations"
+            && let Some((_, items)) = &mut module.content
+        {
+            items.push(syn::parse_quote! {
+                /// The values the client sends a query parameter as: one per
+                /// item of a list, a string as it is, any other value as its
+                /// JSON text (which is how the client writes numbers and
+                /// booleans too).
+                fn query_values<T: ::serde::Serialize + ?Sized>(
+                    value: &T,
+                ) -> ::std::vec::Vec<::std::string::String> {
+                    let text = |value: ::serde_json::Value| match value {
+                        ::serde_json::Value::String(text) => text,
+                        other => other.to_string(),
+                    };
+                    match ::serde_json::to_value(value).expect("a parameter value is JSON") {
+                        ::serde_json::Value::Array(items) => items.into_iter().map(text).collect(),
+                        other => ::std::vec![text(other)],
+                    }
+                }
+            });
+        }
+    }
 }
 
 /// Two shapes of the generated helpers that do not compile cleanly: a
@@ -83,4 +145,33 @@ fn repair_mock(file: &mut syn::File) {
         }
     }
     Repair.visit_file_mut(file);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::construct;
+
+    /// A list and a `oneOf` type as query values are matched value by value,
+    /// through the helper, and no query match is left on `to_string`.
+    #[test]
+    fn query_values_are_matched_as_the_client_sends_them() {
+        let mock = construct("query-and-path-types")
+            .mock
+            .expect("mock helpers");
+        let compact: String = mock.split_whitespace().collect();
+        for name in ["colors", "sizes", "shape", "fallback"] {
+            let matched = format!("when.query_param(\"{name}\",text)");
+            assert!(compact.contains(&matched), "{name}:\n{mock}");
+        }
+        assert!(!compact.contains("query_param(\"colors\",value.to_string())"));
+        assert_eq!(compact.matches("fnquery_values").count(), 1, "{mock}");
+    }
+
+    /// Helpers without a query parameter get no helper function, which
+    /// would be an unused-function warning.
+    #[test]
+    fn no_query_parameter_no_helper() {
+        let mock = construct("string-pattern").mock.expect("mock helpers");
+        assert!(!mock.contains("query_values"), "{mock}");
+    }
 }

@@ -1,4 +1,5 @@
-//! The spec-to-code step: OpenAPI fragment in, formatted Rust source out.
+//! The spec-to-code step: OpenAPI fragment in, every generated file out
+//! ([`Artifacts`], from [`generate`], the one entry).
 //!
 //! This module is not part of the library. `build.rs` and the `xtask` crate
 //! both include it with `#[path]`, so the code that the crate is built from
@@ -8,27 +9,25 @@
 //! operation or schema at fault, and what to do about it; nothing here panics
 //! at the user, and panics inside the generator are caught and located.
 
-pub mod check;
+mod check;
 mod forward;
-pub mod glue;
+mod glue;
 mod locate;
 mod lower;
-pub mod mock;
+mod mock;
 mod panics;
-pub mod refs;
-pub mod repair;
+mod repair;
 mod settings;
 pub mod spec;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-// For tools that include this module (the spec refresh sets the extension).
+// What the refresh needs besides `generate`: the first check it runs on an
+// upstream document, and how the listing reads a generated field's JSON name.
+// build.rs includes this file too, and uses neither.
 #[allow(unused_imports)]
-pub use forward::UNKNOWN_VARIANT;
-#[allow(unused_imports)]
-pub use glue::READ_ONLY_EXTENSION;
-pub use settings::generation_settings;
+pub use {check::check_version, repair::serde_rename};
 
 /// Why a spec could not be turned into code.
 #[derive(Debug)]
@@ -73,18 +72,27 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
-/// Reads, checks and generates `file`, for the library.
-pub fn generate_file(file: &Path) -> Result<String, SpecError> {
-    generate(file, &read_spec(file)?)
-}
-
-/// [`generate_file`] plus what only tests compile (`decode_responses`).
-pub fn generate_test_file(file: &Path) -> Result<String, SpecError> {
-    generate_code(file, &read_spec(file)?, true)
+/// Everything one fragment generates, from one parse: the files `build.rs`
+/// writes, which the refresh validates before it writes anything. The client
+/// comes from one run of progenitor, the mock helpers from its httpmock run
+/// on the same checked spec.
+pub struct Artifacts {
+    /// `partner.rs`: the client, its string enums opened to unknown values
+    /// ([`forward`]), and what the runtime derives from the spec ([`glue`]:
+    /// read-only operations, hooks, response status fields, checked methods).
+    pub client: String,
+    /// [`Artifacts::client`] plus what only tests compile
+    /// (`operations::decode_responses`).
+    pub test_client: String,
+    /// `partner_mock.rs`, the `test-util` httpmock helpers ([`mock`]). Kept
+    /// as a result: a build without `test-util` does not need them, so only
+    /// a build that does (and the refresh, which validates every artifact)
+    /// fails when they cannot be generated.
+    pub mock: Result<String, SpecError>,
 }
 
 /// The text of the spec `file`, or an error saying how to get it back.
-fn read_spec(file: &Path) -> Result<String, SpecError> {
+pub fn read_spec(file: &Path) -> Result<String, SpecError> {
     std::fs::read_to_string(file).map_err(|e| {
         SpecError::new(
             file,
@@ -96,34 +104,60 @@ fn read_spec(file: &Path) -> Result<String, SpecError> {
     })
 }
 
-/// Checks `text` (the contents of `file`) and generates formatted Rust source:
-/// the progenitor client, its string enums opened to unknown values
-/// ([`forward`]), and what the runtime derives from the spec ([`glue`]:
-/// read-only operations, hooks, response status fields, checked methods).
-pub fn generate(file: &Path, text: &str) -> Result<String, SpecError> {
-    generate_code(file, text, false)
+/// The one entry: checks `text` (the contents of `file`) once and generates
+/// every artifact from it.
+pub fn generate(file: &Path, text: &str) -> Result<Artifacts, SpecError> {
+    let parsed = check::parse(file, text)?;
+    let client = client_syntax(file, &parsed)?;
+    let glue = glue::glue(file, &parsed.raw, &client)?;
+    let with = |extra: proc_macro2::TokenStream| -> Result<String, SpecError> {
+        let mut syntax = client.clone();
+        let extra = syn::parse2::<syn::File>(extra).map_err(|e| unparsable(file, e))?;
+        syntax.items.extend(extra.items);
+        Ok(prettyplease::unparse(&syntax))
+    };
+    Ok(Artifacts {
+        client: with(glue.library)?,
+        test_client: with(glue.with_test_helpers)?,
+        mock: mock::generate(file, &parsed),
+    })
 }
 
-fn generate_code(file: &Path, text: &str, test_helpers: bool) -> Result<String, SpecError> {
-    let check::Parsed { raw, lowered, spec } = check::parse(file, text)?;
-    let tokens = locate::generate_tokens(file, &lowered.spec, &spec)?;
-    let bug = |e: syn::Error| {
-        SpecError::new(
-            file,
-            "",
-            format!("the generator produced code that does not parse: {e}"),
-            "report this as a bug in rhombus-partner, with the spec attached",
-        )
-    };
-    let mut syntax = syn::parse2::<syn::File>(tokens).map_err(bug)?;
-    lower::restore_parameter_names(&mut syntax, &lowered.parameter_names);
+/// progenitor's client for the checked spec, with the repairs its output
+/// needs: wire names put back, colliding fields renamed, enums opened.
+fn client_syntax(file: &Path, parsed: &check::Parsed) -> Result<syn::File, SpecError> {
+    let tokens = locate::generate_tokens(file, &parsed.lowered.spec, &parsed.spec)?;
+    let mut syntax = syn::parse2::<syn::File>(tokens).map_err(|e| unparsable(file, e))?;
+    lower::restore_parameter_names(&mut syntax, &parsed.lowered.parameter_names);
     repair::repair(&mut syntax);
     forward::open_enums(&mut syntax);
-    let extra = glue::tokens(file, &raw, &syntax, test_helpers)?;
-    syntax
-        .items
-        .extend(syn::parse2::<syn::File>(extra).map_err(bug)?.items);
-    Ok(prettyplease::unparse(&syntax))
+    Ok(syntax)
 }
 
-pub use spec::pointer_segment;
+/// Generated code that `syn` cannot read back is the generator's fault.
+fn unparsable(file: &Path, error: syn::Error) -> SpecError {
+    SpecError::new(
+        file,
+        "",
+        format!("the generator produced code that does not parse: {error}"),
+        "report this as a bug in rhombus-partner, with the spec attached",
+    )
+}
+
+/// The path of `tests/constructs/<name>.json`, for the unit tests (run from
+/// `xtask`, whose manifest sits one level down).
+#[cfg(test)]
+fn construct_file(name: &str) -> PathBuf {
+    PathBuf::from(format!(
+        "{}/../tests/constructs/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+}
+
+/// What `tests/constructs/<name>.json` generates, for the unit tests.
+#[cfg(test)]
+fn construct(name: &str) -> Artifacts {
+    let file = construct_file(name);
+    let text = read_spec(&file).expect("reads");
+    generate(&file, &text).expect("generates")
+}

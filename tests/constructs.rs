@@ -81,6 +81,16 @@ const CONSTRUCTS: &[(&str, Expected)] = &[
     // 8. No warnings in the generated code.
     ("no-json-responses", Compiles),
     ("bounded-values", Compiles),
+    // 9. Mock helpers for query values the client serializes (a list, a
+    // `oneOf` type without `Display`) and a `oneOf` path parameter.
+    ("query-and-path-types", Compiles),
+    (
+        "path-parameter-without-display",
+        Refused(
+            "/paths/~1badges~1{badge}/get/parameters/0",
+            &["`BadgeOrQuery`", "no `Display`", "string enum"],
+        ),
+    ),
 ];
 
 /// What is wrong with the outcome of one construct, if anything.

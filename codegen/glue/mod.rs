@@ -16,8 +16,9 @@
 
 mod checked;
 mod operations;
+mod parameters;
 mod status;
-pub(crate) mod syntax;
+mod syntax;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,36 +28,46 @@ use quote::quote;
 use serde_json::Value;
 
 use self::operations::Operation;
-use self::syntax::{client_methods, generic_args, return_type, type_items};
+use self::syntax::{client_methods, displayed_types, generic_args, return_type, type_items};
 use super::SpecError;
-pub use operations::READ_ONLY_EXTENSION;
 
-/// The tokens to append to the generated client; `test_helpers` adds
-/// `operations::decode_responses`, which only tests compile.
-pub fn tokens(
-    file: &Path,
-    raw: &Value,
-    generated: &syn::File,
-    test_helpers: bool,
-) -> Result<TokenStream, SpecError> {
+/// The glue for one generated client, in the two forms that get built.
+pub struct Glue {
+    /// What the library appends to the client.
+    pub library: TokenStream,
+    /// The same, with `operations::decode_responses`, which only tests
+    /// compile.
+    pub with_test_helpers: TokenStream,
+}
+
+/// The glue to append to the generated client: worked out once, emitted
+/// with and without the test helpers.
+pub fn glue(file: &Path, raw: &Value, generated: &syn::File) -> Result<Glue, SpecError> {
     let methods = client_methods(generated);
     let types = type_items(generated);
 
     let operations = operations::operations(file, raw, &methods)?;
+    parameters::check_texted(file, raw, &methods, &displayed_types(generated))?;
     let status_impls = status::status_impls(file, raw, &types, &methods)?;
     let checked = checked::checked_methods(&methods, &operations);
     let table = operations::table(&operations);
     let hooks = hooks();
-    let decoders = test_helpers.then(|| decoders(&methods, &operations));
-    Ok(quote! {
-        /// Facts about each operation, generated from the spec.
-        pub mod operations {
-            #table
-            #decoders
+    let decoders = decoders(&methods, &operations);
+    let emit = |test_helpers: Option<&TokenStream>| {
+        quote! {
+            /// Facts about each operation, generated from the spec.
+            pub mod operations {
+                #table
+                #test_helpers
+            }
+            #hooks
+            #status_impls
+            #checked
         }
-        #hooks
-        #status_impls
-        #checked
+    };
+    Ok(Glue {
+        library: emit(None),
+        with_test_helpers: emit(Some(&decoders)),
     })
 }
 

@@ -1,7 +1,7 @@
 //! `operations::ALL`: every operation with its `operationId`, the name of
 //! its generated method, and whether it is read-only (the
-//! `x-rhombus-read-only` vendor extension; absent means state-changing, the
-//! safe default). The retry policy reads it.
+//! [`READ_ONLY_EXTENSION`] vendor extension; absent means state-changing,
+//! the safe default). The retry policy reads it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,11 +10,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
-use super::syntax::sanitize;
-use crate::codegen::{SpecError, spec};
-
-/// The vendor extension that marks an operation as safe to repeat.
-pub const READ_ONLY_EXTENSION: &str = "x-rhombus-read-only";
+use crate::codegen::SpecError;
+use crate::codegen::spec::{self, READ_ONLY_EXTENSION, sanitize};
 
 /// One operation of the spec.
 pub(super) struct Operation {
@@ -54,7 +51,7 @@ pub(super) fn operations(
                     file,
                     pointer,
                     format!("the generator did not name the method of `{id}` `{generated}`"),
-                    "report this as a bug in rhombus-partner (codegen/glue/syntax.rs \
+                    "report this as a bug in rhombus-partner (codegen/spec/naming.rs \
                      mirrors the generator's naming), with the spec attached",
                 ));
             }

@@ -1,7 +1,7 @@
-//! Reading the generated syntax tree: the client's methods, the response
-//! types, and the generator's naming rule.
+//! Reading the generated syntax tree: the client's methods and the response
+//! types.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The generated `pub async fn`s of `impl Client`, by name.
 pub(crate) fn client_methods(generated: &syn::File) -> BTreeMap<String, syn::Signature> {
@@ -25,22 +25,46 @@ pub(crate) fn client_methods(generated: &syn::File) -> BTreeMap<String, syn::Sig
     methods
 }
 
+/// The items of the generated `types` module.
+fn type_module_items(generated: &syn::File) -> impl Iterator<Item = &syn::Item> {
+    generated
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Mod(module) if module.ident == "types" => module.content.as_ref(),
+            _ => None,
+        })
+        .flat_map(|(_, items)| items)
+}
+
 /// The structs of the generated `types` module, by name.
 pub(crate) fn type_items(generated: &syn::File) -> BTreeMap<String, syn::ItemStruct> {
-    let mut types = BTreeMap::new();
-    for item in &generated.items {
-        if let syn::Item::Mod(module) = item
-            && module.ident == "types"
-            && let Some((_, items)) = &module.content
-        {
-            for item in items {
-                if let syn::Item::Struct(structure) = item {
-                    types.insert(structure.ident.to_string(), structure.clone());
-                }
-            }
-        }
-    }
-    types
+    type_module_items(generated)
+        .filter_map(|item| match item {
+            syn::Item::Struct(structure) => Some((structure.ident.to_string(), structure.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The types of the generated `types` module with a `Display` impl.
+pub(crate) fn displayed_types(generated: &syn::File) -> BTreeSet<String> {
+    type_module_items(generated)
+        .filter_map(|item| {
+            let syn::Item::Impl(block) = item else {
+                return None;
+            };
+            let (path, _) = block.trait_.as_ref()?;
+            let syn::Type::Path(ty) = &*block.self_ty else {
+                return None;
+            };
+            let name = ty.path.get_ident()?;
+            path.segments
+                .last()
+                .is_some_and(|s| s.ident == "Display")
+                .then(|| name.to_string())
+        })
+        .collect()
 }
 
 pub(crate) fn is_path_named(ty: &syn::Type, name: &str) -> bool {
@@ -53,7 +77,12 @@ pub(crate) fn response_type_name(signature: &syn::Signature) -> Option<String> {
         .first()
         .cloned()?;
     let inner = generic_args(&value, "ResponseValue")?.first().cloned()?;
-    let syn::Type::Path(path) = inner else {
+    generated_type_name(&inner)
+}
+
+/// `T` of `types::T`: the name of a type the generator made.
+pub(crate) fn generated_type_name(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(path) = ty else {
         return None;
     };
     let segments: Vec<String> = path
@@ -95,31 +124,4 @@ pub(crate) fn generic_args(ty: &syn::Type, name: &str) -> Option<Vec<syn::Type>>
             })
             .collect(),
     )
-}
-
-/// The generator's identifier for `input` (progenitor and typify both apply
-/// this rule): apostrophes dropped, other non-identifier characters turned
-/// into word breaks, then snake or Pascal case, then made an identifier.
-pub fn sanitize(input: &str, pascal: bool) -> String {
-    use heck::{ToPascalCase, ToSnakeCase};
-    let cleaned = input
-        .replace('\'', "")
-        .replace(|c: char| !(c.is_alphanumeric() || c == '_'), "-");
-    let convert = |s: &str| {
-        if pascal {
-            s.to_pascal_case()
-        } else {
-            s.to_snake_case()
-        }
-    };
-    let mut out = convert(&cleaned);
-    match out.chars().next() {
-        None => out = convert("x"),
-        Some(c) if c.is_alphabetic() || c == '_' => {}
-        Some(_) => out = format!("{}{out}", if pascal { "X" } else { "_" }),
-    }
-    if syn::parse_str::<syn::Ident>(&out).is_err() {
-        out.push('_');
-    }
-    out
 }

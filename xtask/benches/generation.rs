@@ -1,6 +1,7 @@
 //! Generation time against fragment size, through the spec-to-code step
 //! that build.rs runs (`codegen::generate`: check, progenitor, syn repair,
-//! prettyplease). Criterion reports operations per second for each size, so
+//! prettyplease, for every artifact: the client, the test client and the
+//! mock helpers). Criterion reports operations per second for each size, so
 //! flat (linear) growth shows as equal throughput.
 //!
 //! Sizes: the checked-in fragment (2 operations) always; with the upstream

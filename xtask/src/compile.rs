@@ -17,8 +17,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::codegen::glue::syntax::sanitize;
-use crate::codegen::spec;
+use crate::codegen::spec::{self, sanitize};
 use crate::project::project_root;
 
 /// Under the workspace's `target/`: the scratch target and the fragments.

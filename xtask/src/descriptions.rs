@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::codegen::spec;
+
 /// The `--descriptions` choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Source {
@@ -33,36 +35,20 @@ impl Source {
 /// The keys holding prose.
 const PROSE_KEYS: [&str; 2] = ["description", "summary"];
 
-/// Keys whose value is a map from names (property names, paths, component
-/// names, status codes, media types) to objects: there a key called
-/// `description` is a name, not prose.
-const NAMED_MAPS: [&str; 15] = [
-    "properties",
-    "paths",
-    "schemas",
-    "parameters",
-    "requestBodies",
-    "responses",
-    "headers",
-    "securitySchemes",
-    "links",
-    "callbacks",
-    "examples",
-    "encoding",
-    "variables",
-    "content",
-    "mapping",
-];
-
-/// Values that are data, not OpenAPI objects: never looked into.
-const DATA_KEYS: [&str; 3] = ["example", "enum", "default"];
-
-/// Every prose text in `doc`, by the JSON pointer of its key.
+/// Every prose text in `doc`, by the JSON pointer of its key. The walk is
+/// the one every reader of a document shares ([`spec::objects`]): a
+/// property, path or component named `description` is a name, not prose,
+/// and example values are data.
 pub fn collect(doc: &Value) -> BTreeMap<String, String> {
     let mut found = BTreeMap::new();
-    visit(doc, "", false, &mut |pointer, key, text| {
-        found.insert(format!("{pointer}/{}", escape(key)), text.to_owned());
-    });
+    for (pointer, object) in spec::objects(doc) {
+        for key in PROSE_KEYS {
+            if let Some(text) = object.get(key).and_then(Value::as_str) {
+                let at = format!("{pointer}/{}", spec::pointer_segment(key));
+                found.insert(at, text.to_owned());
+            }
+        }
+    }
     found
 }
 
@@ -74,14 +60,14 @@ pub fn apply(source: Source, doc: &mut Value, current: Option<&Value>) -> usize 
     if source == Source::Upstream {
         return 0;
     }
-    strip(doc, false);
+    strip(doc);
     let mut kept = 0;
     for (pointer, text) in current.map(collect).unwrap_or_default() {
         let Some((parent, key)) = pointer.rsplit_once('/') else {
             continue;
         };
         if let Some(holder) = doc.pointer_mut(parent).and_then(Value::as_object_mut) {
-            holder.insert(unescape(key), Value::String(text));
+            holder.insert(spec::unescape_segment(key), Value::String(text));
             kept += 1;
         }
     }
@@ -89,52 +75,14 @@ pub fn apply(source: Source, doc: &mut Value, current: Option<&Value>) -> usize 
     kept
 }
 
-fn visit(value: &Value, pointer: &str, named: bool, f: &mut dyn FnMut(&str, &str, &str)) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map {
-                if !named
-                    && PROSE_KEYS.contains(&key.as_str())
-                    && let Some(text) = child.as_str()
-                {
-                    f(pointer, key, text);
-                    continue;
-                }
-                if !named && DATA_KEYS.contains(&key.as_str()) {
-                    continue;
-                }
-                let child_pointer = format!("{pointer}/{}", escape(key));
-                visit(
-                    child,
-                    &child_pointer,
-                    !named && NAMED_MAPS.contains(&key.as_str()),
-                    f,
-                );
-            }
+/// Removes every prose text from `doc`. Only strings go, so the pointers
+/// found before the first removal stay valid.
+fn strip(doc: &mut Value) {
+    let pointers: Vec<String> = spec::objects(doc).into_iter().map(|(p, _)| p).collect();
+    for pointer in pointers {
+        if let Some(object) = doc.pointer_mut(&pointer).and_then(Value::as_object_mut) {
+            object.retain(|key, text| !(PROSE_KEYS.contains(&key.as_str()) && text.is_string()));
         }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                visit(item, &format!("{pointer}/{i}"), false, f);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn strip(value: &mut Value, named: bool) {
-    match value {
-        Value::Object(map) => {
-            if !named {
-                map.retain(|key, child| !(PROSE_KEYS.contains(&key.as_str()) && child.is_string()));
-            }
-            for (key, child) in map.iter_mut() {
-                if named || !DATA_KEYS.contains(&key.as_str()) {
-                    strip(child, !named && NAMED_MAPS.contains(&key.as_str()));
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|item| strip(item, false)),
-        _ => {}
     }
 }
 
@@ -162,26 +110,14 @@ fn fill_required_response_descriptions(doc: &mut Value) {
     {
         fill(responses);
     }
-    let paths = doc.get_mut("paths").and_then(Value::as_object_mut);
-    for item in paths.into_iter().flat_map(|p| p.values_mut()) {
-        for op in item
-            .as_object_mut()
-            .into_iter()
-            .flat_map(|i| i.values_mut())
+    for operation in spec::operations_mut(doc) {
+        if let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
         {
-            if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
-                fill(responses);
-            }
+            fill(responses);
         }
     }
-}
-
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
-fn unescape(key: &str) -> String {
-    key.replace("~1", "/").replace("~0", "~")
 }
 
 #[cfg(test)]

@@ -3,8 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::codegen::refs::{closure, refs_in};
-use crate::codegen::spec::{self, METHODS};
+use crate::codegen::spec::{self, METHODS, closure, refs_in};
 
 /// Where the crate's users call the API; upstream names its test host.
 pub const PRODUCTION_SERVER: &str = "https://api2.rhombussystems.com";

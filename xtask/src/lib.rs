@@ -4,7 +4,6 @@
 // The spec-to-code step that build.rs runs: one implementation, included
 // here so a refresh is validated exactly as the crate will be built.
 #[path = "../../codegen/mod.rs"]
-#[allow(dead_code)]
 pub mod codegen;
 
 pub mod bench_build;

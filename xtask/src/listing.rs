@@ -13,7 +13,7 @@ use serde_json::Value;
 use syn::{Attribute, Fields, Item, ItemImpl, Type};
 
 use crate::codegen;
-use crate::codegen::repair::serde_rename;
+use crate::codegen::serde_rename;
 use crate::project::{API_LISTING, FRAGMENT, project_root, write_atomically};
 
 const HEADER: &str = "\
@@ -29,8 +29,13 @@ struct OperationFacts {
 
 /// The listing for the fragment `text`.
 pub fn render(text: &str) -> Result<String, String> {
-    let source = codegen::generate(Path::new(FRAGMENT), text).map_err(|e| e.to_string())?;
-    let file = syn::parse_file(&source).map_err(|e| format!("generated code: {e}"))?;
+    let artifacts = codegen::generate(Path::new(FRAGMENT), text).map_err(|e| e.to_string())?;
+    of_client(text, &artifacts.client)
+}
+
+/// The listing for the fragment `text`, whose generated client is `client`.
+pub fn of_client(text: &str, client: &str) -> Result<String, String> {
+    let file = syn::parse_file(client).map_err(|e| format!("generated code: {e}"))?;
     let spec: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let facts = operation_facts(&spec);
 
@@ -75,7 +80,7 @@ fn operation_facts(spec: &Value) -> BTreeMap<String, OperationFacts> {
             op.label(),
             OperationFacts {
                 deprecated: flag("deprecated"),
-                read_only: flag(codegen::READ_ONLY_EXTENSION),
+                read_only: flag(codegen::spec::READ_ONLY_EXTENSION),
             },
         );
     }

@@ -21,6 +21,8 @@ pub struct Refreshed {
     pub left_out: Vec<LeftOut>,
     pub operations: usize,
     pub schemas: usize,
+    /// The client generated from it, for the API listing.
+    pub client: String,
     /// Whether the crate was type-checked against it.
     pub compiled: bool,
 }
@@ -51,7 +53,7 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
     print_log(&refreshed);
 
     let summary = summary::compare(previous.as_ref(), &refreshed.value);
-    let new_listing = listing::render(&refreshed.text)?;
+    let new_listing = listing::of_client(&refreshed.text, &refreshed.client)?;
     // The fragment in place may predate a generator change; without its
     // listing every type counts as added.
     let old_listing = previous_text
@@ -127,7 +129,7 @@ pub fn refresh_with(
     descriptions: &Descriptions,
     compile: bool,
 ) -> Result<Refreshed, String> {
-    codegen::check::check_version(Path::new(from), upstream).map_err(|e| e.to_string())?;
+    codegen::check_version(Path::new(from), upstream).map_err(|e| e.to_string())?;
     let mut doc = extract::select(upstream, prefixes)?;
     let outcomes = normalize::run_all(&mut doc);
     extract::prune_components(&mut doc)?;
@@ -157,11 +159,7 @@ pub fn refresh_with(
 
     let text = canonical::to_text(doc);
     let value: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    // The same step build.rs runs; its errors name the operation or schema.
-    let validated_as = PathBuf::from(format!("<fragment refreshed from {from}>"));
-    codegen::generate(&validated_as, &text).map_err(|e| {
-        format!("the refreshed fragment would not build, so nothing was written: {e}")
-    })?;
+    let client = validate(&text, from)?;
     // The generator accepting it is not enough: rustc must too.
     if compile {
         compile::check_compiles(&text).map_err(|e| {
@@ -175,8 +173,21 @@ pub fn refresh_with(
         left_out,
         operations,
         schemas,
+        client,
         compiled: compile,
     })
+}
+
+/// The same step build.rs runs, whose errors name the operation or schema:
+/// every artifact must generate, the `test-util` mock helpers included,
+/// which a build of the library alone would not ask for. Gives the client.
+fn validate(text: &str, from: &str) -> Result<String, String> {
+    let validated_as = PathBuf::from(format!("<fragment refreshed from {from}>"));
+    let refused =
+        |e| format!("the refreshed fragment would not build, so nothing was written: {e}");
+    let artifacts = codegen::generate(&validated_as, text).map_err(refused)?;
+    artifacts.mock.map_err(refused)?;
+    Ok(artifacts.client)
 }
 
 fn print_log(refreshed: &Refreshed) {

@@ -164,7 +164,7 @@ fn operation_changes(old: &Value, new: &Value) -> Vec<String> {
             .to_owned(),
         );
     }
-    let read_only = crate::codegen::READ_ONLY_EXTENSION;
+    let read_only = crate::codegen::spec::READ_ONLY_EXTENSION;
     if flag(old, read_only) != flag(new, read_only) {
         changes.push(
             if flag(new, read_only) {

@@ -363,6 +363,32 @@ fn a_result_the_generator_rejects_is_not_written() {
     );
 }
 
+/// Without the compile check too, a fragment whose client and mock helpers
+/// could not be compiled is refused: the one generation step validates
+/// every artifact (here a header the generated code cannot write as text).
+#[test]
+fn a_header_without_display_is_refused_without_compiling() {
+    let from = write_fixture_variant("header-without-display", |doc| {
+        let either = json!({ "oneOf": [
+            { "type": "string" },
+            { "type": "object", "properties": { "id": { "type": "string" } } }
+        ] });
+        let parameters = doc
+            .pointer_mut("/paths/~1api~1partner~1getClients/post/parameters")
+            .and_then(Value::as_array_mut)
+            .expect("getClients has parameters");
+        parameters.push(json!({ "in": "header", "name": "x-trace", "schema": either }));
+    });
+    assert_refresh_fails(
+        &["--from", &from, "--no-compile"],
+        &[
+            "would not build, so nothing was written",
+            "at /paths/~1api~1partner~1getClients/post/parameters/0",
+            "no `Display`",
+        ],
+    );
+}
+
 #[test]
 fn a_result_without_operations_is_refused() {
     assert_refresh_fails(

@@ -3,11 +3,10 @@
 use serde_json::{Map, Value, json};
 
 use super::walk::{for_each_content, retain_operations};
-use crate::codegen::refs::{closure, refs_in};
+use super::{LeftOut, Outcome, Pass};
 // The extension the client reads to decide whether a failed call may be
 // sent again (see the README's "Errors and retries").
-use super::{LeftOut, Outcome, Pass};
-use crate::codegen::{READ_ONLY_EXTENSION, spec};
+use crate::codegen::spec::{self, READ_ONLY_EXTENSION, closure, refs_in};
 
 /// The headers the handwritten auth layer sets on every request.
 const AUTH_HEADERS: [&str; 3] = ["x-auth-scheme", "x-auth-apikey", "x-auth-org"];
@@ -22,16 +21,11 @@ pub const DROP_AUTH_HEADERS: Pass = Pass {
 };
 
 fn drop_auth_headers(doc: &mut Value) -> Outcome {
-    // A parameter may be a `$ref` to a shared one; look through it.
-    let components = doc.get("components").cloned().unwrap_or(Value::Null);
+    // A parameter may be a `$ref` to a shared one; look through it, in the
+    // document as it was before any is removed.
+    let before = doc.clone();
     let is_auth_header = |param: &Value| {
-        let param = match param.get("$ref").and_then(Value::as_str) {
-            Some(target) => target
-                .strip_prefix("#/components")
-                .and_then(|p| components.pointer(p))
-                .unwrap_or(param),
-            None => param,
-        };
+        let param = spec::resolve(&before, param);
         param.get("in").and_then(Value::as_str) == Some("header")
             && param.get("name").and_then(Value::as_str).is_some_and(|n| {
                 AUTH_HEADERS

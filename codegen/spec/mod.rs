@@ -1,8 +1,23 @@
-//! One vocabulary for walking an OpenAPI document as JSON, shared by the
-//! generator and the spec refresh: its operations (path, method, pointer,
-//! `"METHOD path"` label), JSON pointers, and schema references.
+//! One vocabulary for an OpenAPI document as JSON, shared by the generator
+//! and the spec refresh: its operations (path, method, pointer, `"METHOD
+//! path"` label), JSON pointers and their escaping, references, the vendor
+//! extensions this crate reads, how the generator names things
+//! ([`naming`]), and the one walk over a whole document with the key
+//! classes it follows ([`walk`]). Nothing else in `codegen/` or `xtask/`
+//! escapes a pointer, names an identifier or walks a document its own way.
+
+pub mod naming;
+pub mod walk;
 
 use serde_json::Value;
+
+pub use naming::sanitize;
+pub use walk::{closure, objects, refs_in};
+
+/// The vendor extension that marks an operation as safe to repeat; absent
+/// means state-changing, the safe default. The refresh sets it, the glue
+/// reads it into `operations::ALL`, and the retry policy obeys it.
+pub const READ_ONLY_EXTENSION: &str = "x-rhombus-read-only";
 
 /// The HTTP methods a path item can hold, in OpenAPI 3.0.
 pub const METHODS: [&str; 8] = [
@@ -29,6 +44,11 @@ impl<'a> SpecOperation<'a> {
     /// Its JSON pointer, e.g. `/paths/~1api~1partner~1getClients/post`.
     pub fn pointer(&self) -> String {
         operation_pointer(self.path, self.method)
+    }
+
+    /// The JSON pointer of its path item, e.g. `/paths/~1api~1partner~1getClients`.
+    pub fn item_pointer(&self) -> String {
+        path_pointer(self.path)
     }
 
     /// How people name it: `POST /api/partner/getClients`.
@@ -83,7 +103,12 @@ pub fn label(path: &str, method: &str) -> String {
 
 /// The JSON pointer of the operation at `path` and `method`.
 pub fn operation_pointer(path: &str, method: &str) -> String {
-    format!("/paths/{}/{method}", pointer_segment(path))
+    format!("{}/{method}", path_pointer(path))
+}
+
+/// The JSON pointer of the path item at `path`.
+pub fn path_pointer(path: &str) -> String {
+    format!("/paths/{}", pointer_segment(path))
 }
 
 /// The JSON pointer of the component schema `name`.
@@ -105,6 +130,17 @@ pub fn pointer_segment(segment: &str) -> String {
 #[allow(dead_code)] // The refresh reads pointers back; build.rs does not.
 pub fn unescape_segment(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
+}
+
+/// `part`, or what it refers to when it is a local `$ref` (a parameter, a
+/// response, ... shared under `components`); a reference that does not
+/// resolve leaves `part` as it is, for the checks to report.
+pub fn resolve<'a>(doc: &'a Value, part: &'a Value) -> &'a Value {
+    part.get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|target| target.strip_prefix('#'))
+        .and_then(|pointer| doc.pointer(pointer))
+        .unwrap_or(part)
 }
 
 #[cfg(test)]
@@ -146,6 +182,17 @@ mod tests {
             assert_eq!(unescape_segment(&pointer_segment(text)), text);
         }
         assert_eq!(pointer_segment("a/b~c"), "a~1b~0c");
+    }
+
+    #[test]
+    fn a_local_ref_resolves_one_step() {
+        let doc = json!({ "components": { "parameters": { "P": { "name": "p" } } } });
+        let shared = json!({ "$ref": "#/components/parameters/P" });
+        assert_eq!(resolve(&doc, &shared), &json!({ "name": "p" }));
+        let missing = json!({ "$ref": "#/components/parameters/Q" });
+        assert_eq!(resolve(&doc, &missing), &missing);
+        let inline = json!({ "name": "i" });
+        assert_eq!(resolve(&doc, &inline), &inline);
     }
 
     #[test]
