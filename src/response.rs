@@ -201,22 +201,27 @@ impl Scrubber {
     /// `bytes` with every occurrence of the secret, plain or escaped,
     /// replaced; the same buffer, uncopied, when there is none.
     pub(crate) fn scrub(&self, bytes: Bytes) -> Bytes {
+        match self.scrubbed(&bytes) {
+            Some(clean) => Bytes::from(clean),
+            None => bytes,
+        }
+    }
+
+    /// `bytes` with the secret replaced, or `None` if it holds none.
+    fn scrubbed(&self, bytes: &[u8]) -> Option<Vec<u8>> {
         // Without a `\` or a `%`, nothing is escaped: the plain search,
         // much faster, finds all there is.
-        let found = if memchr::memchr2(b'\\', b'%', &bytes).is_none() {
+        let found: Vec<Range<usize>> = if memchr::memchr2(b'\\', b'%', bytes).is_none() {
             let length = self.secret.plain.needle().len();
             self.secret
                 .plain
-                .find_iter(&bytes)
+                .find_iter(bytes)
                 .map(|at| at..at + length)
                 .collect()
         } else {
-            self.secret.exact.find(&bytes)
+            self.secret.exact.find(bytes)
         };
-        if found.is_empty() {
-            return bytes;
-        }
-        Bytes::from(replace(&bytes, &found, REDACTED))
+        (!found.is_empty()).then(|| replace(bytes, &found, REDACTED))
     }
 
     /// Scrubs header values like bodies, and renames headers whose name
@@ -226,14 +231,12 @@ impl Scrubber {
         let length = self.secret.plain.needle().len();
         for value in headers.values_mut() {
             // Most values are shorter than a key and cannot hold it.
-            if value.len() >= length {
-                let clean = self.scrub(Bytes::copy_from_slice(value.as_bytes()));
-                // The secret was a valid header value and so is `<redacted>`.
-                if clean != value.as_bytes()
-                    && let Ok(clean) = HeaderValue::from_maybe_shared(clean)
-                {
-                    *value = clean;
-                }
+            let clean = (value.len() >= length)
+                .then(|| self.scrubbed(value.as_bytes()))
+                .flatten();
+            // The secret was a valid header value and so is `<redacted>`.
+            if let Some(clean) = clean.and_then(|clean| HeaderValue::from_bytes(&clean).ok()) {
+                *value = clean;
             }
         }
         let holds_key = |name: &HeaderName| {
@@ -321,8 +324,12 @@ impl EscapedFinder {
     /// The byte ranges of `text` that are the key, written in any of the
     /// ways [`Escapes`] names, in order and disjoint.
     fn find(&self, text: &[u8]) -> Vec<Range<usize>> {
-        let mut found: Vec<Range<usize>> = [Escapes::None, Escapes::Json, Escapes::Url]
+        // A way of escaping needs its escape character.
+        let json = memchr::memchr(b'\\', text).map(|_| Escapes::Json);
+        let url = memchr::memchr(b'%', text).map(|_| Escapes::Url);
+        let mut found: Vec<Range<usize>> = [Some(Escapes::None), json, url]
             .into_iter()
+            .flatten()
             .flat_map(|escapes| self.find_decoded(text, escapes))
             .collect();
         found.sort_unstable_by_key(|range| range.start);
