@@ -10,26 +10,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::client::{KEY, client, fast};
 use common::{Action, Captured, Server, json, response};
 use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
 use rhombus_partner::{ApiStatus, Client, Error, RetryPolicy, TransportKind};
-
-const KEY: &str = "hostile-test-key-71d3";
-
-/// Fast retries: backoff of 10-20 ms, doubling.
-fn fast() -> RetryPolicy {
-    RetryPolicy::default().backoff(Duration::from_millis(20), Duration::from_millis(100))
-}
-
-fn client(server: &Server, policy: RetryPolicy) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(&server.url)
-        .retry_policy(policy)
-        .timeout(Duration::from_secs(5))
-        .build()
-        .expect("valid configuration")
-}
 
 async fn summary(
     client: &Client,
@@ -57,7 +41,7 @@ async fn a_429_with_retry_after_waits_that_long_then_succeeds() {
         _ => Action::Raw(ok_body()),
     })
     .await;
-    let result = summary(&client(&server, RetryPolicy::default())).await;
+    let result = summary(&client(&server.url, RetryPolicy::default())).await;
     assert_eq!(result.expect("succeeds").location_count, Some(3));
     let seen = server.seen();
     assert_eq!(seen.len(), 2);
@@ -78,7 +62,7 @@ async fn a_429_without_retry_after_backs_off_then_succeeds() {
         _ => Action::Raw(ok_body()),
     })
     .await;
-    let result = summary(&client(&server, fast())).await;
+    let result = summary(&client(&server.url, fast())).await;
     assert_eq!(result.expect("succeeds").location_count, Some(3));
     let seen = server.seen();
     assert_eq!(seen.len(), 3);
@@ -96,7 +80,11 @@ async fn a_429_every_time_gives_up_within_the_deadline() {
     .await;
     let deadline = Duration::from_millis(2500);
     let start = Instant::now();
-    let result = summary(&client(&server, RetryPolicy::default().deadline(deadline))).await;
+    let result = summary(&client(
+        &server.url,
+        RetryPolicy::default().deadline(deadline),
+    ))
+    .await;
     let elapsed = start.elapsed();
     let Err(Error::RateLimited {
         operation,
@@ -128,7 +116,7 @@ async fn a_503_on_a_read_only_operation_is_retried() {
         _ => Action::Raw(ok_body()),
     })
     .await;
-    let result = summary(&client(&server, fast())).await;
+    let result = summary(&client(&server.url, fast())).await;
     assert_eq!(result.expect("succeeds").location_count, Some(3));
     assert_eq!(server.requests(), 2);
 }
@@ -138,7 +126,7 @@ async fn a_503_on_a_read_only_operation_is_retried() {
 #[tokio::test]
 async fn a_reset_before_any_response_is_retried_for_a_read() {
     let server = Server::start(|_, _| Action::Reset).await;
-    let result = summary(&client(&server, fast().max_attempts(3))).await;
+    let result = summary(&client(&server.url, fast().max_attempts(3))).await;
     let Err(Error::Transport { kind, attempts, .. }) = &result else {
         panic!("expected Transport, got {result:?}");
     };
@@ -155,7 +143,7 @@ async fn a_reset_before_any_response_is_retried_for_a_read() {
         }
     })
     .await;
-    let result = summary(&client(&server, fast())).await;
+    let result = summary(&client(&server.url, fast())).await;
     assert_eq!(result.expect("succeeds").location_count, Some(3));
     assert_eq!(server.requests(), 2);
 }
@@ -195,7 +183,7 @@ async fn a_gateway_html_502_is_retried_then_returned_with_its_page() {
         Action::Raw(response(502, &[("content-type", "text/html")], page))
     })
     .await;
-    let result = summary(&client(&server, fast().max_attempts(2))).await;
+    let result = summary(&client(&server.url, fast().max_attempts(2))).await;
     let Err(Error::Http {
         status,
         attempts,
@@ -218,7 +206,7 @@ async fn truncated_json_is_a_decode_error_with_the_start_of_the_body() {
         Action::Raw(json(200, r#"{"locationCount": 3, "accountOwner": {"na"#))
     })
     .await;
-    let result = summary(&client(&server, fast())).await;
+    let result = summary(&client(&server.url, fast())).await;
     let Err(Error::Decode {
         status,
         ref body,
@@ -238,7 +226,7 @@ async fn truncated_json_is_a_decode_error_with_the_start_of_the_body() {
 #[tokio::test]
 async fn an_empty_200_is_a_decode_error() {
     let server = Server::start(|_, _| Action::Raw(json(200, ""))).await;
-    let result = summary(&client(&server, fast())).await;
+    let result = summary(&client(&server.url, fast())).await;
     let Err(Error::Decode {
         ref body,
         ref source,
@@ -258,7 +246,7 @@ async fn a_200_with_error_true_is_an_api_error_on_the_checked_path_only() {
     let body =
         r#"{"error": true, "errorMsg": "Client org not found", "warningMsg": "check the uuid"}"#;
     let server = Server::start(move |_, _| Action::Raw(json(200, body))).await;
-    let client = client(&server, fast());
+    let client = client(&server.url, fast());
     let result = summary(&client).await;
     let Err(Error::Api {
         operation,
@@ -305,7 +293,7 @@ async fn a_200_with_a_warning_succeeds_and_logs_it() {
 
     let body = r#"{"locationCount": 1, "warningMsg": "license expires in 3 days"}"#;
     let server = Server::start(move |_, _| Action::Raw(json(200, body))).await;
-    let summary = summary(&client(&server, fast()))
+    let summary = summary(&client(&server.url, fast()))
         .await
         .expect("a warning is not an error");
     assert_eq!(summary.warning_message(), Some("license expires in 3 days"));
@@ -321,7 +309,7 @@ async fn a_200_with_a_warning_succeeds_and_logs_it() {
 #[tokio::test]
 async fn a_401_and_an_empty_403_are_typed_and_not_retried() {
     let server = Server::start(|_, _| Action::Raw(response(401, &[], "Unauthorized"))).await;
-    let result = summary(&client(&server, fast())).await;
+    let result = summary(&client(&server.url, fast())).await;
     let Err(Error::Unauthorized { ref body, .. }) = result else {
         panic!("expected Unauthorized, got {result:?}");
     };
@@ -335,7 +323,7 @@ async fn a_401_and_an_empty_403_are_typed_and_not_retried() {
     assert_eq!(server.requests(), 1);
 
     let server = Server::start(|_, _| Action::Raw(response(403, &[], ""))).await;
-    let result = summary(&client(&server, fast())).await;
+    let result = summary(&client(&server.url, fast())).await;
     let Err(Error::Forbidden { ref body, .. }) = result else {
         panic!("expected Forbidden, got {result:?}");
     };
@@ -350,7 +338,9 @@ async fn unknown_null_and_missing_fields_decode() {
     let body = r#"{"locationCount": 2, "brandNewField": {"a": [1, 2]}, "accountOwner": null,
                    "clientDeviceStatusMap": {"NEW_DEVICE_TYPE": {"whatever": true}}}"#;
     let server = Server::start(move |_, _| Action::Raw(json(200, body))).await;
-    let summary = summary(&client(&server, fast())).await.expect("decodes");
+    let summary = summary(&client(&server.url, fast()))
+        .await
+        .expect("decodes");
     assert_eq!(summary.location_count, Some(2));
     assert!(summary.account_owner.is_none());
     assert!(
@@ -380,7 +370,7 @@ async fn invalid_utf8_in_a_string_is_a_decode_error() {
         ))
     })
     .await;
-    let result = summary(&client(&server, fast())).await;
+    let result = summary(&client(&server.url, fast())).await;
     let Err(Error::Decode {
         ref body,
         ref source,
@@ -408,7 +398,7 @@ async fn a_100_mb_error_body_is_cut_at_64_kib_and_not_read_on() {
         total: TOTAL,
     })
     .await;
-    let result = summary(&client(&server, fast())).await;
+    let result = summary(&client(&server.url, fast())).await;
     let Err(Error::Http {
         status, ref body, ..
     }) = result
@@ -440,7 +430,7 @@ async fn malformed_request_msg_body() {
     let server =
         Server::start(|_, _| Action::Raw(json(400, r#"{"msg": "Could not parse request body"}"#)))
             .await;
-    let result = summary(&client(&server, fast())).await;
+    let result = summary(&client(&server.url, fast())).await;
     let Err(Error::Http {
         status, ref body, ..
     }) = result
@@ -458,7 +448,7 @@ async fn malformed_request_msg_body() {
 async fn retries_can_be_turned_off() {
     let server =
         Server::start(|_, _| Action::Raw(response(429, &[("retry-after", "1")], ""))).await;
-    let result = summary(&client(&server, RetryPolicy::none())).await;
+    let result = summary(&client(&server.url, RetryPolicy::none())).await;
     assert!(
         matches!(result, Err(Error::RateLimited { attempts: 1, .. })),
         "{result:?}"
@@ -472,7 +462,7 @@ async fn retries_can_be_turned_off() {
 async fn a_wrong_type_in_a_200_is_a_decode_error_on_the_checked_path() {
     let server =
         Server::start(|_, _| Action::Raw(json(200, r#"{"locationCount": "three"}"#))).await;
-    let result = summary(&client(&server, fast())).await;
+    let result = summary(&client(&server.url, fast())).await;
     let Err(Error::Decode {
         operation,
         status,
@@ -568,7 +558,9 @@ async fn the_call_span_and_the_retry_lines_carry_their_values() {
     })
     .await;
     let start = Instant::now();
-    summary(&client(&server, fast())).await.expect("succeeds");
+    summary(&client(&server.url, fast()))
+        .await
+        .expect("succeeds");
     let elapsed = start.elapsed();
 
     let spans = recorder.spans();
@@ -625,7 +617,7 @@ async fn a_retry_past_the_deadline_is_logged_and_not_made() {
     let server =
         Server::start(|_, _| Action::Raw(response(429, &[("retry-after", "30")], ""))).await;
     let policy = RetryPolicy::default().deadline(Duration::from_secs(5));
-    let result = summary(&client(&server, policy)).await;
+    let result = summary(&client(&server.url, policy)).await;
     assert!(
         matches!(result, Err(Error::RateLimited { attempts: 1, .. })),
         "{result:?}"

@@ -7,6 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
+use common::client::{KEY, fast};
 use common::{Action, Server, json, response};
 use rhombus_partner::types::{
     PartnerGetClientSummaryInfoWsRequest, PartnerGetClientSummaryInfoWsResponse,
@@ -16,14 +17,9 @@ use rhombus_partner::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const KEY: &str = "trust-test-key-0b7e42";
 const PATH: &str = "/api/partner/getClientSummaryInfo";
 /// A hang fails the test instead of blocking CI.
 const GUARD: Duration = Duration::from_secs(30);
-
-fn fast() -> RetryPolicy {
-    RetryPolicy::default().backoff(Duration::from_millis(20), Duration::from_millis(100))
-}
 
 fn client(url: &str) -> Client {
     Client::builder()
