@@ -78,6 +78,7 @@ async fn attempts(
     call: Call,
     guards: Guards<'_>,
 ) -> reqwest::Result<Response> {
+    let span = tracing::Span::current();
     let start = Instant::now();
     // A deadline too far to represent is no deadline.
     let deadline = start.checked_add(policy.call_deadline());
@@ -88,7 +89,7 @@ async fn attempts(
     let mut sending = request;
     loop {
         let number = report.sent + 1;
-        tracing::Span::current().record("attempt", number);
+        span.record("attempt", number);
         // A copy for the next attempt, if there may be one (see
         // BENCHMARKS.md for its cost); a body that cannot be copied (a
         // stream) allows one attempt.
@@ -99,11 +100,16 @@ async fn attempts(
             Attempted::Sent(result) => result,
             Attempted::OutOfTime => {
                 report.out_of_time = Some(start.elapsed());
-                return Ok(end(start, report, QueueTimedOut(report).into_response()));
+                return Ok(end(
+                    &span,
+                    start,
+                    report,
+                    QueueTimedOut(report).into_response(),
+                ));
             }
         };
         report.sent = number;
-        log_attempt(number, &result);
+        log_attempt(&span, number, &result);
         match (policy.next(&result, call.read_only, number, deadline), kept) {
             (Next::Retry { wait, reason }, Some(kept)) => {
                 let wait_ms = wait.as_millis() as u64;
@@ -112,16 +118,16 @@ async fn attempts(
                 tokio::time::sleep(wait).await;
                 sending = kept;
             }
-            _ => return end(start, report, result),
+            _ => return end(&span, start, report, result),
         }
     }
 }
 
 /// An attempt's outcome, at DEBUG.
-fn log_attempt(number: u32, result: &reqwest::Result<Response>) {
+fn log_attempt(span: &tracing::Span, number: u32, result: &reqwest::Result<Response>) {
     match result {
         Ok(response) => {
-            tracing::Span::current().record("status", response.status().as_u16());
+            span.record("status", response.status().as_u16());
             tracing::debug!(
                 attempt = number,
                 status = response.status().as_u16(),
@@ -135,8 +141,7 @@ fn log_attempt(number: u32, result: &reqwest::Result<Response>) {
 }
 
 /// Ends the call: its duration in the span, its report published.
-fn end<T>(start: Instant, report: CallReport, outcome: T) -> T {
-    let span = tracing::Span::current();
+fn end<T>(span: &tracing::Span, start: Instant, report: CallReport, outcome: T) -> T {
     // Fields are evaluated even for a span nobody listens to.
     if !span.is_disabled() {
         span.record("duration_ms", start.elapsed().as_millis() as u64);

@@ -50,13 +50,46 @@ pub(crate) struct Scrubber {
 
 /// The key, and what finds it.
 struct Secret {
-    /// Finds the key written plainly, the common case, fast.
+    /// The key as it is.
+    exact: Needle,
+    /// The key lowercased: header names are lowercased when parsed, so
+    /// that is how a key shows in one.
+    lowercase: Needle,
+}
+
+/// What finds one spelling of the key, plainly or through escapes.
+struct Needle {
+    /// Finds it written plainly, the common case, fast.
     plain: memchr::memmem::Finder<'static>,
-    /// Finds the key, plainly or through escapes.
-    exact: EscapedFinder,
-    /// Finds the key lowercased: header names are lowercased when parsed,
-    /// so that is how a key shows in one.
-    lowercase: EscapedFinder,
+    /// Finds it through escapes.
+    escaped: EscapedFinder,
+}
+
+impl Needle {
+    fn new(key: Vec<u8>) -> Self {
+        Needle {
+            plain: memchr::memmem::Finder::new(&key).into_owned(),
+            escaped: EscapedFinder::new(key),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.plain.needle().len()
+    }
+
+    /// Where `text` holds the key, in order and disjoint.
+    fn find(&self, text: &[u8]) -> Vec<Range<usize>> {
+        // Without a `\\` or a `%`, nothing is escaped: the plain search,
+        // much faster, finds all there is.
+        if memchr::memchr2(b'\\', b'%', text).is_some() {
+            return self.escaped.find(text);
+        }
+        let length = self.len();
+        self.plain
+            .find_iter(text)
+            .map(|at| at..at + length)
+            .collect()
+    }
 }
 
 impl fmt::Debug for Scrubber {
@@ -191,9 +224,8 @@ impl Scrubber {
     pub(crate) fn new(secret: &[u8]) -> Self {
         Scrubber {
             secret: Arc::new(Secret {
-                plain: memchr::memmem::Finder::new(secret).into_owned(),
-                exact: EscapedFinder::new(secret.to_vec()),
-                lowercase: EscapedFinder::new(secret.to_ascii_lowercase()),
+                exact: Needle::new(secret.to_vec()),
+                lowercase: Needle::new(secret.to_ascii_lowercase()),
             }),
         }
     }
@@ -209,18 +241,7 @@ impl Scrubber {
 
     /// `bytes` with the secret replaced, or `None` if it holds none.
     fn scrubbed(&self, bytes: &[u8]) -> Option<Vec<u8>> {
-        // Without a `\` or a `%`, nothing is escaped: the plain search,
-        // much faster, finds all there is.
-        let found: Vec<Range<usize>> = if memchr::memchr2(b'\\', b'%', bytes).is_none() {
-            let length = self.secret.plain.needle().len();
-            self.secret
-                .plain
-                .find_iter(bytes)
-                .map(|at| at..at + length)
-                .collect()
-        } else {
-            self.secret.exact.find(bytes)
-        };
+        let found = self.secret.exact.find(bytes);
         (!found.is_empty()).then(|| replace(bytes, &found, REDACTED))
     }
 
@@ -228,7 +249,7 @@ impl Scrubber {
     /// holds the key (in lowercase, as names are kept): the plain methods'
     /// errors print every header, names included.
     fn scrub_headers(&self, headers: &mut HeaderMap) {
-        let length = self.secret.plain.needle().len();
+        let length = self.secret.exact.len();
         for value in headers.values_mut() {
             // Most values are shorter than a key and cannot hold it.
             let clean = (value.len() >= length)
