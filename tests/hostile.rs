@@ -282,14 +282,7 @@ async fn a_200_with_error_true_is_an_api_error_on_the_checked_path_only() {
 /// logged.
 #[tokio::test]
 async fn a_200_with_a_warning_succeeds_and_logs_it() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install(tracing::Level::WARN);
 
     let body = r#"{"locationCount": 1, "warningMsg": "license expires in 3 days"}"#;
     let server = Server::start(move |_, _| Action::Raw(json(200, body))).await;
@@ -299,7 +292,7 @@ async fn a_200_with_a_warning_succeeds_and_logs_it() {
     assert_eq!(summary.warning_message(), Some("license expires in 3 days"));
     assert_eq!(summary.location_count, Some(1));
     assert_eq!(server.requests(), 1);
-    let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("UTF-8");
+    let log = captured.text();
     assert!(log.contains("WARN"), "{log}");
     assert!(log.contains("license expires in 3 days"), "{log}");
     assert!(log.contains("getClientSummaryInfo"), "{log}");

@@ -36,14 +36,7 @@ fn echo(status: u16, head: &str) -> Action {
 
 #[tokio::test]
 async fn the_key_never_appears() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install(tracing::Level::TRACE);
 
     let mut printed = Vec::new();
 
@@ -200,7 +193,7 @@ async fn the_key_never_appears() {
         "every error variant a call can return was exercised"
     );
 
-    let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("UTF-8");
+    let log = captured.text();
     assert!(
         log.contains("rhombus_partner.call"),
         "the span is recorded:\n{log}"
@@ -322,14 +315,7 @@ fn the_key_never_shows_however_the_server_escapes_it() {
     )| {
         let echoed = json_escaped(&key, &escape);
         let client = builder(&server.url).api_key(key.as_str()).build().expect("valid key");
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+        let (captured, _guard) = Captured::install(tracing::Level::TRACE);
         // The echo is real: a JSON decoder turns it back into the key.
         let warning: serde_json::Value =
             serde_json::from_str(&echoing_bodies(&echoed)[1]).expect("valid JSON");
@@ -340,7 +326,7 @@ fn the_key_never_shows_however_the_server_escapes_it() {
                 prop_assert!(!shown.contains(&key), "the key leaked from {body} in:\n{shown}");
             }
         }
-        let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("UTF-8");
+        let log = captured.text();
         prop_assert!(!log.contains(&key), "the key leaked in the log:\n{log}");
     });
 }

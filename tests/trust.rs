@@ -126,13 +126,7 @@ async fn a_redirect_to_the_same_origin_is_not_followed_either() {
 async fn tls_redirecting_origin(location: String) -> (String, String) {
     let ca = common::ca::TestCa::new("trust test CA").expect("CA");
     let acceptor = common::tls_acceptor(&ca);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!(
-        "https://localhost:{}",
-        listener.local_addr().expect("address").port()
-    );
+    let (listener, url) = common::tls::localhost_listener().await;
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             let Ok(mut tls) = acceptor.accept(tcp).await else {
@@ -371,13 +365,7 @@ async fn a_timeout_while_reading_the_body_of_a_read_only_call_is_retried() {
         _ => Action::Raw(answer.clone()),
     })
     .await;
-    let client = Client::builder()
-        .api_key(KEY)
-        .base_url(&server.url)
-        .timeout(Duration::from_millis(300))
-        .retry_policy(fast())
-        .build()
-        .expect("valid configuration");
+    let client = common::client::with_timeout(&server.url, fast(), Duration::from_millis(300));
     let result = guarded(summary(&client)).await;
     assert_eq!(result.expect("the retry succeeds").location_count, Some(3));
     assert_eq!(server.requests(), 2);
@@ -392,13 +380,8 @@ async fn a_timeout_while_reading_the_body_of_a_read_only_call_is_retried() {
         )
     })
     .await;
-    let client = Client::builder()
-        .api_key(KEY)
-        .base_url(&server.url)
-        .timeout(Duration::from_millis(300))
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("valid configuration");
+    let client =
+        common::client::with_timeout(&server.url, RetryPolicy::none(), Duration::from_millis(300));
     let result = guarded(summary(&client)).await;
     assert!(
         matches!(
@@ -513,13 +496,7 @@ async fn a_connection_lost_mid_body_is_retried_for_a_read_and_not_for_a_change()
             _ => Action::Raw(ok_body()),
         })
         .await;
-        let client = Client::builder()
-            .api_key(KEY)
-            .base_url(&server.url)
-            .timeout(Duration::from_millis(500))
-            .retry_policy(fast())
-            .build()
-            .expect("valid configuration");
+        let client = common::client::with_timeout(&server.url, fast(), Duration::from_millis(500));
         let read = guarded(summary(&client)).await;
         assert_eq!(
             read.map(|r| r.location_count).ok(),
@@ -529,13 +506,7 @@ async fn a_connection_lost_mid_body_is_retried_for_a_read_and_not_for_a_change()
         assert_eq!(server.requests(), 2, "{ending:?}");
 
         let server = Server::start(move |_, _| cut_body(ending)).await;
-        let client = Client::builder()
-            .api_key(KEY)
-            .base_url(&server.url)
-            .timeout(Duration::from_millis(500))
-            .retry_policy(fast())
-            .build()
-            .expect("valid configuration");
+        let client = common::client::with_timeout(&server.url, fast(), Duration::from_millis(500));
         let change = guarded(create(&client)).await;
         let Err(Error::Transport { kind, attempts, .. }) = &change else {
             panic!("{ending:?}: expected Transport, got {change:?}");
@@ -590,13 +561,7 @@ async fn tls_server(
 ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let acceptor = common::tls_acceptor_for(leaf);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!(
-        "https://localhost:{}",
-        listener.local_addr().expect("address").port()
-    );
+    let (listener, url) = common::tls::localhost_listener().await;
     let handshakes = std::sync::Arc::new(AtomicUsize::new(0));
     let counted = handshakes.clone();
     tokio::spawn(async move {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rhombus_partner::{Client, RetryPolicy};
+use rhombus_partner::{Client, ClientBuilder, RetryPolicy};
 
 /// A key recognizable in any output, so that a leak is found by a
 /// substring search.
@@ -16,11 +16,21 @@ pub fn fast() -> RetryPolicy {
 /// A client with [`KEY`] for `url`, under `policy`, with a 5 s request
 /// timeout.
 pub fn client(url: &str, policy: RetryPolicy) -> Client {
+    with_timeout(url, policy, Duration::from_secs(5))
+}
+
+/// [`client`] with another request timeout.
+pub fn with_timeout(url: &str, policy: RetryPolicy, timeout: Duration) -> Client {
+    builder(url, policy)
+        .timeout(timeout)
+        .build()
+        .expect("valid configuration")
+}
+
+/// The builder behind [`client`], to configure further.
+pub fn builder(url: &str, policy: RetryPolicy) -> ClientBuilder {
     Client::builder()
         .api_key(KEY)
         .base_url(url)
         .retry_policy(policy)
-        .timeout(Duration::from_secs(5))
-        .build()
-        .expect("valid configuration")
 }

@@ -23,3 +23,14 @@ pub fn tls_acceptor_for(server: &ca::Leaf) -> tokio_rustls::TlsAcceptor {
         .expect("certificate and key");
     tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
+
+/// A listener on 127.0.0.1 and the `https://localhost:<port>` URL that
+/// reaches it: the name, not the address, so the client checks the
+/// certificate the way it would for the real host.
+pub async fn localhost_listener() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    (listener, format!("https://localhost:{port}"))
+}
