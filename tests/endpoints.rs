@@ -83,7 +83,7 @@ fn client(server: &MockServer) -> Client {
     Client::builder()
         .api_key(KEY)
         .base_url(server.uri())
-        // One request per call; retries are tested in hostile.rs.
+        // One request per call; retries are tested in calls/retries.rs.
         .retry_policy(RetryPolicy::none())
         .build()
         .expect("valid configuration")

@@ -6,11 +6,9 @@
 //! its headers, a redirect's `Location`, or the fields the API reports
 //! errors and warnings in.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Action, Captured, Server, json, response};
+use crate::common::{Action, Captured, Server, json, response};
 use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
 use rhombus_partner::{Client, ClientBuilder, Error, RetryPolicy};
 

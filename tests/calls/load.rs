@@ -6,11 +6,9 @@
 //! bounded number of TCP connections. Without the limit, the same burst
 //! opened 345 connections here.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Action, Server, json};
+use crate::common::{Action, Server, json};
 use rhombus_partner::Client;
 use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
 
