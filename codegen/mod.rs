@@ -9,6 +9,7 @@
 //! at the user, and panics inside the generator are caught and located.
 
 pub mod check;
+mod extensible;
 mod forward;
 pub mod glue;
 mod locate;
@@ -119,6 +120,7 @@ fn generate_code(file: &Path, text: &str, test_helpers: bool) -> Result<String, 
     lower::restore_parameter_names(&mut syntax, &lowered.parameter_names);
     repair::repair(&mut syntax);
     forward::open_enums(&mut syntax);
+    extensible::extensible(&mut syntax);
     let extra = glue::tokens(file, &raw, &syntax, test_helpers)?;
     syntax
         .items

@@ -145,7 +145,7 @@ fn list_type(item: &Item, out: &mut String) {
     match item {
         Item::Struct(item) => match &item.fields {
             Fields::Named(fields) => {
-                let _ = writeln!(out, "struct {}", item.ident);
+                let _ = writeln!(out, "struct {}{}", item.ident, mark(&item.attrs));
                 for field in &fields.named {
                     let Some(ident) = &field.ident else { continue };
                     let rust = ident.to_string();
@@ -155,14 +155,20 @@ fn list_type(item: &Item, out: &mut String) {
             }
             Fields::Unnamed(fields) => {
                 let inner: Vec<String> = fields.unnamed.iter().map(|f| type_name(&f.ty)).collect();
-                let _ = writeln!(out, "newtype {}({})", item.ident, inner.join(", "));
+                let _ = writeln!(
+                    out,
+                    "newtype {}({}){}",
+                    item.ident,
+                    inner.join(", "),
+                    mark(&item.attrs)
+                );
             }
             Fields::Unit => {
-                let _ = writeln!(out, "unit {}", item.ident);
+                let _ = writeln!(out, "unit {}{}", item.ident, mark(&item.attrs));
             }
         },
         Item::Enum(item) => {
-            let _ = writeln!(out, "enum {}", item.ident);
+            let _ = writeln!(out, "enum {}{}", item.ident, mark(&item.attrs));
             for variant in &item.variants {
                 let rust = variant.ident.to_string();
                 match &variant.fields {
@@ -181,6 +187,16 @@ fn list_type(item: &Item, out: &mut String) {
             let _ = writeln!(out, "type {} = {}", alias.ident, type_name(&alias.ty));
         }
         _ => {}
+    }
+}
+
+/// ` [non-exhaustive]` after a type that may gain fields or variants in a
+/// compatible release (`impact.rs` reads it); empty otherwise.
+fn mark(attrs: &[Attribute]) -> &'static str {
+    if has_attr(attrs, "non_exhaustive") {
+        " [non-exhaustive]"
+    } else {
+        ""
     }
 }
 
@@ -284,6 +300,15 @@ mod tests {
             listing.contains("\"clientOrgUuid\" -> client_org_uuid: Option<String>"),
             "{listing}"
         );
-        assert!(listing.contains("struct DeviceLicenseType\n"), "{listing}");
+        assert!(
+            listing.contains("struct DeviceLicenseType [non-exhaustive]\n"),
+            "{listing}"
+        );
+        assert!(
+            listing.contains(
+                "newtype PartnerGetPartnerClientsWsRequest(Map<String, Value>) [non-exhaustive]\n"
+            ),
+            "{listing}"
+        );
     }
 }

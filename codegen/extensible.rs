@@ -1,0 +1,243 @@
+//! Generated types that can grow: the API adds fields and enum values, and a
+//! release that follows it must not break code built against the last one.
+//!
+//! Every struct and enum of `types` becomes `#[non_exhaustive]`, so code
+//! outside the crate can neither build a struct with a literal nor match an
+//! enum without a wildcard arm: a later field or variant cannot break it.
+//! Fields stay public, so reading a value is unchanged. In place of the
+//! literal, each struct with named fields gets one chained setter per field,
+//!
+//! ```ignore
+//! types::PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid("ORG")
+//! ```
+//!
+//! taking the field's value (for an `Option<T>` field, anything `Into<T>`,
+//! stored as `Some`), and every newtype over a map or an `Option` gets
+//! `Default` (the empty map, `None`), so that every request can start from
+//! `default()`. A new field is then a new setter: additive for users.
+//!
+//! Why a pass of our own rather than typify's struct builders: those build
+//! through a separate `builder::Type` and a fallible `try_into()`, a second
+//! type per struct for what a `Default` and a setter already do infallibly
+//! here (every generated field is optional or has a default).
+
+use std::collections::BTreeSet;
+
+use quote::format_ident;
+use syn::{Fields, Item, ItemStruct, Type};
+
+/// Marks every struct and enum of the `types` module non-exhaustive, adds
+/// the setters and the newtypes' `Default`.
+pub fn extensible(file: &mut syn::File) {
+    for item in &mut file.items {
+        let Item::Mod(module) = item else { continue };
+        if module.ident != "types" {
+            continue;
+        }
+        let Some((_, items)) = &mut module.content else {
+            continue;
+        };
+        let mut added = Vec::new();
+        for item in items.iter_mut() {
+            match item {
+                Item::Struct(strukt) => {
+                    non_exhaustive(&mut strukt.attrs);
+                    default_for_newtype(strukt);
+                    added.extend(setters(strukt));
+                }
+                Item::Enum(enumeration) => non_exhaustive(&mut enumeration.attrs),
+                _ => {}
+            }
+        }
+        items.extend(added);
+    }
+}
+
+fn non_exhaustive(attrs: &mut Vec<syn::Attribute>) {
+    if !attrs.iter().any(|a| a.path().is_ident("non_exhaustive")) {
+        attrs.push(syn::parse_quote!(#[non_exhaustive]));
+    }
+}
+
+/// typify gives a newtype over a map or an `Option` no `Default`, though its
+/// empty value is valid JSON for the schema; a request of that shape
+/// (`getClients` takes one) could not be built empty otherwise.
+fn default_for_newtype(strukt: &mut ItemStruct) {
+    let Fields::Unnamed(fields) = &strukt.fields else {
+        return;
+    };
+    let [field] = fields.unnamed.iter().collect::<Vec<_>>()[..] else {
+        return;
+    };
+    let empty_is_valid = last_segment(&field.ty).is_some_and(|segment| {
+        ["Map", "BTreeMap", "HashMap", "Option"].contains(&segment.ident.to_string().as_str())
+    });
+    if empty_is_valid && !derives_default(&strukt.attrs) {
+        strukt.attrs.push(syn::parse_quote!(#[derive(Default)]));
+    }
+}
+
+fn derives_default(attrs: &[syn::Attribute]) -> bool {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .any(|attr| {
+            attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            )
+            .is_ok_and(|paths| {
+                paths
+                    .iter()
+                    .any(|p| p.segments.last().is_some_and(|s| s.ident == "Default"))
+            })
+        })
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(path) => path.path.segments.last(),
+        _ => None,
+    }
+}
+
+/// `impl Type { pub fn with_field(self, value) -> Self }` for each named
+/// field; `None` for a struct without named fields.
+fn setters(strukt: &ItemStruct) -> Option<Item> {
+    let Fields::Named(fields) = &strukt.fields else {
+        return None;
+    };
+    let idents: Vec<&syn::Ident> = fields
+        .named
+        .iter()
+        .filter_map(|f| f.ident.as_ref())
+        .collect();
+    let names = setter_names(&idents);
+    let methods = fields.named.iter().zip(names).filter_map(|(field, name)| {
+        let ident = field.ident.as_ref()?;
+        let doc = format!(" Sets `{ident}`, for building this value in a chain.");
+        Some(match option_inner(&field.ty) {
+            Some(inner) => quote::quote! {
+                #[doc = #doc]
+                pub fn #name(mut self, value: impl ::std::convert::Into<#inner>) -> Self {
+                    self.#ident = ::std::option::Option::Some(value.into());
+                    self
+                }
+            },
+            None => {
+                let ty = &field.ty;
+                quote::quote! {
+                    #[doc = #doc]
+                    pub fn #name(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
+                        self.#ident = value.into();
+                        self
+                    }
+                }
+            }
+        })
+    });
+    let name = &strukt.ident;
+    // A field keeps its JSON name where two would collide (`_audioDevices`).
+    Some(syn::parse_quote! {
+        #[allow(non_snake_case)]
+        impl #name {
+            #(#methods)*
+        }
+    })
+}
+
+/// `with_` and the field's name, without the `_` typify appends to a
+/// keyword (`type_` gives `with_type`) unless that would collide.
+fn setter_names(idents: &[&syn::Ident]) -> Vec<syn::Ident> {
+    let plain: Vec<String> = idents
+        .iter()
+        .map(|i| i.to_string().trim_start_matches("r#").to_owned())
+        .collect();
+    let taken: BTreeSet<&str> = plain.iter().map(String::as_str).collect();
+    plain
+        .iter()
+        .map(|name| {
+            let trimmed = name.trim_end_matches('_');
+            let base = if trimmed != name && !trimmed.is_empty() && !taken.contains(trimmed) {
+                trimmed
+            } else {
+                name
+            };
+            format_ident!("with_{base}")
+        })
+        .collect()
+}
+
+/// `T` of an `Option<T>` field, however the path to `Option` is written.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let segment = last_segment(ty).filter(|s| s.ident == "Option")?;
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(inner) if args.args.len() == 1 => Some(inner),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extended(file: syn::File) -> String {
+        let mut file = file;
+        extensible(&mut file);
+        prettyplease::unparse(&file)
+    }
+
+    #[test]
+    fn structs_and_enums_become_non_exhaustive_with_setters() {
+        let text = extended(syn::parse_quote! {
+            pub mod types {
+                #[derive(Clone, Debug, Default)]
+                pub struct Request {
+                    pub client_org_uuid: ::std::option::Option<::std::string::String>,
+                    pub type_: ::std::option::Option<Kind>,
+                    pub count: i64,
+                }
+                pub enum Kind { A, Unknown(String) }
+                #[derive(Clone, Debug)]
+                #[serde(transparent)]
+                pub struct Open(pub ::serde_json::Map<::std::string::String, ::serde_json::Value>);
+                #[derive(Clone, Debug)]
+                pub struct Text(pub ::std::string::String);
+            }
+            pub struct Client;
+        });
+        assert_eq!(text.matches("#[non_exhaustive]").count(), 4, "{text}");
+        assert!(
+            text.contains(
+                "pub fn with_client_org_uuid(\n            mut self,\n            value: impl ::std::convert::Into<::std::string::String>,"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("self.client_org_uuid = ::std::option::Option::Some(value.into());"),
+            "{text}"
+        );
+        assert!(text.contains("pub fn with_type("), "{text}");
+        assert!(text.contains("self.count = value.into();"), "{text}");
+        assert_eq!(text.matches("#[derive(Default)]").count(), 1, "{text}");
+        assert!(
+            text.contains("#[derive(Default)]\n    pub struct Open"),
+            "{text}"
+        );
+        assert!(text.contains("pub struct Client;"), "{text}");
+    }
+
+    #[test]
+    fn a_trimmed_name_that_collides_keeps_its_underscore() {
+        let idents = [
+            format_ident!("type_"),
+            format_ident!("type"),
+            format_ident!("ab_"),
+        ];
+        let refs: Vec<&syn::Ident> = idents.iter().collect();
+        let names: Vec<String> = setter_names(&refs).iter().map(|i| i.to_string()).collect();
+        assert_eq!(names, ["with_type_", "with_type", "with_ab"]);
+    }
+}
