@@ -12,9 +12,11 @@
 //! ```
 //!
 //! taking the field's value (for an `Option<T>` field, anything `Into<T>`,
-//! stored as `Some`), and every newtype over a map or an `Option` gets
-//! `Default` (the empty map, `None`), so that every request can start from
-//! `default()`. A new field is then a new setter: additive for users.
+//! stored as `Some`). An object schema without properties becomes an empty
+//! struct rather than typify's newtype over a JSON map, so that it can gain
+//! fields too, and every newtype over an `Option` gets `Default` (`None`):
+//! every request can start from `default()`. A new field is then a new
+//! setter: additive for users.
 //!
 //! Why a pass of our own rather than typify's struct builders: those build
 //! through a separate `builder::Type` and a fallible `try_into()`, a second
@@ -37,6 +39,7 @@ pub fn extensible(file: &mut syn::File) {
         let Some((_, items)) = &mut module.content else {
             continue;
         };
+        open_objects(items);
         let mut added = Vec::new();
         for item in items.iter_mut() {
             match item {
@@ -51,6 +54,62 @@ pub fn extensible(file: &mut syn::File) {
         }
         items.extend(added);
     }
+}
+
+/// typify makes an object schema that declares no properties a newtype
+/// over a JSON map, which cannot grow: when the API gives it properties it
+/// becomes a struct, and the map's `.0`, `Deref` and `From` go (upstream's
+/// `getClients` request did just that). It becomes an empty struct instead,
+/// which decodes any object, ignoring its keys as every other struct
+/// ignores undeclared ones, and sends `{}`; the typify impls that name the
+/// map go with the newtype.
+fn open_objects(items: &mut Vec<Item>) {
+    let mut names = BTreeSet::new();
+    for item in items.iter_mut() {
+        if let Item::Struct(strukt) = item
+            && is_json_map_newtype(strukt)
+        {
+            names.insert(strukt.ident.clone());
+            strukt.fields = Fields::Named(syn::parse_quote!({}));
+            strukt.semi_token = None;
+            strukt.attrs.retain(|a| !a.path().is_ident("serde"));
+            strukt.attrs.push(syn::parse_quote!(#[derive(Default)]));
+        }
+    }
+    items.retain(|item| !matches!(item, Item::Impl(block) if names_a_map_of(block, &names)));
+}
+
+/// `pub struct Name(pub ::serde_json::Map<String, Value>)`.
+fn is_json_map_newtype(strukt: &ItemStruct) -> bool {
+    let Fields::Unnamed(fields) = &strukt.fields else {
+        return false;
+    };
+    fields.unnamed.len() == 1
+        && fields.unnamed.iter().all(|field| {
+            matches!(&field.ty, Type::Path(path)
+                if path.path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>()
+                    == ["serde_json", "Map"])
+        })
+}
+
+/// typify's `Deref` to the map and `From` to and from it, for one of `names`.
+fn names_a_map_of(block: &syn::ItemImpl, names: &BTreeSet<syn::Ident>) -> bool {
+    let Some((trait_path, _)) = &block.trait_ else {
+        return false;
+    };
+    let mentions = |ty: &Type| matches!(ty, Type::Path(p) if p.path.get_ident().is_some_and(|i| names.contains(i)));
+    let Some(last) = trait_path.segments.last() else {
+        return false;
+    };
+    let trait_names_one = match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => args
+            .args
+            .iter()
+            .any(|a| matches!(a, syn::GenericArgument::Type(ty) if mentions(ty))),
+        _ => false,
+    };
+    (mentions(&block.self_ty) && (last.ident == "Deref" || last.ident == "From"))
+        || (last.ident == "From" && trait_names_one)
 }
 
 fn non_exhaustive(attrs: &mut Vec<syn::Attribute>) {
@@ -106,6 +165,9 @@ fn setters(strukt: &ItemStruct) -> Option<Item> {
     let Fields::Named(fields) = &strukt.fields else {
         return None;
     };
+    if fields.named.is_empty() {
+        return None;
+    }
     let idents: Vec<&syn::Ident> = fields
         .named
         .iter()
@@ -201,8 +263,7 @@ mod tests {
                 }
                 pub enum Kind { A, Unknown(String) }
                 #[derive(Clone, Debug)]
-                #[serde(transparent)]
-                pub struct Open(pub ::serde_json::Map<::std::string::String, ::serde_json::Value>);
+                pub struct Nullable(pub ::std::option::Option<Request>);
                 #[derive(Clone, Debug)]
                 pub struct Text(pub ::std::string::String);
             }
@@ -223,10 +284,44 @@ mod tests {
         assert!(text.contains("self.count = value.into();"), "{text}");
         assert_eq!(text.matches("#[derive(Default)]").count(), 1, "{text}");
         assert!(
-            text.contains("#[derive(Default)]\n    pub struct Open"),
+            text.contains("#[derive(Default)]\n    pub struct Nullable"),
             "{text}"
         );
         assert!(text.contains("pub struct Client;"), "{text}");
+    }
+
+    #[test]
+    fn an_object_without_properties_becomes_an_empty_struct() {
+        let text = extended(syn::parse_quote! {
+            pub mod types {
+                #[derive(::serde::Deserialize, Clone, Debug)]
+                #[serde(transparent)]
+                pub struct Open(pub ::serde_json::Map<::std::string::String, ::serde_json::Value>);
+                impl ::std::ops::Deref for Open {
+                    type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+                    fn deref(&self) -> &Self::Target { &self.0 }
+                }
+                impl ::std::convert::From<Open> for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+                    fn from(value: Open) -> Self { value.0 }
+                }
+                impl ::std::convert::From<::serde_json::Map<::std::string::String, ::serde_json::Value>> for Open {
+                    fn from(value: ::serde_json::Map<::std::string::String, ::serde_json::Value>) -> Self { Self(value) }
+                }
+                impl ::std::fmt::Display for Open {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { Ok(()) }
+                }
+            }
+        });
+        assert!(
+            text.contains(
+                "#[derive(::serde::Deserialize, Clone, Debug)]\n    #[derive(Default)]\n    #[non_exhaustive]\n    pub struct Open {}"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("transparent"), "{text}");
+        assert!(!text.contains("Deref"), "{text}");
+        assert!(!text.contains("From"), "{text}");
+        assert!(text.contains("impl ::std::fmt::Display for Open"), "{text}");
     }
 
     #[test]

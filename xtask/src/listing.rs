@@ -305,9 +305,7 @@ mod tests {
             "{listing}"
         );
         assert!(
-            listing.contains(
-                "newtype PartnerGetPartnerClientsWsRequest(Map<String, Value>) [non-exhaustive]\n"
-            ),
+            listing.contains("struct PartnerGetPartnerClientsWsRequest [non-exhaustive]\nstruct"),
             "{listing}"
         );
     }
