@@ -284,6 +284,25 @@ mod tests {
         panic!("{API_LISTING} was stale and has been rewritten: review and commit it, then re-run");
     }
 
+    /// The rule `impact.rs` relies on for additions to be additive.
+    #[test]
+    fn every_generated_struct_and_enum_is_non_exhaustive() {
+        let fragment = std::fs::read_to_string(project_root().join(FRAGMENT)).unwrap();
+        let listing = render(&fragment).unwrap();
+        let types = listing.split("## Types").nth(1).unwrap_or_default();
+        let headers: Vec<&str> = types
+            .lines()
+            .skip(1)
+            .filter(|l| !l.starts_with(' ') && !l.is_empty() && !l.starts_with("type "))
+            .collect();
+        assert!(headers.len() > 90, "{headers:#?}");
+        let exhaustive: Vec<&&str> = headers
+            .iter()
+            .filter(|h| !h.ends_with(" [non-exhaustive]"))
+            .collect();
+        assert!(exhaustive.is_empty(), "{exhaustive:#?}");
+    }
+
     #[test]
     fn lists_methods_and_fields_with_json_and_rust_names() {
         let fragment = std::fs::read_to_string(project_root().join(FRAGMENT)).unwrap();
