@@ -174,7 +174,8 @@ fn the_newer_partner_slice_is_additive() {
     ]);
     assert_eq!(run.code, Some(1), "{}", run.both());
     assert!(
-        run.stdout.contains("impact on users: 0 breaking, 147 additive, 0 patch")
+        run.stdout
+            .contains("impact on users: 0 breaking, 147 additive, 0 patch")
             && run.stdout.contains("-> 0.2.1 (additive)"),
         "{}",
         run.stdout
