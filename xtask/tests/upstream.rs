@@ -99,23 +99,29 @@ fn july_snapshot_gives_28_and_the_summary_to_august_names_the_change() {
     println!("{}", run.stdout);
 }
 
+/// `refresh-spec --check` from the snapshot `name` against a copy of the
+/// checked-in fragment (in `target/xtask-tests/<test>/`), with `extra`.
+fn check_from_fragment(test: &str, name: &str, extra: &[&str]) -> support::Run {
+    let from = snapshot(name);
+    let out = support::scratch(test, "fragment.json");
+    std::fs::copy(root().join(support::FRAGMENT), &out).unwrap();
+    let mut args = vec![
+        "refresh-spec",
+        "--from",
+        from.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--check",
+    ];
+    args.extend(extra);
+    xtask(&args)
+}
+
 #[test]
 #[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
 fn april_2026_snapshot_gives_the_checked_in_fragment_with_own_descriptions() {
-    let april = snapshot(APRIL_2026);
     // From a copy of the checked-in fragment, so its texts are kept.
-    let out = support::scratch("april-own", "fragment.json");
-    std::fs::copy(root().join(support::FRAGMENT), &out).unwrap();
-    let run = xtask(&[
-        "refresh-spec",
-        "--from",
-        april.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--descriptions",
-        "own",
-        "--check",
-    ]);
+    let run = check_from_fragment("april-own", APRIL_2026, &["--descriptions", "own"]);
     assert_eq!(run.code, Some(0), "{}", run.both());
     assert!(
         run.stdout.contains("result: 21 operations, 99 schemas"),
@@ -160,18 +166,7 @@ fn the_summary_from_august_to_april_2026_says_what_breaks() {
 #[test]
 #[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
 fn the_newer_partner_slice_is_additive() {
-    let newer = snapshot(NEWER_SLICE);
-    let out = support::scratch("newer-slice", "fragment.json");
-    std::fs::copy(root().join(support::FRAGMENT), &out).unwrap();
-    let run = xtask(&[
-        "refresh-spec",
-        "--from",
-        newer.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--check",
-        "--no-compile",
-    ]);
+    let run = check_from_fragment("newer-slice", NEWER_SLICE, &["--no-compile"]);
     assert_eq!(run.code, Some(1), "{}", run.both());
     assert!(
         run.stdout
