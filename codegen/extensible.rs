@@ -241,6 +241,32 @@ fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
+/// Seals the mock helpers' `MockServerExt` (implemented only for httpmock's
+/// `MockServer`): it has a method per operation, and a new operation would
+/// break any implementation outside the crate. A supertrait users cannot
+/// name leaves none, so a new method there is additive too.
+pub fn seal_mock_trait(file: &mut syn::File) {
+    let mut sealed = false;
+    for item in &mut file.items {
+        if let Item::Trait(extension) = item
+            && extension.ident == "MockServerExt"
+        {
+            extension
+                .supertraits
+                .push(syn::parse_quote!(sealed::Sealed));
+            sealed = true;
+        }
+    }
+    if sealed {
+        file.items.push(syn::parse_quote! {
+            mod sealed {
+                pub trait Sealed {}
+                impl Sealed for ::httpmock::MockServer {}
+            }
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +348,24 @@ mod tests {
         assert!(!text.contains("Deref"), "{text}");
         assert!(!text.contains("From"), "{text}");
         assert!(text.contains("impl ::std::fmt::Display for Open"), "{text}");
+    }
+
+    #[test]
+    fn the_mock_extension_trait_is_sealed() {
+        let mut file: syn::File = syn::parse_quote! {
+            pub trait MockServerExt { fn get(&self); }
+            impl MockServerExt for ::httpmock::MockServer { fn get(&self) {} }
+        };
+        seal_mock_trait(&mut file);
+        let text = prettyplease::unparse(&file);
+        assert!(
+            text.contains("pub trait MockServerExt: sealed::Sealed {"),
+            "{text}"
+        );
+        assert!(
+            text.contains("impl Sealed for ::httpmock::MockServer {}"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub fn generate_mock(file: &Path, text: &str) -> Result<String, SpecError> {
         .map_err(|e| failed(format!("it produced code that does not parse: {e}")))?;
     super::lower::restore_parameter_names(&mut syntax, &lowered.parameter_names);
     repair_mock(&mut syntax);
+    super::extensible::seal_mock_trait(&mut syntax);
     Ok(prettyplease::unparse(&syntax))
 }
 
