@@ -21,7 +21,10 @@
 //! Why a pass of our own rather than typify's struct builders: those build
 //! through a separate `builder::Type` and a fallible `try_into()`, a second
 //! type per struct for what a `Default` and a setter already do infallibly
-//! here (every generated field is optional or has a default).
+//! here (every field of the fragment is optional). A typify `TypePatch`
+//! renames a type or adds derives, but adds neither an attribute such as
+//! `#[non_exhaustive]` nor methods. typify's own `types::error` module
+//! (`ConversionError`, whose field is private) is left as it is.
 
 use std::collections::BTreeSet;
 
