@@ -38,6 +38,7 @@ pub fn generate(file: &Path, parsed: &check::Parsed) -> Result<String, SpecError
     super::lower::restore_parameter_names(&mut syntax, &parsed.lowered.parameter_names);
     repair_mock(&mut syntax);
     query_values(&mut syntax);
+    super::extensible::seal_mock_trait(&mut syntax);
     Ok(prettyplease::unparse(&syntax))
 }
 

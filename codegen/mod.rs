@@ -10,6 +10,7 @@
 //! at the user, and panics inside the generator are caught and located.
 
 mod check;
+mod extensible;
 mod forward;
 mod glue;
 mod locate;
@@ -124,13 +125,15 @@ pub fn generate(file: &Path, text: &str) -> Result<Artifacts, SpecError> {
 }
 
 /// progenitor's client for the checked spec, with the repairs its output
-/// needs: wire names put back, colliding fields renamed, enums opened.
+/// needs: wire names put back, colliding fields renamed, enums opened,
+/// every type made extensible (non-exhaustive, with setters).
 fn client_syntax(file: &Path, parsed: &check::Parsed) -> Result<syn::File, SpecError> {
     let tokens = locate::generate_tokens(file, &parsed.lowered.spec, &parsed.spec)?;
     let mut syntax = syn::parse2::<syn::File>(tokens).map_err(|e| unparsable(file, e))?;
     lower::restore_parameter_names(&mut syntax, &parsed.lowered.parameter_names);
     repair::repair(&mut syntax);
     forward::open_enums(&mut syntax);
+    extensible::extensible(&mut syntax);
     Ok(syntax)
 }
 

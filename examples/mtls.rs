@@ -109,7 +109,5 @@ async fn against_the_real_api() -> Result<(), Box<dyn Error>> {
 }
 
 fn request(org: &str) -> PartnerGetClientSummaryInfoWsRequest {
-    PartnerGetClientSummaryInfoWsRequest {
-        client_org_uuid: Some(org.to_owned()),
-    }
+    PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid(org)
 }

@@ -17,13 +17,8 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let server = MockServer::start_async().await;
 //! let summary = server.get_client_summary_info(|when, then| {
-//!     when.body(&types::PartnerGetClientSummaryInfoWsRequest {
-//!         client_org_uuid: Some("ORG".into()),
-//!     });
-//!     then.ok(&types::PartnerGetClientSummaryInfoWsResponse {
-//!         location_count: Some(3),
-//!         ..Default::default()
-//!     });
+//!     when.body(&types::PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid("ORG"));
+//!     then.ok(&types::PartnerGetClientSummaryInfoWsResponse::default().with_location_count(3));
 //! });
 //!
 //! // The code under test, given a client pointed at the mock server.
@@ -32,9 +27,9 @@
 //!     .base_url(server.base_url())
 //!     .build()?;
 //! let response = client
-//!     .get_client_summary_info(&types::PartnerGetClientSummaryInfoWsRequest {
-//!         client_org_uuid: Some("ORG".into()),
-//!     })
+//!     .get_client_summary_info(
+//!         &types::PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid("ORG"),
+//!     )
 //!     .await?;
 //!
 //! assert_eq!(response.into_inner().location_count, Some(3));

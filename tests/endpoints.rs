@@ -123,9 +123,10 @@ async fn sends_each_scheme_with_key_and_json_body() {
         }
         let client = builder.build().expect("valid configuration");
         client
-            .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest {
-                client_org_uuid: Some("AAAAAAAAAAAAAAAAAAAAAA".into()),
-            })
+            .get_client_summary_info(
+                &PartnerGetClientSummaryInfoWsRequest::default()
+                    .with_client_org_uuid("AAAAAAAAAAAAAAAAAAAAAA"),
+            )
             .await
             .expect("call succeeds");
 
@@ -164,9 +165,8 @@ async fn org_header_only_when_set() {
     let server = serve(LICENSES, 200, json!({})).await;
     let base = client(&server);
     let acting = base.for_org("cLiEnToRg0000000000001").expect("valid org");
-    let body = LicenseGetDeviceLicensesForClientOrgWsRequest {
-        org_uuid: Some("cLiEnToRg0000000000001".into()),
-    };
+    let body = LicenseGetDeviceLicensesForClientOrgWsRequest::default()
+        .with_org_uuid("cLiEnToRg0000000000001");
     acting
         .get_device_licenses_for_org(&body)
         .await

@@ -70,9 +70,10 @@ async fn a_503_on_a_state_changing_operation_is_not_retried() {
     let client = client(&server);
     let result = client
         .checked()
-        .delete_client(&types::PartnerDeleteClientWsRequest {
-            client_org_uuid: Some("AAAAAAAAAAAAAAAAAAAAAA".into()),
-        })
+        .delete_client(
+            &types::PartnerDeleteClientWsRequest::default()
+                .with_client_org_uuid("AAAAAAAAAAAAAAAAAAAAAA"),
+        )
         .await;
     let Err(Error::Http {
         operation,
@@ -104,9 +105,9 @@ async fn client_create(
 ) -> Result<types::PartnerCreatePartnerClientWsResponse, Error> {
     client(server)
         .checked()
-        .create_partner_client(&types::PartnerCreatePartnerClientWsRequest {
-            name: Some("New client".into()),
-        })
+        .create_partner_client(
+            &types::PartnerCreatePartnerClientWsRequest::default().with_name("New client"),
+        )
         .await
         .map(rhombus_partner::ResponseValue::into_inner)
 }
@@ -316,9 +317,10 @@ async fn requests_send_known_enum_values() {
     let server = Server::start(|_, _| Action::Raw(json(200, "{}"))).await;
     client(&server)
         .checked()
-        .get_clients(&types::PartnerGetClientsWsRequest {
-            device_type: Some(types::DeviceTypeEnum::DoorController),
-        })
+        .get_clients(
+            &types::PartnerGetClientsWsRequest::default()
+                .with_device_type(types::DeviceTypeEnum::DoorController),
+        )
         .await
         .expect("succeeds");
     let body: serde_json::Value = serde_json::from_slice(&server.seen()[0].body).expect("JSON");

@@ -24,9 +24,9 @@ struct BillingLine {
 
 async fn billing_line(client: &Client, org: &str) -> Result<BillingLine, Error<()>> {
     let summary = client
-        .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest {
-            client_org_uuid: Some(org.to_owned()),
-        })
+        .get_client_summary_info(
+            &PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid(org),
+        )
         .await?
         .into_inner();
     let licenses = client
@@ -61,23 +61,15 @@ fn client_for(server: &MockServer) -> Client {
 }
 
 fn license(trial: bool) -> DeviceLicenseType {
-    DeviceLicenseType {
-        trial: Some(trial),
-        ..Default::default()
-    }
+    DeviceLicenseType::default().with_trial(trial)
 }
 
 #[tokio::test]
 async fn billing_line_counts_locations_and_trials() {
     let server = MockServer::start_async().await;
     let summary = server.get_client_summary_info(|when, then| {
-        when.body(&PartnerGetClientSummaryInfoWsRequest {
-            client_org_uuid: Some(ORG.to_owned()),
-        });
-        then.ok(&PartnerGetClientSummaryInfoWsResponse {
-            location_count: Some(4),
-            ..Default::default()
-        });
+        when.body(&PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid(ORG));
+        then.ok(&PartnerGetClientSummaryInfoWsResponse::default().with_location_count(4));
     });
     let licenses = server.get_device_licenses_for_org(|when, then| {
         // The typed helpers cover the body; the inner httpmock `When` any
@@ -86,9 +78,8 @@ async fn billing_line_counts_locations_and_trials() {
             .into_inner()
             .header("x-auth-org", ORG)
             .header("x-auth-apikey", "test-key");
-        then.ok(&LicenseGetDeviceLicensesForClientOrgWsResponse {
-            device_licenses: Some(vec![license(true), license(false), license(true)]),
-        });
+        then.ok(&LicenseGetDeviceLicensesForClientOrgWsResponse::default()
+            .with_device_licenses(vec![license(true), license(false), license(true)]));
     });
 
     let line = billing_line(&client_for(&server), ORG)
@@ -110,9 +101,9 @@ async fn billing_line_counts_locations_and_trials() {
 async fn a_request_the_mock_does_not_expect_is_an_error() {
     let server = MockServer::start_async().await;
     let summary = server.get_client_summary_info(|when, then| {
-        when.body(&PartnerGetClientSummaryInfoWsRequest {
-            client_org_uuid: Some("another org".to_owned()),
-        });
+        when.body(
+            &PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid("another org"),
+        );
         then.ok(&PartnerGetClientSummaryInfoWsResponse::default());
     });
 

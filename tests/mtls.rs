@@ -205,9 +205,7 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 // ---------------------------------------------------------------------------
 
 fn summary_request() -> PartnerGetClientSummaryInfoWsRequest {
-    PartnerGetClientSummaryInfoWsRequest {
-        client_org_uuid: Some("ORG-UUID-1".to_owned()),
-    }
+    PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid("ORG-UUID-1")
 }
 
 #[tokio::test]

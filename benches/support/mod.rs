@@ -140,9 +140,8 @@ impl SummaryCalls {
         SummaryCalls {
             generated,
             handwritten,
-            generated_body: PartnerGetClientSummaryInfoWsRequest {
-                client_org_uuid: Some(ORG.into()),
-            },
+            generated_body: PartnerGetClientSummaryInfoWsRequest::default()
+                .with_client_org_uuid(ORG),
             handwritten_body: rhombus_partner_baseline::SummaryRequest {
                 client_org_uuid: Some(ORG.into()),
             },

@@ -67,7 +67,7 @@ pub async fn gather(
 ) -> Result<Report, Error> {
     let listing = client
         .checked()
-        .get_partner_clients(&PartnerGetPartnerClientsWsRequest(Default::default()))
+        .get_partner_clients(&PartnerGetPartnerClientsWsRequest::default())
         .await?
         .into_inner();
     let clients: Vec<(String, String)> = listing
@@ -111,12 +111,9 @@ pub async fn gather(
 /// the client organization (`x-auth-org`).
 async fn facts(partner: &Client, org: &str, now: DateTime<Utc>) -> Result<ClientFacts, String> {
     let client = partner.for_org(org).map_err(|e| e.to_string())?;
-    let summary_request = PartnerGetClientSummaryInfoWsRequest {
-        client_org_uuid: Some(org.to_owned()),
-    };
-    let licenses_request = LicenseGetDeviceLicensesForClientOrgWsRequest {
-        org_uuid: Some(org.to_owned()),
-    };
+    let summary_request = PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid(org);
+    let licenses_request =
+        LicenseGetDeviceLicensesForClientOrgWsRequest::default().with_org_uuid(org);
     let checked = client.checked();
     let (summary, licenses) = tokio::join!(
         checked.get_client_summary_info(&summary_request),

@@ -29,9 +29,10 @@ async fn burst(clients: &[Client], calls: usize) {
             tokio::spawn(async move {
                 client
                     .checked()
-                    .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest {
-                        client_org_uuid: Some(format!("org-{i}")),
-                    })
+                    .get_client_summary_info(
+                        &PartnerGetClientSummaryInfoWsRequest::default()
+                            .with_client_org_uuid(format!("org-{i}")),
+                    )
                     .await
                     .map(|v| v.into_inner().location_count)
             })

@@ -120,9 +120,9 @@ async fn the_key_never_appears() {
     ] {
         let result = client
             .checked()
-            .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest {
-                client_org_uuid: Some(case.into()),
-            })
+            .get_client_summary_info(
+                &PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid(case),
+            )
             .await;
         match result {
             Ok(value) => printed.push(format!("{value:?}")),
@@ -140,9 +140,9 @@ async fn the_key_never_appears() {
         // The plain methods' values and errors too: progenitor's errors
         // keep whole bodies and responses, so the scrubbing must come first.
         match client
-            .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest {
-                client_org_uuid: Some(case.into()),
-            })
+            .get_client_summary_info(
+                &PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid(case),
+            )
             .await
         {
             Ok(value) => printed.push(format!("{value:?}")),

@@ -6,9 +6,13 @@
 //! if it changes the Rust API, not the JSON that produced it (a new
 //! `format` the generator ignores changes nothing users compile against).
 //!
-//! The generated structs have public fields and no `#[non_exhaustive]`, so
-//! users may build them with a literal: a field added to one breaks that
-//! code, as does a variant added to an enum users may `match` exhaustively.
+//! A type the listing marks `[non-exhaustive]` (every generated struct and
+//! enum is, see `codegen/extensible.rs`) cannot be built with a literal or
+//! matched without a wildcard outside the crate, so a field or variant added
+//! to it breaks nobody: additive. Added to a type without the mark, it
+//! would break literals or exhaustive matches. Anything removed, renamed or
+//! retyped breaks; a type gaining or losing the mark changes its header, and
+//! breaks too.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -133,15 +137,10 @@ pub fn assess(old_listing: Option<&str>, new_listing: &str) -> Vec<Change> {
         let (before, after) = (by_key(old_members), by_key(members));
         for (key, line) in &after {
             match before.get(key) {
-                None if kind == "struct" => push(
-                    Impact::Breaking,
-                    format!("struct {name}: field {key} added (breaks struct literals)"),
-                ),
-                None if kind == "enum" => push(
-                    Impact::Breaking,
-                    format!("enum {name}: variant {key} added (breaks exhaustive matches)"),
-                ),
-                None => push(Impact::Breaking, format!("{kind} {name}: {key} added")),
+                None => {
+                    let (impact, what) = member_added(kind, header, name, key);
+                    push(impact, what);
+                }
                 Some(old) if old != line => push(
                     Impact::Breaking,
                     format!("{kind} {name}: `{old}` became `{line}`"),
@@ -159,6 +158,34 @@ pub fn assess(old_listing: Option<&str>, new_listing: &str) -> Vec<Change> {
     changes.sort_by(|a, b| b.impact.cmp(&a.impact).then_with(|| a.what.cmp(&b.what)));
     changes
 }
+
+/// What a field or variant `key` added to the type `name` does to users:
+/// nothing, if the type is non-exhaustive.
+fn member_added(kind: &str, header: &str, name: &str, key: &str) -> (Impact, String) {
+    let member = match kind {
+        "struct" => "field",
+        "enum" => "variant",
+        _ => "member",
+    };
+    if header.ends_with(NON_EXHAUSTIVE) {
+        return (
+            Impact::Additive,
+            format!("{kind} {name}: {member} {key} added (non-exhaustive)"),
+        );
+    }
+    let breaks = match kind {
+        "struct" => " (breaks struct literals)",
+        "enum" => " (breaks exhaustive matches)",
+        _ => "",
+    };
+    (
+        Impact::Breaking,
+        format!("{kind} {name}: {member} {key} added{breaks}"),
+    )
+}
+
+/// How the listing marks a type that may grow (`listing.rs`).
+const NON_EXHAUSTIVE: &str = " [non-exhaustive]";
 
 /// A member line's identity: the JSON name of a field or variant, else the
 /// whole line.
@@ -342,6 +369,12 @@ enum Kind
     \"A\" -> A
 struct Old
 newtype Open(Map<String, Value>)
+struct Grows [non-exhaustive]
+    \"a\" -> a: Option<String>
+enum Values [non-exhaustive]
+    \"A\" -> A
+struct Marked
+    \"a\" -> a: Option<String>
 ";
 
     #[test]
@@ -351,7 +384,7 @@ newtype Open(Map<String, Value>)
     }
 
     #[test]
-    fn additions_are_additive_and_removals_retypes_fields_variants_break() {
+    fn additions_are_additive_and_removals_retypes_and_growing_exhaustive_types_break() {
         let new = "\
 ## Methods of Client
 get_a(body: &A) -> Result<ResponseValue<B>, Error<()>>
@@ -370,6 +403,14 @@ enum Kind
     \"B\" -> B
 newtype Open(Map<String, Value>)
 struct New
+struct Grows [non-exhaustive]
+    \"a\" -> a: Option<String>
+    \"b\" -> b: Option<String>
+enum Values [non-exhaustive]
+    \"A\" -> A
+    \"B\" -> B
+struct Marked [non-exhaustive]
+    \"a\" -> a: Option<String>
 ";
         let changes = assess(Some(OLD), new);
         let of = |impact| -> Vec<&str> {
@@ -381,7 +422,12 @@ struct New
         };
         assert_eq!(
             of(Impact::Additive),
-            ["method added: added", "type New: added"]
+            [
+                "enum Values: variant \"B\" added (non-exhaustive)",
+                "method added: added",
+                "struct Grows: field \"b\" added (non-exhaustive)",
+                "type New: added",
+            ]
         );
         assert_eq!(
             of(Impact::Patch),
@@ -395,13 +441,14 @@ struct New
             "struct A: field \"y\" added (breaks struct literals)",
             "enum Kind: variant \"B\" added (breaks exhaustive matches)",
             "type Old: removed",
+            "type Marked: `struct Marked` became `struct Marked [non-exhaustive]`",
         ] {
             assert!(
                 breaking.iter().any(|b| b.starts_with(expected)),
                 "{expected} not in {breaking:#?}"
             );
         }
-        assert_eq!(breaking.len(), 6, "{breaking:#?}");
+        assert_eq!(breaking.len(), 7, "{breaking:#?}");
         assert_eq!(overall(&changes), Impact::Breaking);
     }
 

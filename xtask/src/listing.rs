@@ -150,7 +150,7 @@ fn list_type(item: &Item, out: &mut String) {
     match item {
         Item::Struct(item) => match &item.fields {
             Fields::Named(fields) => {
-                let _ = writeln!(out, "struct {}", item.ident);
+                let _ = writeln!(out, "struct {}{}", item.ident, mark(&item.attrs));
                 for field in &fields.named {
                     let Some(ident) = &field.ident else { continue };
                     let rust = ident.to_string();
@@ -160,14 +160,20 @@ fn list_type(item: &Item, out: &mut String) {
             }
             Fields::Unnamed(fields) => {
                 let inner: Vec<String> = fields.unnamed.iter().map(|f| type_name(&f.ty)).collect();
-                let _ = writeln!(out, "newtype {}({})", item.ident, inner.join(", "));
+                let _ = writeln!(
+                    out,
+                    "newtype {}({}){}",
+                    item.ident,
+                    inner.join(", "),
+                    mark(&item.attrs)
+                );
             }
             Fields::Unit => {
-                let _ = writeln!(out, "unit {}", item.ident);
+                let _ = writeln!(out, "unit {}{}", item.ident, mark(&item.attrs));
             }
         },
         Item::Enum(item) => {
-            let _ = writeln!(out, "enum {}", item.ident);
+            let _ = writeln!(out, "enum {}{}", item.ident, mark(&item.attrs));
             for variant in &item.variants {
                 let rust = variant.ident.to_string();
                 match &variant.fields {
@@ -186,6 +192,16 @@ fn list_type(item: &Item, out: &mut String) {
             let _ = writeln!(out, "type {} = {}", alias.ident, type_name(&alias.ty));
         }
         _ => {}
+    }
+}
+
+/// ` [non-exhaustive]` after a type that may gain fields or variants in a
+/// compatible release (`impact.rs` reads it); empty otherwise.
+fn mark(attrs: &[Attribute]) -> &'static str {
+    if has_attr(attrs, "non_exhaustive") {
+        " [non-exhaustive]"
+    } else {
+        ""
     }
 }
 
@@ -273,6 +289,25 @@ mod tests {
         panic!("{API_LISTING} was stale and has been rewritten: review and commit it, then re-run");
     }
 
+    /// The rule `impact.rs` relies on for additions to be additive.
+    #[test]
+    fn every_generated_struct_and_enum_is_non_exhaustive() {
+        let fragment = std::fs::read_to_string(project_root().join(FRAGMENT)).unwrap();
+        let listing = render(&fragment).unwrap();
+        let types = listing.split("## Types").nth(1).unwrap_or_default();
+        let headers: Vec<&str> = types
+            .lines()
+            .skip(1)
+            .filter(|l| !l.starts_with(' ') && !l.is_empty() && !l.starts_with("type "))
+            .collect();
+        assert!(headers.len() > 90, "{headers:#?}");
+        let exhaustive: Vec<&&str> = headers
+            .iter()
+            .filter(|h| !h.ends_with(" [non-exhaustive]"))
+            .collect();
+        assert!(exhaustive.is_empty(), "{exhaustive:#?}");
+    }
+
     #[test]
     fn lists_methods_and_fields_with_json_and_rust_names() {
         let fragment = std::fs::read_to_string(project_root().join(FRAGMENT)).unwrap();
@@ -289,6 +324,13 @@ mod tests {
             listing.contains("\"clientOrgUuid\" -> client_org_uuid: Option<String>"),
             "{listing}"
         );
-        assert!(listing.contains("struct DeviceLicenseType\n"), "{listing}");
+        assert!(
+            listing.contains("struct DeviceLicenseType [non-exhaustive]\n"),
+            "{listing}"
+        );
+        assert!(
+            listing.contains("struct PartnerGetPartnerClientsWsRequest [non-exhaustive]\nstruct"),
+            "{listing}"
+        );
     }
 }

@@ -19,6 +19,9 @@ const AUGUST_5: &str = "rhombus-openapi-2025-08-05.json";
 /// The newer shape: an `x-auth-scheme` header parameter by `$ref` on every
 /// operation, and `200` responses.
 const APRIL_2026: &str = "rhombus-openapi-2026-04-09.json";
+/// The partner part of a newer document: operations and schemas added,
+/// schemas grown, nothing removed or retyped.
+const NEWER_SLICE: &str = "rhombus-openapi-partner-slice-74548358.json";
 /// Separate from `target/`, whose lock the outer `cargo test` holds.
 const NESTED_TARGET: &str = "target/upstream-build";
 
@@ -96,23 +99,29 @@ fn july_snapshot_gives_28_and_the_summary_to_august_names_the_change() {
     println!("{}", run.stdout);
 }
 
+/// `refresh-spec --check` from the snapshot `name` against a copy of the
+/// checked-in fragment (in `target/xtask-tests/<test>/`), with `extra`.
+fn check_from_fragment(test: &str, name: &str, extra: &[&str]) -> support::Run {
+    let from = snapshot(name);
+    let out = support::scratch(test, "fragment.json");
+    std::fs::copy(root().join(support::FRAGMENT), &out).unwrap();
+    let mut args = vec![
+        "refresh-spec",
+        "--from",
+        from.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--check",
+    ];
+    args.extend(extra);
+    xtask(&args)
+}
+
 #[test]
 #[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
 fn april_2026_snapshot_gives_the_checked_in_fragment_with_own_descriptions() {
-    let april = snapshot(APRIL_2026);
     // From a copy of the checked-in fragment, so its texts are kept.
-    let out = support::scratch("april-own", "fragment.json");
-    std::fs::copy(root().join(support::FRAGMENT), &out).unwrap();
-    let run = xtask(&[
-        "refresh-spec",
-        "--from",
-        april.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--descriptions",
-        "own",
-        "--check",
-    ]);
+    let run = check_from_fragment("april-own", APRIL_2026, &["--descriptions", "own"]);
     assert_eq!(run.code, Some(0), "{}", run.both());
     assert!(
         run.stdout.contains("result: 21 operations, 99 schemas"),
@@ -148,8 +157,30 @@ fn the_summary_from_august_to_april_2026_says_what_breaks() {
     assert!(run.stdout.contains("(breaking)"), "{}", run.stdout);
     assert!(run.stdout.contains("[breaking] method "), "{}", run.stdout);
     let md = support::read(&markdown);
-    assert!(md.contains("**Version bump: 0.1.0 → 0.2.0**"), "{md}");
+    assert!(md.contains("**Version bump: 0.2.0 → 0.3.0**"), "{md}");
     println!("{}", run.stdout);
+}
+
+/// Upstream's own growth after 2026-04-09 breaks nobody: every field and
+/// enum value it adds lands in a non-exhaustive type.
+#[test]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
+fn the_newer_partner_slice_is_additive() {
+    let run = check_from_fragment("newer-slice", NEWER_SLICE, &["--no-compile"]);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    assert!(
+        run.stdout
+            .contains("impact on users: 0 breaking, 147 additive, 0 patch")
+            && run.stdout.contains("-> 0.2.1 (additive)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("[additive] enum ActivityEnum: variant \"AC_LOCKDOWN_PLAN_SWITCHED\" added"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// Both snapshots, whole: the August one is the scale test; the July one
