@@ -67,7 +67,7 @@ pub async fn gather(
 ) -> Result<Report, Error> {
     let listing = client
         .checked()
-        .get_partner_clients(&PartnerGetPartnerClientsWsRequest(Default::default()))
+        .get_partner_clients(&PartnerGetPartnerClientsWsRequest::default())
         .await?
         .into_inner();
     let clients: Vec<(String, String)> = listing
