@@ -19,6 +19,9 @@ const AUGUST_5: &str = "rhombus-openapi-2025-08-05.json";
 /// The newer shape: an `x-auth-scheme` header parameter by `$ref` on every
 /// operation, and `200` responses.
 const APRIL_2026: &str = "rhombus-openapi-2026-04-09.json";
+/// The partner part of a newer document, the checked-in fragment's source:
+/// 32 operations, `x-auth-scheme` declared inline (an enum) in each.
+const PARTNER_SLICE: &str = "rhombus-openapi-partner-slice-74548358.json";
 /// Separate from `target/`, whose lock the outer `cargo test` holds.
 const NESTED_TARGET: &str = "target/upstream-build";
 
@@ -98,15 +101,15 @@ fn july_snapshot_gives_28_and_the_summary_to_august_names_the_change() {
 
 #[test]
 #[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
-fn april_2026_snapshot_gives_the_checked_in_fragment_with_own_descriptions() {
-    let april = snapshot(APRIL_2026);
+fn partner_slice_gives_the_checked_in_fragment_with_own_descriptions() {
+    let slice = snapshot(PARTNER_SLICE);
     // From a copy of the checked-in fragment, so its texts are kept.
-    let out = support::scratch("april-own", "fragment.json");
+    let out = support::scratch("slice-own", "fragment.json");
     std::fs::copy(root().join(support::FRAGMENT), &out).unwrap();
     let run = xtask(&[
         "refresh-spec",
         "--from",
-        april.to_str().unwrap(),
+        slice.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
         "--descriptions",
@@ -114,6 +117,29 @@ fn april_2026_snapshot_gives_the_checked_in_fragment_with_own_descriptions() {
         "--check",
     ]);
     assert_eq!(run.code, Some(0), "{}", run.both());
+    assert!(
+        run.stdout.contains("result: 32 operations, 141 schemas"),
+        "{}",
+        run.stdout
+    );
+    // Every operation declared x-auth-scheme inline, an enum; none is left.
+    assert!(
+        run.stdout
+            .contains("drop-auth-headers            32 changes"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
+fn april_2026_gives_21_operations_and_the_slice_adds_the_11_msp_ones() {
+    let (april, slice) = (snapshot(APRIL_2026), snapshot(PARTNER_SLICE));
+    let from = april.to_str().unwrap();
+    let (run, out) = refresh_into(
+        "april-to-slice",
+        &["--from", from, "--prefix", "/api/partner/", "--no-compile"],
+    );
     assert!(
         run.stdout.contains("result: 21 operations, 99 schemas"),
         "{}",
@@ -123,6 +149,34 @@ fn april_2026_snapshot_gives_the_checked_in_fragment_with_own_descriptions() {
     assert!(
         run.stdout
             .contains("drop-auth-headers            21 changes"),
+        "{}",
+        run.stdout
+    );
+    let run = xtask(&[
+        "refresh-spec",
+        "--from",
+        slice.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-compile",
+        "--check",
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    assert!(
+        run.stdout.contains("operations: 11 added, 0 removed"),
+        "{}",
+        run.stdout
+    );
+    let added: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  + POST /api/partner/"))
+        .collect();
+    assert_eq!(added.len(), 11, "{}", run.stdout);
+    assert!(
+        added
+            .iter()
+            .any(|l| l.contains("/api/partner/license/claimToPool")),
         "{}",
         run.stdout
     );
