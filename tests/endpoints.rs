@@ -420,8 +420,8 @@ async fn base_url_with_path_prefix_and_trailing_slash() {
 #[path = "../examples/support/mod.rs"]
 mod support;
 
-use support::{demo, msp};
 use rhombus_partner::types;
+use support::{demo, msp};
 
 /// A client of the fake server, and the server (kept alive with it).
 async fn demo_client() -> (wiremock::MockServer, Client) {
@@ -449,7 +449,9 @@ async fn msp_profile_says_the_partner_is_a_verified_msp() {
     let (_server, client) = demo_client().await;
     let profile = client
         .checked()
-        .get_partner_org_profile(&types::PartnerMspGetPartnerOrgProfileWsRequest::from(serde_json::Map::new()))
+        .get_partner_org_profile(&types::PartnerMspGetPartnerOrgProfileWsRequest::from(
+            serde_json::Map::new(),
+        ))
         .await
         .expect("the profile")
         .into_inner();
@@ -489,7 +491,9 @@ async fn msp_license_pool_counts_what_the_pool_and_each_client_hold() {
     let (_server, client) = demo_client().await;
     let pool = client
         .checked()
-        .get_license_pool(&types::PartnerMspGetLicensePoolWsRequest::from(serde_json::Map::new()))
+        .get_license_pool(&types::PartnerMspGetLicensePoolWsRequest::from(
+            serde_json::Map::new(),
+        ))
         .await
         .expect("the pool")
         .into_inner();
@@ -646,7 +650,13 @@ async fn msp_licenses_on_devices_are_reclaimed_only_when_forced() {
     let skipped = answer.skipped.expect("skipped");
     assert_eq!(skipped.len(), 2);
     assert_eq!(skipped[0].license_uuid.as_deref(), Some(held[0].0.as_str()));
-    assert!(skipped[0].reason.as_deref().unwrap().contains("forceUnassign"));
+    assert!(
+        skipped[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("forceUnassign")
+    );
 
     body.force_unassign = Some(true);
     let answer = checked
@@ -654,7 +664,12 @@ async fn msp_licenses_on_devices_are_reclaimed_only_when_forced() {
         .await
         .expect("an answer")
         .into_inner();
-    let reclaimed: Vec<String> = answer.reclaimed.expect("reclaimed").into_iter().flatten().collect();
+    let reclaimed: Vec<String> = answer
+        .reclaimed
+        .expect("reclaimed")
+        .into_iter()
+        .flatten()
+        .collect();
     assert_eq!(reclaimed, [held[0].0.clone(), held[1].0.clone()]);
     let devices: Vec<String> = answer
         .unassigned_devices
@@ -684,7 +699,9 @@ async fn msp_hardware_inventory_and_a_move_serial_by_serial() {
     let (_server, client) = demo_client().await;
     let checked = client.checked();
     let units = checked
-        .get_hardware_inventory(&types::PartnerMspGetHardwareInventoryWsRequest::from(serde_json::Map::new()))
+        .get_hardware_inventory(&types::PartnerMspGetHardwareInventoryWsRequest::from(
+            serde_json::Map::new(),
+        ))
         .await
         .expect("the inventory")
         .into_inner()
@@ -704,7 +721,10 @@ async fn msp_hardware_inventory_and_a_move_serial_by_serial() {
         controller.hardware_type,
         Some(types::DeviceTypeEnum::DoorController)
     );
-    assert_eq!(controller.current_org_name.as_deref(), Some("Acme Logistics"));
+    assert_eq!(
+        controller.current_org_name.as_deref(),
+        Some("Acme Logistics")
+    );
     assert_eq!(controller.license_state.as_deref(), Some("CLAIMED"));
     let spare = units
         .iter()
@@ -763,11 +783,18 @@ async fn msp_deactivating_a_client_names_what_stands_in_the_way() {
         .expect("an answer")
         .into_inner();
     assert_eq!(answer.deactivated, Some(false));
-    assert_eq!(answer.error_code.as_deref(), Some("DEVICES_STILL_REGISTERED"));
+    assert_eq!(
+        answer.error_code.as_deref(),
+        Some("DEVICES_STILL_REGISTERED")
+    );
     let devices = answer.blocked_by_devices.expect("blockedByDevices");
     let total: i32 = acme.devices.iter().map(|d| d.3).sum();
     assert_eq!(devices.len(), usize::try_from(total).unwrap());
-    assert!(devices.iter().all(|d| d.serial.is_some() && d.device_uuid.is_some()));
+    assert!(
+        devices
+            .iter()
+            .all(|d| d.serial.is_some() && d.device_uuid.is_some())
+    );
     let licenses = answer.blocked_by_licenses.expect("blockedByLicenses");
     assert_eq!(licenses.len(), msp::held_licenses(acme).len());
     assert_eq!(answer.reclaimed_licenses, Some(0));

@@ -39,9 +39,7 @@ pub async fn start() -> MockServer {
                 .into_iter()
                 .map(str::to_owned)
                 .chain(body_orgs(request))
-                .any(|org| {
-                    demo::client(&org).is_none_or(|client| !client.access_allowed)
-                })
+                .any(|org| demo::client(&org).is_none_or(|client| !client.access_allowed))
         })
         .respond_with(ResponseTemplate::new(403).set_body_string("Forbidden"))
         .with_priority(1)
@@ -85,25 +83,28 @@ pub async fn start() -> MockServer {
         .with_priority(1)
         .mount(&server)
         .await;
-    // The managed service provider's endpoints, each answered from the
-    // request body: a JSON answer, or a refusal with its status.
+    // The managed service provider's endpoints (under /api/partner/), each
+    // answered from the request body: a JSON answer, or a refusal with its
+    // status.
     type Handler = fn(&Value) -> Result<Value, u16>;
     let msp_endpoints: [(&str, Handler); 11] = [
-        ("/api/partner/deactivateClient", |b| Ok(msp::deactivate_client(b))),
-        ("/api/partner/getClaimKeysForPartnerOrg", |b| Ok(msp::claim_keys(b))),
-        ("/api/partner/getPartnerOrgProfile", |b| Ok(msp::profile(b))),
-        ("/api/partner/hardware/getInventory", |b| Ok(msp::hardware_inventory(b))),
-        ("/api/partner/hardware/moveToClient", |b| Ok(msp::move_to_client(b))),
-        ("/api/partner/license/assignToClient", |b| Ok(msp::assign_to_client(b))),
-        ("/api/partner/license/claimToPool", |b| Ok(msp::claim_to_pool(b))),
-        ("/api/partner/license/getClaimKeyByCode", msp::claim_key_by_code),
-        ("/api/partner/license/getPool", |b| Ok(msp::license_pool(b))),
-        ("/api/partner/license/reclaimFromClient", |b| Ok(msp::reclaim_from_client(b))),
-        ("/api/partner/updateManagedClientPolicy", |b| Ok(msp::update_policy(b))),
+        ("deactivateClient", |b| Ok(msp::deactivate_client(b))),
+        ("getClaimKeysForPartnerOrg", |b| Ok(msp::claim_keys(b))),
+        ("getPartnerOrgProfile", |b| Ok(msp::profile(b))),
+        ("hardware/getInventory", |b| Ok(msp::hardware_inventory(b))),
+        ("hardware/moveToClient", |b| Ok(msp::move_to_client(b))),
+        ("license/assignToClient", |b| Ok(msp::assign_to_client(b))),
+        ("license/claimToPool", |b| Ok(msp::claim_to_pool(b))),
+        ("license/getClaimKeyByCode", msp::claim_key_by_code),
+        ("license/getPool", |b| Ok(msp::license_pool(b))),
+        ("license/reclaimFromClient", |b| {
+            Ok(msp::reclaim_from_client(b))
+        }),
+        ("updateManagedClientPolicy", |b| Ok(msp::update_policy(b))),
     ];
     for (endpoint, handler) in msp_endpoints {
         Mock::given(method("POST"))
-            .and(path(endpoint))
+            .and(path(format!("/api/partner/{endpoint}")))
             .and(header_exists("x-auth-apikey"))
             .and(header_exists("x-auth-scheme"))
             .respond_with(move |request: &Request| {

@@ -365,8 +365,11 @@ pub fn move_to_client(body: &Value) -> Value {
                 })),
                 None => moved.push(serial),
             },
-            Some(_) => failed.push(json!({ "reason": "not in the source client", "serial": serial })),
-            None => failed.push(json!({ "reason": "not hardware the partner controls", "serial": serial })),
+            Some(_) => {
+                failed.push(json!({ "reason": "not in the source client", "serial": serial }))
+            }
+            None => failed
+                .push(json!({ "reason": "not hardware the partner controls", "serial": serial })),
         }
     }
     json!({ "blocked": blocked, "error": false, "failed": failed, "moved": moved })
@@ -413,7 +416,10 @@ pub fn update_policy(body: &Value) -> Value {
     if let Err(refusal) = named_client(body) {
         return refusal;
     }
-    match body.get("clientSuperAdminAssignable").and_then(Value::as_bool) {
+    match body
+        .get("clientSuperAdminAssignable")
+        .and_then(Value::as_bool)
+    {
         Some(assignable) => json!({
             "error": false,
             "policy": { "clientSuperAdminAssignable": assignable }
