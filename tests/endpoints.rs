@@ -1,5 +1,12 @@
-//! Both partner endpoints against a real HTTP server on loopback: what goes on
-//! the wire, and how the documented responses decode.
+//! The two documented partner endpoints against a real HTTP server on
+//! loopback: what goes on the wire, and how the documented responses decode.
+//! Then the managed service provider's operations against the examples'
+//! fake server, through the checked client.
+
+// Request bodies are built as `Default` and then field by field: unlike a
+// struct literal, that keeps compiling when a generated struct gains a field
+// or `#[non_exhaustive]`.
+#![allow(clippy::field_reassign_with_default)]
 
 use rhombus_partner::types::{
     LicenseGetDeviceLicensesForClientOrgWsRequest, PartnerGetClientSummaryInfoWsRequest,
