@@ -57,6 +57,37 @@ fn august_snapshot_gives_29_partner_operations() {
     assert!(!run.stdout.contains("left out"), "{}", run.stdout);
 }
 
+/// `refresh-spec --check` of the fragment `out` against the `later`
+/// snapshot (with `extra` flags): stale, with `count` operations added and
+/// none removed. Gives the run and the summary's `+ POST` lines.
+fn added_by(later: &Path, out: &Path, extra: &[&str], count: usize) -> (support::Run, Vec<String>) {
+    let mut args = vec![
+        "refresh-spec",
+        "--from",
+        later.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--check",
+    ];
+    args.extend_from_slice(extra);
+    let run = xtask(&args);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    assert!(
+        run.stdout
+            .contains(&format!("operations: {count} added, 0 removed")),
+        "{}",
+        run.stdout
+    );
+    let added: Vec<String> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  + POST "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(added.len(), count, "{}", run.stdout);
+    (run, added)
+}
+
 #[test]
 #[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
 fn july_snapshot_gives_28_and_the_summary_to_august_names_the_change() {
@@ -65,26 +96,7 @@ fn july_snapshot_gives_28_and_the_summary_to_august_names_the_change() {
     assert_eq!(operations(&json(&out)).len(), 28);
 
     let before = std::fs::read(&out).unwrap();
-    let run = xtask(&[
-        "refresh-spec",
-        "--from",
-        august.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--check",
-    ]);
-    assert_eq!(run.code, Some(1), "{}", run.both());
-    assert!(
-        run.stdout.contains("operations: 1 added, 0 removed"),
-        "{}",
-        run.stdout
-    );
-    let added: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("  + POST "))
-        .collect();
-    assert_eq!(added.len(), 1, "{}", run.stdout);
+    let (run, added) = added_by(&august, &out, &[], 1);
     assert!(
         added[0].starts_with("  + POST /api/partner/updateSendLicenseExpirationEmail "),
         "{}",
@@ -152,27 +164,7 @@ fn april_2026_gives_21_operations_and_the_slice_adds_the_11_msp_ones() {
         "{}",
         run.stdout
     );
-    let run = xtask(&[
-        "refresh-spec",
-        "--from",
-        slice.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--no-compile",
-        "--check",
-    ]);
-    assert_eq!(run.code, Some(1), "{}", run.both());
-    assert!(
-        run.stdout.contains("operations: 11 added, 0 removed"),
-        "{}",
-        run.stdout
-    );
-    let added: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("  + POST /api/partner/"))
-        .collect();
-    assert_eq!(added.len(), 11, "{}", run.stdout);
+    let (run, added) = added_by(&slice, &out, &["--no-compile"], 11);
     assert!(
         added
             .iter()

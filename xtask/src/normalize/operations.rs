@@ -624,33 +624,6 @@ mod tests {
         assert_eq!(mark("/api/partner/nameless"), json!(false));
     }
 
-    /// The managed service provider's operations of the newer partner
-    /// slice: looking up (the pool, a claim key by its code, the inventory,
-    /// the profile, the claim keys) reads; claiming, assigning, reclaiming,
-    /// moving, deactivating and updating change state.
-    #[test]
-    fn read_only_marks_of_the_msp_operations() {
-        for id in [
-            "getLicensePool",
-            "getPoolClaimKeyByCode",
-            "getHardwareInventory",
-            "getPartnerOrgProfile",
-            "getClaimKeysForPartnerOrg",
-        ] {
-            assert!(is_read_only(id), "{id}");
-        }
-        for id in [
-            "claimLicensesToPool",
-            "assignLicensesToClient",
-            "reclaimLicensesFromClient",
-            "moveHardwareToClient",
-            "deactivateClient",
-            "updateManagedClientPolicy",
-        ] {
-            assert!(!is_read_only(id), "{id}");
-        }
-    }
-
     #[test]
     fn repeated_operation_ids_get_their_path_as_prefix() {
         let doc = json!({ "paths": {
