@@ -57,6 +57,17 @@ fn august_snapshot_gives_29_partner_operations() {
     assert!(!run.stdout.contains("left out"), "{}", run.stdout);
 }
 
+/// The refresh's log says it kept `operations` operations and `schemas`
+/// schemas, and dropped one `x-auth-scheme` header per operation.
+fn assert_counts(run: &support::Run, operations: usize, schemas: usize) {
+    for line in [
+        format!("result: {operations} operations, {schemas} schemas"),
+        format!("drop-auth-headers            {operations} changes"),
+    ] {
+        assert!(run.stdout.contains(&line), "no {line:?} in\n{}", run.stdout);
+    }
+}
+
 /// `refresh-spec --check` of the fragment `out` against the `later`
 /// snapshot (with `extra` flags): stale, with `count` operations added and
 /// none removed. Gives the run and the summary's `+ POST` lines.
@@ -129,18 +140,8 @@ fn partner_slice_gives_the_checked_in_fragment_with_own_descriptions() {
         "--check",
     ]);
     assert_eq!(run.code, Some(0), "{}", run.both());
-    assert!(
-        run.stdout.contains("result: 32 operations, 141 schemas"),
-        "{}",
-        run.stdout
-    );
     // Every operation declared x-auth-scheme inline, an enum; none is left.
-    assert!(
-        run.stdout
-            .contains("drop-auth-headers            32 changes"),
-        "{}",
-        run.stdout
-    );
+    assert_counts(&run, 32, 141);
 }
 
 #[test]
@@ -152,18 +153,8 @@ fn april_2026_gives_21_operations_and_the_slice_adds_the_11_msp_ones() {
         "april-to-slice",
         &["--from", from, "--prefix", "/api/partner/", "--no-compile"],
     );
-    assert!(
-        run.stdout.contains("result: 21 operations, 99 schemas"),
-        "{}",
-        run.stdout
-    );
     // Every operation declared x-auth-scheme by $ref; none is left.
-    assert!(
-        run.stdout
-            .contains("drop-auth-headers            21 changes"),
-        "{}",
-        run.stdout
-    );
+    assert_counts(&run, 21, 99);
     let (run, added) = added_by(&slice, &out, &["--no-compile"], 11);
     assert!(
         added
