@@ -1,5 +1,12 @@
-//! Both partner endpoints against a real HTTP server on loopback: what goes on
-//! the wire, and how the documented responses decode.
+//! The two documented partner endpoints against a real HTTP server on
+//! loopback: what goes on the wire, and how the documented responses decode.
+//! Then the managed service provider's operations against the examples'
+//! fake server, through the checked client.
+
+// Request bodies are built as `Default` and then field by field: unlike a
+// struct literal, that keeps compiling when a generated struct gains a field
+// or `#[non_exhaustive]`.
+#![allow(clippy::field_reassign_with_default)]
 
 use rhombus_partner::types::{
     LicenseGetDeviceLicensesForClientOrgWsRequest, PartnerGetClientSummaryInfoWsRequest,
@@ -407,4 +414,466 @@ async fn base_url_with_path_prefix_and_trailing_slash() {
         .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
         .await
         .expect("the prefix is kept and the slash not doubled");
+}
+
+// ---------------------------------------------------------------------------
+// The managed service provider's operations, against the examples' fake
+// server (`examples/support/msp.rs`), through the checked client. Request
+// bodies are built field by field from `Default` (those without fields from
+// an empty map) and answers read from the decoded types, as a user of the
+// crate would.
+// ---------------------------------------------------------------------------
+
+#[path = "../examples/support/mod.rs"]
+mod support;
+
+use rhombus_partner::types;
+use support::{demo, msp};
+
+/// A client of the fake server, and the server (kept alive with it).
+async fn demo_client() -> (wiremock::MockServer, Client) {
+    let server = support::start().await;
+    let client = Client::builder()
+        .api_key(support::DEMO_API_KEY)
+        .base_url(server.uri())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("valid configuration");
+    (server, client)
+}
+
+/// `"error": true` from the fake server, on the checked path: `Error::Api`
+/// with its message.
+fn api_message<T: std::fmt::Debug>(result: Result<T, rhombus_partner::Error>) -> String {
+    match result {
+        Err(rhombus_partner::Error::Api { message, .. }) => message.unwrap_or_default(),
+        other => panic!("expected Error::Api, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn msp_profile_says_the_partner_is_a_verified_msp() {
+    let (_server, client) = demo_client().await;
+    let profile = client
+        .checked()
+        .get_partner_org_profile(&types::PartnerMspGetPartnerOrgProfileWsRequest::default())
+        .await
+        .expect("the profile")
+        .into_inner();
+    assert_eq!(profile.msp, Some(true));
+    assert_eq!(profile.msp_status.as_deref(), Some("ACTIVE"));
+    assert_eq!(profile.msp_since, Some(1_735_689_600_000));
+    let functions = profile.functionality_list.expect("functionalityList");
+    assert!(functions.contains(&types::PartnerFunctionalityEnum::MspAdministration));
+    assert!(functions.contains(&types::PartnerFunctionalityEnum::LicenseAdministration));
+}
+
+#[tokio::test]
+async fn msp_claim_keys_of_the_partner_org_are_listed() {
+    let (_server, client) = demo_client().await;
+    let keys = client
+        .checked()
+        .get_claim_keys_for_partner_org(
+            &types::LicenseClaimkeyGetClaimKeysForPartnerOrgWsRequest::default(),
+        )
+        .await
+        .expect("the claim keys")
+        .into_inner()
+        .claim_keys
+        .expect("claimKeys");
+    let uuids: Vec<&str> = keys
+        .iter()
+        .filter_map(|k| k.claim_key_uuid.as_deref())
+        .collect();
+    let expected: Vec<&str> = msp::UNCLAIMED_KEYS.iter().map(|k| k.1).collect();
+    assert_eq!(uuids, expected);
+    assert_eq!(keys[0].po_number.as_deref(), Some("PO-2026-0412"));
+    assert_eq!(keys[0].contract_end_date.as_deref(), Some("2029-04-30"));
+}
+
+#[tokio::test]
+async fn msp_license_pool_counts_what_the_pool_and_each_client_hold() {
+    let (_server, client) = demo_client().await;
+    let pool = client
+        .checked()
+        .get_license_pool(&types::PartnerMspGetLicensePoolWsRequest::default())
+        .await
+        .expect("the pool")
+        .into_inner();
+    let products = pool.products.expect("products");
+    assert_eq!(products.len(), msp::POOL.len());
+    let cameras = products
+        .iter()
+        .find(|p| p.product_code.as_deref() == Some("LIC-CAM-3Y"))
+        .expect("LIC-CAM-3Y");
+    let held = cameras.held_by_clients.as_ref().expect("heldByClients");
+    // Every client holding three-year camera licenses, with its count.
+    let held_counts: Vec<(&str, i32)> = held
+        .iter()
+        .map(|h| (h.client_org_name.as_deref().unwrap(), h.count.unwrap()))
+        .collect();
+    assert_eq!(held_counts[0], ("Acme Logistics", 2));
+    let holders = demo::CLIENTS
+        .iter()
+        .filter(|c| c.licenses.iter().any(|l| l.0 == "LIC-CAM-3Y" && !l.1))
+        .count();
+    assert_eq!(held_counts.len(), holders, "{held_counts:?}");
+    assert_eq!(holders, 10, "Elm Street and Lakeside hold none");
+    let with_clients: i32 = held.iter().filter_map(|h| h.count).sum();
+    assert_eq!(cameras.held_by_pool, Some(14));
+    assert_eq!(cameras.owned, Some(14 + with_clients));
+    assert!(held.iter().all(|h| h.assigned_to_devices == h.count));
+    // Delta Storage's one-year camera licenses end in 6 days.
+    let one_year = products
+        .iter()
+        .find(|p| p.product_code.as_deref() == Some("LIC-CAM-1Y"))
+        .expect("LIC-CAM-1Y");
+    assert_eq!(one_year.expiring_within90d, Some(3));
+    let unclaimed = pool.unclaimed_keys.expect("unclaimedKeys");
+    assert_eq!(unclaimed.len(), msp::UNCLAIMED_KEYS.len());
+}
+
+#[tokio::test]
+async fn msp_a_claim_key_is_looked_up_then_claimed_into_the_pool() {
+    let (_server, client) = demo_client().await;
+    let checked = client.checked();
+    let (code, uuid, _) = msp::UNCLAIMED_KEYS[0];
+
+    let mut lookup = types::LicenseClaimkeyGetClaimKeyByCodeWsRequest::default();
+    lookup.claim_code = Some(code.into());
+    let key = checked
+        .get_pool_claim_key_by_code(&lookup)
+        .await
+        .expect("an unclaimed key is shown")
+        .into_inner()
+        .claim_key
+        .expect("claimKey");
+    assert_eq!(key.uuid.as_deref(), Some(uuid));
+    assert_eq!(key.state, Some(types::ClaimKeyStateEnum::Created));
+    assert_eq!(key.type_, Some(types::ClaimKeyTypeEnum::New));
+    assert_eq!(key.trial, Some(false));
+    assert_eq!(
+        key.end_date,
+        Some("2029-04-30T23:59:59Z".parse().expect("RFC 3339"))
+    );
+
+    // Its answer has no `error` field: an unknown code finds no key, and a
+    // key redeemed elsewhere is a 403.
+    lookup.claim_code = Some("NOT-A-CODE".into());
+    let none = checked
+        .get_pool_claim_key_by_code(&lookup)
+        .await
+        .expect("an answer")
+        .into_inner();
+    assert!(none.claim_key.is_none());
+    lookup.claim_code = Some(msp::CLAIMED_ELSEWHERE.into());
+    let result = checked.get_pool_claim_key_by_code(&lookup).await;
+    assert!(
+        matches!(result, Err(rhombus_partner::Error::Forbidden { .. })),
+        "{result:?}"
+    );
+
+    let mut claim = types::PartnerMspClaimLicensesToPoolWsRequest::default();
+    claim.claim_code = Some(code.into());
+    let claimed = checked
+        .claim_licenses_to_pool(&claim)
+        .await
+        .expect("the key is claimed")
+        .into_inner();
+    assert_eq!(claimed.claim_key_uuid.as_deref(), Some(uuid));
+    assert_eq!(claimed.error, Some(false));
+
+    claim.claim_code = Some("NOT-A-CODE".into());
+    let refused = api_message(checked.claim_licenses_to_pool(&claim).await);
+    assert!(refused.contains("NOT-A-CODE"), "{refused}");
+}
+
+#[tokio::test]
+async fn msp_pool_licenses_are_assigned_to_a_client_within_what_the_pool_holds() {
+    let (server, client) = demo_client().await;
+    let checked = client.checked();
+    let mut body = types::PartnerMspAssignLicensesToClientWsRequest::default();
+    body.client_org_uuid = Some(demo::FIRST.into());
+    body.product_code = Some("LIC-CAM-3Y".into());
+    body.quantity = Some(3);
+    body.request_id = Some("assign-0001".into());
+    let answer = checked
+        .assign_licenses_to_client(&body)
+        .await
+        .expect("three of fourteen")
+        .into_inner();
+    let moved = answer.moved.expect("moved");
+    assert_eq!(moved.len(), 3);
+    assert!(moved.iter().all(|uuid| uuid.is_some()));
+    assert_eq!(answer.failed.map(|f| f.len()), Some(0));
+    // The request id and the rest went on the wire as JSON.
+    let requests = server.received_requests().await.expect("recording is on");
+    let sent: Value = serde_json::from_slice(&requests[0].body).expect("JSON body");
+    assert_eq!(
+        sent,
+        json!({
+            "clientOrgUuid": demo::FIRST,
+            "productCode": "LIC-CAM-3Y",
+            "quantity": 3,
+            "requestId": "assign-0001"
+        })
+    );
+
+    body.quantity = Some(15);
+    let refused = api_message(checked.assign_licenses_to_client(&body).await);
+    assert!(refused.contains("holds 14"), "{refused}");
+
+    // A client that keeps the partner out is refused before any of this.
+    body.client_org_uuid = Some(demo::REFUSING.into());
+    body.quantity = Some(1);
+    let result = checked.assign_licenses_to_client(&body).await;
+    assert!(
+        matches!(result, Err(rhombus_partner::Error::Forbidden { .. })),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn msp_licenses_on_devices_are_reclaimed_only_when_forced() {
+    let (_server, client) = demo_client().await;
+    let checked = client.checked();
+    let held = msp::held_licenses(demo::client(demo::FIRST).expect("demo client"));
+    let mut body = types::PartnerMspReclaimLicensesFromClientWsRequest::default();
+    body.client_org_uuid = Some(demo::FIRST.into());
+    body.product_code = Some("LIC-CAM-3Y".into());
+    body.quantity = Some(2);
+    body.request_id = Some("reclaim-0001".into());
+
+    let answer = checked
+        .reclaim_licenses_from_client(&body)
+        .await
+        .expect("an answer")
+        .into_inner();
+    assert_eq!(answer.reclaimed.map(|r| r.len()), Some(0));
+    let skipped = answer.skipped.expect("skipped");
+    assert_eq!(skipped.len(), 2);
+    assert_eq!(skipped[0].license_uuid.as_deref(), Some(held[0].0.as_str()));
+    assert!(
+        skipped[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("forceUnassign")
+    );
+
+    body.force_unassign = Some(true);
+    let answer = checked
+        .reclaim_licenses_from_client(&body)
+        .await
+        .expect("an answer")
+        .into_inner();
+    let reclaimed: Vec<String> = answer
+        .reclaimed
+        .expect("reclaimed")
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(reclaimed, [held[0].0.clone(), held[1].0.clone()]);
+    let devices: Vec<String> = answer
+        .unassigned_devices
+        .expect("unassignedDevices")
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(devices, [held[0].2.clone(), held[1].2.clone()]);
+
+    // By UUID: one of the client's, one that is not.
+    let mut by_uuid = types::PartnerMspReclaimLicensesFromClientWsRequest::default();
+    by_uuid.client_org_uuid = Some(demo::FIRST.into());
+    by_uuid.force_unassign = Some(true);
+    by_uuid.license_uuids = Some(vec![Some(held[1].0.clone()), Some("nOtAlIcEnSe".into())]);
+    let answer = checked
+        .reclaim_licenses_from_client(&by_uuid)
+        .await
+        .expect("an answer")
+        .into_inner();
+    assert_eq!(answer.reclaimed, Some(vec![Some(held[1].0.clone())]));
+    let skipped = answer.skipped.expect("skipped");
+    assert_eq!(skipped[0].license_uuid.as_deref(), Some("nOtAlIcEnSe"));
+}
+
+#[tokio::test]
+async fn msp_hardware_inventory_and_a_move_serial_by_serial() {
+    let (_server, client) = demo_client().await;
+    let checked = client.checked();
+    let units = checked
+        .get_hardware_inventory(&types::PartnerMspGetHardwareInventoryWsRequest::default())
+        .await
+        .expect("the inventory")
+        .into_inner()
+        .units
+        .expect("units");
+    assert_eq!(units.len(), msp::HARDWARE.len());
+    let controller = units
+        .iter()
+        .find(|u| u.serial.as_deref() == Some("RDC-DC20-0001"))
+        .expect("the door controller");
+    assert_eq!(controller.door_bound, Some(true));
+    assert_eq!(
+        controller.model,
+        Some(types::HardwareVariationEnum::DoorControllerDc20)
+    );
+    assert_eq!(
+        controller.hardware_type,
+        Some(types::DeviceTypeEnum::DoorController)
+    );
+    assert_eq!(
+        controller.current_org_name.as_deref(),
+        Some("Acme Logistics")
+    );
+    assert_eq!(controller.license_state.as_deref(), Some("CLAIMED"));
+    let spare = units
+        .iter()
+        .find(|u| u.registered == Some(false))
+        .expect("an unregistered unit");
+    assert_eq!(spare.current_org_uuid, None);
+    assert_eq!(spare.license_state, None);
+
+    let mut body = types::PartnerMspMoveHardwareToClientWsRequest::default();
+    body.from_client_org_uuid = Some(demo::FIRST.into());
+    body.to_client_org_uuid = Some("dEmOcLiEnToRgUuId00002w".into());
+    body.move_license = Some(true);
+    body.serials = Some(
+        ["RCAM-R230-0001", "RDC-DC20-0001", "RCAM-R120-0001"]
+            .map(|s| Some(s.to_owned()))
+            .to_vec(),
+    );
+    let answer = checked
+        .move_hardware_to_client(&body)
+        .await
+        .expect("an answer per serial")
+        .into_inner();
+    assert_eq!(answer.moved, Some(vec![Some("RCAM-R230-0001".to_owned())]));
+    let blocked = answer.blocked.expect("blocked");
+    assert_eq!(blocked[0].serial.as_deref(), Some("RDC-DC20-0001"));
+    let bindings = blocked[0].bindings.as_ref().expect("bindings");
+    assert_eq!(bindings[0].name.as_deref(), Some("Loading dock"));
+    assert_eq!(bindings[0].type_.as_deref(), Some("DOOR"));
+    let failed = answer.failed.expect("failed");
+    assert_eq!(failed[0].serial.as_deref(), Some("RCAM-R120-0001"));
+
+    // Moving to a client that keeps the partner out is refused.
+    body.to_client_org_uuid = Some(demo::REFUSING.into());
+    let result = checked.move_hardware_to_client(&body).await;
+    assert!(
+        matches!(result, Err(rhombus_partner::Error::Forbidden { .. })),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn msp_deactivating_a_client_names_what_stands_in_the_way() {
+    let (_server, client) = demo_client().await;
+    let checked = client.checked();
+    let acme = demo::client(demo::FIRST).expect("demo client");
+    let mut body = types::PartnerMspDeactivateClientWsRequest::default();
+    body.client_org_uuid = Some(demo::FIRST.into());
+    body.confirm_name = Some("Acme".into());
+    let refused = api_message(checked.deactivate_client(&body).await);
+    assert!(refused.contains("confirmName"), "{refused}");
+
+    body.confirm_name = Some(acme.name.into());
+    let answer = checked
+        .deactivate_client(&body)
+        .await
+        .expect("an answer")
+        .into_inner();
+    assert_eq!(answer.deactivated, Some(false));
+    assert_eq!(
+        answer.error_code.as_deref(),
+        Some("DEVICES_STILL_REGISTERED")
+    );
+    let devices = answer.blocked_by_devices.expect("blockedByDevices");
+    let total: i32 = acme.devices.iter().map(|d| d.3).sum();
+    assert_eq!(devices.len(), usize::try_from(total).unwrap());
+    assert!(
+        devices
+            .iter()
+            .all(|d| d.serial.is_some() && d.device_uuid.is_some())
+    );
+    let licenses = answer.blocked_by_licenses.expect("blockedByLicenses");
+    assert_eq!(licenses.len(), msp::held_licenses(acme).len());
+    assert_eq!(answer.reclaimed_licenses, Some(0));
+}
+
+#[tokio::test]
+async fn msp_managed_client_policy_is_stored_as_sent() {
+    let (_server, client) = demo_client().await;
+    let checked = client.checked();
+    for assignable in [false, true] {
+        let mut body = types::PartnerMspUpdateManagedClientPolicyWsRequest::default();
+        body.client_org_uuid = Some(demo::FIRST.into());
+        body.client_super_admin_assignable = Some(assignable);
+        let policy = checked
+            .update_managed_client_policy(&body)
+            .await
+            .expect("the policy")
+            .into_inner()
+            .policy
+            .expect("policy");
+        assert_eq!(policy.client_super_admin_assignable, Some(assignable));
+    }
+    let mut empty = types::PartnerMspUpdateManagedClientPolicyWsRequest::default();
+    empty.client_org_uuid = Some(demo::FIRST.into());
+    let refused = api_message(checked.update_managed_client_policy(&empty).await);
+    assert!(refused.contains("clientSuperAdminAssignable"), "{refused}");
+}
+
+/// The client listing carries the new managed-client fields.
+#[tokio::test]
+async fn msp_the_client_listing_says_which_clients_the_msp_manages() {
+    let (_server, client) = demo_client().await;
+    let mut body = types::PartnerGetPartnerClientsWsRequest::default();
+    body.include_deactivated = Some(true);
+    let clients = client
+        .checked()
+        .get_partner_clients(&body)
+        .await
+        .expect("the listing")
+        .into_inner()
+        .clients
+        .expect("clients");
+    assert_eq!(clients.len(), 12);
+    assert!(clients.iter().all(|c| c.managed_by_msp == Some(true)
+        && c.deactivated == Some(false)
+        && c.client_super_admin_assignable == Some(true)));
+}
+
+/// Each new operation is played by the fake server: with the demo key, a
+/// `200` with a JSON answer, here the refusal of a body that names nothing
+/// (`"error": true`, or no claim key for the lookup).
+#[tokio::test]
+async fn msp_every_new_operation_is_played_by_the_fake_server() {
+    let (server, _client) = demo_client().await;
+    let http = reqwest::Client::new();
+    for path in [
+        "deactivateClient",
+        "getClaimKeysForPartnerOrg",
+        "getPartnerOrgProfile",
+        "hardware/getInventory",
+        "hardware/moveToClient",
+        "license/assignToClient",
+        "license/claimToPool",
+        "license/getClaimKeyByCode",
+        "license/getPool",
+        "license/reclaimFromClient",
+        "updateManagedClientPolicy",
+    ] {
+        let response = http
+            .post(format!("{}/api/partner/{path}", server.uri()))
+            .header("x-auth-scheme", "partner-api-token")
+            .header("x-auth-apikey", support::DEMO_API_KEY)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("the fake server answers");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        let body: Value = response.json().await.expect("JSON");
+        assert!(body.is_object(), "{path}: {body}");
+    }
 }

@@ -60,7 +60,7 @@ fn read_only_comes_from_the_extension_and_its_absence_means_state_changing() {
     assert!(real("getDeviceLicensesForOrg").read_only);
     assert!(!real("createPartnerClient").read_only);
     assert!(!real("deletePartnerClient").read_only);
-    assert_eq!(Operation::all().len(), 21);
+    assert_eq!(Operation::all().len(), 32);
 }
 
 /// A 503 on a state-changing operation: exactly one request.

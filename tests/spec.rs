@@ -46,7 +46,7 @@ fn fragment_has_every_partner_operation() {
             (path, op["operationId"].as_str().expect("operationId"))
         })
         .collect();
-    assert_eq!(operations.len(), 21, "{operations:#?}");
+    assert_eq!(operations.len(), 32, "{operations:#?}");
     assert!(
         operations
             .iter()
@@ -80,8 +80,8 @@ fn every_operation_is_marked_read_only_or_not() {
         }
     }
     // Reads are the `get…` operations (with or without a `partner` prefix);
-    // creating, customizing, deleting, moving, registering, revoking and
-    // updating change state.
+    // creating, customizing, deleting, moving, registering, revoking,
+    // updating, claiming, assigning, reclaiming and deactivating change state.
     for op in rhombus_partner::Operation::all() {
         let verb = op
             .id
@@ -123,4 +123,34 @@ fn every_enum_of_the_fragment_keeps_unknown_values() {
         state,
         rhombus_partner::types::LicenseStateEnum::Unknown("SOMETHING_NEW".into())
     );
+}
+
+/// The managed service provider's operations, each marked by what it does:
+/// the lookups read, the rest change licenses, hardware or clients.
+#[test]
+fn the_msp_operations_are_marked_by_what_they_do() {
+    let read_only = |id: &str| {
+        rhombus_partner::Operation::by_id(id)
+            .unwrap_or_else(|| panic!("{id} is in the fragment"))
+            .read_only
+    };
+    for id in [
+        "getLicensePool",
+        "getPoolClaimKeyByCode",
+        "getHardwareInventory",
+        "getPartnerOrgProfile",
+        "getClaimKeysForPartnerOrg",
+    ] {
+        assert!(read_only(id), "{id} only reads");
+    }
+    for id in [
+        "claimLicensesToPool",
+        "assignLicensesToClient",
+        "reclaimLicensesFromClient",
+        "moveHardwareToClient",
+        "deactivateClient",
+        "updateManagedClientPolicy",
+    ] {
+        assert!(!read_only(id), "{id} changes state");
+    }
 }

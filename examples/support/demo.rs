@@ -171,7 +171,12 @@ pub fn clients_listing() -> Value {
                 "clientAccessAllowed": c.access_allowed,
                 "totalLocations": c.locations,
                 "totalCameras": cameras,
-                "createdAtMillis": 1_699_334_716_000_i64
+                "createdAtMillis": 1_699_334_716_000_i64,
+                // The demo partner manages every client as a managed
+                // service provider (see `msp`); none is deactivated.
+                "managedByMsp": true,
+                "deactivated": false,
+                "clientSuperAdminAssignable": true
             })
         })
         .collect();

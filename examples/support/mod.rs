@@ -1,10 +1,13 @@
 //! A fake Rhombus API on loopback, so that the examples run without an
 //! account or network. It answers like the real one: 401 without the auth
-//! headers, and canned data for each partner endpoint.
+//! headers, and canned data for each partner endpoint it plays (the client
+//! listing, a client's summary and licenses, and the managed service
+//! provider's endpoints in `msp`).
 // Each example uses only part of this module.
 #![allow(dead_code)]
 
 pub mod demo;
+pub mod msp;
 pub mod report;
 pub mod tls;
 
@@ -34,8 +37,9 @@ pub async fn start() -> MockServer {
                 .and_then(|org| org.to_str().ok());
             header
                 .into_iter()
-                .chain(body_org(request).as_deref())
-                .any(|org| demo::client(org).is_none_or(|client| !client.access_allowed))
+                .map(str::to_owned)
+                .chain(body_orgs(request))
+                .any(|org| demo::client(&org).is_none_or(|client| !client.access_allowed))
         })
         .respond_with(ResponseTemplate::new(403).set_body_string("Forbidden"))
         .with_priority(1)
@@ -79,6 +83,42 @@ pub async fn start() -> MockServer {
         .with_priority(1)
         .mount(&server)
         .await;
+    // The managed service provider's endpoints (under /api/partner/), each
+    // answered from the request body: a JSON answer, or a refusal with its
+    // status.
+    type Handler = fn(&Value) -> Result<Value, u16>;
+    let msp_endpoints: [(&str, Handler); 11] = [
+        ("deactivateClient", |b| Ok(msp::deactivate_client(b))),
+        ("getClaimKeysForPartnerOrg", |b| Ok(msp::claim_keys(b))),
+        ("getPartnerOrgProfile", |b| Ok(msp::profile(b))),
+        ("hardware/getInventory", |b| Ok(msp::hardware_inventory(b))),
+        ("hardware/moveToClient", |b| Ok(msp::move_to_client(b))),
+        ("license/assignToClient", |b| Ok(msp::assign_to_client(b))),
+        ("license/claimToPool", |b| Ok(msp::claim_to_pool(b))),
+        ("license/getClaimKeyByCode", msp::claim_key_by_code),
+        ("license/getPool", |b| Ok(msp::license_pool(b))),
+        ("license/reclaimFromClient", |b| {
+            Ok(msp::reclaim_from_client(b))
+        }),
+        ("updateManagedClientPolicy", |b| Ok(msp::update_policy(b))),
+    ];
+    for (endpoint, handler) in msp_endpoints {
+        Mock::given(method("POST"))
+            .and(path(format!("/api/partner/{endpoint}")))
+            .and(header_exists("x-auth-apikey"))
+            .and(header_exists("x-auth-scheme"))
+            .respond_with(move |request: &Request| {
+                let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+                match handler(&body) {
+                    Ok(answer) => ResponseTemplate::new(200).set_body_json(answer),
+                    Err(403) => ResponseTemplate::new(403).set_body_string("Forbidden"),
+                    Err(status) => ResponseTemplate::new(status),
+                }
+            })
+            .with_priority(1)
+            .mount(&server)
+            .await;
+    }
     // Anything else, including a call without credentials, is refused the
     // way the real API refuses it.
     Mock::given(method("POST"))
@@ -89,10 +129,26 @@ pub async fn start() -> MockServer {
     server
 }
 
+/// The keys under which a request body names an organization to act on.
+const ORG_KEYS: [&str; 4] = [
+    "clientOrgUuid",
+    "orgUuid",
+    "fromClientOrgUuid",
+    "toClientOrgUuid",
+];
+
 /// The organization a request body names (`clientOrgUuid` or `orgUuid`).
 fn body_org(request: &Request) -> Option<String> {
-    let body: Value = serde_json::from_slice(&request.body).ok()?;
-    ["clientOrgUuid", "orgUuid"]
+    body_orgs(request).into_iter().next()
+}
+
+/// Every organization a request body names (a hardware move names two).
+fn body_orgs(request: &Request) -> Vec<String> {
+    let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
+        return Vec::new();
+    };
+    ORG_KEYS
         .iter()
-        .find_map(|key| body.get(key)?.as_str().map(str::to_owned))
+        .filter_map(|key| body.get(key)?.as_str().map(str::to_owned))
+        .collect()
 }

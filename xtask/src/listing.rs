@@ -329,7 +329,9 @@ mod tests {
             "{listing}"
         );
         assert!(
-            listing.contains("struct PartnerGetPartnerClientsWsRequest [non-exhaustive]\nstruct"),
+            listing.contains(
+                "struct PartnerGetListOfAllClientDevicesRequest [non-exhaustive]\nstruct"
+            ),
             "{listing}"
         );
     }

@@ -19,9 +19,9 @@ const AUGUST_5: &str = "rhombus-openapi-2025-08-05.json";
 /// The newer shape: an `x-auth-scheme` header parameter by `$ref` on every
 /// operation, and `200` responses.
 const APRIL_2026: &str = "rhombus-openapi-2026-04-09.json";
-/// The partner part of a newer document: operations and schemas added,
-/// schemas grown, nothing removed or retyped.
-const NEWER_SLICE: &str = "rhombus-openapi-partner-slice-74548358.json";
+/// The partner part of a newer document, the checked-in fragment's source:
+/// 32 operations, `x-auth-scheme` declared inline (an enum) in each.
+const PARTNER_SLICE: &str = "rhombus-openapi-partner-slice-74548358.json";
 /// Separate from `target/`, whose lock the outer `cargo test` holds.
 const NESTED_TARGET: &str = "target/upstream-build";
 
@@ -57,6 +57,48 @@ fn august_snapshot_gives_29_partner_operations() {
     assert!(!run.stdout.contains("left out"), "{}", run.stdout);
 }
 
+/// The refresh's log says it kept `operations` operations and `schemas`
+/// schemas, and dropped one `x-auth-scheme` header per operation.
+fn assert_counts(run: &support::Run, operations: usize, schemas: usize) {
+    for line in [
+        format!("result: {operations} operations, {schemas} schemas"),
+        format!("drop-auth-headers            {operations} changes"),
+    ] {
+        assert!(run.stdout.contains(&line), "no {line:?} in\n{}", run.stdout);
+    }
+}
+
+/// `refresh-spec --check` of the fragment `out` against the `later`
+/// snapshot (with `extra` flags): stale, with `count` operations added and
+/// none removed. Gives the run and the summary's `+ POST` lines.
+fn added_by(later: &Path, out: &Path, extra: &[&str], count: usize) -> (support::Run, Vec<String>) {
+    let mut args = vec![
+        "refresh-spec",
+        "--from",
+        later.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--check",
+    ];
+    args.extend_from_slice(extra);
+    let run = xtask(&args);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    assert!(
+        run.stdout
+            .contains(&format!("operations: {count} added, 0 removed")),
+        "{}",
+        run.stdout
+    );
+    let added: Vec<String> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  + POST "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(added.len(), count, "{}", run.stdout);
+    (run, added)
+}
+
 #[test]
 #[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
 fn july_snapshot_gives_28_and_the_summary_to_august_names_the_change() {
@@ -65,26 +107,7 @@ fn july_snapshot_gives_28_and_the_summary_to_august_names_the_change() {
     assert_eq!(operations(&json(&out)).len(), 28);
 
     let before = std::fs::read(&out).unwrap();
-    let run = xtask(&[
-        "refresh-spec",
-        "--from",
-        august.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--check",
-    ]);
-    assert_eq!(run.code, Some(1), "{}", run.both());
-    assert!(
-        run.stdout.contains("operations: 1 added, 0 removed"),
-        "{}",
-        run.stdout
-    );
-    let added: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("  + POST "))
-        .collect();
-    assert_eq!(added.len(), 1, "{}", run.stdout);
+    let (run, added) = added_by(&august, &out, &[], 1);
     assert!(
         added[0].starts_with("  + POST /api/partner/updateSendLicenseExpirationEmail "),
         "{}",
@@ -119,19 +142,30 @@ fn check_from_fragment(test: &str, name: &str, extra: &[&str]) -> support::Run {
 
 #[test]
 #[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
-fn april_2026_snapshot_gives_the_checked_in_fragment_with_own_descriptions() {
+fn partner_slice_gives_the_checked_in_fragment_with_own_descriptions() {
     // From a copy of the checked-in fragment, so its texts are kept.
-    let run = check_from_fragment("april-own", APRIL_2026, &["--descriptions", "own"]);
+    let run = check_from_fragment("slice-own", PARTNER_SLICE, &["--descriptions", "own"]);
     assert_eq!(run.code, Some(0), "{}", run.both());
-    assert!(
-        run.stdout.contains("result: 21 operations, 99 schemas"),
-        "{}",
-        run.stdout
+    // Every operation declared x-auth-scheme inline, an enum; none is left.
+    assert_counts(&run, 32, 141);
+}
+
+#[test]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
+fn april_2026_gives_21_operations_and_the_slice_adds_the_11_msp_ones() {
+    let (april, slice) = (snapshot(APRIL_2026), snapshot(PARTNER_SLICE));
+    let from = april.to_str().unwrap();
+    let (run, out) = refresh_into(
+        "april-to-slice",
+        &["--from", from, "--prefix", "/api/partner/", "--no-compile"],
     );
     // Every operation declared x-auth-scheme by $ref; none is left.
+    assert_counts(&run, 21, 99);
+    let (run, added) = added_by(&slice, &out, &["--no-compile"], 11);
     assert!(
-        run.stdout
-            .contains("drop-auth-headers            21 changes"),
+        added
+            .iter()
+            .any(|l| l.contains("/api/partner/license/claimToPool")),
         "{}",
         run.stdout
     );
@@ -166,8 +200,13 @@ fn the_summary_from_august_to_april_2026_says_what_breaks() {
 #[test]
 #[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
 fn the_newer_partner_slice_is_additive() {
-    let run = check_from_fragment("newer-slice", NEWER_SLICE, &["--no-compile"]);
-    assert_eq!(run.code, Some(1), "{}", run.both());
+    let (april, slice) = (snapshot(APRIL_2026), snapshot(PARTNER_SLICE));
+    let from = april.to_str().unwrap();
+    let (_, out) = refresh_into(
+        "april-before-slice",
+        &["--from", from, "--prefix", "/api/partner/", "--no-compile"],
+    );
+    let (run, _) = added_by(&slice, &out, &["--no-compile"], 11);
     assert!(
         run.stdout
             .contains("impact on users: 0 breaking, 147 additive, 0 patch")

@@ -403,6 +403,45 @@ mod tests {
         );
     }
 
+    /// The shape of the newer partner slice: `x-auth-scheme` declared in
+    /// each operation, inline, required, an enum with a default, beside the
+    /// body; the name in any letter case.
+    #[test]
+    fn drops_an_inline_auth_scheme_enum_declared_in_each_operation() {
+        let scheme = |name: &str| {
+            json!({
+                "in": "header", "name": name, "required": true,
+                "example": "partner-api-token",
+                "schema": { "type": "string", "default": "partner-api-token",
+                            "enum": ["api-token", "api", "partner-api-token", "partner-api"] }
+            })
+        };
+        let body = json!({ "content": { "application/json": { "schema": {} } } });
+        let doc = json!({ "paths": {
+            "/api/partner/license/getPool": { "post": {
+                "operationId": "getLicensePool",
+                "parameters": [scheme("x-auth-scheme")], "requestBody": body.clone()
+            } },
+            "/api/partner/deactivateClient": { "post": {
+                "operationId": "deactivateClient",
+                "parameters": [scheme("X-Auth-Scheme"), { "in": "query", "name": "dryRun" }],
+                "requestBody": body.clone()
+            } }
+        } });
+        let (doc, outcome) = run(&DROP_AUTH_HEADERS, doc);
+        assert_eq!(outcome, Outcome::changed(2));
+        let pool = &doc["paths"]["/api/partner/license/getPool"]["post"];
+        assert!(pool.get("parameters").is_none(), "{pool}");
+        assert_eq!(pool["requestBody"], body);
+        assert_eq!(
+            doc["paths"]["/api/partner/deactivateClient"]["post"]["parameters"],
+            json!([{ "in": "query", "name": "dryRun" }])
+        );
+        // Idempotent: a second run finds nothing.
+        let (_, again) = run(&DROP_AUTH_HEADERS, doc);
+        assert_eq!(again, Outcome::changed(0));
+    }
+
     #[test]
     fn lone_default_becomes_200_but_not_beside_others() {
         let doc = json!({ "paths": {
