@@ -28,7 +28,6 @@ fn fast() -> RetryPolicy {
 fn client(url: &str) -> Client {
     Client::builder()
         .api_key(KEY)
-        .org("ClientOrg1")
         .base_url(url)
         .retry_policy(fast())
         .timeout(Duration::from_secs(5))
