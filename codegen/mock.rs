@@ -6,14 +6,16 @@ use std::path::Path;
 use super::settings::generation_settings;
 use super::{SpecError, check};
 
-/// The path the generated helpers import the client's items from: they live
+/// The first segment of every path the generated helpers import the
+/// client's items from (`crate`, or `crate::camera` for an area): they live
 /// in the crate's `mock` module and name types as `types::...`.
 const CRATE_PATH: &str = "crate";
 
 /// Formatted httpmock helpers for every operation of the checked spec: a
 /// `MockServerExt` trait on `httpmock::MockServer` with one method per
-/// operation, and typed `When`/`Then` wrappers in `operations`.
-pub fn generate(file: &Path, parsed: &check::Parsed) -> Result<String, SpecError> {
+/// operation, and typed `When`/`Then` wrappers in `operations`. `module`:
+/// the client's module path in the library.
+pub fn generate(file: &Path, parsed: &check::Parsed, module: &str) -> Result<String, SpecError> {
     let failed = |problem: String| {
         SpecError::new(
             file,
@@ -26,7 +28,7 @@ pub fn generate(file: &Path, parsed: &check::Parsed) -> Result<String, SpecError
         )
     };
     let outcome = super::panics::catching(|| {
-        progenitor_impl::Generator::new(&generation_settings()).httpmock(&parsed.spec, CRATE_PATH)
+        progenitor_impl::Generator::new(&generation_settings()).httpmock(&parsed.spec, module)
     });
     let tokens = match outcome {
         Ok(Ok(tokens)) => tokens,

@@ -105,12 +105,37 @@ pub fn read_spec(file: &Path) -> Result<String, SpecError> {
     })
 }
 
-/// The one entry: checks `text` (the contents of `file`) once and generates
-/// every artifact from it.
+/// Where a generated client sits and whom it acts for: what decides its
+/// authentication hook and where its mock helpers find its types.
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    /// Whether every call acts inside a client organization: the `pre` hook
+    /// then sends `x-auth-org` and refuses a client without one. The
+    /// partner client never sends it.
+    pub org_scoped: bool,
+    /// The path of the client's module in the library, which the mock
+    /// helpers import from: `crate` for the partner client.
+    pub module: &'a str,
+}
+
+/// The partner client, at the root of the library.
+pub const PARTNER: Target<'static> = Target {
+    org_scoped: false,
+    module: "crate",
+};
+
+/// The one entry for the partner client: checks `text` (the contents of
+/// `file`) once and generates every artifact from it.
 pub fn generate(file: &Path, text: &str) -> Result<Artifacts, SpecError> {
+    generate_for(file, text, &PARTNER)
+}
+
+/// [`generate`], for the client `target` says (an area of the client-org
+/// API, or the partner client).
+pub fn generate_for(file: &Path, text: &str, target: &Target) -> Result<Artifacts, SpecError> {
     let parsed = check::parse(file, text)?;
     let client = client_syntax(file, &parsed)?;
-    let glue = glue::glue(file, &parsed.raw, &client)?;
+    let glue = glue::glue(file, &parsed.raw, &client, target.org_scoped)?;
     let with = |extra: proc_macro2::TokenStream| -> Result<String, SpecError> {
         let mut syntax = client.clone();
         let extra = syn::parse2::<syn::File>(extra).map_err(|e| unparsable(file, e))?;
@@ -120,7 +145,7 @@ pub fn generate(file: &Path, text: &str) -> Result<Artifacts, SpecError> {
     Ok(Artifacts {
         client: with(glue.library)?,
         test_client: with(glue.with_test_helpers)?,
-        mock: mock::generate(file, &parsed),
+        mock: mock::generate(file, &parsed, target.module),
     })
 }
 

@@ -1,7 +1,8 @@
-//! A partner acting on one of its client organizations: `Client::for_org`
-//! makes a copy of the client that sends `x-auth-org` with every request,
-//! sharing the connection pool, so calls that take no organization in their
-//! body (here `getDeviceLicensesForOrg` with an empty request) apply to it.
+//! A partner and one of its client organizations: a partner-level call
+//! names the client in its body (here `getDeviceLicensesForOrg`) and sends
+//! no `x-auth-org`; `Client::for_org` gives the handle whose area clients
+//! (features `camera`, `door`, ..., `fleet`) act inside the organization,
+//! sending `x-auth-org`, sharing the connection pool.
 //!
 //! Without `RHOMBUS_API_KEY` it runs against the fake Rhombus server on
 //! loopback, which knows one client organization and forbids others. With
@@ -42,16 +43,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
         (partner, support::DEMO_CLIENT_ORG.to_owned())
     };
 
-    // The partner's client acts on no organization; the copy acts on `org`.
+    // The partner's client acts on no organization; the handle acts inside
+    // `org` (its area clients need the area features).
     let acting = partner.for_org(&org)?;
-    println!(
-        "partner client: org {:?}; copy from for_org: org {:?}",
-        partner.org(),
-        acting.org()
-    );
+    println!("handle from for_org: org {:?}", acting.org_uuid());
 
-    let licenses = acting
-        .get_device_licenses_for_org(&LicenseGetDeviceLicensesForClientOrgWsRequest::default())
+    let request = LicenseGetDeviceLicensesForClientOrgWsRequest::default().with_org_uuid(&*org);
+    let licenses = partner
+        .get_device_licenses_for_org(&request)
         .await?
         .into_inner()
         .device_licenses
@@ -66,7 +65,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
 
     if let Some(server) = &fake {
-        // What went on the wire: the org header came from `for_org`.
+        // What went on the wire: a partner-level call sends no org header.
         let requests = server.received_requests().await.unwrap_or_default();
         if let Some(last) = requests.last() {
             let org_header = last
@@ -78,11 +77,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
 
         // An organization that is not one of the partner's clients.
-        let stranger = partner.for_org("nOtOnEoFoUrClIeNtS0000w")?;
-        match stranger
-            .get_device_licenses_for_org(&LicenseGetDeviceLicensesForClientOrgWsRequest::default())
-            .await
-        {
+        let stranger = LicenseGetDeviceLicensesForClientOrgWsRequest::default()
+            .with_org_uuid("nOtOnEoFoUrClIeNtS0000w");
+        match partner.get_device_licenses_for_org(&stranger).await {
             Ok(_) => return Err("the fake server let a partner act on a stranger".into()),
             Err(error) => println!("acting on another organization: refused ({error})"),
         }

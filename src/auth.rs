@@ -13,6 +13,11 @@ const SCHEME_HEADER: HeaderName = HeaderName::from_static("x-auth-scheme");
 const KEY_HEADER: HeaderName = HeaderName::from_static("x-auth-apikey");
 const ORG_HEADER: HeaderName = HeaderName::from_static("x-auth-org");
 
+/// Why an org-scoped call without an org is refused before it is sent.
+const NO_ORG: &str = "this client acts inside a client organization but names none, so the call \
+     was not sent (it would have acted on the key's own organization); get the client from \
+     `Client::for_org`";
+
 /// The shortest key scrubbed from answers. Real keys are much longer; a
 /// shorter one (a test's "k") would replace ordinary text in bodies.
 pub(crate) const MIN_SCRUBBED_KEY: usize = 8;
@@ -43,20 +48,19 @@ pub(crate) struct Auth {
 }
 
 impl Auth {
-    /// Validates the key (and org) as header values; the key is marked
+    /// Validates the key as a header value; the key is marked
     /// sensitive so that `http` never prints it and HTTP/2 never indexes it.
-    pub(crate) fn new(
-        scheme: AuthScheme,
-        key: &str,
-        org: Option<&str>,
-    ) -> Result<Self, BuildError> {
+    pub(crate) fn new(scheme: AuthScheme, key: &str) -> Result<Self, BuildError> {
         if key.trim().is_empty() {
             return Err(BuildError::EmptyApiKey);
         }
         let mut key = header_text(key).ok_or(BuildError::InvalidApiKey)?;
         key.set_sensitive(true);
-        let org = org.map(org_header).transpose()?;
-        Ok(Auth { scheme, key, org })
+        Ok(Auth {
+            scheme,
+            key,
+            org: None,
+        })
     }
 
     pub(crate) fn scheme(&self) -> AuthScheme {
@@ -67,16 +71,28 @@ impl Auth {
         self.org.as_ref().and_then(|v| v.to_str().ok())
     }
 
-    /// Adds `x-auth-scheme`, `x-auth-apikey` and, if set, `x-auth-org`.
+    /// Adds `x-auth-scheme` and `x-auth-apikey`, never `x-auth-org`: what
+    /// a partner-level call sends (its body names the client).
     pub(crate) fn apply(&self, headers: &mut reqwest::header::HeaderMap) {
         headers.insert(
             SCHEME_HEADER,
             HeaderValue::from_static(self.scheme.as_str()),
         );
         headers.insert(KEY_HEADER, self.key.clone());
-        if let Some(org) = &self.org {
-            headers.insert(ORG_HEADER, org.clone());
-        }
+        headers.remove(ORG_HEADER);
+    }
+
+    /// What a call inside a client organization sends: [`Auth::apply`]'s
+    /// headers and `x-auth-org`. Without an org nothing is added and the
+    /// call must not be sent: it would act on the key's own organization.
+    pub(crate) fn apply_in_org(
+        &self,
+        headers: &mut reqwest::header::HeaderMap,
+    ) -> Result<(), &'static str> {
+        let org = self.org.as_ref().ok_or(NO_ORG)?;
+        self.apply(headers);
+        headers.insert(ORG_HEADER, org.clone());
+        Ok(())
     }
 
     /// The key, to scrub from every answer; `None` for a key shorter than
@@ -129,8 +145,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_the_org_scoped_headers_carry_the_org() {
+        let auth = Auth::new(AuthScheme::PartnerApiToken, "key-12345").expect("valid");
+        let mut headers = reqwest::header::HeaderMap::new();
+        assert_eq!(auth.apply_in_org(&mut headers), Err(NO_ORG));
+        assert!(headers.is_empty(), "nothing is added to a refused call");
+        let in_org = auth.with_org("ORG").expect("valid org");
+        in_org.apply_in_org(&mut headers).expect("an org is set");
+        assert_eq!(headers[ORG_HEADER], "ORG");
+        in_org.apply(&mut headers);
+        assert!(!headers.contains_key(ORG_HEADER), "{headers:?}");
+        assert_eq!(headers[KEY_HEADER], "key-12345");
+    }
+
+    #[test]
     fn keys_shorter_than_eight_bytes_are_not_scrubbed() {
-        let auth = |key: &str| Auth::new(AuthScheme::PartnerApiToken, key, None).expect("valid");
+        let auth = |key: &str| Auth::new(AuthScheme::PartnerApiToken, key).expect("valid");
         assert_eq!(auth("1234567").scrubbed_secret(), None);
         assert_eq!(
             auth("12345678").scrubbed_secret(),

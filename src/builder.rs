@@ -20,7 +20,6 @@ pub(crate) const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 32;
 /// Environment variables read by [`ClientBuilder::from_env`].
 const ENV_API_KEY: &str = "RHOMBUS_API_KEY";
 const ENV_SCHEME: &str = "RHOMBUS_AUTH_SCHEME";
-const ENV_ORG: &str = "RHOMBUS_ORG";
 const ENV_BASE_URL: &str = "RHOMBUS_BASE_URL";
 
 /// Where the Rhombus API is hosted.
@@ -73,7 +72,6 @@ pub struct ClientBuilder {
     scheme: AuthScheme,
     identity: Option<IdentityPem>,
     root_certificates: Vec<Vec<u8>>,
-    org: Option<String>,
     region: Region,
     base_url: Option<String>,
     timeout: Option<Duration>,
@@ -108,7 +106,6 @@ impl ClientBuilder {
     /// |---|---|
     /// | `RHOMBUS_API_KEY` | the API key (required) |
     /// | `RHOMBUS_AUTH_SCHEME` | `api-token`, `partner-api-token` (default), `api` or `partner-api` |
-    /// | `RHOMBUS_ORG` | a client organization to act on (`x-auth-org`) |
     /// | `RHOMBUS_BASE_URL` | another base URL, e.g. a test server |
     ///
     /// The result can be configured further, e.g. with an
@@ -135,9 +132,6 @@ impl ClientBuilder {
         let mut builder = ClientBuilder::default().api_key(api_key);
         if let Some(scheme) = var(ENV_SCHEME)? {
             builder = builder.scheme(scheme.parse()?);
-        }
-        if let Some(org) = var(ENV_ORG)? {
-            builder = builder.org(org);
         }
         if let Some(url) = var(ENV_BASE_URL)? {
             builder = builder.base_url(url);
@@ -169,12 +163,6 @@ impl ClientBuilder {
     /// the system's roots, e.g. a TLS-inspecting proxy's or a test server's.
     pub fn add_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_certificates.push(pem.into());
-        self
-    }
-
-    /// Acts on one of the partner's client organizations: sends `x-auth-org`.
-    pub fn org(mut self, org: impl Into<String>) -> Self {
-        self.org = Some(org.into());
         self
     }
 
@@ -213,7 +201,7 @@ impl ClientBuilder {
         self
     }
 
-    /// How many requests the client, and every copy made with
+    /// How many requests the client, and every handle made with
     /// [`Client::for_org`], has in flight at once (at least 1); more calls
     /// wait for a free slot. This bounds the connections a burst of calls
     /// opens. Default 32. At most [`ClientBuilder::MAX_CONCURRENT_REQUESTS`]
@@ -255,7 +243,7 @@ pub fn build_parts(
     builder: ClientBuilder,
 ) -> Result<(String, reqwest::Client, ClientState), BuildError> {
     let key = builder.api_key.ok_or(BuildError::MissingApiKey)?;
-    let auth = Auth::new(builder.scheme, &key.0, builder.org.as_deref())?;
+    let auth = Auth::new(builder.scheme, &key.0)?;
     let base_url = checked_base_url(
         builder
             .base_url
@@ -387,13 +375,11 @@ mod tests {
         let client = from(&[
             (ENV_API_KEY, "k"),
             (ENV_SCHEME, " API-TOKEN "),
-            (ENV_ORG, "ORG"),
             (ENV_BASE_URL, "http://127.0.0.1:9/"),
         ])
         .and_then(ClientBuilder::build)
         .expect("valid environment");
         assert_eq!(client.scheme(), AuthScheme::ApiToken);
-        assert_eq!(client.org(), Some("ORG"));
         assert_eq!(client.base_url(), "http://127.0.0.1:9");
     }
 
@@ -408,11 +394,11 @@ mod tests {
     fn env_reports_non_unicode() {
         let err = ClientBuilder::from_lookup(|name| match name {
             ENV_API_KEY => Ok(Some("k".into())),
-            ENV_ORG => Err(()),
+            ENV_BASE_URL => Err(()),
             _ => Ok(None),
         })
         .unwrap_err();
-        assert!(matches!(err, BuildError::InvalidEnv { name: ENV_ORG }));
+        assert!(matches!(err, BuildError::InvalidEnv { name: ENV_BASE_URL }));
     }
 
     #[test]

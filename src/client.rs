@@ -17,8 +17,9 @@ use crate::operation::Operation;
 use crate::response::{ReadLimits, Scrubber};
 use crate::retry::RetryPolicy;
 
-/// The state a client carries besides its connection pool; every copy
-/// made by [`Client::for_org`] shares its in-flight limit.
+/// The state a client carries besides its connection pool; every
+/// [`OrgClient`](crate::OrgClient) made by `Client::for_org`, and every
+/// area client made from one, shares its in-flight limit.
 #[derive(Clone, Debug)]
 pub struct ClientState {
     pub(crate) auth: Auth,
@@ -35,10 +36,21 @@ pub struct ClientState {
     pub(crate) scrubber: Option<Scrubber>,
 }
 
-/// The `pre` hook: adds `x-auth-scheme`, `x-auth-apikey` and, if set,
-/// `x-auth-org`.
+/// The partner client's `pre` hook: adds `x-auth-scheme` and
+/// `x-auth-apikey`, never `x-auth-org` (a partner-level operation names its
+/// client in the body).
 pub fn pre(state: &ClientState, request: &mut reqwest::Request) {
     state.auth.apply(request.headers_mut());
+}
+
+/// The `pre` hook of the client-org API's areas: the same headers and
+/// `x-auth-org`; without an org, an error that stops the call before
+/// anything is sent.
+pub fn pre_in_org(state: &ClientState, request: &mut reqwest::Request) -> Result<(), String> {
+    state
+        .auth
+        .apply_in_org(request.headers_mut())
+        .map_err(str::to_owned)
 }
 
 /// The `exec` hook: sends `request` under the retry policy, within the
@@ -86,32 +98,26 @@ pub fn post(result: &reqwest::Result<reqwest::Response>) -> Result<(), String> {
     }
 }
 
-impl Client {
-    /// A copy of this client that acts on one of the partner's client
-    /// organizations: every request also sends `x-auth-org: <org>`.
-    ///
-    /// The copy shares the connection pool and configuration; only the
-    /// header differs. Fails if `org` is empty or not a valid header value.
-    pub fn for_org(&self, org: impl AsRef<str>) -> Result<Client, BuildError> {
-        let state = ClientState {
-            auth: self.inner.auth.with_org(org.as_ref())?,
-            ..self.inner.clone()
-        };
-        Ok(Client::new_with_client(
-            &self.baseurl,
-            self.client.clone(),
-            state,
-        ))
+impl ClientState {
+    /// The same state acting inside the client organization `org`. Fails
+    /// if `org` is empty or not a valid header value.
+    pub(crate) fn in_org(&self, org: &str) -> Result<ClientState, BuildError> {
+        Ok(ClientState {
+            auth: self.auth.with_org(org)?,
+            ..self.clone()
+        })
     }
 
+    /// The client organization this state acts inside, if any.
+    pub(crate) fn org(&self) -> Option<&str> {
+        self.auth.org()
+    }
+}
+
+impl Client {
     /// The authentication scheme this client sends.
     pub fn scheme(&self) -> AuthScheme {
         self.inner.auth.scheme()
-    }
-
-    /// The client organization this client acts on, if any.
-    pub fn org(&self) -> Option<&str> {
-        self.inner.auth.org()
     }
 
     /// The base URL requests go to, without a trailing slash.
@@ -137,7 +143,7 @@ mod tests {
         let in_flight = Arc::new(tokio::sync::Semaphore::new(1));
         let permit = in_flight.clone().try_acquire_owned().expect("a free slot");
         let state = ClientState {
-            auth: Auth::new(AuthScheme::PartnerApiToken, "queue-test-key", None).expect("key"),
+            auth: Auth::new(AuthScheme::PartnerApiToken, "queue-test-key").expect("key"),
             retry: RetryPolicy::none().deadline(deadline),
             timeout: Some(Duration::from_secs(5)),
             in_flight,

@@ -5,6 +5,7 @@
 // compiles in a test crate generated from a fixture fragment.
 extern crate self as rhombus_partner;
 
+pub mod areas;
 mod attempt;
 mod auth;
 mod builder;
@@ -31,6 +32,7 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/partner.rs"));
 }
 
+pub use areas::OrgClient;
 pub use builder::{ClientBuilder, Region};
 pub use checked::ApiStatus;
 pub use error::{BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, BuildError, Error, TransportKind};
@@ -50,7 +52,7 @@ pub use scheme::AuthScheme;
 pub mod __private {
     pub use crate::builder::build_parts;
     pub use crate::checked::{finish, json_text};
-    pub use crate::client::{ClientState, exec, post, pre};
+    pub use crate::client::{ClientState, exec, post, pre, pre_in_org};
 }
 
 #[cfg(feature = "test-util")]

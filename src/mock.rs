@@ -54,3 +54,22 @@ mod generated {
 }
 
 pub use generated::{MockServerExt, operations};
+
+/// The same helpers for each area of the client-org API the build enabled:
+/// `mock::areas::camera::MockServerExt` and so on.
+pub mod areas {
+    /// Declares each area's mock helpers under the area's feature.
+    macro_rules! area_mocks {
+        ($($feature:literal $name:ident,)*) => {
+            $(
+                #[cfg(feature = $feature)]
+                #[doc = concat!("Mock helpers for [`crate::areas::", stringify!($name), "`].")]
+                #[allow(missing_docs, clippy::all, clippy::pedantic)]
+                pub mod $name {
+                    include!(concat!(env!("OUT_DIR"), "/areas/", $feature, "_mock.rs"));
+                }
+            )*
+        };
+    }
+    crate::areas::every_area!(area_mocks);
+}

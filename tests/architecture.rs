@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["call"],
     &["checked"],
     &["client", "operation", "generated"],
-    &["builder"],
+    &["builder", "areas"],
     &["lib", "mock"],
 ];
 

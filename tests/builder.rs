@@ -62,8 +62,6 @@ fn non_ascii_keys_and_orgs_are_refused() {
         assert!(matches!(err, BuildError::InvalidApiKey), "{key:?}: {err:?}");
         assert!(err.to_string().contains("non-ASCII"), "{err}");
     }
-    let err = build_err(Client::builder().api_key(KEY).org("org-\u{e9}"));
-    assert!(matches!(err, BuildError::InvalidOrg { .. }), "{err:?}");
     let client = Client::builder().api_key(KEY).build().expect("valid");
     assert!(matches!(
         client.for_org("организация"),
@@ -73,14 +71,13 @@ fn non_ascii_keys_and_orgs_are_refused() {
 
 #[test]
 fn org_that_is_not_a_header_value() {
-    let err = build_err(Client::builder().api_key(KEY).org("bad\r\norg"));
+    let client = Client::builder().api_key(KEY).build().expect("valid");
+    let err = client.for_org("bad\r\norg").expect_err("CR LF is refused");
     assert!(matches!(err, BuildError::InvalidOrg { ref org } if org == "bad\r\norg"));
     assert!(matches!(
-        build_err(Client::builder().api_key(KEY).org("")),
-        BuildError::InvalidOrg { .. }
+        client.for_org(" "),
+        Err(BuildError::InvalidOrg { .. })
     ));
-
-    let client = Client::builder().api_key(KEY).build().expect("valid");
     let err = client
         .for_org("tab\tis fine but not\u{7f}")
         .expect_err("DEL is refused");
@@ -181,7 +178,6 @@ fn defaults_and_region() {
     let client = Client::builder().api_key(KEY).build().expect("valid");
     assert_eq!(client.scheme(), AuthScheme::PartnerApiToken);
     assert_eq!(client.base_url(), "https://api2.rhombussystems.com");
-    assert_eq!(client.org(), None);
 
     let eu = Client::builder()
         .api_key(KEY)
@@ -230,16 +226,11 @@ fn debug_never_shows_the_key() {
         .api_key(KEY)
         .scheme(AuthScheme::PartnerApi)
         .identity(pem.clone())
-        .org("cLiEnToRg")
         .timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(1));
     let builder_debug = format!("{builder:?} {builder:#?}");
     assert!(!builder_debug.contains(KEY), "{builder_debug}");
     assert!(!builder_debug.contains("PRIVATE KEY"), "{builder_debug}");
-    assert!(
-        builder_debug.contains("cLiEnToRg"),
-        "the org is not secret: {builder_debug}"
-    );
     // The secrets' places are marked, so a reader sees they are set.
     assert!(
         builder_debug.contains("api_key: Some(<redacted>)"),
@@ -363,12 +354,7 @@ fn from_env_reads_the_process_environment() {
     let run = |vars: &[(&str, &str)]| {
         let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"));
         child.args(["from_env_in_a_child", "--exact", "--ignored", "--nocapture"]);
-        for name in [
-            "RHOMBUS_API_KEY",
-            "RHOMBUS_AUTH_SCHEME",
-            "RHOMBUS_ORG",
-            "RHOMBUS_BASE_URL",
-        ] {
+        for name in ["RHOMBUS_API_KEY", "RHOMBUS_AUTH_SCHEME", "RHOMBUS_BASE_URL"] {
             child.env_remove(name);
         }
         child.envs(vars.iter().copied());
@@ -378,16 +364,15 @@ fn from_env_reads_the_process_environment() {
     let shown = run(&[
         ("RHOMBUS_API_KEY", KEY),
         ("RHOMBUS_AUTH_SCHEME", "api-token"),
-        ("RHOMBUS_ORG", "ORG-1"),
         ("RHOMBUS_BASE_URL", "http://127.0.0.1:9/"),
     ]);
     assert!(
-        shown.contains("from_env: api-token ORG-1 http://127.0.0.1:9\n"),
+        shown.contains("from_env: api-token http://127.0.0.1:9\n"),
         "{shown}"
     );
     let shown = run(&[("RHOMBUS_API_KEY", KEY)]);
     assert!(
-        shown.contains("from_env: partner-api-token - https://api2.rhombussystems.com\n"),
+        shown.contains("from_env: partner-api-token https://api2.rhombussystems.com\n"),
         "{shown}"
     );
     let shown = run(&[]);
@@ -399,12 +384,7 @@ fn from_env_reads_the_process_environment() {
 #[ignore = "run by from_env_reads_the_process_environment, in a child process"]
 fn from_env_in_a_child() {
     match Client::from_env() {
-        Ok(client) => println!(
-            "from_env: {} {} {}",
-            client.scheme(),
-            client.org().unwrap_or("-"),
-            client.base_url()
-        ),
+        Ok(client) => println!("from_env: {} {}", client.scheme(), client.base_url()),
         Err(BuildError::MissingApiKey) => println!("from_env: no API key"),
         Err(other) => println!("from_env: {other}"),
     }
@@ -527,9 +507,6 @@ fn configured(settings: &Settings, loopback: &str) -> ClientBuilder {
     if let Some(root) = s.root {
         builder = builder.add_root_certificate(root);
     }
-    if let Some(org) = s.org {
-        builder = builder.org(org);
-    }
     if let Some(region) = s.region {
         builder = builder.region(region);
     }
@@ -585,6 +562,10 @@ fn no_setter_value_panics_at_build_or_call_time() {
         let Ok(client) = configured(&settings, &loopback).build() else {
             return Ok(());
         };
+        if let Some(org) = &settings.org {
+            // An org is taken or refused, never a panic.
+            let _ = client.for_org(org);
+        }
         if settings.local {
             let (checked, body) = (client.checked(), PartnerGetClientSummaryInfoWsRequest::default());
             let call = checked.get_client_summary_info(&body);

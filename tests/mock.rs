@@ -30,9 +30,9 @@ async fn billing_line(client: &Client, org: &str) -> Result<BillingLine, Error<(
         .await?
         .into_inner();
     let licenses = client
-        .for_org(org)
-        .expect("a valid org")
-        .get_device_licenses_for_org(&LicenseGetDeviceLicensesForClientOrgWsRequest::default())
+        .get_device_licenses_for_org(
+            &LicenseGetDeviceLicensesForClientOrgWsRequest::default().with_org_uuid(org),
+        )
         .await?
         .into_inner();
     Ok(BillingLine {
@@ -73,10 +73,11 @@ async fn billing_line_counts_locations_and_trials() {
     });
     let licenses = server.get_device_licenses_for_org(|when, then| {
         // The typed helpers cover the body; the inner httpmock `When` any
-        // other detail, here the org header that `for_org` sends.
-        when.body(&LicenseGetDeviceLicensesForClientOrgWsRequest::default())
+        // other detail, here the headers: a partner call names its client
+        // in the body, never in `x-auth-org`.
+        when.body(&LicenseGetDeviceLicensesForClientOrgWsRequest::default().with_org_uuid(ORG))
             .into_inner()
-            .header("x-auth-org", ORG)
+            .header_missing("x-auth-org")
             .header("x-auth-apikey", "test-key");
         then.ok(&LicenseGetDeviceLicensesForClientOrgWsResponse::default()
             .with_device_licenses(vec![license(true), license(false), license(true)]));
@@ -200,4 +201,38 @@ async fn the_reexported_httpmock_is_enough_for_a_plain_mock() {
         .into_inner();
     assert_eq!(summary.location_count, Some(9));
     plain.assert_async().await;
+}
+
+/// The area helpers (`mock::areas::<area>`), with an org-level call made
+/// through `for_org`: the mock matches the org header it must carry.
+#[cfg(feature = "door")]
+#[tokio::test]
+// Generated types are built field by field: they may become non-exhaustive.
+#[allow(clippy::field_reassign_with_default)]
+async fn an_area_mock_answers_a_call_inside_a_client_org() {
+    use rhombus_partner::areas::door::types::{
+        DoorGetMinimalDoorStatesWsResponse, DoorMinimalDoorStateType,
+    };
+    use rhombus_partner::mock::areas::door::MockServerExt as _;
+
+    let server = MockServer::start_async().await;
+    let doors = server.get_minimal_door_state_list(|when, then| {
+        when.into_inner().header("x-auth-org", ORG);
+        let mut door = DoorMinimalDoorStateType::default();
+        door.sensor_uuid = Some("door-1".to_owned());
+        let mut answer = DoorGetMinimalDoorStatesWsResponse::default();
+        answer.door_states = Some(vec![door]);
+        then.ok(&answer);
+    });
+    let states = client_for(&server)
+        .for_org(ORG)
+        .expect("a valid org")
+        .door()
+        .checked()
+        .get_minimal_door_state_list(&Default::default())
+        .await
+        .expect("the mock answers")
+        .into_inner();
+    assert_eq!(states.door_states.map(|d| d.len()), Some(1));
+    doors.assert_async().await;
 }

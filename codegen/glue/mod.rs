@@ -41,8 +41,14 @@ pub struct Glue {
 }
 
 /// The glue to append to the generated client: worked out once, emitted
-/// with and without the test helpers.
-pub fn glue(file: &Path, raw: &Value, generated: &syn::File) -> Result<Glue, SpecError> {
+/// with and without the test helpers. `org_scoped`: every call acts inside
+/// a client organization (an area of the client-org API).
+pub fn glue(
+    file: &Path,
+    raw: &Value,
+    generated: &syn::File,
+    org_scoped: bool,
+) -> Result<Glue, SpecError> {
     let methods = client_methods(generated);
     let types = type_items(generated);
 
@@ -51,7 +57,7 @@ pub fn glue(file: &Path, raw: &Value, generated: &syn::File) -> Result<Glue, Spe
     let status_impls = status::status_impls(file, raw, &types, &methods)?;
     let checked = checked::checked_methods(&methods, &operations);
     let table = operations::table(&operations);
-    let hooks = hooks();
+    let hooks = hooks(org_scoped);
     let decoders = decoders(&methods, &operations);
     let emit = |test_helpers: Option<&TokenStream>| {
         quote! {
@@ -73,8 +79,20 @@ pub fn glue(file: &Path, raw: &Value, generated: &syn::File) -> Result<Glue, Spe
 
 /// The hooks every generated method runs: the library's, through its hidden
 /// entry point, so that any crate compiling generated code (the library, a
-/// fixture test) runs the same glue.
-fn hooks() -> TokenStream {
+/// fixture test) runs the same glue. The partner client's `pre` never sends
+/// `x-auth-org`; an org-scoped client's always does, and fails the call
+/// (sending nothing) if its state names no org.
+fn hooks(org_scoped: bool) -> TokenStream {
+    let pre = if org_scoped {
+        quote!(
+            ::rhombus_partner::__private::pre_in_org(&self.inner, request).map_err(Error::Custom)
+        )
+    } else {
+        quote! {
+            ::rhombus_partner::__private::pre(&self.inner, request);
+            Ok(())
+        }
+    };
     quote! {
         impl ClientHooks<::rhombus_partner::__private::ClientState> for Client {
             async fn pre<E>(
@@ -82,8 +100,7 @@ fn hooks() -> TokenStream {
                 request: &mut ::reqwest::Request,
                 _info: &OperationInfo,
             ) -> ::std::result::Result<(), Error<E>> {
-                ::rhombus_partner::__private::pre(&self.inner, request);
-                Ok(())
+                #pre
             }
 
             async fn exec(

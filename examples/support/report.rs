@@ -107,14 +107,13 @@ pub async fn gather(
     })
 }
 
-/// One client's summary and licenses, both asked for at once, acting for
-/// the client organization (`x-auth-org`).
+/// One client's summary and licenses, both asked for at once: partner-level
+/// calls, which name the client in their bodies (no `x-auth-org`).
 async fn facts(partner: &Client, org: &str, now: DateTime<Utc>) -> Result<ClientFacts, String> {
-    let client = partner.for_org(org).map_err(|e| e.to_string())?;
     let summary_request = PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid(org);
     let licenses_request =
         LicenseGetDeviceLicensesForClientOrgWsRequest::default().with_org_uuid(org);
-    let checked = client.checked();
+    let checked = partner.checked();
     let (summary, licenses) = tokio::join!(
         checked.get_client_summary_info(&summary_request),
         checked.get_device_licenses_for_org(&licenses_request),

@@ -240,7 +240,7 @@ async fn an_undeclared_2xx_is_http_with_its_status() {
             r#"{"locationCount": 3}"#
         };
         let server = Server::start(move |_, _| Action::Raw(json(status, body))).await;
-        let result = guarded(summary(&client_in_org(&server.url))).await;
+        let result = guarded(summary(&client(&server.url, fast()))).await;
         let Err(Error::Http {
             status: got,
             attempts,

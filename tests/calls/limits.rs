@@ -12,7 +12,7 @@ async fn a_success_body_announced_past_the_limit_is_not_read() {
         total: GIB,
     })
     .await;
-    let client = client_in_org(&server.url);
+    let client = client(&server.url, fast());
     let result = guarded(summary(&client)).await;
     let Err(Error::BodyTooLarge {
         operation,
@@ -145,7 +145,7 @@ async fn a_100_mb_error_body_is_cut_at_64_kib_and_not_read_on() {
 #[tokio::test]
 async fn forty_kept_plain_errors_do_not_exhaust_the_32_slots() {
     let server = Server::start(|_, _| Action::Raw(response(403, &[], "no"))).await;
-    let client = client_in_org(&server.url);
+    let client = client(&server.url, fast());
     let calls: Vec<_> = (0..40)
         .map(|_| {
             let client = client.clone();

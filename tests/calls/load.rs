@@ -90,19 +90,37 @@ async fn a_limit_of_3_allows_exactly_3_requests_in_flight() {
     assert_eq!(server.max_in_flight(), 3);
 }
 
+/// The area clients of `for_org` handles share the partner client's limit
+/// with it.
+#[cfg(feature = "door")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn for_org_copies_share_the_limit() {
+async fn for_org_handles_share_the_limit() {
     let server = slow_server(Duration::from_millis(20)).await;
     let client = client(&server, Some(3));
-    let copies: Vec<Client> = ["A", "B", "C", "D"]
+    let doors: Vec<_> = ["A", "B", "C", "D"]
         .iter()
-        .map(|org| client.for_org(org).expect("a valid org"))
+        .map(|org| client.for_org(org).expect("a valid org").door())
         .collect();
-    burst(&copies, 40).await;
-    assert_eq!(server.requests(), 40);
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let door = doors[i % doors.len()].clone();
+            tokio::spawn(async move {
+                let request = Default::default();
+                door.checked()
+                    .get_minimal_door_state_list(&request)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .collect();
+    burst(&[client], 8).await;
+    for task in tasks {
+        task.await.expect("task").expect("call succeeds");
+    }
+    assert_eq!(server.requests(), 48);
     assert_eq!(
         server.max_in_flight(),
         3,
-        "four copies, one limit of 3 between them"
+        "four org handles and their partner client, one limit of 3 between them"
     );
 }

@@ -34,16 +34,6 @@ const PATH: &str = "/api/partner/getClientSummaryInfo";
 /// A hang fails the test instead of blocking CI.
 const GUARD: Duration = Duration::from_secs(30);
 
-/// A client acting in a client organization (`x-auth-org`), with fast
-/// retries and a 5 s request timeout.
-fn client_in_org(url: &str) -> Client {
-    common::client::builder(url, fast())
-        .org("ClientOrg1")
-        .timeout(Duration::from_secs(5))
-        .build()
-        .expect("valid configuration")
-}
-
 async fn summary(client: &Client) -> Result<PartnerGetClientSummaryInfoWsResponse, Error> {
     client
         .checked()

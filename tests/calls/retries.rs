@@ -93,7 +93,7 @@ async fn retry_after_as_an_http_date_is_honoured() {
         _ => Action::Raw(ok_body()),
     })
     .await;
-    let result = summary(&client_in_org(&server.url)).await;
+    let result = summary(&client(&server.url, fast())).await;
     assert_eq!(result.expect("succeeds").location_count, Some(3));
     let seen = server.seen();
     assert_eq!(seen.len(), 2);

@@ -17,7 +17,6 @@ const KEY: &str = "SECRET-KEY-8c1f4e2a9b7d";
 fn builder(url: &str) -> ClientBuilder {
     Client::builder()
         .api_key(KEY)
-        .org("SomeClientOrg")
         .base_url(url)
         .timeout(Duration::from_millis(300))
         .retry_policy(

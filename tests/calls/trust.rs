@@ -17,7 +17,7 @@ async fn a_redirect_is_not_followed_so_another_host_or_port_never_sees_the_key()
                 Action::Raw(response(status, &[("location", &sent)], ""))
             })
             .await;
-            let client = client_in_org(&origin.url);
+            let client = client(&origin.url, fast());
 
             let result = summary(&client).await;
             let Err(Error::Redirect {
@@ -56,7 +56,7 @@ async fn a_redirect_to_the_same_origin_is_not_followed_either() {
         _ => Action::Raw(ok_body()),
     })
     .await;
-    let result = summary(&client_in_org(&origin.url)).await;
+    let result = summary(&client(&origin.url, fast())).await;
     assert!(
         matches!(&result, Err(Error::Redirect { location: Some(l), .. }) if l == "/api/partner/elsewhere"),
         "{result:?}"

@@ -79,6 +79,17 @@ pub struct RefreshOptions {
     #[arg(long, value_name = "upstream|own", default_value = "upstream",
           value_parser = Source::parse)]
     pub descriptions: Source,
+    /// Leave the partner fragment as it is and refresh only the areas (for a
+    /// source whose partner part is older than the fragment in place).
+    #[arg(long = "no-partner", action = ArgAction::SetFalse)]
+    pub partner: bool,
+    /// Which areas of the client-org API to refresh besides the partner
+    /// fragment (into spec/areas/<area>.json, with <area>.api.txt): `all`
+    /// the source has, `none`, or a comma-separated list (`camera,door`).
+    /// Ignored with --out.
+    #[arg(long, value_name = "all|none|A,B", default_value = "all",
+          value_parser = AreaChoice::parse)]
+    pub areas: AreaChoice,
     /// Also write the change summary, with what each change breaks and the
     /// version bump, as Markdown to FILE (a pull request description).
     #[arg(long, value_name = "FILE")]
@@ -87,6 +98,36 @@ pub struct RefreshOptions {
     /// (`... 0.1.0 → 0.2.0 (breaking)`) to FILE.
     #[arg(long, value_name = "FILE")]
     pub pr_title: Option<PathBuf>,
+}
+
+/// The `--areas` choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AreaChoice {
+    /// Every area the source has operations in.
+    All,
+    /// The partner fragment only.
+    None,
+    /// These areas.
+    These(Vec<String>),
+}
+
+impl AreaChoice {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        match value {
+            "all" => Ok(AreaChoice::All),
+            "none" => Ok(AreaChoice::None),
+            list => {
+                let names: Vec<String> = list.split(',').map(|n| n.trim().to_owned()).collect();
+                match names.iter().find(|n| n.is_empty() || n.contains('/')) {
+                    Some(bad) => Err(format!(
+                        "--areas takes `all`, `none` or area names separated by commas \
+                         (like camera,door), not {bad:?} in {value:?}"
+                    )),
+                    None => Ok(AreaChoice::These(names)),
+                }
+            }
+        }
+    }
 }
 
 /// A prefix is matched against paths, which all start with `/`: without
@@ -153,6 +194,20 @@ mod tests {
         assert_eq!(options.descriptions, Source::Upstream);
         assert_eq!(options.summary_markdown, None);
         assert_eq!(options.pr_title, None);
+        assert_eq!(options.areas, AreaChoice::All);
+        assert!(options.partner);
+    }
+
+    #[test]
+    fn areas_are_all_none_or_a_list() {
+        let areas = |value: &str| refresh(&["refresh-spec", "--areas", value]).map(|o| o.areas);
+        assert_eq!(areas("none").unwrap(), AreaChoice::None);
+        assert_eq!(
+            areas("camera, door").unwrap(),
+            AreaChoice::These(vec!["camera".to_owned(), "door".to_owned()])
+        );
+        assert!(areas("camera,,door").unwrap_err().contains("camera,door"));
+        assert!(areas("/api/camera/").is_err());
     }
 
     #[test]
@@ -171,8 +226,10 @@ mod tests {
             "--summary-markdown",
             "pr.md",
             "--pr-title=title.txt",
+            "--no-partner",
         ])
         .unwrap();
+        assert!(!options.partner);
         assert_eq!(options.descriptions, Source::Own);
         assert_eq!(options.summary_markdown, Some(PathBuf::from("pr.md")));
         assert_eq!(options.pr_title, Some(PathBuf::from("title.txt")));

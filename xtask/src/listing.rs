@@ -57,6 +57,28 @@ pub fn of_client(text: &str, client: &str) -> Result<String, String> {
     ))
 }
 
+/// The listing of an area's fragment (`spec/areas/<area>.json`), whose
+/// generated client is `client`: the same lines, under the area's header and
+/// module path.
+pub fn of_area(area: &str, module: &str, text: &str, client: &str) -> Result<String, String> {
+    let listing = of_client(text, client)?;
+    let body = listing.strip_prefix(HEADER).unwrap_or(&listing);
+    Ok(format!(
+        "# The Rust API generated from spec/areas/{area}.json (feature `{area}`), for review.\n\
+         # Rewritten by `cargo xtask refresh-spec`; do not edit.\n{}",
+        body.replace(
+            "## Types in rhombus_partner::types",
+            &format!("## Types in rhombus_partner::areas::{module}::types")
+        )
+    ))
+}
+
+/// The listing of an area's fragment `text`, generating its client.
+pub fn render_area(area: &str, module: &str, text: &str) -> Result<String, String> {
+    let artifacts = codegen::generate(Path::new(FRAGMENT), text).map_err(|e| e.to_string())?;
+    of_area(area, module, text, &artifacts.client)
+}
+
 /// Rewrites the checked-in listing from the checked-in fragment.
 pub fn write_checked_in() -> Result<(), String> {
     let root = project_root();

@@ -15,6 +15,9 @@ pub const FRAGMENT: &str = "spec/partner.json";
 /// Its human-readable listing of the generated API, relative to the root.
 pub const API_LISTING: &str = "spec/partner.api.txt";
 
+/// The client-org API's fragments and listings, one pair per area.
+pub const AREAS_DIR: &str = "spec/areas";
+
 /// Writes `contents` to `path` through a temporary file in the same
 /// directory and a rename, so a reader (or a crash) never sees half a file.
 pub fn write_atomically(path: &Path, contents: &str) -> Result<(), String> {

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 
-use crate::cli::RefreshOptions;
+use crate::cli::{AreaChoice, RefreshOptions};
 use crate::normalize::{self, LeftOut};
-use crate::project::{self, API_LISTING, FRAGMENT, project_root};
+use crate::project::{self, API_LISTING, AREAS_DIR, FRAGMENT, project_root};
 use crate::{canonical, codegen, compile, descriptions, extract, impact, listing, source, summary};
 
 /// A refreshed fragment and what it took to make it.
@@ -27,52 +27,66 @@ pub struct Refreshed {
     pub compiled: bool,
 }
 
+/// How a refresh says that nothing was left to write: an area in that state
+/// gets no fragment (and no feature), and the run goes on.
+const NOTHING_LEFT: &str = "was left out, so there is nothing to write";
+
+/// One fragment a run refreshes: the partner fragment, or an area's.
+struct Job {
+    /// `partner`, or the area (`camera`).
+    name: String,
+    prefixes: Vec<String>,
+    out: PathBuf,
+    /// The API listing beside a checked-in fragment.
+    listing: Option<PathBuf>,
+    /// The area's module in `rhombus_partner::areas`, for its listing.
+    module: Option<String>,
+}
+
+/// A job done in memory: what it would write, and what changed.
+struct Outcome {
+    job: Job,
+    text: String,
+    listing: Option<String>,
+    summary: String,
+    changes: Vec<impact::Change>,
+    unchanged: bool,
+}
+
+/// Refreshes the partner fragment and, unless `--out` names another file,
+/// every area of the client-org API that `--areas` selects from the source:
+/// every fragment is made and validated before any is written.
 pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
     let root = project_root();
-    let (out, is_checked_in) = match &options.out {
-        Some(out) => (out.clone(), false),
-        None => (root.join(FRAGMENT), true),
-    };
-
     let upstream = source::load(&options.from)?;
-    let previous_text = std::fs::read_to_string(&out).ok();
-    let previous = previous_text
-        .as_deref()
-        .and_then(|t| serde_json::from_str::<Value>(t).ok());
-    let descriptions = Descriptions {
-        source: options.descriptions,
-        current: previous.as_ref(),
-    };
-    let refreshed = refresh_with(
-        &upstream,
-        &options.prefixes,
-        &options.from,
-        &descriptions,
-        options.compile,
-    )?;
-    print_log(&refreshed);
+    let mut jobs = Vec::new();
+    if options.partner {
+        jobs.push(partner_job(options, &root));
+    }
+    if options.out.is_none() {
+        jobs.extend(area_jobs(&upstream, &options.areas, &root)?);
+    }
+    let mut outcomes = Vec::new();
+    for job in jobs {
+        match prepare(job, &upstream, options) {
+            Ok(outcome) => outcomes.push(outcome),
+            Err((Some(area), error)) if error.contains(NOTHING_LEFT) => {
+                println!("area {area} has no fragment: {error}");
+            }
+            Err((_, error)) => return Err(error),
+        }
+    }
+    if outcomes.is_empty() {
+        return Err("--no-partner with no area to refresh: nothing to do".to_owned());
+    }
 
-    let summary = summary::compare(previous.as_ref(), &refreshed.value);
-    let new_listing = listing::of_client(&refreshed.text, &refreshed.client)?;
-    // The fragment in place may predate a generator change; without its
-    // listing every type counts as added.
-    let old_listing = previous_text
-        .as_deref()
-        .and_then(|text| listing::render(text).ok());
-    let changes = impact::assess(old_listing.as_deref(), &new_listing);
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
     let version = impact::crate_version(&manifest).unwrap_or_else(|| "0.0.0".to_owned());
-    let listing = is_checked_in.then_some(new_listing);
-    let listing_path = root.join(API_LISTING);
-    let unchanged = previous_text.as_deref() == Some(refreshed.text.as_str())
-        && listing.as_ref().is_none_or(|l| {
-            std::fs::read_to_string(&listing_path).ok().as_deref() == Some(l.as_str())
-        });
-
-    println!("\nagainst {}:\n{summary}", out.display());
+    let changes: Vec<impact::Change> = outcomes.iter().flat_map(|o| o.changes.clone()).collect();
+    let summary: String = outcomes.iter().map(|o| o.summary.as_str()).collect();
     print!("{}", impact::text(&changes, &version));
     if let Some(path) = &options.summary_markdown {
-        let markdown = impact::markdown(&changes, &version, &options.from, &summary.to_string());
+        let markdown = impact::markdown(&changes, &version, &options.from, &summary);
         project::write_atomically(path, &markdown)?;
         println!("wrote {}", path.display());
     }
@@ -81,20 +95,167 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
         println!("wrote {}", path.display());
     }
     if options.check {
-        if unchanged {
-            println!("{} is up to date", out.display());
-            return Ok(ExitCode::SUCCESS);
-        }
-        println!("{} is stale: run `cargo xtask refresh-spec`", out.display());
-        return Ok(ExitCode::from(1));
+        return Ok(check_outcome(&outcomes));
     }
-    project::write_atomically(&out, &refreshed.text)?;
-    println!("wrote {}", out.display());
-    if let Some(listing) = listing {
-        project::write_atomically(&listing_path, &listing)?;
-        println!("wrote {}", listing_path.display());
+    for outcome in &outcomes {
+        write(outcome)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn partner_job(options: &RefreshOptions, root: &Path) -> Job {
+    let (out, listing) = match &options.out {
+        Some(out) => (out.clone(), None),
+        None => (root.join(FRAGMENT), Some(root.join(API_LISTING))),
+    };
+    Job {
+        name: "partner".to_owned(),
+        prefixes: options.prefixes.clone(),
+        out,
+        listing,
+        module: None,
+    }
+}
+
+/// The areas `choice` selects among those the source has operations in
+/// (the path segment after `/api/`, the partner API aside); naming one the
+/// source lacks is an error.
+fn area_jobs(upstream: &Value, choice: &AreaChoice, root: &Path) -> Result<Vec<Job>, String> {
+    let present = areas_in(upstream);
+    let chosen: Vec<String> = match choice {
+        AreaChoice::All => present.clone(),
+        AreaChoice::None => Vec::new(),
+        AreaChoice::These(names) => names.clone(),
+    };
+    if let Some(missing) = chosen.iter().find(|area| !present.contains(area)) {
+        return Err(format!(
+            "--areas names `{missing}`, but the source has no operation under /api/{missing}/; \
+             its areas are: {}",
+            present.join(", ")
+        ));
+    }
+    Ok(chosen
+        .into_iter()
+        .map(|area| Job {
+            prefixes: vec![format!("/api/{area}/")],
+            out: root.join(AREAS_DIR).join(format!("{area}.json")),
+            listing: Some(root.join(AREAS_DIR).join(format!("{area}.api.txt"))),
+            module: Some(codegen::spec::sanitize(&area, false)),
+            name: area,
+        })
+        .collect())
+}
+
+/// The areas of the client-org API the document has operations in, sorted.
+pub fn areas_in(doc: &Value) -> Vec<String> {
+    let mut areas: Vec<String> = doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|paths| paths.keys())
+        .filter_map(|path| path.strip_prefix("/api/")?.split('/').next())
+        .filter(|area| *area != "partner" && !area.is_empty())
+        .map(str::to_owned)
+        .collect();
+    areas.sort();
+    areas.dedup();
+    areas
+}
+
+/// Refreshes one fragment in memory and compares it with the file in place.
+/// An error names the area it stopped at, if it was one.
+fn prepare(
+    job: Job,
+    upstream: &Value,
+    options: &RefreshOptions,
+) -> Result<Outcome, (Option<String>, String)> {
+    let area = job.module.as_ref().map(|_| job.name.clone());
+    prepare_job(job, upstream, options).map_err(|e| (area, e))
+}
+
+fn prepare_job(job: Job, upstream: &Value, options: &RefreshOptions) -> Result<Outcome, String> {
+    println!("\n== {} ({})", job.name, job.prefixes.join(", "));
+    let previous_text = std::fs::read_to_string(&job.out).ok();
+    let previous = previous_text
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<Value>(t).ok());
+    let descriptions = Descriptions {
+        source: options.descriptions,
+        current: previous.as_ref(),
+    };
+    // The crate's compile check builds the partner fragment; an area's
+    // fragment is validated by the generator (mock helpers included) here,
+    // and type-checked by CI's builds with `fleet` and `full`.
+    let compile = options.compile && job.module.is_none();
+    let refreshed = refresh_with(
+        upstream,
+        &job.prefixes,
+        &options.from,
+        &descriptions,
+        compile,
+    )
+    .map_err(|e| format!("{}: {e}", job.name))?;
+    print_log(&refreshed);
+
+    let summary = summary::compare(previous.as_ref(), &refreshed.value);
+    let new_listing = match &job.module {
+        Some(module) => listing::of_area(&job.name, module, &refreshed.text, &refreshed.client)?,
+        None => listing::of_client(&refreshed.text, &refreshed.client)?,
+    };
+    // The fragment in place may predate a generator change; without its
+    // listing every type counts as added.
+    let old_listing = previous_text.as_deref().and_then(|text| match &job.module {
+        Some(module) => listing::render_area(&job.name, module, text).ok(),
+        None => listing::render(text).ok(),
+    });
+    let listing_in_place = job
+        .listing
+        .as_ref()
+        .and_then(|path| std::fs::read_to_string(path).ok());
+    let mut changes = impact::assess(old_listing.as_deref(), &new_listing);
+    if job.module.is_some() {
+        for change in &mut changes {
+            change.what = format!("area {}: {}", job.name, change.what);
+        }
+    }
+    let listing = job.listing.as_ref().map(|_| new_listing);
+    let unchanged = previous_text.as_deref() == Some(refreshed.text.as_str())
+        && (listing.is_none() || listing == listing_in_place);
+    let summary = format!("against {}:\n{summary}\n", job.out.display());
+    print!("{summary}");
+    Ok(Outcome {
+        job,
+        text: refreshed.text,
+        listing,
+        summary,
+        changes,
+        unchanged,
+    })
+}
+
+/// `--check`: success only if every fragment (and listing) is up to date.
+fn check_outcome(outcomes: &[Outcome]) -> ExitCode {
+    let mut code = ExitCode::SUCCESS;
+    for outcome in outcomes {
+        let out = outcome.job.out.display();
+        if outcome.unchanged {
+            println!("{out} is up to date");
+        } else {
+            println!("{out} is stale: run `cargo xtask refresh-spec`");
+            code = ExitCode::from(1);
+        }
+    }
+    code
+}
+
+fn write(outcome: &Outcome) -> Result<(), String> {
+    project::write_atomically(&outcome.job.out, &outcome.text)?;
+    println!("wrote {}", outcome.job.out.display());
+    if let (Some(path), Some(listing)) = (&outcome.job.listing, &outcome.listing) {
+        project::write_atomically(path, listing)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// The whole transformation, without touching any file but the compile
@@ -147,7 +308,7 @@ pub fn refresh_with(
         .map_or(0, extract::count_operations);
     if operations == 0 {
         return Err(format!(
-            "every operation under {} was left out, so there is nothing to write:\n{}",
+            "every operation under {} {NOTHING_LEFT}:\n{}",
             prefixes.join(", "),
             left_out_lines(&left_out)
         ));
