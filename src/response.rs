@@ -84,10 +84,18 @@ impl Needle {
         if memchr::memchr2(b'\\', b'%', text).is_some() {
             return self.escaped.find(text);
         }
+        // Most text holds no key: one search, and no list is built.
+        let Some(first) = self.plain.find(text) else {
+            return Vec::new();
+        };
         let length = self.len();
-        self.plain
-            .find_iter(text)
-            .map(|at| at..at + length)
+        let rest = &text[first + length..];
+        std::iter::once(first..first + length)
+            .chain(
+                self.plain
+                    .find_iter(rest)
+                    .map(|at| first + length + at..first + length + at + length),
+            )
             .collect()
     }
 }
