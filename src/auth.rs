@@ -79,7 +79,6 @@ impl Auth {
             HeaderValue::from_static(self.scheme.as_str()),
         );
         headers.insert(KEY_HEADER, self.key.clone());
-        headers.remove(ORG_HEADER);
     }
 
     /// What a call inside a client organization sends: [`Auth::apply`]'s
@@ -153,9 +152,10 @@ mod tests {
         let in_org = auth.with_org("ORG").expect("valid org");
         in_org.apply_in_org(&mut headers).expect("an org is set");
         assert_eq!(headers[ORG_HEADER], "ORG");
-        in_org.apply(&mut headers);
-        assert!(!headers.contains_key(ORG_HEADER), "{headers:?}");
-        assert_eq!(headers[KEY_HEADER], "key-12345");
+        let mut partner_level = reqwest::header::HeaderMap::new();
+        in_org.apply(&mut partner_level);
+        assert!(!partner_level.contains_key(ORG_HEADER), "{partner_level:?}");
+        assert_eq!(partner_level[KEY_HEADER], "key-12345");
     }
 
     #[test]

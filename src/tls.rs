@@ -91,17 +91,12 @@ fn split_identity(pem: &[u8]) -> Result<(String, String), String> {
 /// Whether the TLS layer refused the connection (a certificate or a
 /// protocol problem), not the connection under it: trying again would fail
 /// the same way. Each backend reports it in its own error type, somewhere
-/// in the chain.
+/// in the chain; what it said is already in the error's message.
 pub(crate) fn is_rejection(error: &reqwest::Error) -> bool {
-    rejection(error).is_some()
-}
-
-/// What the TLS layer said when it refused the connection, if it did.
-pub(crate) fn rejection(error: &reqwest::Error) -> Option<String> {
     let mut cause = std::error::Error::source(error);
     while let Some(inner) = cause {
-        if let Some(said) = rustls_rejection(inner).or_else(|| openssl_rejection(inner)) {
-            return Some(said);
+        if is_rustls_rejection(inner) || is_openssl_rejection(inner) {
+            return true;
         }
         // An I/O error's `source` skips the error it wraps (rustls' and
         // OpenSSL's are wrapped so, sometimes twice): step into it instead.
@@ -112,20 +107,18 @@ pub(crate) fn rejection(error: &reqwest::Error) -> Option<String> {
             None => inner.source(),
         };
     }
-    None
+    false
 }
 
 /// rustls' own error: a certificate it refused, an alert the server sent.
 #[cfg(feature = "rustls")]
-fn rustls_rejection(error: &(dyn std::error::Error + 'static)) -> Option<String> {
-    error
-        .downcast_ref::<rustls::Error>()
-        .map(ToString::to_string)
+fn is_rustls_rejection(error: &(dyn std::error::Error + 'static)) -> bool {
+    error.is::<rustls::Error>()
 }
 
 #[cfg(not(feature = "rustls"))]
-fn rustls_rejection(_error: &(dyn std::error::Error + 'static)) -> Option<String> {
-    None
+fn is_rustls_rejection(_error: &(dyn std::error::Error + 'static)) -> bool {
+    false
 }
 
 /// An OpenSSL error of the TLS protocol (an alert, a certificate refused),
@@ -135,20 +128,20 @@ fn rustls_rejection(_error: &(dyn std::error::Error + 'static)) -> Option<String
     feature = "native-tls",
     not(any(target_os = "windows", target_vendor = "apple"))
 ))]
-fn openssl_rejection(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+fn is_openssl_rejection(error: &(dyn std::error::Error + 'static)) -> bool {
     let stack = match error.downcast_ref::<openssl::ssl::Error>() {
         Some(ssl) => ssl.ssl_error(),
         None => error.downcast_ref::<openssl::error::ErrorStack>(),
-    }?;
-    (!stack.errors().is_empty()).then(|| stack.to_string())
+    };
+    stack.is_some_and(|stack| !stack.errors().is_empty())
 }
 
 #[cfg(not(all(
     feature = "native-tls",
     not(any(target_os = "windows", target_vendor = "apple"))
 )))]
-fn openssl_rejection(_error: &(dyn std::error::Error + 'static)) -> Option<String> {
-    None
+fn is_openssl_rejection(_error: &(dyn std::error::Error + 'static)) -> bool {
+    false
 }
 
 #[cfg(test)]
