@@ -14,8 +14,6 @@ use crate::retry::RetryPolicy;
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time allowed for a whole request, response body included.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default number of requests one client (and its copies) sends at once.
-pub(crate) const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 32;
 
 /// Environment variables read by [`ClientBuilder::from_env`].
 const ENV_API_KEY: &str = "RHOMBUS_API_KEY";
@@ -85,6 +83,9 @@ pub struct ClientBuilder {
 impl ClientBuilder {
     /// The largest value [`ClientBuilder::max_concurrent_requests`] takes.
     pub const MAX_CONCURRENT_REQUESTS: usize = tokio::sync::Semaphore::MAX_PERMITS;
+    /// The number of requests one client (and its copies) sends at once
+    /// unless [`ClientBuilder::max_concurrent_requests`] says otherwise.
+    pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 32;
 }
 
 impl Client {
@@ -204,7 +205,8 @@ impl ClientBuilder {
     /// How many requests the client, and every handle made with
     /// [`Client::for_org`], has in flight at once (at least 1); more calls
     /// wait for a free slot. This bounds the connections a burst of calls
-    /// opens. Default 32. At most [`ClientBuilder::MAX_CONCURRENT_REQUESTS`]
+    /// opens. Default [`ClientBuilder::DEFAULT_MAX_CONCURRENT_REQUESTS`]
+    /// (32). At most [`ClientBuilder::MAX_CONCURRENT_REQUESTS`]
     /// (`usize::MAX >> 3`, the most slots tokio's semaphore holds): a
     /// larger value is taken as that, which is no limit in practice.
     pub fn max_concurrent_requests(mut self, max: usize) -> Self {
@@ -314,7 +316,7 @@ pub fn build_parts(
         in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
             builder
                 .max_concurrent_requests
-                .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
+                .unwrap_or(ClientBuilder::DEFAULT_MAX_CONCURRENT_REQUESTS),
         )),
         max_response_bytes: builder
             .max_response_bytes

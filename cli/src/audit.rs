@@ -1,0 +1,464 @@
+//! The audit: the partner's clients, each one's facts gathered by the calls
+//! made inside it, and the license pool against what the clients need.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use rhombus_partner::areas::camera::types::{
+    CameraGetMinimalCameraStateListWsRequest, DeviceStatusEnum,
+};
+use rhombus_partner::areas::door::types::DoorGetMinimalDoorStatesWsRequest;
+use rhombus_partner::areas::event::types::EventGetPolicyAlertsV2wsRequest;
+use rhombus_partner::areas::license::types::LicenseGetDeviceLicensesWsRequest;
+use rhombus_partner::areas::user::types::UserGetUsersInOrgWsRequest;
+use rhombus_partner::types::{
+    PartnerGetPartnerClientsWsRequest, PartnerMspGetLicensePoolWsRequest,
+};
+use rhombus_partner::{Client, Error, OrgClient};
+use tokio::task::JoinSet;
+
+/// Policy alerts are counted over this many days back.
+pub const ALERT_WINDOW_DAYS: i64 = 7;
+/// Licenses ending within this many days are counted.
+pub const LICENSE_WINDOW_DAYS: i64 = 30;
+/// The page size asked of `getPolicyAlertsV2`.
+pub const ALERT_PAGE: usize = 100;
+/// A client's alerts are read over at most this many pages; a server that
+/// goes on past them is reported, not followed forever.
+pub const MAX_ALERT_PAGES: usize = 1_000;
+
+/// One client's facts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientFacts {
+    pub cameras: u64,
+    /// `connectionStatus` `RED`.
+    pub cameras_offline: u64,
+    /// `ORANGE` or `YELLOW`.
+    pub cameras_degraded: u64,
+    /// A status the API does not list, or none.
+    pub cameras_unknown_status: u64,
+    pub doors: u64,
+    pub policy_alerts_7d: u64,
+    pub users: u64,
+    pub licenses_ending_30d: u64,
+    pub licenses_trial: u64,
+    /// Licenses ending or on trial, by product: what the pool must cover.
+    pub needs: BTreeMap<String, u64>,
+}
+
+/// One row of the audit: a client, and its facts or why there are none.
+#[derive(Debug, Clone)]
+pub struct ClientAudit {
+    pub uuid: String,
+    pub name: String,
+    pub outcome: Result<ClientFacts, String>,
+}
+
+/// A product of the license pool against the clients' needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PoolLine {
+    pub product: String,
+    pub display_name: Option<String>,
+    /// Licenses in the pool, assigned to no client.
+    pub unassigned: u64,
+    /// Licenses of the audited clients ending or on trial.
+    pub needed: u64,
+}
+
+impl PoolLine {
+    /// What the pool lacks to cover the need.
+    pub fn short(&self) -> u64 {
+        self.needed.saturating_sub(self.unassigned)
+    }
+}
+
+/// The whole audit.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub generated_at: DateTime<Utc>,
+    /// In the listing's order; see [`Audit::sort`].
+    pub clients: Vec<ClientAudit>,
+    /// The pool, or why it could not be read.
+    pub pool: Result<Vec<PoolLine>, String>,
+}
+
+/// What to audit, and how much at once.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub now: DateTime<Utc>,
+    /// Client UUIDs or names (any case); all clients when empty.
+    pub only: Vec<String>,
+    /// Clients audited at once; their calls share the client's in-flight
+    /// limit.
+    pub clients_at_once: usize,
+}
+
+/// Why the audit could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("cannot list the partner's clients: {}", explain(.0))]
+    Listing(#[source] Error),
+    #[error(
+        "no client matches {}: give client UUIDs or names as the listing has them \
+         (run without --clients to see them all)",
+        .0.join(", ")
+    )]
+    UnknownClients(Vec<String>),
+}
+
+/// Runs the audit. `progress(done, total)` is called as each client is done.
+pub async fn run(
+    partner: &Client,
+    plan: &Plan,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Audit, AuditError> {
+    let clients = select(list_clients(partner).await?, &plan.only)?;
+    let pool = tokio::spawn(pool(partner.clone()));
+    let total = clients.len();
+    let mut pending = clients.into_iter();
+    let mut running = JoinSet::new();
+    let mut done = Vec::with_capacity(total);
+    loop {
+        while running.len() < plan.clients_at_once.max(1) {
+            let Some((uuid, name)) = pending.next() else {
+                break;
+            };
+            let (partner, now) = (partner.clone(), plan.now);
+            running.spawn(async move {
+                let outcome = audit_client(&partner, &uuid, now).await;
+                ClientAudit {
+                    uuid,
+                    name,
+                    outcome,
+                }
+            });
+        }
+        let Some(finished) = running.join_next().await else {
+            break;
+        };
+        done.push(finished.expect("a client's audit panicked"));
+        progress(done.len(), total);
+    }
+    let pool = pool.await.expect("the pool's reading panicked");
+    Ok(Audit::new(plan.now, done, pool))
+}
+
+/// `getClientsV2`: every client's `(uuid, name)`, in the listing's order.
+async fn list_clients(partner: &Client) -> Result<Vec<(String, String)>, AuditError> {
+    let listing = partner
+        .checked()
+        .get_partner_clients_v2(&PartnerGetPartnerClientsWsRequest::default())
+        .await
+        .map_err(AuditError::Listing)?
+        .into_inner();
+    Ok((listing.clients.unwrap_or_default().into_iter())
+        .filter_map(|c| {
+            let uuid = c.client_org_uuid?;
+            Some((c.client_org_name.unwrap_or_else(|| uuid.clone()), uuid))
+        })
+        .map(|(name, uuid)| (uuid, name))
+        .collect())
+}
+
+/// The clients `only` names (by UUID or name, any case), or all of them.
+fn select(
+    clients: Vec<(String, String)>,
+    only: &[String],
+) -> Result<Vec<(String, String)>, AuditError> {
+    if only.is_empty() {
+        return Ok(clients);
+    }
+    let named = |wanted: &String, (uuid, name): &(String, String)| {
+        uuid == wanted || name.to_lowercase() == wanted.to_lowercase()
+    };
+    let unknown: Vec<String> = (only.iter())
+        .filter(|wanted| !clients.iter().any(|client| named(wanted, client)))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(AuditError::UnknownClients(unknown));
+    }
+    Ok(clients
+        .into_iter()
+        .filter(|client| only.iter().any(|wanted| named(wanted, client)))
+        .collect())
+}
+
+/// One client's facts: five calls inside it, at once (the alerts in pages).
+async fn audit_client(
+    partner: &Client,
+    uuid: &str,
+    now: DateTime<Utc>,
+) -> Result<ClientFacts, String> {
+    let org = partner.for_org(uuid).map_err(|e| e.to_string())?;
+    let (cameras, doors, alerts, users, licenses) = tokio::join!(
+        cameras(&org),
+        doors(&org),
+        policy_alerts(&org, now),
+        users(&org),
+        licenses(&org, now),
+    );
+    let mut facts = cameras?;
+    facts.doors = doors?;
+    facts.policy_alerts_7d = alerts?;
+    facts.users = users?;
+    let (ending, trial, needs) = licenses?;
+    (facts.licenses_ending_30d, facts.licenses_trial, facts.needs) = (ending, trial, needs);
+    Ok(facts)
+}
+
+async fn doors(org: &OrgClient) -> Result<u64, String> {
+    let doors = (org.door().checked())
+        .get_minimal_door_state_list(&DoorGetMinimalDoorStatesWsRequest::default())
+        .await
+        .map_err(|e| explain(&e))?
+        .into_inner()
+        .door_states;
+    Ok(doors.map_or(0, |d| d.len() as u64))
+}
+
+async fn users(org: &OrgClient) -> Result<u64, String> {
+    let users = (org.user().checked())
+        .get_users_in_org(&UserGetUsersInOrgWsRequest::default())
+        .await
+        .map_err(|e| explain(&e))?
+        .into_inner()
+        .users;
+    Ok(users.map_or(0, |u| u.len() as u64))
+}
+
+async fn cameras(org: &OrgClient) -> Result<ClientFacts, String> {
+    let states = (org.camera().checked())
+        .get_minimal_camera_state_list(&CameraGetMinimalCameraStateListWsRequest::default())
+        .await
+        .map_err(|e| explain(&e))?
+        .into_inner()
+        .camera_states
+        .unwrap_or_default();
+    let mut facts = ClientFacts {
+        cameras: states.len() as u64,
+        ..ClientFacts::default()
+    };
+    for camera in states {
+        match camera.connection_status {
+            Some(DeviceStatusEnum::Green) => {}
+            Some(DeviceStatusEnum::Red) => facts.cameras_offline += 1,
+            Some(DeviceStatusEnum::Orange | DeviceStatusEnum::Yellow) => {
+                facts.cameras_degraded += 1
+            }
+            // A value this version does not list, or none at all.
+            _ => facts.cameras_unknown_status += 1,
+        }
+    }
+    Ok(facts)
+}
+
+/// The alerts of the last [`ALERT_WINDOW_DAYS`], every page of them.
+async fn policy_alerts(org: &OrgClient, now: DateTime<Utc>) -> Result<u64, String> {
+    let after = (now - Duration::days(ALERT_WINDOW_DAYS)).timestamp_millis();
+    let mut request = EventGetPolicyAlertsV2wsRequest::default()
+        .with_after_timestamp_ms(after)
+        .with_before_timestamp_ms(now.timestamp_millis())
+        .with_max_results(ALERT_PAGE as i32);
+    let events = org.event();
+    let mut counted = 0;
+    let mut cursor: Option<(i64, String)> = None;
+    for _ in 0..MAX_ALERT_PAGES {
+        let page = (events.checked().get_policy_alerts_v2(&request).await)
+            .map_err(|e| explain(&e))?
+            .into_inner()
+            .policy_alerts
+            .unwrap_or_default();
+        counted += page
+            .iter()
+            .filter(|a| a.timestamp_ms.is_none_or(|ms| ms >= after))
+            .count();
+        if page.len() < ALERT_PAGE {
+            return Ok(counted as u64);
+        }
+        let last = page
+            .last()
+            .and_then(|a| Some((a.timestamp_ms?, a.uuid.clone()?)));
+        let Some(next) = last.filter(|next| cursor.as_ref() != Some(next)) else {
+            return Err(
+                "getPolicyAlertsV2: a full page whose last alert does not move the \
+                        cursor (no timestamp or uuid, or the same as the page before); the \
+                        count would be wrong, so this client is not audited"
+                    .to_owned(),
+            );
+        };
+        request = request
+            .with_last_timestamp_ms(next.0)
+            .with_last_uuid(next.1.clone());
+        cursor = Some(next);
+    }
+    Err(format!(
+        "getPolicyAlertsV2: more than {MAX_ALERT_PAGES} pages of {ALERT_PAGE} alerts in \
+         {ALERT_WINDOW_DAYS} days; stopped reading"
+    ))
+}
+
+/// Licenses ending within [`LICENSE_WINDOW_DAYS`], on trial, and both by
+/// product.
+async fn licenses(
+    org: &OrgClient,
+    now: DateTime<Utc>,
+) -> Result<(u64, u64, BTreeMap<String, u64>), String> {
+    let licenses = (org.license().checked())
+        .get_device_licenses(&LicenseGetDeviceLicensesWsRequest::default())
+        .await
+        .map_err(|e| explain(&e))?
+        .into_inner()
+        .device_licenses
+        .unwrap_or_default();
+    let window_end = now + Duration::days(LICENSE_WINDOW_DAYS);
+    let (mut ending, mut trial, mut needs) = (0, 0, BTreeMap::new());
+    for license in licenses {
+        let ends = license.max_delete_date.is_some_and(|end| end <= window_end);
+        let on_trial = license.trial == Some(true);
+        ending += u64::from(ends);
+        trial += u64::from(on_trial);
+        if ends || on_trial {
+            let product = license
+                .product_code
+                .unwrap_or_else(|| "(no product code)".into());
+            *needs.entry(product).or_insert(0) += 1;
+        }
+    }
+    Ok((ending, trial, needs))
+}
+
+/// `license/getPool`: the unassigned licenses by product.
+async fn pool(partner: Client) -> Result<Vec<PoolLine>, String> {
+    let products = (partner.checked())
+        .get_license_pool(&PartnerMspGetLicensePoolWsRequest::default())
+        .await
+        .map_err(|e| explain(&e))?
+        .into_inner()
+        .products
+        .unwrap_or_default();
+    Ok((products.into_iter())
+        .map(|p| PoolLine {
+            product: p.product_code.unwrap_or_else(|| "(no product code)".into()),
+            display_name: p.display_name,
+            unassigned: p.held_by_pool.unwrap_or(0).max(0) as u64,
+            needed: 0,
+        })
+        .collect())
+}
+
+/// What a failed call means for the audit, and what to do about it.
+pub fn explain(error: &Error) -> String {
+    let operation = error.operation();
+    match error {
+        Error::Forbidden { .. } => format!(
+            "{operation}: partner access refused (403): the client has turned partner access \
+             off, or is no longer the partner's; ask the client to allow partner access"
+        ),
+        Error::Unauthorized { .. } => format!(
+            "{operation}: the API key was refused (401): check RHOMBUS_API_KEY, and set \
+             RHOMBUS_AUTH_SCHEME to the key's kind (partner-api-token for a partner key)"
+        ),
+        Error::RateLimited { attempts, .. } => format!(
+            "{operation}: rate limited by Rhombus (429) after {attempts} attempt(s): run the \
+             audit again later, or with a lower --concurrency"
+        ),
+        other => other.to_string(),
+    }
+}
+
+impl Audit {
+    fn new(
+        generated_at: DateTime<Utc>,
+        clients: Vec<ClientAudit>,
+        pool: Result<Vec<PoolLine>, String>,
+    ) -> Audit {
+        let mut audit = Audit {
+            generated_at,
+            clients,
+            pool,
+        };
+        audit.add_needs_to_pool();
+        audit.sort(SortBy::Name);
+        audit
+    }
+
+    /// Adds the clients' needs to the pool's lines (a product needed but
+    /// not in the pool gets a line of its own).
+    fn add_needs_to_pool(&mut self) {
+        let Ok(pool) = &mut self.pool else { return };
+        for facts in self.clients.iter().filter_map(|c| c.outcome.as_ref().ok()) {
+            for (product, needed) in &facts.needs {
+                match pool.iter_mut().find(|line| &line.product == product) {
+                    Some(line) => line.needed += needed,
+                    None => pool.push(PoolLine {
+                        product: product.clone(),
+                        needed: *needed,
+                        ..PoolLine::default()
+                    }),
+                }
+            }
+        }
+        pool.sort_by(|a, b| a.product.cmp(&b.product));
+    }
+
+    /// Whether every client was audited and the pool read.
+    pub fn complete(&self) -> bool {
+        self.failed() == 0 && self.pool.is_ok()
+    }
+
+    /// Clients whose audit failed.
+    pub fn failed(&self) -> usize {
+        self.clients.iter().filter(|c| c.outcome.is_err()).count()
+    }
+
+    /// The sum of the audited clients' facts.
+    pub fn totals(&self) -> ClientFacts {
+        let mut sum = ClientFacts::default();
+        for f in self.clients.iter().filter_map(|c| c.outcome.as_ref().ok()) {
+            sum.cameras += f.cameras;
+            sum.cameras_offline += f.cameras_offline;
+            sum.cameras_degraded += f.cameras_degraded;
+            sum.cameras_unknown_status += f.cameras_unknown_status;
+            sum.doors += f.doors;
+            sum.policy_alerts_7d += f.policy_alerts_7d;
+            sum.users += f.users;
+            sum.licenses_ending_30d += f.licenses_ending_30d;
+            sum.licenses_trial += f.licenses_trial;
+        }
+        sum
+    }
+
+    /// Orders the rows: by name, or by a count, largest first (then by
+    /// name); clients not audited come last, by name.
+    pub fn sort(&mut self, by: SortBy) {
+        let key = |c: &ClientAudit| {
+            let count = c.outcome.as_ref().map(|f| match by {
+                SortBy::Name => 0,
+                SortBy::Offline => f.cameras_offline + f.cameras_degraded,
+                SortBy::Alerts => f.policy_alerts_7d,
+                SortBy::Licenses => f.licenses_ending_30d + f.licenses_trial,
+            });
+            let rank = match (by, count) {
+                (SortBy::Name, _) => 0,
+                (_, Ok(count)) => u64::MAX - count,
+                (_, Err(_)) => u64::MAX,
+            };
+            (rank, c.name.to_lowercase(), c.uuid.clone())
+        };
+        self.clients.sort_by_cached_key(key);
+    }
+}
+
+/// The orders `--sort` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortBy {
+    /// By client name.
+    Name,
+    /// Most cameras offline or degraded first.
+    Offline,
+    /// Most policy alerts first.
+    Alerts,
+    /// Most licenses ending or on trial first.
+    Licenses,
+}

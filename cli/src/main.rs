@@ -1,0 +1,163 @@
+//! The `rhombus-audit` command: see `--help`, and the README's "Fleet
+//! audit" section for the records `--json` and `--csv` give.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use clap::builder::TypedValueParser as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rhombus_audit::audit::{self, Audit, Plan, SortBy};
+use rhombus_audit::fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
+use rhombus_audit::output;
+use rhombus_partner::{Client, ClientBuilder};
+
+/// Every client was audited (and the license pool read).
+const COMPLETE: u8 = 0;
+/// The audit ran, but some clients (or the pool) could not be read.
+const INCOMPLETE: u8 = 1;
+/// The command line or the configuration is wrong (clap's own code too).
+const USAGE: u8 = 2;
+/// Nothing was audited: the partner's client listing could not be read.
+const NOT_RUN: u8 = 3;
+
+/// The progress bar shows once a run has lasted this long.
+const LONG_RUN: Duration = Duration::from_millis(700);
+
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "Audit every client organization of a Rhombus partner: cameras offline or degraded, \
+             doors, policy alerts of the last 7 days, users, licenses ending within 30 days or on \
+             trial, and the license pool against what the clients need.",
+    after_help = "Without RHOMBUS_API_KEY the audit runs against a fake Rhombus server in-process, \
+                  playing a demo partner (no account, no network). With it, the real account is \
+                  audited; RHOMBUS_AUTH_SCHEME and RHOMBUS_BASE_URL are read too.\n\n\
+                  Exit status: 0 every client audited; 1 some clients (or the license pool) \
+                  could not be read, the reason on their row; 2 a wrong command line or \
+                  configuration; 3 nothing audited (the client listing was refused or \
+                  unreachable)."
+)]
+struct Args {
+    /// Print one JSON document (one record per client) instead of the table.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// Print CSV (a header, then one line per client) instead of the table.
+    #[arg(long)]
+    csv: bool,
+    /// Audit only these clients: UUIDs or names (any case), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CLIENT,...")]
+    clients: Vec<String>,
+    /// Requests in flight at once, across all clients.
+    #[arg(long, value_name = "N", default_value_t = ClientBuilder::DEFAULT_MAX_CONCURRENT_REQUESTS,
+          value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    concurrency: usize,
+    /// The order of the table's rows (and of the records).
+    #[arg(long, value_enum, default_value_t = SortBy::Name)]
+    sort: SortBy,
+    /// No progress bar, and no note about the fake server.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    ExitCode::from(runtime.block_on(run(args)))
+}
+
+async fn run(args: Args) -> u8 {
+    let _fake_server;
+    let partner = match std::env::var_os("RHOMBUS_API_KEY") {
+        Some(_) => ClientBuilder::from_env()
+            .and_then(|b| b.max_concurrent_requests(args.concurrency).build()),
+        None => {
+            let server = FakeServer::start(FakeFleet::demo(), FakeOptions::default()).await;
+            if !args.quiet {
+                eprintln!(
+                    "RHOMBUS_API_KEY is not set: auditing a demo partner on a fake Rhombus server \
+                     at {} (set RHOMBUS_API_KEY to audit your account)",
+                    server.uri()
+                );
+            }
+            let built = Client::builder()
+                .api_key(FAKE_API_KEY)
+                .base_url(server.uri())
+                .max_concurrent_requests(args.concurrency)
+                .build();
+            _fake_server = server;
+            built
+        }
+    };
+    let partner = match partner {
+        Ok(partner) => partner,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return USAGE;
+        }
+    };
+    let plan = Plan {
+        now: chrono::Utc::now(),
+        only: args.clients.clone(),
+        clients_at_once: args.concurrency,
+    };
+    let bar = progress_bar(args.quiet);
+    let result = audit::run(&partner, &plan, |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .await;
+    bar.finish_and_clear();
+    let mut audit = match result {
+        Ok(audit) => audit,
+        Err(error @ audit::AuditError::UnknownClients(_)) => {
+            eprintln!("error: {error}");
+            return USAGE;
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return NOT_RUN;
+        }
+    };
+    audit.sort(args.sort);
+    print(&args, &audit);
+    if audit.complete() {
+        COMPLETE
+    } else {
+        INCOMPLETE
+    }
+}
+
+fn print(args: &Args, audit: &Audit) {
+    let text = if args.json {
+        output::json(audit)
+    } else if args.csv {
+        output::csv(audit)
+    } else {
+        output::table(audit)
+    };
+    // A closed pipe (`| head`) is not an error of the audit.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// A bar on stderr that shows only when stderr is a terminal and the run
+/// has lasted [`LONG_RUN`]: a short run or a log file gets none.
+fn progress_bar(quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed:>4} [{bar:40}] {pos}/{len} clients audited")
+            .expect("the template parses")
+            .progress_chars("=> "),
+    );
+    if !quiet && std::io::stderr().is_terminal() {
+        let shown = bar.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(LONG_RUN).await;
+            if !shown.is_finished() {
+                shown.set_draw_target(ProgressDrawTarget::stderr());
+            }
+        });
+    }
+    bar
+}
