@@ -1,6 +1,7 @@
 //! The audit: the partner's clients, each one's facts gathered by the calls
 //! made inside it, and the license pool against what the clients need.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -433,18 +434,14 @@ impl Audit {
     /// name); clients not audited come last, by name.
     pub fn sort(&mut self, by: SortBy) {
         let key = |c: &ClientAudit| {
-            let count = c.outcome.as_ref().map(|f| match by {
-                SortBy::Name => 0,
-                SortBy::Offline => f.cameras_offline + f.cameras_degraded,
-                SortBy::Alerts => f.policy_alerts_7d,
-                SortBy::Licenses => f.licenses_ending_30d + f.licenses_trial,
-            });
-            let rank = match (by, count) {
-                (SortBy::Name, _) => 0,
-                (_, Ok(count)) => u64::MAX - count,
-                (_, Err(_)) => u64::MAX,
+            let count = match (&c.outcome, by) {
+                (_, SortBy::Name) | (Err(_), _) => 0,
+                (Ok(f), SortBy::Offline) => f.cameras_offline + f.cameras_degraded,
+                (Ok(f), SortBy::Alerts) => f.policy_alerts_7d,
+                (Ok(f), SortBy::Licenses) => f.licenses_ending_30d + f.licenses_trial,
             };
-            (rank, c.name.to_lowercase(), c.uuid.clone())
+            let last = by != SortBy::Name && c.outcome.is_err();
+            (last, Reverse(count), c.name.to_lowercase(), c.uuid.clone())
         };
         self.clients.sort_by_cached_key(key);
     }

@@ -69,10 +69,14 @@ fn main() -> ExitCode {
 
 async fn run(args: Args) -> u8 {
     let _fake_server;
-    let partner = match std::env::var_os("RHOMBUS_API_KEY") {
-        Some(_) => ClientBuilder::from_env()
-            .and_then(|b| b.max_concurrent_requests(args.concurrency).build()),
-        None => {
+    let partner = match Account::from_env() {
+        Err(problem) => {
+            eprintln!("error: {problem}");
+            return USAGE;
+        }
+        Ok(Account::Real) => ClientBuilder::from_env()
+            .and_then(|builder| builder.max_concurrent_requests(args.concurrency).build()),
+        Ok(Account::Demo) => {
             let server = FakeServer::start(FakeFleet::demo(), FakeOptions::default()).await;
             if !args.quiet {
                 eprintln!(
@@ -126,6 +130,33 @@ async fn run(args: Args) -> u8 {
         COMPLETE
     } else {
         INCOMPLETE
+    }
+}
+
+/// Which account the environment asks to audit.
+enum Account {
+    /// `RHOMBUS_API_KEY` is set: the real account, as `Client::from_env`
+    /// configures it.
+    Real,
+    /// Nothing is set: the demo partner on the fake server.
+    Demo,
+}
+
+impl Account {
+    fn from_env() -> Result<Account, &'static str> {
+        let set = |name| std::env::var_os(name).is_some();
+        match std::env::var_os("RHOMBUS_API_KEY") {
+            Some(key) if key.to_string_lossy().trim().is_empty() => Err(
+                "RHOMBUS_API_KEY is set but empty: set it to the partner's API key (Rhombus \
+                 console: Settings, API Management), or unset it to audit the demo partner",
+            ),
+            Some(_) => Ok(Account::Real),
+            None if set("RHOMBUS_BASE_URL") => Err(
+                "RHOMBUS_BASE_URL is set but RHOMBUS_API_KEY is not: set the partner's API key \
+                 to audit that server, or unset RHOMBUS_BASE_URL to audit the demo partner",
+            ),
+            None => Ok(Account::Demo),
+        }
     }
 }
 

@@ -138,7 +138,8 @@ pub fn table(audit: &Audit) -> String {
         match &client.outcome {
             Ok(facts) => row(&mut out, &client.name, facts),
             Err(error) => {
-                let _ = writeln!(out, "{:<NAME_WIDTH$} error: {error}", cut(&client.name));
+                let (name, error) = (cut(&client.name), printable(error));
+                let _ = writeln!(out, "{name:<NAME_WIDTH$} error: {error}");
             }
         }
     }
@@ -203,7 +204,7 @@ fn pool(out: &mut String, audit: &Audit) {
         let _ = writeln!(
             out,
             "  {:<14} {:>10} {:>6} {:>5}",
-            line.product,
+            printable(&line.product),
             line.unassigned,
             line.needed,
             line.short()
@@ -213,9 +214,21 @@ fn pool(out: &mut String, audit: &Audit) {
 
 /// The name cut to the column, with an ellipsis when it is longer.
 fn cut(text: &str) -> String {
+    let text = printable(text);
     if text.chars().count() <= NAME_WIDTH {
-        text.to_owned()
+        text
     } else {
         text.chars().take(NAME_WIDTH - 1).chain(['…']).collect()
     }
+}
+
+/// The text with control characters escaped (`\u{1b}`): names and errors
+/// come from the server, and a terminal would obey them.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_unicode().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
 }
