@@ -459,3 +459,66 @@ pub enum SortBy {
     /// Most licenses ending or on trial first.
     Licenses,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, offline: u64, alerts: u64, trial: u64) -> ClientAudit {
+        let facts = ClientFacts {
+            cameras_offline: offline,
+            policy_alerts_7d: alerts,
+            licenses_trial: trial,
+            ..ClientFacts::default()
+        };
+        ClientAudit {
+            uuid: name.to_lowercase(),
+            name: name.to_owned(),
+            outcome: Ok(facts),
+        }
+    }
+
+    fn sorted(by: SortBy) -> Vec<String> {
+        let failed = ClientAudit {
+            uuid: "a".into(),
+            name: "Aardvark".into(),
+            outcome: Err("refused".into()),
+        };
+        let clients = vec![
+            row("b", 1, 9, 0),
+            failed,
+            row("C", 5, 0, 2),
+            row("d", 1, 3, 7),
+        ];
+        let mut audit = Audit::new(Utc::now(), clients, Ok(Vec::new()));
+        audit.sort(by);
+        audit.clients.into_iter().map(|c| c.name).collect()
+    }
+
+    #[test]
+    fn each_order_puts_the_largest_count_first_and_clients_not_audited_last() {
+        assert_eq!(sorted(SortBy::Name), ["Aardvark", "b", "C", "d"]);
+        assert_eq!(sorted(SortBy::Offline), ["C", "b", "d", "Aardvark"]);
+        assert_eq!(sorted(SortBy::Alerts), ["b", "d", "C", "Aardvark"]);
+        assert_eq!(sorted(SortBy::Licenses), ["d", "C", "b", "Aardvark"]);
+    }
+
+    #[test]
+    fn the_pool_gets_a_line_for_a_product_needed_that_it_lacks() {
+        let mut needy = row("n", 0, 0, 0);
+        if let Ok(facts) = &mut needy.outcome {
+            facts.needs = BTreeMap::from([("A".to_owned(), 3), ("B".to_owned(), 1)]);
+        }
+        let pool = vec![PoolLine {
+            product: "A".into(),
+            unassigned: 1,
+            ..PoolLine::default()
+        }];
+        let audit = Audit::new(Utc::now(), vec![needy], Ok(pool));
+        let lines = audit.pool.expect("read");
+        let got: Vec<(&str, u64, u64, u64)> = (lines.iter())
+            .map(|l| (l.product.as_str(), l.unassigned, l.needed, l.short()))
+            .collect();
+        assert_eq!(got, [("A", 1, 3, 2), ("B", 0, 1, 1)]);
+    }
+}

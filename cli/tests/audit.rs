@@ -359,6 +359,37 @@ async fn with_a_key_it_audits_that_account_and_a_refused_key_audits_nothing() {
         "{error}"
     );
     assert!(!error.contains(key), "{error}");
+
+    // Nothing listens on the discard port.
+    let closed = [
+        ("RHOMBUS_API_KEY", key),
+        ("RHOMBUS_BASE_URL", "http://127.0.0.1:9"),
+    ];
+    let output = run_async(&[], &closed).await;
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains("cannot list the partner's clients"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pool_that_cannot_be_read_is_said_and_the_audit_is_incomplete() {
+    let answer = ResponseTemplate::new(200).set_body_json(serde_json::json!({}));
+    let server = one_client_server("Fine Co", answer).await;
+    Mock::given(path("/api/partner/license/getPool"))
+        .respond_with(ResponseTemplate::new(403))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let output = audit_of(&server, &["--json"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let document: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(document["clients"][0]["audited"], true);
+    assert_eq!(document["license_pool"], Value::Null);
+    assert!(
+        document["license_pool_error"]
+            .as_str()
+            .expect("an error")
+            .contains("403")
+    );
 }
 
 /// A partner whose one client, `ORG`, is answered by `respond` for every

@@ -8,7 +8,6 @@
 
 pub mod demo;
 pub mod msp;
-pub mod report;
 pub mod tls;
 
 use chrono::Utc;
