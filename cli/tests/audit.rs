@@ -90,15 +90,15 @@ fn expected(client: &FakeClient) -> [u64; 9] {
 
 /// The table's client rows: name, and counts or an error.
 fn table_rows(table: &str) -> Vec<(String, Result<Vec<u64>, String>)> {
-    let rule = |line: &&str| line.starts_with("----");
+    let rule = |line: &str| line.starts_with("----");
     let lines: Vec<&str> = table.lines().collect();
     let first = lines
         .iter()
-        .position(|l| rule(&l))
+        .position(|l| rule(l))
         .expect("a rule under the header");
     let last = lines
         .iter()
-        .rposition(|l| rule(&l))
+        .rposition(|l| rule(l))
         .expect("a rule over the totals");
     (lines[first + 1..last].iter().chain([&lines[last + 1]]))
         .map(|line| {

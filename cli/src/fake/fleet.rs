@@ -83,6 +83,18 @@ fn pool(list: &[(&str, &str, i32)]) -> Vec<PoolProduct> {
         .collect()
 }
 
+/// A demo client: number, name, cameras, doors, alerts of the week, users,
+/// licenses.
+type DemoRow = (
+    &'static str,
+    &'static str,
+    Vec<String>,
+    usize,
+    usize,
+    usize,
+    Vec<FakeLicense>,
+);
+
 const CAM_3Y: (&str, bool, i64) = ("LIC-CAM-3Y", false, 700);
 
 impl FakeFleet {
@@ -92,7 +104,7 @@ impl FakeFleet {
     /// trials, and one client refusing partner access.
     pub fn demo() -> FakeFleet {
         #[rustfmt::skip]
-        let rows: [(&str, &str, Vec<String>, usize, usize, usize, Vec<FakeLicense>); 12] = [
+        let rows: [DemoRow; 12] = [
             ("01", "Acme Logistics", cameras(11, 1, 0, 0), 2, 5, 14,
                 licenses(&[CAM_3Y, CAM_3Y, ("LIC-DOOR-1Y", true, 200)])),
             ("02", "Bayside Dental Group", cameras(6, 0, 0, 0), 0, 0, 6,

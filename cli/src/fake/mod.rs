@@ -142,7 +142,7 @@ impl State {
         let Some(every) = self.options.rate_limit_every else {
             return false;
         };
-        if every == 0 || n % every != 0 {
+        if every == 0 || !n.is_multiple_of(every) {
             return false;
         }
         let mut limited = self.limited_once.lock().unwrap_or_else(|e| e.into_inner());
