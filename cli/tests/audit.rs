@@ -56,6 +56,16 @@ async fn run_async(args: &[&str], env: &[(&str, &str)]) -> Output {
     .expect("the child process is waited for")
 }
 
+/// Runs the audit of the fake server's account, with its key.
+async fn audit_fake(server: &FakeServer, args: &[&str]) -> Output {
+    let uri = server.uri();
+    let env = [
+        ("RHOMBUS_API_KEY", FAKE_API_KEY),
+        ("RHOMBUS_BASE_URL", &uri),
+    ];
+    run_async(args, &env).await
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
 }
@@ -331,15 +341,7 @@ fn an_empty_key_or_a_base_url_without_a_key_says_what_to_set() {
 #[tokio::test(flavor = "multi_thread")]
 async fn with_a_key_it_audits_that_account_and_a_refused_key_audits_nothing() {
     let server = FakeServer::start(FakeFleet::generated(30), FakeOptions::default()).await;
-    let uri = server.uri();
-    let output = run_async(
-        &["--json"],
-        &[
-            ("RHOMBUS_API_KEY", FAKE_API_KEY),
-            ("RHOMBUS_BASE_URL", &uri),
-        ],
-    )
-    .await;
+    let output = audit_fake(&server, &["--json"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let document: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
     assert_eq!(document["clients"].as_array().expect("clients").len(), 30);
@@ -349,7 +351,7 @@ async fn with_a_key_it_audits_that_account_and_a_refused_key_audits_nothing() {
         stderr(&output)
     );
 
-    let key = "wrong-key-5d1c9e";
+    let (key, uri) = ("wrong-key-5d1c9e", server.uri());
     let output = run_async(&[], &[("RHOMBUS_API_KEY", key), ("RHOMBUS_BASE_URL", &uri)]).await;
     assert_eq!(output.status.code(), Some(3));
     assert!(output.stdout.is_empty());
@@ -444,15 +446,7 @@ async fn rate_limits_that_lift_leave_every_client_audited() {
         ..FakeOptions::default()
     };
     let server = FakeServer::start(FakeFleet::generated(12), options).await;
-    let uri = server.uri();
-    let output = run_async(
-        &["--json"],
-        &[
-            ("RHOMBUS_API_KEY", FAKE_API_KEY),
-            ("RHOMBUS_BASE_URL", &uri),
-        ],
-    )
-    .await;
+    let output = audit_fake(&server, &["--json"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert_eq!(
         server.rate_limited(),
@@ -526,18 +520,14 @@ async fn a_long_run_on_a_terminal_shows_a_progress_bar_and_a_pipe_gets_none() {
         ..FakeOptions::default()
     };
     let server = FakeServer::start(FakeFleet::generated(60), options).await;
-    let uri = server.uri();
-    let env = [
-        ("RHOMBUS_API_KEY", FAKE_API_KEY),
-        ("RHOMBUS_BASE_URL", uri.as_str()),
-    ];
-    let piped = run_async(&["--concurrency", "4"], &env).await;
+    let piped = audit_fake(&server, &["--concurrency", "4"]).await;
     assert_eq!(piped.status.code(), Some(0));
     assert!(stderr(&piped).is_empty(), "{:?}", stderr(&piped));
 
     // `script` gives the child a terminal; its output is the terminal's.
     let command = format!(
-        "RHOMBUS_API_KEY={FAKE_API_KEY} RHOMBUS_BASE_URL={uri} {} --concurrency 4 >/dev/null",
+        "RHOMBUS_API_KEY={FAKE_API_KEY} RHOMBUS_BASE_URL={} {} --concurrency 4 >/dev/null",
+        server.uri(),
         env!("CARGO_BIN_EXE_rhombus-audit")
     );
     let on_terminal = tokio::task::spawn_blocking(move || {
