@@ -10,7 +10,7 @@ use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const READ_ONLY: &str = "x-rhombus-read-only";
-const FLEET: [&str; 6] = ["camera", "door", "event", "location", "org", "user"];
+const FLEET: [&str; 5] = ["camera", "door", "event", "license", "user"];
 
 /// The areas with a fragment in `spec/areas/`.
 fn fragments() -> BTreeSet<String> {
