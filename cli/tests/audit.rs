@@ -329,7 +329,10 @@ fn help_names_the_outputs_and_the_exit_statuses_and_bad_arguments_exit_2() {
 }
 
 #[test]
-fn an_empty_key_or_a_base_url_without_a_key_says_what_to_set() {
+fn quiet_drops_the_note_and_an_empty_key_or_a_base_url_without_a_key_says_what_to_set() {
+    let quiet = run(&["--quiet"], &[]);
+    assert_eq!(quiet.status.code(), Some(1));
+    assert!(quiet.stderr.is_empty(), "no note about the fake server");
     let output = run(&[], &[("RHOMBUS_API_KEY", " ")]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("RHOMBUS_API_KEY is set but empty"));
@@ -525,22 +528,31 @@ async fn a_long_run_on_a_terminal_shows_a_progress_bar_and_a_pipe_gets_none() {
     assert!(stderr(&piped).is_empty(), "{:?}", stderr(&piped));
 
     // `script` gives the child a terminal; its output is the terminal's.
-    let command = format!(
-        "RHOMBUS_API_KEY={FAKE_API_KEY} RHOMBUS_BASE_URL={} {} --concurrency 4 >/dev/null",
-        server.uri(),
-        env!("CARGO_BIN_EXE_rhombus-audit")
-    );
-    let on_terminal = tokio::task::spawn_blocking(move || {
-        Command::new("script")
-            .args(["-qec", &command, "/dev/null"])
-            .output()
-    })
-    .await
-    .expect("waited for");
-    let Ok(on_terminal) = on_terminal else {
+    let on_terminal = |flags: &str| {
+        let command = format!(
+            "RHOMBUS_API_KEY={FAKE_API_KEY} RHOMBUS_BASE_URL={} {} --concurrency 4 {flags} >/dev/null",
+            server.uri(),
+            env!("CARGO_BIN_EXE_rhombus-audit")
+        );
+        tokio::task::spawn_blocking(move || {
+            Command::new("script")
+                .args(["-qec", &command, "/dev/null"])
+                .output()
+        })
+    };
+    let Ok(shown) = on_terminal("").await.expect("waited for") else {
         eprintln!("skipped the terminal half: `script` (util-linux) is not installed");
         return;
     };
-    let shown = String::from_utf8_lossy(&on_terminal.stdout);
+    let shown = String::from_utf8_lossy(&shown.stdout);
     assert!(shown.contains("clients audited"), "{shown:?}");
+    let quiet = on_terminal("--quiet")
+        .await
+        .expect("waited for")
+        .expect("ran before");
+    assert!(
+        quiet.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&quiet.stdout)
+    );
 }
