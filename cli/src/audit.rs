@@ -87,7 +87,7 @@ pub struct Audit {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub now: DateTime<Utc>,
-    /// Client UUIDs or names (any case); all clients when empty.
+    /// Client UUIDs, or names in any case; all clients when empty.
     pub only: Vec<String>,
     /// Clients audited at once; their calls share the client's in-flight
     /// limit.
@@ -152,16 +152,18 @@ async fn list_clients(partner: &Client) -> Result<Vec<(String, String)>, AuditEr
         .await
         .map_err(AuditError::Listing)?
         .into_inner();
+    // A client listed without a UUID is kept, with an empty one: it gets
+    // an error row rather than vanishing from the audit.
     Ok((listing.clients.unwrap_or_default().into_iter())
-        .filter_map(|c| {
-            let uuid = c.client_org_uuid?;
-            Some((c.client_org_name.unwrap_or_else(|| uuid.clone()), uuid))
+        .map(|c| {
+            let uuid = c.client_org_uuid.unwrap_or_default();
+            let name = (c.client_org_name).unwrap_or_else(|| format!("(unnamed {uuid})"));
+            (uuid, name)
         })
-        .map(|(name, uuid)| (uuid, name))
         .collect())
 }
 
-/// The clients `only` names (by UUID or name, any case), or all of them.
+/// The clients `only` names (by UUID, or name in any case), or all of them.
 fn select(
     clients: Vec<(String, String)>,
     only: &[String],
@@ -191,6 +193,13 @@ async fn audit_client(
     uuid: &str,
     now: DateTime<Utc>,
 ) -> Result<ClientFacts, String> {
+    if uuid.is_empty() {
+        return Err(
+            "the client listing gives this client no clientOrgUuid, so no call can \
+                    be made inside it"
+                .to_owned(),
+        );
+    }
     let org = partner.for_org(uuid).map_err(|e| e.to_string())?;
     let (cameras, doors, alerts, users, licenses) = tokio::join!(
         cameras(&org),

@@ -46,7 +46,7 @@ struct Args {
     /// Print CSV (a header, then one line per client) instead of the table.
     #[arg(long)]
     csv: bool,
-    /// Audit only these clients: UUIDs or names (any case), comma-separated.
+    /// Audit only these clients: UUIDs, or names in any case, comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "CLIENT,...")]
     clients: Vec<String>,
     /// Requests in flight at once, across all clients.

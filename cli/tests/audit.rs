@@ -376,6 +376,30 @@ async fn with_a_key_it_audits_that_account_and_a_refused_key_audits_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_client_listed_without_a_uuid_gets_an_error_row() {
+    let answer = ResponseTemplate::new(200).set_body_json(serde_json::json!({}));
+    let server = one_client_server("Fine Co", answer).await;
+    let listing = serde_json::json!({ "clients": [
+        { "clientOrgUuid": ORG, "clientOrgName": "Fine Co" },
+        { "clientOrgName": "Ghost Ltd" }
+    ] });
+    Mock::given(path("/api/partner/getClientsV2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(listing))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let output = audit_of(&server, &["--json"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let document: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let records = document["clients"].as_array().expect("clients");
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["audited"], true);
+    assert_eq!(records[1]["client_name"], "Ghost Ltd");
+    let error = records[1]["error"].as_str().expect("an error");
+    assert!(error.contains("no clientOrgUuid"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_pool_that_cannot_be_read_is_said_and_the_audit_is_incomplete() {
     let answer = ResponseTemplate::new(200).set_body_json(serde_json::json!({}));
     let server = one_client_server("Fine Co", answer).await;
