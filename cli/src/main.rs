@@ -68,36 +68,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> u8 {
-    let _fake_server;
-    let partner = match Account::from_env() {
+    let (partner, _fake_server) = match connect(&args).await {
+        Ok(connected) => connected,
         Err(problem) => {
             eprintln!("error: {problem}");
-            return USAGE;
-        }
-        Ok(Account::Real) => ClientBuilder::from_env()
-            .and_then(|builder| builder.max_concurrent_requests(args.concurrency).build()),
-        Ok(Account::Demo) => {
-            let server = FakeServer::start(FakeFleet::demo(), FakeOptions::default()).await;
-            if !args.quiet {
-                eprintln!(
-                    "RHOMBUS_API_KEY is not set: auditing a demo partner on a fake Rhombus server \
-                     at {} (set RHOMBUS_API_KEY to audit your account)",
-                    server.uri()
-                );
-            }
-            let built = Client::builder()
-                .api_key(FAKE_API_KEY)
-                .base_url(server.uri())
-                .max_concurrent_requests(args.concurrency)
-                .build();
-            _fake_server = server;
-            built
-        }
-    };
-    let partner = match partner {
-        Ok(partner) => partner,
-        Err(error) => {
-            eprintln!("error: {error}");
             return USAGE;
         }
     };
@@ -133,6 +107,36 @@ async fn run(args: Args) -> u8 {
     }
 }
 
+/// The client for the account the environment names, with the fake server
+/// it talks to when that is the demo (kept alive as long as the client).
+async fn connect(args: &Args) -> Result<(Client, Option<FakeServer>), String> {
+    match Account::from_env()? {
+        Account::Real => {
+            let partner = ClientBuilder::from_env()
+                .and_then(|builder| builder.max_concurrent_requests(args.concurrency).build())
+                .map_err(|error| error.to_string())?;
+            Ok((partner, None))
+        }
+        Account::Demo => {
+            let server = FakeServer::start(FakeFleet::demo(), FakeOptions::default()).await;
+            if !args.quiet {
+                eprintln!(
+                    "RHOMBUS_API_KEY is not set: auditing a demo partner on a fake Rhombus server \
+                     at {} (set RHOMBUS_API_KEY to audit your account)",
+                    server.uri()
+                );
+            }
+            let partner = Client::builder()
+                .api_key(FAKE_API_KEY)
+                .base_url(server.uri())
+                .max_concurrent_requests(args.concurrency)
+                .build()
+                .map_err(|error| error.to_string())?;
+            Ok((partner, Some(server)))
+        }
+    }
+}
+
 /// Which account the environment asks to audit.
 enum Account {
     /// `RHOMBUS_API_KEY` is set: the real account, as `Client::from_env`
@@ -143,9 +147,9 @@ enum Account {
 }
 
 impl Account {
-    fn from_env() -> Result<Account, &'static str> {
+    fn from_env() -> Result<Account, String> {
         let set = |name| std::env::var_os(name).is_some();
-        match std::env::var_os("RHOMBUS_API_KEY") {
+        let account = match std::env::var_os("RHOMBUS_API_KEY") {
             Some(key) if key.to_string_lossy().trim().is_empty() => Err(
                 "RHOMBUS_API_KEY is set but empty: set it to the partner's API key (Rhombus \
                  console: Settings, API Management), or unset it to audit the demo partner",
@@ -156,7 +160,8 @@ impl Account {
                  to audit that server, or unset RHOMBUS_BASE_URL to audit the demo partner",
             ),
             None => Ok(Account::Demo),
-        }
+        };
+        account.map_err(str::to_owned)
     }
 }
 
