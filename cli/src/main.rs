@@ -47,7 +47,8 @@ struct Args {
     #[arg(long)]
     csv: bool,
     /// Audit only these clients: UUIDs, or names in any case, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "CLIENT,...")]
+    #[arg(long, value_delimiter = ',', value_name = "CLIENT,...",
+          value_parser = clap::builder::NonEmptyStringValueParser::new())]
     clients: Vec<String>,
     /// Requests in flight at once, across all clients.
     #[arg(long, value_name = "N", default_value_t = ClientBuilder::DEFAULT_MAX_CONCURRENT_REQUESTS,

@@ -294,6 +294,10 @@ fn clients_audits_a_subset_by_uuid_or_name_and_refuses_unknown_ones() {
         .collect();
     assert_eq!(uuids, [first.uuid.as_str(), second.uuid.as_str()]);
 
+    let output = run(&["--clients", "Acme Logistics,,Bayside Dental Group"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("a value is required for '--clients"));
+
     let output = run(&["--clients", "Nobody Inc,Acme Logistics"], &[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
