@@ -60,10 +60,15 @@ struct Args {
     /// No progress bar, and no note about the fake server.
     #[arg(long, short)]
     quiet: bool,
+    /// Log more on stderr: -v each retry, -vv every attempt. Warnings the
+    /// API sends are logged without it.
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    log_to_stderr(args.verbose);
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
     ExitCode::from(runtime.block_on(run(args)))
 }
@@ -106,6 +111,21 @@ async fn run(args: Args) -> u8 {
     } else {
         INCOMPLETE
     }
+}
+
+/// The library's log (already scrubbed of the key) on stderr: warnings,
+/// then more with each `-v`.
+fn log_to_stderr(verbose: u8) {
+    let level = match verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }
 
 /// The client for the account the environment names, with the fake server

@@ -94,16 +94,37 @@ pub fn json(audit: &Audit) -> String {
     text
 }
 
-/// `--csv`: a header line, then one line per client.
+/// `--csv`: a header line, then one line per client. A text cell that a
+/// spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return) gets a leading `'`: names come from the
+/// server, and a client names itself.
 pub fn csv(audit: &Audit) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for client in &audit.clients {
+        let (name, error) = (
+            inert(&client.name),
+            client.outcome.as_ref().err().map(|e| inert(e)),
+        );
+        let record = ClientRecord {
+            client_name: &name,
+            error: error.as_deref(),
+            ..ClientRecord::new(client)
+        };
         writer
-            .serialize(ClientRecord::new(client))
+            .serialize(record)
             .expect("writing to memory succeeds");
     }
     let bytes = writer.into_inner().expect("writing to memory succeeds");
     String::from_utf8(bytes).expect("the records are UTF-8")
+}
+
+/// The text, with a `'` before it if a spreadsheet would take it for a
+/// formula.
+fn inert(text: &str) -> String {
+    match text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        true => format!("'{text}"),
+        false => text.to_owned(),
+    }
 }
 
 const NAME_WIDTH: usize = 30;

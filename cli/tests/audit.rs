@@ -380,6 +380,27 @@ async fn with_a_key_it_audits_that_account_and_a_refused_key_audits_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn api_warnings_are_logged_and_formula_names_are_inert_in_csv_only() {
+    let answer = serde_json::json!({ "warningMsg": "this call goes away in May" });
+    let name = "=HYPERLINK(\"http://x.example\")";
+    let server = one_client_server(name, ResponseTemplate::new(200).set_body_json(answer)).await;
+    let output = audit_of(&server, &["--csv"]).await;
+    assert_eq!(output.status.code(), Some(0));
+    let log = stderr(&output);
+    assert!(
+        log.contains("WARN") && log.contains("this call goes away in May"),
+        "{log}"
+    );
+    let text = stdout(&output);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let record = reader.records().next().expect("a record").expect("parses");
+    assert_eq!(&record[1], format!("'{name}"));
+    let output = audit_of(&server, &["--json"]).await;
+    let document: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(document["clients"][0]["client_name"], name);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_client_listed_without_a_uuid_gets_an_error_row() {
     let answer = ResponseTemplate::new(200).set_body_json(serde_json::json!({}));
     let server = one_client_server("Fine Co", answer).await;
@@ -476,14 +497,24 @@ async fn rate_limits_that_lift_leave_every_client_audited() {
         rate_limit_every: Some(3),
         ..FakeOptions::default()
     };
-    let server = FakeServer::start(FakeFleet::generated(12), options).await;
+    let server = FakeServer::start(FakeFleet::generated(12), options.clone()).await;
     let output = audit_fake(&server, &["--json"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        !stderr(&output).contains("retrying"),
+        "retries are logged with -v only"
+    );
     assert_eq!(
         server.rate_limited(),
         4 * 5,
         "each call of 4 clients limited once"
     );
+
+    let server = FakeServer::start(FakeFleet::generated(12), options).await;
+    let verbose = audit_fake(&server, &["--json", "-v"]).await;
+    assert_eq!(verbose.status.code(), Some(0));
+    let log = stderr(&verbose);
+    assert!(log.contains("retrying") && log.contains("429"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
