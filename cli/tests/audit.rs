@@ -515,6 +515,16 @@ async fn rate_limits_that_lift_leave_every_client_audited() {
     assert_eq!(verbose.status.code(), Some(0));
     let log = stderr(&verbose);
     assert!(log.contains("retrying") && log.contains("429"), "{log}");
+    let debug = audit_fake(&server, &["--json", "-vv"]).await;
+    let log = stderr(&debug);
+    let attempts = log
+        .lines()
+        .filter(|l| l.contains("response") && l.contains("attempt=1"))
+        .count();
+    assert!(
+        attempts >= 12 * 5,
+        "every attempt at -vv: {attempts} in\n{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
