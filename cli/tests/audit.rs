@@ -408,11 +408,8 @@ async fn a_client_listed_without_a_uuid_gets_an_error_row() {
         { "clientOrgUuid": ORG, "clientOrgName": "Fine Co" },
         { "clientOrgName": "Ghost Ltd" }
     ] });
-    Mock::given(path("/api/partner/getClientsV2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(listing))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    let listing = ResponseTemplate::new(200).set_body_json(listing);
+    answer_instead(&server, "/api/partner/getClientsV2", listing).await;
     let output = audit_of(&server, &["--json"]).await;
     assert_eq!(output.status.code(), Some(1));
     let document: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
@@ -428,11 +425,12 @@ async fn a_client_listed_without_a_uuid_gets_an_error_row() {
 async fn a_pool_that_cannot_be_read_is_said_and_the_audit_is_incomplete() {
     let answer = ResponseTemplate::new(200).set_body_json(serde_json::json!({}));
     let server = one_client_server("Fine Co", answer).await;
-    Mock::given(path("/api/partner/license/getPool"))
-        .respond_with(ResponseTemplate::new(403))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    answer_instead(
+        &server,
+        "/api/partner/license/getPool",
+        ResponseTemplate::new(403),
+    )
+    .await;
     let output = audit_of(&server, &["--json"]).await;
     assert_eq!(output.status.code(), Some(1));
     let document: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
@@ -469,6 +467,15 @@ async fn one_client_server(name: &str, inside: ResponseTemplate) -> MockServer {
 }
 
 const ORG: &str = "hOsTiLeClIeNtOrGuUiD0w";
+
+/// Answers `endpoint` with `answer` from now on, whatever it answered.
+async fn answer_instead(server: &MockServer, endpoint: &str, answer: ResponseTemplate) {
+    (Mock::given(path(endpoint))
+        .respond_with(answer)
+        .with_priority(1))
+    .mount(server)
+    .await;
+}
 
 async fn audit_of(server: &MockServer, args: &[&str]) -> Output {
     let uri = server.uri();

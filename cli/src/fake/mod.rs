@@ -108,7 +108,7 @@ impl State {
         let path = request.url.path();
         if let Some(partner_call) = path.strip_prefix("/api/partner/") {
             return match partner_call {
-                "getClientsV2" => ok(self.clients_listing(&body)),
+                "getClientsV2" => ok(self.clients_listing()),
                 "license/getPool" => ok(self.license_pool()),
                 _ => ResponseTemplate::new(404),
             };
@@ -150,7 +150,7 @@ impl State {
     }
 
     /// `getClientsV2`: every client, with the counts the listing carries.
-    fn clients_listing(&self, _body: &Value) -> Value {
+    fn clients_listing(&self) -> Value {
         let clients: Vec<Value> = (self.fleet.clients.iter())
             .map(|c| {
                 json!({
