@@ -77,7 +77,7 @@ impl PoolLine {
 #[derive(Debug, Clone)]
 pub struct Audit {
     pub generated_at: DateTime<Utc>,
-    /// In the listing's order; see [`Audit::sort`].
+    /// By name at first; see [`Audit::sort`].
     pub clients: Vec<ClientAudit>,
     /// The pool, or why it could not be read.
     pub pool: Result<Vec<PoolLine>, String>,
@@ -212,8 +212,10 @@ async fn audit_client(
     facts.doors = doors?;
     facts.policy_alerts_7d = alerts?;
     facts.users = users?;
-    let (ending, trial, needs) = licenses?;
-    (facts.licenses_ending_30d, facts.licenses_trial, facts.needs) = (ending, trial, needs);
+    let licenses = licenses?;
+    facts.licenses_ending_30d = licenses.ending;
+    facts.licenses_trial = licenses.trial;
+    facts.needs = licenses.needs;
     Ok(facts)
 }
 
@@ -308,12 +310,18 @@ async fn policy_alerts(org: &OrgClient, now: DateTime<Utc>) -> Result<u64, Strin
     ))
 }
 
-/// Licenses ending within [`LICENSE_WINDOW_DAYS`], on trial, and both by
-/// product.
-async fn licenses(
-    org: &OrgClient,
-    now: DateTime<Utc>,
-) -> Result<(u64, u64, BTreeMap<String, u64>), String> {
+/// A client's licenses that need a decision.
+#[derive(Debug, Default)]
+struct LicenseCounts {
+    /// Ending within [`LICENSE_WINDOW_DAYS`].
+    ending: u64,
+    trial: u64,
+    /// Ending or on trial, by product.
+    needs: BTreeMap<String, u64>,
+}
+
+/// `license/getDeviceLicenses`, counted against the window from `now`.
+async fn licenses(org: &OrgClient, now: DateTime<Utc>) -> Result<LicenseCounts, String> {
     let licenses = (org.license().checked())
         .get_device_licenses(&LicenseGetDeviceLicensesWsRequest::default())
         .await
@@ -322,20 +330,20 @@ async fn licenses(
         .device_licenses
         .unwrap_or_default();
     let window_end = now + Duration::days(LICENSE_WINDOW_DAYS);
-    let (mut ending, mut trial, mut needs) = (0, 0, BTreeMap::new());
+    let mut counts = LicenseCounts::default();
     for license in licenses {
         let ends = license.max_delete_date.is_some_and(|end| end <= window_end);
         let on_trial = license.trial == Some(true);
-        ending += u64::from(ends);
-        trial += u64::from(on_trial);
+        counts.ending += u64::from(ends);
+        counts.trial += u64::from(on_trial);
         if ends || on_trial {
             let product = license
                 .product_code
                 .unwrap_or_else(|| "(no product code)".into());
-            *needs.entry(product).or_insert(0) += 1;
+            *counts.needs.entry(product).or_insert(0) += 1;
         }
     }
-    Ok((ending, trial, needs))
+    Ok(counts)
 }
 
 /// `license/getPool`: the unassigned licenses by product.

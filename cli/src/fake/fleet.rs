@@ -50,12 +50,15 @@ pub const REFUSING: &str = "dEmOcLiEnToRgUuId00007w";
 /// The demo's busiest client: its week of alerts takes three pages.
 pub const BUSY: &str = "dEmOcLiEnToRgUuId00003w";
 
-fn cameras(green: usize, red: usize, orange: usize, yellow: usize) -> Vec<String> {
+/// Cameras by `connectionStatus`; `unknown` of them in `BLUE`, a state this
+/// version of the API does not list.
+fn cameras(green: usize, red: usize, orange: usize, yellow: usize, unknown: usize) -> Vec<String> {
     let statuses = [
         ("GREEN", green),
         ("RED", red),
         ("ORANGE", orange),
         ("YELLOW", yellow),
+        ("BLUE", unknown),
     ];
     statuses
         .iter()
@@ -105,53 +108,49 @@ impl FakeFleet {
     pub fn demo() -> FakeFleet {
         #[rustfmt::skip]
         let rows: [DemoRow; 12] = [
-            ("01", "Acme Logistics", cameras(11, 1, 0, 0), 2, 5, 14,
+            ("01", "Acme Logistics", cameras(11, 1, 0, 0, 0), 2, 5, 14,
                 licenses(&[CAM_3Y, CAM_3Y, ("LIC-DOOR-1Y", true, 200)])),
-            ("02", "Bayside Dental Group", cameras(6, 0, 0, 0), 0, 0, 6,
+            ("02", "Bayside Dental Group", cameras(6, 0, 0, 0, 0), 0, 0, 6,
                 licenses(&[CAM_3Y, CAM_3Y])),
-            ("03", "Cedar Ridge School District", cameras(115, 3, 4, 2), 31, 241, 88,
+            ("03", "Cedar Ridge School District", cameras(115, 3, 4, 2, 0), 31, 241, 88,
                 licenses(&[CAM_3Y, ("LIC-CAM-1Y", false, 120)])),
-            ("04", "Delta Storage Units", cameras(19, 2, 1, 0), 16, 12, 9,
+            ("04", "Delta Storage Units", cameras(19, 2, 1, 0, 0), 16, 12, 9,
                 licenses(&[("LIC-CAM-1Y", false, 6), ("LIC-CAM-1Y", false, 6),
                            ("LIC-DOOR-1Y", false, 21), CAM_3Y])),
-            ("05", "Elm Street Clinic", cameras(4, 0, 0, 0), 1, 1, 5,
+            ("05", "Elm Street Clinic", cameras(4, 0, 0, 0, 0), 1, 1, 5,
                 licenses(&[("LIC-CAM-1Y", true, 25)])),
-            ("06", "Fairview Apartments", cameras(33, 4, 2, 1), 8, 17, 21,
+            ("06", "Fairview Apartments", cameras(33, 4, 2, 1, 0), 8, 17, 21,
                 licenses(&[CAM_3Y, CAM_3Y, CAM_3Y])),
-            ("07", "Granite Manufacturing", cameras(15, 0, 0, 0), 4, 3, 12,
+            ("07", "Granite Manufacturing", cameras(15, 0, 0, 0, 0), 4, 3, 12,
                 licenses(&[CAM_3Y])),
-            ("08", "Harbor Marina", cameras(6, 2, 0, 1), 0, 8, 4,
+            ("08", "Harbor Marina", cameras(6, 2, 0, 1, 1), 0, 8, 4,
                 licenses(&[CAM_3Y])),
-            ("09", "Ironwood Hotels", cameras(60, 0, 1, 0), 10, 22, 47,
+            ("09", "Ironwood Hotels", cameras(60, 0, 1, 0, 0), 10, 22, 47,
                 licenses(&[CAM_3Y, ("LIC-DOOR-1Y", true, 45)])),
-            ("10", "Juniper Retail", cameras(78, 4, 0, 2), 12, 9, 36,
+            ("10", "Juniper Retail", cameras(78, 4, 0, 2, 0), 12, 9, 36,
                 licenses(&[CAM_3Y, ("LIC-CAM-1Y", false, 90)])),
-            ("11", "Kestrel Credit Union", cameras(18, 0, 0, 0), 3, 2, 15,
+            ("11", "Kestrel Credit Union", cameras(18, 0, 0, 0, 0), 3, 2, 15,
                 licenses(&[CAM_3Y])),
-            ("12", "Lakeside Church", cameras(3, 1, 0, 0), 0, 0, 3,
+            ("12", "Lakeside Church", cameras(3, 1, 0, 0, 0), 0, 0, 3,
                 licenses(&[("LIC-CAM-1Y", true, 12)])),
         ];
-        let mut clients: Vec<FakeClient> = rows
+        let clients = rows
             .into_iter()
-            .map(
-                |(n, name, cameras, doors, alerts, users, licenses)| FakeClient {
-                    uuid: format!("dEmOcLiEnToRgUuId000{n}w"),
+            .map(|(n, name, cameras, doors, alerts, users, licenses)| {
+                let uuid = format!("dEmOcLiEnToRgUuId000{n}w");
+                FakeClient {
+                    access_allowed: uuid != REFUSING,
+                    uuid,
                     name: name.to_owned(),
-                    access_allowed: true,
                     cameras,
                     doors,
                     alerts_last_week: alerts,
                     alerts_older: alerts / 2 + 3,
                     users,
                     licenses,
-                },
-            )
+                }
+            })
             .collect();
-        for client in &mut clients {
-            client.access_allowed = client.uuid != REFUSING;
-        }
-        // A camera in a state this version of the API does not list.
-        clients[7].cameras.push("BLUE".to_owned());
         FakeFleet {
             clients,
             pool: pool(&[
@@ -172,7 +171,13 @@ impl FakeFleet {
                 uuid: format!("fLeEtClIeNt{i:010}w"),
                 name: format!("Client {i:05}"),
                 access_allowed: true,
-                cameras: cameras(4 + i % 17, usize::from(i % 7 == 0), i % 11 / 9, i % 13 / 12),
+                cameras: cameras(
+                    4 + i % 17,
+                    usize::from(i % 7 == 0),
+                    i % 11 / 9,
+                    i % 13 / 12,
+                    0,
+                ),
                 doors: i % 5,
                 alerts_last_week: if i % 50 == 7 { 240 } else { i * 37 % 60 },
                 alerts_older: i % 9,
