@@ -77,7 +77,7 @@ impl PoolLine {
 #[derive(Debug, Clone)]
 pub struct Audit {
     pub generated_at: DateTime<Utc>,
-    /// By name at first; see [`Audit::sort`].
+    /// In the plan's order; see [`Audit::sort`].
     pub clients: Vec<ClientAudit>,
     /// The pool, or why it could not be read.
     pub pool: Result<Vec<PoolLine>, String>,
@@ -92,6 +92,8 @@ pub struct Plan {
     /// Clients audited at once; their calls share the client's in-flight
     /// limit.
     pub clients_at_once: usize,
+    /// The order of the audit's rows.
+    pub sort: SortBy,
 }
 
 /// Why the audit could not run at all.
@@ -141,7 +143,9 @@ pub async fn run(
         progress(done.len(), total);
     }
     let pool = pool.await.expect("the pool's reading panicked");
-    Ok(Audit::new(plan.now, done, pool))
+    let mut audit = Audit::new(plan.now, done, pool);
+    audit.sort(plan.sort);
+    Ok(audit)
 }
 
 /// `getClientsV2`: every client's `(uuid, name)`, in the listing's order.
@@ -397,7 +401,6 @@ impl Audit {
             pool,
         };
         audit.add_needs_to_pool();
-        audit.sort(SortBy::Name);
         audit
     }
 

@@ -85,6 +85,7 @@ async fn run(args: Args) -> u8 {
         now: chrono::Utc::now(),
         only: args.clients.clone(),
         clients_at_once: args.concurrency,
+        sort: args.sort,
     };
     let bar = progress_bar(args.quiet);
     let result = audit::run(&partner, &plan, |done, total| {
@@ -93,7 +94,7 @@ async fn run(args: Args) -> u8 {
     })
     .await;
     bar.finish_and_clear();
-    let mut audit = match result {
+    let audit = match result {
         Ok(audit) => audit,
         Err(error @ audit::AuditError::UnknownClients(_)) => {
             eprintln!("error: {error}");
@@ -104,7 +105,6 @@ async fn run(args: Args) -> u8 {
             return NOT_RUN;
         }
     };
-    audit.sort(args.sort);
     print(&args, &audit);
     if audit.complete() {
         COMPLETE
