@@ -113,10 +113,7 @@ fn areas(out_dir: &Path) -> Result<(), String> {
         let spec = Path::new(AREAS).join(format!("{area}.json"));
         let text = codegen::read_spec(&spec).map_err(|e| e.to_string())?;
         let module = format!("crate::areas::{}", module_name(&area));
-        let target = codegen::Target {
-            org_scoped: true,
-            module: &module,
-        };
+        let target = codegen::Target { module: &module };
         let code = codegen::generate_for(&spec, &text, &target).map_err(|e| e.to_string())?;
         write(&target_dir.join(format!("{area}.rs")), &code.client)?;
         if mock {

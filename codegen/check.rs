@@ -120,6 +120,17 @@ fn check_operations(file: &Path, raw: &Value) -> Result<(), SpecError> {
                     "leave the operation out of the fragment",
                 ));
             }
+            if operation.pointer("/responses/101").is_some() {
+                return Err(SpecError::new(
+                    file,
+                    format!("{pointer}/responses/101"),
+                    format!(
+                        "operation `{id}` answers `101` (a protocol upgrade), which this client \
+                         cannot hold open: every answer is read whole within the call"
+                    ),
+                    "leave the operation out of the fragment",
+                ));
+            }
             if let Some(first) = seen.insert(id, pointer.clone()) {
                 return Err(SpecError::new(
                     file,

@@ -105,24 +105,18 @@ pub fn read_spec(file: &Path) -> Result<String, SpecError> {
     })
 }
 
-/// Where a generated client sits and whom it acts for: what decides its
-/// authentication hook and where its mock helpers find its types.
+/// Where a generated client sits: where its mock helpers find its types.
+/// (Whom a call acts for is the client's state: only `Client::for_org`
+/// makes one that sends `x-auth-org`.)
 #[derive(Clone, Copy, Debug)]
 pub struct Target<'a> {
-    /// Whether every call acts inside a client organization: the `pre` hook
-    /// then sends `x-auth-org` and refuses a client without one. The
-    /// partner client never sends it.
-    pub org_scoped: bool,
     /// The path of the client's module in the library, which the mock
     /// helpers import from: `crate` for the partner client.
     pub module: &'a str,
 }
 
 /// The partner client, at the root of the library.
-pub const PARTNER: Target<'static> = Target {
-    org_scoped: false,
-    module: "crate",
-};
+pub const PARTNER: Target<'static> = Target { module: "crate" };
 
 /// The one entry for the partner client: checks `text` (the contents of
 /// `file`) once and generates every artifact from it.
@@ -134,8 +128,8 @@ pub fn generate(file: &Path, text: &str) -> Result<Artifacts, SpecError> {
 /// API, or the partner client).
 pub fn generate_for(file: &Path, text: &str, target: &Target) -> Result<Artifacts, SpecError> {
     let parsed = check::parse(file, text)?;
-    let client = client_syntax(file, &parsed)?;
-    let glue = glue::glue(file, &parsed.raw, &client, target.org_scoped)?;
+    let mut client = client_syntax(file, &parsed)?;
+    let glue = glue::glue(file, &parsed.raw, &mut client)?;
     let with = |extra: proc_macro2::TokenStream| -> Result<String, SpecError> {
         let mut syntax = client.clone();
         let extra = syn::parse2::<syn::File>(extra).map_err(|e| unparsable(file, e))?;

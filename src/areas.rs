@@ -8,60 +8,61 @@ use crate::error::BuildError;
 use crate::generated::Client;
 use crate::retry::RetryPolicy;
 
-/// Calls `$then!` with every area, as `"feature" module` pairs: the one list
-/// the area modules, their accessors and their mock helpers are made from.
+/// Calls `$then!` with every area, as `"feature" module Client` triples: the
+/// one list the area modules, their clients, accessors and mock helpers are
+/// made from.
 /// `tests/areas.rs` checks it against the features and the fragments.
 macro_rules! every_area {
     ($then:ident) => {
         $then! {
-            "accesscontrol" accesscontrol,
-            "alertmonitoring" alertmonitoring,
-            "audiogateway" audiogateway,
-            "audioplayback" audioplayback,
-            "badgereader" badgereader,
-            "ble" ble,
-            "button" button,
-            "camera" camera,
-            "climate" climate,
-            "component" component,
-            "customer" customer,
-            "developer" developer,
-            "deviceconfig" deviceconfig,
-            "door" door,
-            "doorbellcamera" doorbellcamera,
-            "doorcontroller" doorcontroller,
-            "event" event,
-            "eventSearch" event_search,
-            "export" export,
-            "faceRecognition" face_recognition,
-            "feature" feature,
-            "help" help,
-            "integrations" integrations,
-            "keypad" keypad,
-            "kiosk" kiosk,
-            "license" license,
-            "location" location,
-            "logistics" logistics,
-            "mediadevice" mediadevice,
-            "oauth" oauth,
-            "occupancy" occupancy,
-            "org" org,
-            "permission" permission,
-            "policy" policy,
-            "proximity" proximity,
-            "rapidsos" rapidsos,
-            "relay" relay,
-            "report" report,
-            "rules" rules,
-            "rulesRecords" rules_records,
-            "scenequery" scenequery,
-            "schedule" schedule,
-            "search" search,
-            "sensors" sensors,
-            "tvos" tvos,
-            "user" user,
-            "vehicle" vehicle,
-            "video" video,
+            "accesscontrol" accesscontrol AccessControlApi,
+            "alertmonitoring" alertmonitoring AlertMonitoringApi,
+            "audiogateway" audiogateway AudioGatewayApi,
+            "audioplayback" audioplayback AudioPlaybackApi,
+            "badgereader" badgereader BadgeReaderApi,
+            "ble" ble BleApi,
+            "button" button ButtonApi,
+            "camera" camera CameraApi,
+            "climate" climate ClimateApi,
+            "component" component ComponentApi,
+            "customer" customer CustomerApi,
+            "developer" developer DeveloperApi,
+            "deviceconfig" deviceconfig DeviceConfigApi,
+            "door" door DoorApi,
+            "doorbellcamera" doorbellcamera DoorbellCameraApi,
+            "doorcontroller" doorcontroller DoorControllerApi,
+            "event" event EventApi,
+            "eventSearch" event_search EventSearchApi,
+            "export" export ExportApi,
+            "faceRecognition" face_recognition FaceRecognitionApi,
+            "feature" feature FeatureApi,
+            "help" help HelpApi,
+            "integrations" integrations IntegrationsApi,
+            "keypad" keypad KeypadApi,
+            "kiosk" kiosk KioskApi,
+            "license" license LicenseApi,
+            "location" location LocationApi,
+            "logistics" logistics LogisticsApi,
+            "mediadevice" mediadevice MediaDeviceApi,
+            "oauth" oauth OauthApi,
+            "occupancy" occupancy OccupancyApi,
+            "org" org OrgApi,
+            "permission" permission PermissionApi,
+            "policy" policy PolicyApi,
+            "proximity" proximity ProximityApi,
+            "rapidsos" rapidsos RapidsosApi,
+            "relay" relay RelayApi,
+            "report" report ReportApi,
+            "rules" rules RulesApi,
+            "rulesRecords" rules_records RulesRecordsApi,
+            "scenequery" scenequery ScenequeryApi,
+            "schedule" schedule ScheduleApi,
+            "search" search SearchApi,
+            "sensors" sensors SensorsApi,
+            "tvos" tvos TvosApi,
+            "user" user UserApi,
+            "vehicle" vehicle VehicleApi,
+            "video" video VideoApi,
         }
     };
 }
@@ -119,18 +120,27 @@ impl OrgClient {
     }
 }
 
-/// Declares each area's module, with the generated client inside, and its
-/// accessor on [`OrgClient`], each under the area's feature.
+/// Declares each area's module, with the generated code private inside it
+/// and its client and types public, and the area's accessor on
+/// [`OrgClient`], each under the area's feature.
 macro_rules! area_modules {
-    ($($feature:literal $name:ident,)*) => {
+    ($($feature:literal $name:ident $client:ident,)*) => {
         $(
             #[cfg(feature = $feature)]
             #[doc = concat!("The client-org API's `/api/", $feature, "/` operations (feature `",
-                $feature, "`), generated from `spec/areas/", $feature, ".json`; reached through \
-                [`OrgClient::", stringify!($name), "`](crate::OrgClient::", stringify!($name), ").")]
-            #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+                $feature, "`), generated from `spec/areas/", $feature, ".json`: [`", stringify!($client),
+                "`], reached through [`OrgClient::", stringify!($name), "`](crate::OrgClient::",
+                stringify!($name), ").")]
             pub mod $name {
-                include!(concat!(env!("OUT_DIR"), "/areas/", $feature, ".rs"));
+                #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+                mod generated {
+                    include!(concat!(env!("OUT_DIR"), "/areas/", $feature, ".rs"));
+                }
+                #[doc = concat!("The `/api/", $feature, "/` operations, inside one client \
+                    organization: one method per operation. Get one from [`OrgClient::",
+                    stringify!($name), "`](crate::OrgClient::", stringify!($name), ").")]
+                pub use generated::Client as $client;
+                pub use generated::types;
             }
         )*
         impl OrgClient {
@@ -138,8 +148,8 @@ macro_rules! area_modules {
                 #[cfg(feature = $feature)]
                 #[doc = concat!("The `/api/", $feature, "/` operations, inside this handle's \
                     client organization.")]
-                pub fn $name(&self) -> $name::Client {
-                    $name::Client::new_with_client(&self.base_url, self.http.clone(), self.state.clone())
+                pub fn $name(&self) -> $name::$client {
+                    $name::$client::new_with_client(&self.base_url, self.http.clone(), self.state.clone())
                 }
             )*
         }

@@ -9,10 +9,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::{Request, Response};
+use reqwest::Request;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::response::{ReadLimits, read_bounded};
+use crate::response::{Failure, Outcome, ReadLimits, read_bounded};
 
 /// The least time an attempt is started with: a request given less would
 /// time out before it reached the server, counted as sent when it was not.
@@ -30,8 +30,8 @@ pub(crate) struct Guards<'a> {
 /// How an attempt ended.
 #[derive(Debug)]
 pub(crate) enum Attempted {
-    /// The request was sent: its answer, read whole, or why there is none.
-    Sent(reqwest::Result<Response>),
+    /// The request was sent: its answer, read, or why there is none.
+    Sent(Outcome),
     /// The deadline passed (or left less than [`MIN_ATTEMPT_TIME`]) before a
     /// slot was free: nothing was sent.
     OutOfTime,
@@ -65,7 +65,7 @@ pub(crate) async fn attempt(
     // the call returns and a failure while reading is one of the attempt.
     let result = match http.execute(request).await {
         Ok(response) => read_bounded(response, guards.read).await,
-        Err(error) => Err(error),
+        Err(error) => Err(Failure::Send(error)),
     };
     drop(permit);
     Attempted::Sent(result)

@@ -13,11 +13,6 @@ const SCHEME_HEADER: HeaderName = HeaderName::from_static("x-auth-scheme");
 const KEY_HEADER: HeaderName = HeaderName::from_static("x-auth-apikey");
 const ORG_HEADER: HeaderName = HeaderName::from_static("x-auth-org");
 
-/// Why an org-scoped call without an org is refused before it is sent.
-const NO_ORG: &str = "this client acts inside a client organization but names none, so the call \
-     was not sent (it would have acted on the key's own organization); get the client from \
-     `Client::for_org`";
-
 /// The shortest key scrubbed from answers. Real keys are much longer; a
 /// shorter one (a test's "k") would replace ordinary text in bodies.
 pub(crate) const MIN_SCRUBBED_KEY: usize = 8;
@@ -71,27 +66,19 @@ impl Auth {
         self.org.as_ref().and_then(|v| v.to_str().ok())
     }
 
-    /// Adds `x-auth-scheme` and `x-auth-apikey`, never `x-auth-org`: what
-    /// a partner-level call sends (its body names the client).
+    /// Adds `x-auth-scheme`, `x-auth-apikey` and, for a client acting
+    /// inside a client organization (only `Client::for_org` makes one),
+    /// `x-auth-org`. A partner-level call never carries an org: its body
+    /// names the client.
     pub(crate) fn apply(&self, headers: &mut reqwest::header::HeaderMap) {
         headers.insert(
             SCHEME_HEADER,
             HeaderValue::from_static(self.scheme.as_str()),
         );
         headers.insert(KEY_HEADER, self.key.clone());
-    }
-
-    /// What a call inside a client organization sends: [`Auth::apply`]'s
-    /// headers and `x-auth-org`. Without an org nothing is added and the
-    /// call must not be sent: it would act on the key's own organization.
-    pub(crate) fn apply_in_org(
-        &self,
-        headers: &mut reqwest::header::HeaderMap,
-    ) -> Result<(), &'static str> {
-        let org = self.org.as_ref().ok_or(NO_ORG)?;
-        self.apply(headers);
-        headers.insert(ORG_HEADER, org.clone());
-        Ok(())
+        if let Some(org) = &self.org {
+            headers.insert(ORG_HEADER, org.clone());
+        }
     }
 
     /// The key, to scrub from every answer; `None` for a key shorter than
@@ -144,18 +131,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_org_scoped_headers_carry_the_org() {
+    fn only_a_client_inside_an_org_sends_the_org() {
         let auth = Auth::new(AuthScheme::PartnerApiToken, "key-12345").expect("valid");
-        let mut headers = reqwest::header::HeaderMap::new();
-        assert_eq!(auth.apply_in_org(&mut headers), Err(NO_ORG));
-        assert!(headers.is_empty(), "nothing is added to a refused call");
-        let in_org = auth.with_org("ORG").expect("valid org");
-        in_org.apply_in_org(&mut headers).expect("an org is set");
-        assert_eq!(headers[ORG_HEADER], "ORG");
         let mut partner_level = reqwest::header::HeaderMap::new();
-        in_org.apply(&mut partner_level);
+        auth.apply(&mut partner_level);
         assert!(!partner_level.contains_key(ORG_HEADER), "{partner_level:?}");
         assert_eq!(partner_level[KEY_HEADER], "key-12345");
+        let mut headers = reqwest::header::HeaderMap::new();
+        auth.with_org("ORG").expect("valid org").apply(&mut headers);
+        assert_eq!(headers[ORG_HEADER], "ORG");
+        assert_eq!(headers[KEY_HEADER], "key-12345");
     }
 
     #[test]

@@ -1,94 +1,99 @@
-//! A call: its attempts one after another, as the retry policy decides,
-//! all within the call's deadline and in one `tracing` span
-//! (`rhombus_partner.call`, with the operation id, attempt, status and
-//! duration; no header or body is recorded). What became of the call is
-//! one [`CallReport`], which the loop alone writes.
+//! A call, from the request a generated method built to the value or the
+//! [`Error`] it returns: authentication headers, the attempts one after
+//! another as the retry policy decides (all within the call's deadline and
+//! in one `tracing` span, `rhombus_partner.call`, with the operation id,
+//! attempt, status and duration; no header or body is recorded), then the
+//! last outcome classified and decoded. Everything a call learns on the way
+//! (how many requests it sent, whether it ran out of time waiting for a
+//! slot) is a local of [`attempts`], and becomes part of its error there.
 
-use std::cell::Cell;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use reqwest::{Request, Response, StatusCode};
+use reqwest::Request;
 use tracing::Instrument;
 
 use crate::attempt::{Attempted, Guards, attempt};
-use crate::error::{Error, error_chain};
-use crate::retry::{Next, RetryPolicy};
+use crate::classify::{asked_wait, classify, conclude};
+use crate::client::ClientState;
+use crate::decode::{Decode, check_body};
+use crate::error::{BodyPreview, Error, error_chain};
+use crate::operation::Operation;
+use crate::response::{Answer, Outcome, ReadLimits};
+use crate::retry::Next;
 
-/// What the loop needs to know about a call.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Call {
-    /// The `operationId`, for the span and the report.
-    pub operation: &'static str,
-    /// Whether the spec marks the operation read-only.
-    pub read_only: bool,
-    /// The client's per-request timeout.
-    pub timeout: Option<Duration>,
+/// The request a generated method built, or why it could not build one.
+#[doc(hidden)]
+pub type Built = Result<Request, progenitor_client::Error<()>>;
+
+/// Sends the request of `operation` with `state`'s key (and org, inside a
+/// client organization) through `http`, and decodes the answer with
+/// `decoder`: what every generated method returns.
+#[doc(hidden)]
+pub async fn call<D: Decode>(
+    state: &ClientState,
+    http: &reqwest::Client,
+    request: Built,
+    operation: &'static Operation,
+    decoder: D,
+) -> Result<D::Output, Error> {
+    let mut request = request.map_err(|source| invalid_request(operation.id, source))?;
+    state.auth.apply(request.headers_mut());
+    let answer = send(state, http, request, operation).await?;
+    let status = answer.status;
+    let body = answer.body;
+    let value = decoder
+        .decode(body.clone())
+        .map_err(|source| Error::Decode {
+            operation: operation.id,
+            status,
+            body: BodyPreview::new(&body, false),
+            source,
+        })?;
+    check_body(operation.id, value)
 }
 
-/// How a call went, besides its answer: what a checked call's error
-/// reports, and what the plain methods say of a call that never got a slot.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct CallReport {
-    /// The `operationId`.
-    pub operation: &'static str,
-    /// How many requests were sent.
-    pub sent: u32,
-    /// How long the call had run when the deadline passed while it waited
-    /// for a free request slot; `None` if it did not.
-    pub out_of_time: Option<Duration>,
-}
-
-impl CallReport {
-    /// The error of a call that never got a slot before its deadline; the
-    /// one description of it, for the checked and the plain methods.
-    pub(crate) fn queue_timeout(&self) -> Option<Error> {
-        Some(Error::QueueTimeout {
-            operation: self.operation,
-            waited: self.out_of_time?,
-            attempts: self.sent,
-        })
-    }
-}
-
-/// Sends `request` under `policy` and `guards`, in the call's span. Not an
-/// `async fn`, so the loop's future is not wrapped in one more layer.
-pub(crate) fn send<'a>(
-    policy: &'a RetryPolicy,
+/// Sends `request` under the client's retry policy and limits, in the
+/// call's span: the success answer, or the error the call ends with.
+fn send<'a>(
+    state: &'a ClientState,
     http: &'a reqwest::Client,
     request: Request,
-    call: Call,
-    guards: Guards<'a>,
-) -> impl Future<Output = reqwest::Result<Response>> + 'a {
+    operation: &'static Operation,
+) -> impl Future<Output = Result<Answer, Error>> + 'a {
     let span = tracing::info_span!(
         "rhombus_partner.call",
-        operation = call.operation,
-        read_only = call.read_only,
+        operation = operation.id,
+        read_only = operation.read_only,
         attempt = tracing::field::Empty,
         status = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
-    attempts(policy, http, request, call, guards).instrument(span)
+    attempts(state, http, request, operation).instrument(span)
 }
 
 /// The attempts of one call, until one is final.
 async fn attempts(
-    policy: &RetryPolicy,
+    state: &ClientState,
     http: &reqwest::Client,
     request: Request,
-    call: Call,
-    guards: Guards<'_>,
-) -> reqwest::Result<Response> {
+    operation: &'static Operation,
+) -> Result<Answer, Error> {
     let span = tracing::Span::current();
     let start = Instant::now();
+    let policy = &state.retry;
     // A deadline too far to represent is no deadline.
     let deadline = start.checked_add(policy.call_deadline());
-    let mut report = CallReport {
-        operation: call.operation,
-        ..CallReport::default()
+    let guards = Guards {
+        in_flight: Some(&state.in_flight),
+        read: ReadLimits {
+            max_body: state.max_response_bytes,
+            scrubber: state.scrubber.as_ref(),
+        },
     };
     let mut sending = request;
+    let mut sent = 0;
     loop {
-        let number = report.sent + 1;
+        let number = sent + 1;
         span.record("attempt", number);
         // A copy for the next attempt, if there may be one (see
         // BENCHMARKS.md for its cost); a body that cannot be copied (a
@@ -96,101 +101,75 @@ async fn attempts(
         let kept = (number < policy.attempts())
             .then(|| sending.try_clone())
             .flatten();
-        let result = match attempt(http, sending, guards, call.timeout, deadline).await {
-            Attempted::Sent(result) => result,
+        let outcome = match attempt(http, sending, guards, state.timeout, deadline).await {
+            Attempted::Sent(outcome) => outcome,
             Attempted::OutOfTime => {
-                report.out_of_time = Some(start.elapsed());
-                return Ok(end(
-                    &span,
-                    start,
-                    report,
-                    QueueTimedOut(report).into_response(),
-                ));
+                end(&span, start);
+                return Err(queue_timeout(operation.id, start, sent));
             }
         };
-        report.sent = number;
-        log_attempt(&span, number, &result);
-        match (policy.next(&result, call.read_only, number, deadline), kept) {
+        sent = number;
+        let class = classify(&outcome);
+        log_attempt(&span, number, &outcome);
+        let asked = asked_wait(&outcome);
+        match (policy.next(class, asked, operation.read_only, number, deadline), kept) {
             (Next::Retry { wait, reason }, Some(kept)) => {
                 let wait_ms = wait.as_millis() as u64;
-                tracing::info!(attempt = number, wait_ms, reason, "retrying");
-                drop(result);
+                tracing::info!(attempt = number, wait_ms, %reason, "retrying");
+                drop(outcome);
                 tokio::time::sleep(wait).await;
                 sending = kept;
             }
-            _ => return end(&span, start, report, result),
+            _ => {
+                end(&span, start);
+                return conclude(operation.id, outcome, class, sent);
+            }
         }
+    }
+}
+
+/// What a call that never got a request slot before its deadline ends with.
+fn queue_timeout(operation: &'static str, start: Instant, sent: u32) -> Error {
+    let waited = start.elapsed();
+    tracing::info!(
+        attempts = sent,
+        waited_ms = waited.as_millis() as u64,
+        "the deadline passed while waiting for a free request slot"
+    );
+    Error::QueueTimeout {
+        operation,
+        waited,
+        attempts: sent,
     }
 }
 
 /// An attempt's outcome, at DEBUG.
-fn log_attempt(span: &tracing::Span, number: u32, result: &reqwest::Result<Response>) {
-    match result {
-        Ok(response) => {
-            span.record("status", response.status().as_u16());
-            tracing::debug!(
-                attempt = number,
-                status = response.status().as_u16(),
-                "response"
-            );
+fn log_attempt(span: &tracing::Span, number: u32, outcome: &Outcome) {
+    match outcome {
+        Ok(answer) => {
+            span.record("status", answer.status.as_u16());
+            tracing::debug!(attempt = number, status = answer.status.as_u16(), "response");
         }
-        Err(error) => {
-            tracing::debug!(attempt = number, error = %error_chain(error), "no response");
+        Err(failure) => {
+            tracing::debug!(attempt = number, error = %failure, "no response");
         }
     }
 }
 
-/// Ends the call: its duration in the span, its report published.
-fn end<T>(span: &tracing::Span, start: Instant, report: CallReport, outcome: T) -> T {
+/// Ends the call's span with its duration.
+fn end(span: &tracing::Span, start: Instant) {
     // Fields are evaluated even for a span nobody listens to.
     if !span.is_disabled() {
         span.record("duration_ms", start.elapsed().as_millis() as u64);
     }
-    if let Some(waited) = report.out_of_time {
-        tracing::info!(
-            attempts = report.sent,
-            waited_ms = waited.as_millis() as u64,
-            "the deadline passed while waiting for a free request slot"
-        );
-    }
-    publish(report);
-    outcome
 }
 
-/// The stand-in answer the exec hook returns for a call that never got a
-/// slot: progenitor's hook can only return an answer or a `reqwest::Error`,
-/// and no `reqwest::Error` can be made here. It carries the report; the
-/// `post` hook turns it into an error before the generated code looks at
-/// the status, so no caller ever sees this answer.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct QueueTimedOut(pub CallReport);
-
-impl QueueTimedOut {
-    fn into_response(self) -> Response {
-        let mut response = http::Response::new(reqwest::Body::from(Vec::new()));
-        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-        response.extensions_mut().insert(self);
-        Response::from(response)
-    }
-}
-
-tokio::task_local! {
-    /// Where the loop publishes its report for the checked call around it.
-    static REPORT: Cell<Option<CallReport>>;
-}
-
-fn publish(report: CallReport) {
-    let _ = REPORT.try_with(|cell| cell.set(Some(report)));
-}
-
-/// Runs `f` (one poll of a call) where the loop can publish its report into
-/// `report`. The report lives in the caller's future between polls, and is
-/// in scope only while the call is polled, so no `async` layer has to hold
-/// a second copy of the call (see `checked::Finish`).
-pub(crate) fn with_report<R>(report: &mut Option<CallReport>, f: impl FnOnce() -> R) -> R {
-    REPORT.sync_scope(Cell::new(*report), || {
-        let output = f();
-        *report = REPORT.with(Cell::get);
-        output
-    })
+fn invalid_request(operation: &'static str, error: progenitor_client::Error<()>) -> Error {
+    use progenitor_client::Error as Building;
+    let source: Box<dyn std::error::Error + Send + Sync> = match error {
+        Building::CommunicationError(source) => Box::new(source),
+        Building::InvalidRequest(message) => message.into(),
+        other => error_chain(&other).into(),
+    };
+    Error::InvalidRequest { operation, source }
 }

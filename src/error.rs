@@ -82,8 +82,7 @@ impl fmt::Display for BodyPreview {
 /// for a success, [`BODY_PREVIEW_LIMIT`] for any other status). The body is
 /// not read further and its connection is closed.
 ///
-/// The checked methods report it as [`Error::BodyTooLarge`]; the plain
-/// methods as a `ResponseBodyError` whose source chain holds this value.
+/// Calls report it as [`Error::BodyTooLarge`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "the response body is larger than the limit of {limit} bytes ({}); it was not read further: \
@@ -191,17 +190,15 @@ impl fmt::Display for TransportKind {
 pub enum Error {
     /// The request never got a response: no connection, a timeout, or a
     /// connection that broke. Retried only for read-only operations.
-    #[error("{operation}: {kind} after {attempts} attempt(s): {message}; {}", kind.advice())]
+    #[error("{operation}: {kind} after {attempts} attempt(s); {}", kind.advice())]
     Transport {
         /// The `operationId`.
         operation: &'static str,
         /// What kind of failure.
         kind: TransportKind,
-        /// How many requests were sent, or 0 if unknown.
+        /// How many requests were sent.
         attempts: u32,
-        /// The transport's own description.
-        message: String,
-        /// The underlying error.
+        /// The transport's own error, with its causes.
         #[source]
         source: reqwest::Error,
     },
@@ -280,8 +277,8 @@ pub enum Error {
     },
     /// The body of a successful status could not be decoded.
     #[error(
-        "{operation}: the response (HTTP {status}) could not be decoded: {source}; {body}; \
-         the API may have changed: refresh the spec (cargo xtask refresh-spec) or report it"
+        "{operation}: the response (HTTP {status}) could not be decoded, {body}; the API may \
+         have changed: refresh the spec (cargo xtask refresh-spec) or report it"
     )]
     Decode {
         /// The `operationId`.
@@ -314,13 +311,12 @@ pub enum Error {
     },
     /// A response body was larger than the client accepts; see
     /// [`BodyTooLarge`].
-    #[error("{operation}: HTTP {}: {source}", source.status())]
+    #[error("{operation}: HTTP {}: {too_large}", too_large.status())]
     BodyTooLarge {
         /// The `operationId`.
         operation: &'static str,
         /// The status, the limit and how much was read.
-        #[source]
-        source: BodyTooLarge,
+        too_large: BodyTooLarge,
     },
     /// The call's deadline passed while it waited for a free request slot:
     /// the client (with its [`Client::for_org`](crate::Client::for_org)
@@ -342,13 +338,15 @@ pub enum Error {
         /// How many requests were sent before the wait.
         attempts: u32,
     },
-    /// The request could not be built or sent as given.
-    #[error("{operation}: the request is invalid: {message}; correct the arguments")]
+    /// The request could not be built from the arguments (a value that
+    /// cannot be sent as a header, say); nothing was sent.
+    #[error("{operation}: the request could not be built from the arguments; correct them")]
     InvalidRequest {
         /// The `operationId`.
         operation: &'static str,
-        /// What is wrong.
-        message: String,
+        /// What was wrong.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
@@ -416,7 +414,7 @@ impl Error {
             Error::Http { status, .. }
             | Error::Decode { status, .. }
             | Error::Redirect { status, .. } => Some(*status),
-            Error::BodyTooLarge { source, .. } => Some(source.status()),
+            Error::BodyTooLarge { too_large, .. } => Some(too_large.status()),
             Error::Api { .. } => Some(StatusCode::OK),
             Error::Transport { .. } | Error::QueueTimeout { .. } | Error::InvalidRequest { .. } => {
                 None
@@ -588,7 +586,6 @@ mod tests {
             operation: op,
             kind,
             attempts: 2,
-            message: "m".into(),
             source: reqwest_error(),
         };
         vec![
@@ -670,7 +667,7 @@ mod tests {
             (
                 Error::BodyTooLarge {
                     operation: op,
-                    source: BodyTooLarge::new(StatusCode::OK, 10, 11, None),
+                    too_large: BodyTooLarge::new(StatusCode::OK, 10, 11, None),
                 },
                 Some(200),
                 false,
@@ -689,7 +686,7 @@ mod tests {
             (
                 Error::InvalidRequest {
                     operation: op,
-                    message: "bad field".into(),
+                    source: "bad field".into(),
                 },
                 None,
                 false,
@@ -717,7 +714,7 @@ mod tests {
             .collect();
         let expected = [
             "could not connect after 2 attempt(s)",
-            "timed out after 2 attempt(s): m; check the network path to the API and the client's timeouts (ClientBuilder::timeout)",
+            "timed out after 2 attempt(s); check the network path to the API and the client's timeouts (ClientBuilder::timeout)",
             "lost the connection after 2 attempt(s)",
             "rate limited (429) after 5 attempt(s), the API asked to wait 3 s",
             "unauthorized (401), body \"who\"; check the API key",
@@ -728,13 +725,26 @@ mod tests {
             "redirect to nowhere (no Location), not followed",
             "the response body is larger than the limit of 10 bytes (11 bytes received)",
             "timed out after 1500 ms waiting for a free request slot",
-            "the request is invalid: bad field; correct the arguments",
+            "the request could not be built from the arguments; correct them",
         ];
         for (shown, expected) in shown.iter().zip(expected) {
             assert!(shown.contains(expected), "{shown:?} lacks {expected:?}");
         }
         // Only a timeout points at the timeout setting.
         assert!(!shown[0].contains("ClientBuilder::timeout"), "{}", shown[0]);
+    }
+
+    /// A cause is either in the message or behind `source()`, never both,
+    /// so a report that prints the chain says each thing once.
+    #[test]
+    fn a_cause_is_shown_or_returned_not_both() {
+        for (error, ..) in every_variant() {
+            let Some(source) = std::error::Error::source(&error) else {
+                continue;
+            };
+            let cause = source.to_string();
+            assert!(!error.to_string().contains(&cause), "{error} repeats {cause}");
+        }
     }
 
     #[test]

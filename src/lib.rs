@@ -10,8 +10,9 @@ mod attempt;
 mod auth;
 mod builder;
 mod call;
-mod checked;
+mod classify;
 mod client;
+mod decode;
 mod error;
 mod operation;
 mod response;
@@ -34,25 +35,24 @@ mod generated {
 
 pub use areas::OrgClient;
 pub use builder::{ClientBuilder, Region};
-pub use checked::ApiStatus;
+pub use decode::ApiStatus;
 pub use error::{BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, BuildError, Error, TransportKind};
-/// progenitor's error type, returned by the plain generated methods
-/// (`Client::get_client_summary_info` and the like).
-pub use generated::Error as GeneratedError;
-pub use generated::{Checked, Client, ResponseValue, types};
+pub use generated::{Client, types};
 pub use operation::Operation;
 pub use retry::RetryPolicy;
 pub use scheme::AuthScheme;
 
-/// What generated code calls: the client's state, its hooks and the
-/// checked-call machinery. Not part of the API: the same generated code
-/// compiles in this crate and in a test crate built from a fixture fragment,
-/// both running this glue.
+/// What generated code calls: the client's state and the call. Not part of
+/// the API: the same generated code compiles in this crate and in a test
+/// crate built from a fixture fragment, both running this glue.
 #[doc(hidden)]
 pub mod __private {
+    pub use bytes::Bytes;
+
     pub use crate::builder::build_parts;
-    pub use crate::checked::{finish, json_text};
-    pub use crate::client::{ClientState, exec, post, pre, pre_in_org};
+    pub use crate::call::{Built, call};
+    pub use crate::client::ClientState;
+    pub use crate::decode::{Decode, Empty, Json, Raw, json_text};
 }
 
 #[cfg(feature = "test-util")]

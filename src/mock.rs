@@ -60,7 +60,7 @@ pub use generated::{MockServerExt, operations};
 pub mod areas {
     /// Declares each area's mock helpers under the area's feature.
     macro_rules! area_mocks {
-        ($($feature:literal $name:ident,)*) => {
+        ($($feature:literal $name:ident $client:ident,)*) => {
             $(
                 #[cfg(feature = $feature)]
                 #[doc = concat!("Mock helpers for [`crate::areas::", stringify!($name), "`].")]

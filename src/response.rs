@@ -11,14 +11,11 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use http_body::{Body, Frame, SizeHint};
-use reqwest::Response;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Response, StatusCode};
 
 use crate::error::{BODY_PREVIEW_LIMIT, BodyTooLarge};
 
@@ -107,87 +104,129 @@ impl fmt::Debug for Scrubber {
     }
 }
 
-/// Reads `response`'s body within the limit for its status and returns the
-/// answer rebuilt around the bytes, scrubbed.
-///
-/// A 2xx body may hold `max_body` bytes; any other status keeps at most
-/// [`BODY_PREVIEW_LIMIT`] bytes, all that an error shows. A body past its
-/// limit is not read further (the connection is dropped): the returned
-/// response's body yields what was kept and then a [`BodyTooLarge`] error,
-/// so that the generated code reports it rather than decoding half a body.
-/// An informational answer (a protocol switch) is returned as it came.
-pub(crate) async fn read_bounded(
-    mut response: Response,
-    limits: ReadLimits<'_>,
-) -> reqwest::Result<Response> {
-    let status = response.status();
-    if status.is_informational() {
-        return Ok(response);
-    }
-    let limit = if status.is_success() {
-        limits.max_body
-    } else {
-        BODY_PREVIEW_LIMIT
-    };
-    let announced = response.content_length();
-    let mut over = None;
-    let mut body = Collected::default();
-    if status.is_success() && announced.is_some_and(|length| length > limit as u64) {
-        // No need to read what is announced as too much.
-        over = Some(BodyTooLarge::new(status, limit, 0, announced));
-    } else {
-        while let Some(chunk) = response.chunk().await? {
-            if body.len() + chunk.len() > limit {
-                let room = limit - body.len();
-                body.push(chunk.slice(..room));
-                over = Some(BodyTooLarge::new(
-                    status,
-                    limit,
-                    body.len() + chunk.len() - room,
-                    announced,
-                ));
-                break;
-            }
-            body.push(chunk);
-        }
-    }
-    let mut bytes = body.into_bytes();
-
-    // Kept, and handed back: without it, rebuilding a `reqwest::Response`
-    // parses a placeholder URL, which costs more than this copy.
-    let url = response.url().clone();
-    let (mut parts, _rest) = http::Response::<reqwest::Body>::from(response).into_parts();
-    // Dropping `_rest` unread closes the connection of a body cut short.
-    if let Some(scrubber) = limits.scrubber {
-        scrubber.scrub_headers(&mut parts.headers);
-        bytes = scrubber.scrub(bytes);
-    }
-    let body = match over {
-        None => reqwest::Body::from(bytes),
-        Some(error) => reqwest::Body::wrap(Cut {
-            kept: Some(bytes),
-            error: Some(error),
-        }),
-    };
-    Ok(with_url(parts, url, body))
+/// An answer, read: its status, its headers and its body, scrubbed of the
+/// key. A success body is whole; any other is what an error shows of it.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// Whether an error body went on past what was kept (or broke off).
+    pub cut: bool,
 }
 
-/// A response from its parts, keeping the URL that `reqwest` reports (the
-/// plain methods hand error answers to their callers; and without a URL,
-/// `reqwest` would parse a placeholder for every rebuilt answer).
-fn with_url(parts: http::response::Parts, url: reqwest::Url, body: reqwest::Body) -> Response {
-    use reqwest::ResponseBuilderExt;
+/// Why an attempt has no answer to decode.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The request was not sent, or no answer's head came back.
+    Send(reqwest::Error),
+    /// A success body broke off while it came in.
+    BodyRead(reqwest::Error),
+    /// A success body over the client's limit: not read further.
+    TooLarge(BodyTooLarge),
+}
 
-    // `ResponseBuilderExt::url` is the only way to set the URL a rebuilt
-    // response reports; it lands in the extensions.
-    let (with_url, ()) = http::Response::builder()
-        .url(url)
-        .body(())
-        .unwrap_or_default()
-        .into_parts();
-    let mut parts = parts;
-    parts.extensions.extend(with_url.extensions);
-    Response::from(http::Response::from_parts(parts, body))
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Send(error) | Failure::BodyRead(error) => {
+                f.write_str(&crate::error::error_chain(error))
+            }
+            Failure::TooLarge(too_large) => too_large.fmt(f),
+        }
+    }
+}
+
+/// What an attempt gives: an answer, or why there is none.
+pub(crate) type Outcome = Result<Answer, Failure>;
+
+/// How far past [`BODY_PREVIEW_LIMIT`] an error body is read per byte of
+/// the key, so that a key echoed across the preview's end, under up to
+/// three escapes of six characters each, is whole when it is scrubbed.
+const ESCAPED_KEY_BYTES_PER_BYTE: usize = 6 * 6 * 6;
+
+/// Reads `response`'s body within the limit for its status, and scrubs it.
+///
+/// A 2xx body may hold `max_body` bytes; past that, or announced past it,
+/// the attempt fails with [`Failure::TooLarge`] and the connection is
+/// dropped. Any other status keeps at most [`BODY_PREVIEW_LIMIT`] bytes,
+/// all that an error shows: the body is read a little further, scrubbed
+/// whole, and only then cut, so a cut never leaves part of the key.
+pub(crate) async fn read_bounded(response: Response, limits: ReadLimits<'_>) -> Outcome {
+    let status = response.status();
+    let mut answer = if status.is_success() {
+        read_success(response, limits.max_body).await?
+    } else {
+        let margin = limits.scrubber.map_or(0, |scrubber| {
+            scrubber.key_len() * ESCAPED_KEY_BYTES_PER_BYTE
+        });
+        read_error(response, BODY_PREVIEW_LIMIT + margin).await
+    };
+    if let Some(scrubber) = limits.scrubber {
+        scrubber.scrub_headers(&mut answer.headers);
+        answer.body = scrubber.scrub(answer.body);
+    }
+    if answer.body.len() > BODY_PREVIEW_LIMIT && !status.is_success() {
+        answer.body.truncate(BODY_PREVIEW_LIMIT);
+        answer.cut = true;
+    }
+    Ok(answer)
+}
+
+/// A success body, whole, or why it is not.
+async fn read_success(mut response: Response, limit: usize) -> Outcome {
+    let status = response.status();
+    let announced = response.content_length();
+    if announced.is_some_and(|length| length > limit as u64) {
+        // No need to read what is announced as too much.
+        return Err(Failure::TooLarge(BodyTooLarge::new(
+            status, limit, 0, announced,
+        )));
+    }
+    let mut body = Collected::default();
+    while let Some(chunk) = response.chunk().await.map_err(Failure::BodyRead)? {
+        if body.len() + chunk.len() > limit {
+            let read = body.len() + chunk.len();
+            return Err(Failure::TooLarge(BodyTooLarge::new(
+                status, limit, read, announced,
+            )));
+        }
+        body.push(chunk);
+    }
+    Ok(Answer {
+        status,
+        headers: std::mem::take(response.headers_mut()),
+        body: body.into_bytes(),
+        cut: false,
+    })
+}
+
+/// At most `limit` bytes of an error body; a body that breaks off keeps
+/// what came, since that is still worth showing.
+async fn read_error(mut response: Response, limit: usize) -> Answer {
+    let mut body = Collected::default();
+    let mut cut = false;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() > limit => {
+                body.push(chunk.slice(..limit - body.len()));
+                cut = true;
+                break;
+            }
+            Ok(Some(chunk)) => body.push(chunk),
+            Ok(None) => break,
+            Err(_) => {
+                cut = true;
+                break;
+            }
+        }
+    }
+    Answer {
+        status: response.status(),
+        headers: std::mem::take(response.headers_mut()),
+        body: body.into_bytes(),
+        cut,
+    }
 }
 
 /// The chunks of a body: one chunk is kept as it came, without a copy.
@@ -238,6 +277,11 @@ impl Scrubber {
         }
     }
 
+    /// The key's length in bytes.
+    pub(crate) fn key_len(&self) -> usize {
+        self.secret.exact.len()
+    }
+
     /// `bytes` with every occurrence of the secret, plain or escaped,
     /// replaced; the same buffer, uncopied, when there is none.
     pub(crate) fn scrub(&self, bytes: Bytes) -> Bytes {
@@ -256,7 +300,7 @@ impl Scrubber {
     /// Scrubs header values like bodies, and renames headers whose name
     /// holds the key (in lowercase, as names are kept): the plain methods'
     /// errors print every header, names included.
-    fn scrub_headers(&self, headers: &mut HeaderMap) {
+    pub(crate) fn scrub_headers(&self, headers: &mut HeaderMap) {
         let length = self.secret.exact.len();
         for value in headers.values_mut() {
             // Most values are shorter than a key and cannot hold it.
@@ -433,35 +477,6 @@ fn unit_at(text: &[u8], at: usize, escapes: Escapes) -> (u8, usize) {
     escape.unwrap_or((text[at], 1))
 }
 
-/// The kept part of a body cut at its limit, then the error saying so.
-struct Cut {
-    kept: Option<Bytes>,
-    error: Option<BodyTooLarge>,
-}
-
-impl Body for Cut {
-    type Data = Bytes;
-    type Error = BodyTooLarge;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BodyTooLarge>>> {
-        if let Some(kept) = self.kept.take().filter(|k| !k.is_empty()) {
-            return Poll::Ready(Some(Ok(Frame::data(kept))));
-        }
-        Poll::Ready(self.error.take().map(Err))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.kept.is_none() && self.error.is_none()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,66 +509,57 @@ mod tests {
     /// A body that yields these chunks, one per poll.
     struct Chunks(std::collections::VecDeque<Bytes>);
 
-    impl Body for Chunks {
+    impl http_body::Body for Chunks {
         type Data = Bytes;
         type Error = std::io::Error;
 
         fn poll_frame(
-            mut self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-            Poll::Ready(self.0.pop_front().map(|chunk| Ok(Frame::data(chunk))))
+            mut self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+            std::task::Poll::Ready(self.0.pop_front().map(|chunk| Ok(http_body::Frame::data(chunk))))
         }
     }
 
-    #[test]
-    fn a_cut_body_ends_after_its_kept_part_and_its_error() {
-        let mut cut = Cut {
-            kept: Some(Bytes::from_static(b"kept")),
-            error: Some(BodyTooLarge::new(http::StatusCode::OK, 4, 9, None)),
-        };
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        assert!(!cut.is_end_stream());
-        let Poll::Ready(Some(Ok(frame))) = Pin::new(&mut cut).poll_frame(&mut cx) else {
-            panic!("the kept part first");
-        };
-        assert_eq!(frame.into_data().ok().as_deref(), Some(&b"kept"[..]));
-        assert!(!cut.is_end_stream(), "the error is still to come");
-        assert!(matches!(
-            Pin::new(&mut cut).poll_frame(&mut cx),
-            Poll::Ready(Some(Err(_)))
-        ));
-        assert!(cut.is_end_stream());
-        assert!(matches!(
-            Pin::new(&mut cut).poll_frame(&mut cx),
-            Poll::Ready(None)
-        ));
+    fn answer_with_body(status: u16, chunks: &[&'static [u8]]) -> Response {
+        let chunks = chunks.iter().map(|c| Bytes::from_static(c)).collect();
+        let mut answer = http::Response::new(reqwest::Body::wrap(Chunks(chunks)));
+        *answer.status_mut() = StatusCode::from_u16(status).expect("a status");
+        Response::from(answer)
     }
 
     #[tokio::test]
-    async fn a_body_past_the_limit_keeps_the_limit_and_counts_what_came() {
-        let chunks = [&b"abcdef"[..], b"ghijkl", b"mnop"].map(Bytes::from_static);
-        let body = reqwest::Body::wrap(Chunks(chunks.into_iter().collect()));
-        let answer = Response::from(http::Response::new(body));
+    async fn a_success_body_past_the_limit_fails_and_counts_what_came() {
+        let answer = answer_with_body(200, &[b"abcdef", b"ghijkl", b"mnop"]);
         let limits = ReadLimits {
             max_body: 8,
             scrubber: None,
         };
-        let mut answer = read_bounded(answer, limits).await.expect("read");
-        let kept = answer.chunk().await.expect("the kept part");
-        assert_eq!(kept.as_deref(), Some(&b"abcdefgh"[..]));
-        let error = answer.chunk().await.expect_err("then the limit");
-        let mut cause = std::error::Error::source(&error);
-        let too_large = loop {
-            let inner = cause.expect("a BodyTooLarge in the chain");
-            if let Some(found) = inner.downcast_ref::<BodyTooLarge>() {
-                break found;
-            }
-            cause = inner.source();
+        let Err(Failure::TooLarge(too_large)) = read_bounded(answer, limits).await else {
+            panic!("expected TooLarge");
         };
         // Reading stopped within the second chunk: 12 bytes had come.
         assert_eq!((too_large.limit(), too_large.read()), (8, 12));
         assert_eq!(too_large.announced(), None);
+    }
+
+    #[tokio::test]
+    async fn an_error_body_is_scrubbed_before_it_is_cut() {
+        // The key starts 5 bytes before the preview's end.
+        let mut body = vec![b'x'; BODY_PREVIEW_LIMIT - 5];
+        body.extend_from_slice(b"key-12345678 and more");
+        let body: &'static [u8] = Box::leak(body.into_boxed_slice());
+        let scrubber = scrubber();
+        let limits = ReadLimits {
+            max_body: 8,
+            scrubber: Some(&scrubber),
+        };
+        let answer = read_bounded(answer_with_body(500, &[body]), limits)
+            .await
+            .expect("an error answer");
+        assert_eq!(answer.body.len(), BODY_PREVIEW_LIMIT);
+        assert!(answer.cut);
+        assert!(answer.body.ends_with(b"<reda"), "{:?}", &answer.body[answer.body.len() - 10..]);
     }
 
     #[test]

@@ -14,15 +14,11 @@
 //! attempt is made in `attempt.rs`, and the attempts are strung together in
 //! `call.rs`.
 
-use std::time::{Duration, Instant, SystemTime};
-
-use reqwest::{Response, StatusCode};
+use std::fmt;
+use std::time::{Duration, Instant};
 
 use crate::attempt::MIN_ATTEMPT_TIME;
-use crate::tls;
-
-/// The least a `Retry-After` is taken to mean: the API's own minimum.
-pub(crate) const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
+use crate::classify::{Class, MIN_RETRY_AFTER};
 
 /// How calls are retried. [`RetryPolicy::default`] is what a built client
 /// uses; [`RetryPolicy::none`] sends every call once.
@@ -119,19 +115,10 @@ impl RetryPolicy {
         half.saturating_add(half.mul_f64(fastrand::f64()))
     }
 
-    /// How long to wait before retrying after attempt `attempt` failed for
-    /// `reason`: a 429's `Retry-After` (within the floor and the cap), else
-    /// backoff.
-    fn wait_before_retry(
-        &self,
-        reason: Reason,
-        result: &reqwest::Result<Response>,
-        attempt: u32,
-    ) -> Duration {
-        let asked = match (reason, result) {
-            (Reason::RateLimited, Ok(response)) => retry_after(response),
-            _ => None,
-        };
+    /// How long to wait before retrying after attempt `attempt` failed:
+    /// the `Retry-After` the answer `asked` for (within the floor and the
+    /// cap), else backoff.
+    fn wait_before_retry(&self, asked: Option<Duration>, attempt: u32) -> Duration {
         match asked {
             Some(wait) => wait.clamp(MIN_RETRY_AFTER, self.max_retry_after),
             None => self.backoff_after(attempt),
@@ -144,22 +131,24 @@ impl RetryPolicy {
     }
 
     /// What follows attempt `attempt` (1-based) of a call that ends at
-    /// `deadline`: another, after a wait, or nothing. A retry must leave
-    /// time for its attempt after the wait.
+    /// `deadline`, whose outcome was of `class` and `asked` for a wait:
+    /// another attempt, after a wait, or nothing. A retry must leave time
+    /// for its attempt after the wait.
     pub(crate) fn next(
         &self,
-        result: &reqwest::Result<Response>,
+        class: Class,
+        asked: Option<Duration>,
         read_only: bool,
         attempt: u32,
         deadline: Option<Instant>,
     ) -> Next {
-        let Some(reason) = retry_reason(result, read_only) else {
+        let Some(reason) = retry_reason(class, read_only) else {
             return Next::Stop;
         };
         if attempt >= self.max_attempts {
             return Next::Stop;
         }
-        let wait = self.wait_before_retry(reason, result, attempt);
+        let wait = self.wait_before_retry(asked, attempt);
         if !ends_before(
             Instant::now(),
             wait.saturating_add(MIN_ATTEMPT_TIME),
@@ -168,15 +157,12 @@ impl RetryPolicy {
             tracing::info!(
                 attempt,
                 wait_ms = wait.as_millis() as u64,
-                reason = reason.as_str(),
+                %reason,
                 "not retrying: the wait would pass the call's deadline"
             );
             return Next::Stop;
         }
-        Next::Retry {
-            wait,
-            reason: reason.as_str(),
-        }
+        Next::Retry { wait, reason }
     }
 }
 
@@ -184,17 +170,14 @@ impl RetryPolicy {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Next {
     /// Another attempt, after `wait`, for `reason`.
-    Retry {
-        wait: Duration,
-        reason: &'static str,
-    },
+    Retry { wait: Duration, reason: Reason },
     /// None: the attempt's outcome is the call's.
     Stop,
 }
 
 /// Why an attempt is worth repeating.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reason {
+pub(crate) enum Reason {
     /// `429`: the call was not processed, so any operation may be repeated.
     RateLimited,
     /// A `5xx` on a read-only operation.
@@ -203,23 +186,25 @@ enum Reason {
     Transport,
 }
 
-impl Reason {
-    fn as_str(self) -> &'static str {
-        match self {
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
             Reason::RateLimited => "rate limited (429)",
             Reason::ServerError => "server error",
             Reason::Transport => "transport failure",
-        }
+        })
     }
 }
 
 /// Whether an attempt's outcome may be repeated, and why; how long to wait
 /// is decided apart, in [`RetryPolicy::wait_before_retry`].
-fn retry_reason(result: &reqwest::Result<Response>, read_only: bool) -> Option<Reason> {
-    match result {
-        Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS => Some(Reason::RateLimited),
-        Ok(r) if r.status().is_server_error() && read_only => Some(Reason::ServerError),
-        Err(e) if read_only && is_transient(e) => Some(Reason::Transport),
+fn retry_reason(class: Class, read_only: bool) -> Option<Reason> {
+    match class {
+        Class::RateLimited => Some(Reason::RateLimited),
+        Class::ServerError if read_only => Some(Reason::ServerError),
+        Class::Transport {
+            transient: true, ..
+        } if read_only => Some(Reason::Transport),
         _ => None,
     }
 }
@@ -231,43 +216,6 @@ fn ends_before(now: Instant, wait: Duration, deadline: Option<Instant>) -> bool 
         (Some(end), Some(deadline)) => end < deadline,
         (None, Some(_)) => false,
     }
-}
-
-/// Errors after which a read can simply be repeated: a failure to connect,
-/// send or read the answer (a reset or a close while the body comes in
-/// included), but not a TLS handshake that was refused (a certificate
-/// problem), which would fail again.
-fn is_transient(error: &reqwest::Error) -> bool {
-    (error.is_connect() || error.is_timeout() || error.is_request() || is_body_read(error))
-        && !tls::is_rejection(error)
-}
-
-/// A failure while the body came in. `reqwest` reports it as a decode
-/// error wrapping a body error, so it is told apart from a body that does
-/// not decode by what it wraps.
-fn is_body_read(error: &reqwest::Error) -> bool {
-    error.is_body()
-        || (error.is_decode()
-            && std::error::Error::source(error)
-                .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-                .is_some_and(reqwest::Error::is_body))
-}
-
-/// `Retry-After` as seconds (the form the API sends) or as an HTTP date
-/// (RFC 9110 allows both; a date in the past means now); garbage counts as
-/// absent.
-pub(crate) fn retry_after(response: &Response) -> Option<Duration> {
-    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
-    parse_retry_after(value.to_str().ok()?, SystemTime::now())
-}
-
-fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -290,19 +238,15 @@ mod tests {
         }
     }
 
-    fn answer(status: u16, retry_after: Option<&str>) -> reqwest::Result<Response> {
-        let mut response = http::Response::builder().status(status);
-        if let Some(value) = retry_after {
-            response = response.header("retry-after", value);
-        }
-        Ok(Response::from(response.body("").expect("a valid response")))
-    }
+    use crate::error::TransportKind;
+
+    const SECONDS: fn(u64) -> Option<Duration> = |s| Some(Duration::from_secs(s));
 
     #[test]
     fn a_429_is_retried_for_every_operation() {
         for read_only in [true, false] {
             assert_eq!(
-                retry_reason(&answer(429, None), read_only),
+                retry_reason(Class::RateLimited, read_only),
                 Some(Reason::RateLimited)
             );
         }
@@ -310,20 +254,40 @@ mod tests {
 
     #[test]
     fn a_5xx_is_retried_only_for_a_read_only_operation() {
-        for status in [500, 502, 503, 504] {
-            assert_eq!(
-                retry_reason(&answer(status, None), true),
-                Some(Reason::ServerError)
-            );
-            assert_eq!(retry_reason(&answer(status, None), false), None);
-        }
+        assert_eq!(
+            retry_reason(Class::ServerError, true),
+            Some(Reason::ServerError)
+        );
+        assert_eq!(retry_reason(Class::ServerError, false), None);
     }
 
     #[test]
-    fn other_statuses_are_final() {
-        for status in [200, 201, 301, 307, 400, 401, 403, 404, 409, 422] {
+    fn a_transient_transport_failure_is_retried_only_for_a_read_only_operation() {
+        let transient = Class::Transport {
+            kind: TransportKind::Connection,
+            transient: true,
+        };
+        assert_eq!(retry_reason(transient, true), Some(Reason::Transport));
+        assert_eq!(retry_reason(transient, false), None);
+        let refused = Class::Transport {
+            kind: TransportKind::Tls,
+            transient: false,
+        };
+        assert_eq!(retry_reason(refused, true), None);
+    }
+
+    #[test]
+    fn other_classes_are_final() {
+        for class in [
+            Class::Success,
+            Class::Redirect,
+            Class::OtherStatus,
+            Class::Unauthorized,
+            Class::Forbidden,
+            Class::TooLarge,
+        ] {
             for read_only in [true, false] {
-                assert_eq!(retry_reason(&answer(status, None), read_only), None);
+                assert_eq!(retry_reason(class, read_only), None, "{class:?}");
             }
         }
     }
@@ -331,28 +295,12 @@ mod tests {
     #[test]
     fn retry_after_is_floored_and_capped() {
         let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(10));
-        let wait =
-            |value| policy.wait_before_retry(Reason::RateLimited, &answer(429, Some(value)), 1);
-        assert_eq!(wait("0"), MIN_RETRY_AFTER);
-        assert_eq!(wait("7"), Duration::from_secs(7));
-        assert_eq!(wait("3600"), Duration::from_secs(10));
-        // Garbage counts as absent: backoff, within the default 500 ms.
-        assert!(wait("soon") <= Duration::from_millis(500));
-    }
-
-    #[test]
-    fn retry_after_dates() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let ahead = httpdate::fmt_http_date(now + Duration::from_secs(5));
-        assert_eq!(parse_retry_after(&ahead, now), Some(Duration::from_secs(5)));
-        let past = httpdate::fmt_http_date(now - Duration::from_secs(5));
-        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
-        assert_eq!(
-            parse_retry_after(" 12 ", now),
-            Some(Duration::from_secs(12))
-        );
-        assert_eq!(parse_retry_after("-1", now), None);
-        assert_eq!(parse_retry_after("Tuesday", now), None);
+        let wait = |asked| policy.wait_before_retry(asked, 1);
+        assert_eq!(wait(SECONDS(0)), MIN_RETRY_AFTER);
+        assert_eq!(wait(SECONDS(7)), Duration::from_secs(7));
+        assert_eq!(wait(SECONDS(3600)), Duration::from_secs(10));
+        // None asked: backoff, within the default 500 ms.
+        assert!(wait(None) <= Duration::from_millis(500));
     }
 
     #[test]
@@ -376,28 +324,20 @@ mod tests {
             deadline in any::<u64>(),
             nanos in 0u32..1_000_000_000,
             attempt in any::<u32>(),
-            header in prop_oneof![
-                any::<u64>().prop_map(|n| n.to_string()),
-                "[ -~]{0,40}".prop_map(String::from),
-                (0u64..8_000_000_000).prop_map(|s| httpdate::fmt_http_date(
-                    SystemTime::UNIX_EPOCH + Duration::from_secs(s)
-                )),
-            ],
+            asked in proptest::option::of(any::<u64>().prop_map(Duration::from_secs)),
         ) {
             let policy = RetryPolicy::default()
                 .backoff(Duration::new(initial, nanos), Duration::new(max, nanos))
                 .max_retry_after(Duration::new(cap, nanos))
                 .deadline(Duration::new(deadline, nanos))
                 .max_attempts(attempt);
-            let response = answer(429, Some(&header));
-            let reason = retry_reason(&response, false).expect("a 429 is retried");
-            let wait = policy.wait_before_retry(reason, &response, attempt);
+            let wait = policy.wait_before_retry(asked, attempt);
             let now = Instant::now();
             let end = now.checked_add(policy.deadline);
             if ends_before(now, wait, end) {
                 prop_assert!(end.is_none_or(|end| now + wait < end));
             }
-            let backoff = policy.wait_before_retry(Reason::ServerError, &response, attempt);
+            let backoff = policy.wait_before_retry(None, attempt);
             prop_assert!(backoff <= policy.max_backoff);
         }
     }
@@ -441,41 +381,28 @@ mod tests {
     #[test]
     fn retry_after_is_honored_up_to_60_s_by_default() {
         let policy = RetryPolicy::default();
-        let wait =
-            |value| policy.wait_before_retry(Reason::RateLimited, &answer(429, Some(value)), 1);
-        assert_eq!(wait("0"), Duration::from_secs(1));
-        assert_eq!(wait("1"), Duration::from_secs(1));
-        assert_eq!(wait("59"), Duration::from_secs(59));
-        assert_eq!(wait("60"), Duration::from_secs(60));
-        assert_eq!(wait("61"), Duration::from_secs(60));
-        assert_eq!(wait("3600"), Duration::from_secs(60));
+        let wait = |asked| policy.wait_before_retry(SECONDS(asked), 1);
+        assert_eq!(wait(0), Duration::from_secs(1));
+        assert_eq!(wait(1), Duration::from_secs(1));
+        assert_eq!(wait(59), Duration::from_secs(59));
+        assert_eq!(wait(60), Duration::from_secs(60));
+        assert_eq!(wait(61), Duration::from_secs(60));
+        assert_eq!(wait(3600), Duration::from_secs(60));
     }
 
     #[test]
     fn the_retry_after_cap_is_at_least_the_1_s_floor() {
         let policy = RetryPolicy::default().max_retry_after(Duration::ZERO);
         assert_eq!(policy.max_retry_after, MIN_RETRY_AFTER);
-        let wait = policy.wait_before_retry(Reason::RateLimited, &answer(429, Some("30")), 1);
+        let wait = policy.wait_before_retry(SECONDS(30), 1);
         assert_eq!(wait, MIN_RETRY_AFTER);
     }
 
     #[test]
-    fn retry_after_counts_only_on_a_429() {
-        // A 503's Retry-After is not a promise the call was not processed;
-        // the wait is backoff (at most the 100 ms cap here).
-        let policy =
-            RetryPolicy::default().backoff(Duration::from_millis(100), Duration::from_millis(100));
-        for reason in [Reason::ServerError, Reason::Transport] {
-            let wait = policy.wait_before_retry(reason, &answer(503, Some("30")), 1);
-            assert!(wait <= Duration::from_millis(100), "{reason:?}: {wait:?}");
-        }
-    }
-
-    #[test]
     fn reasons_say_why() {
-        assert_eq!(Reason::RateLimited.as_str(), "rate limited (429)");
-        assert_eq!(Reason::ServerError.as_str(), "server error");
-        assert_eq!(Reason::Transport.as_str(), "transport failure");
+        assert_eq!(Reason::RateLimited.to_string(), "rate limited (429)");
+        assert_eq!(Reason::ServerError.to_string(), "server error");
+        assert_eq!(Reason::Transport.to_string(), "transport failure");
     }
 
     #[test]

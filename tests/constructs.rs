@@ -38,7 +38,13 @@ const CONSTRUCTS: &[(&str, Expected)] = &[
     ),
     // 2. Every response shape implements `ApiStatus`.
     ("map-response", Compiles),
-    ("upgrade-101", Compiles),
+    (
+        "upgrade-101",
+        Refused(
+            "/paths/~1tunnel/get/responses/101",
+            &["`101`", "leave the operation out"],
+        ),
+    ),
     ("response-shapes", Compiles),
     // 3. Two schemas with one title.
     ("same-title", Compiles),

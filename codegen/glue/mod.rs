@@ -5,16 +5,16 @@
 //! - [`operations`]: `operations::ALL`, each operation's id, method name and
 //!   read-only flag, which the retry policy reads;
 //! - [`status`]: `ApiStatus` impls, so `"error": true` becomes an error;
-//! - [`checked`]: `Checked`, the methods again with the crate's `Error`;
-//! - here: the `ClientHooks` impl, calling the library's hidden entry point
-//!   `rhombus_partner::__private`, and, for tests only, `decode_responses`.
+//! - [`methods`]: each operation's method, rewritten in place to call the
+//!   library's hidden entry point `rhombus_partner::__private::call`;
+//! - here, for tests only, `decode_responses`.
 //!
 //! The generated code names the library as `::rhombus_partner`, which the
 //! crate makes resolve to itself, so that the same output compiles in the
 //! library and in a test crate built from a fixture fragment, with the same
 //! glue and no stand-ins.
 
-mod checked;
+mod methods;
 mod operations;
 mod parameters;
 mod status;
@@ -41,24 +41,18 @@ pub struct Glue {
 }
 
 /// The glue to append to the generated client: worked out once, emitted
-/// with and without the test helpers. `org_scoped`: every call acts inside
-/// a client organization (an area of the client-org API).
-pub fn glue(
-    file: &Path,
-    raw: &Value,
-    generated: &syn::File,
-    org_scoped: bool,
-) -> Result<Glue, SpecError> {
+/// with and without the test helpers. The operation methods of `generated`
+/// are rewritten in place ([`methods`]).
+pub fn glue(file: &Path, raw: &Value, generated: &mut syn::File) -> Result<Glue, SpecError> {
     let methods = client_methods(generated);
     let types = type_items(generated);
 
     let operations = operations::operations(file, raw, &methods)?;
     parameters::check_texted(file, raw, &methods, &displayed_types(generated))?;
     let status_impls = status::status_impls(file, raw, &types, &methods)?;
-    let checked = checked::checked_methods(&methods, &operations);
     let table = operations::table(&operations);
-    let hooks = hooks(org_scoped);
     let decoders = decoders(&methods, &operations);
+    methods::rewrite(file, generated, &operations)?;
     let emit = |test_helpers: Option<&TokenStream>| {
         quote! {
             /// Facts about each operation, generated from the spec.
@@ -66,67 +60,13 @@ pub fn glue(
                 #table
                 #test_helpers
             }
-            #hooks
             #status_impls
-            #checked
         }
     };
     Ok(Glue {
         library: emit(None),
         with_test_helpers: emit(Some(&decoders)),
     })
-}
-
-/// The hooks every generated method runs: the library's, through its hidden
-/// entry point, so that any crate compiling generated code (the library, a
-/// fixture test) runs the same glue. The partner client's `pre` never sends
-/// `x-auth-org`; an org-scoped client's always does, and fails the call
-/// (sending nothing) if its state names no org.
-fn hooks(org_scoped: bool) -> TokenStream {
-    let pre = if org_scoped {
-        quote!(
-            ::rhombus_partner::__private::pre_in_org(&self.inner, request).map_err(Error::Custom)
-        )
-    } else {
-        quote! {
-            ::rhombus_partner::__private::pre(&self.inner, request);
-            Ok(())
-        }
-    };
-    quote! {
-        impl ClientHooks<::rhombus_partner::__private::ClientState> for Client {
-            async fn pre<E>(
-                &self,
-                request: &mut ::reqwest::Request,
-                _info: &OperationInfo,
-            ) -> ::std::result::Result<(), Error<E>> {
-                #pre
-            }
-
-            async fn exec(
-                &self,
-                request: ::reqwest::Request,
-                info: &OperationInfo,
-            ) -> ::reqwest::Result<::reqwest::Response> {
-                ::rhombus_partner::__private::exec(
-                    &self.inner,
-                    &self.client,
-                    request,
-                    info.operation_id,
-                    operations::ALL,
-                )
-                .await
-            }
-
-            async fn post<E>(
-                &self,
-                result: &::reqwest::Result<::reqwest::Response>,
-                _info: &OperationInfo,
-            ) -> ::std::result::Result<(), Error<E>> {
-                ::rhombus_partner::__private::post(result).map_err(Error::Custom)
-            }
-        }
-    }
 }
 
 /// `decode_responses`: decodes bytes as each operation's response type, for

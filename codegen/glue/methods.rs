@@ -1,0 +1,186 @@
+//! The one method per operation: progenitor's method, rewritten in place so
+//! that it builds the request as progenitor wrote it and hands it to the
+//! library's call (`rhombus_partner::__private::call`), which sends it
+//! under the retry policy, reads and classifies the answer, and returns the
+//! decoded body or the crate's `Error`. Nothing of progenitor's hooks,
+//! `ResponseValue` or error type is left on the way back.
+//!
+//! Also here: the generated client loses its public constructors and its
+//! `ClientInfo` impl (which handed out the state), so a client is made only
+//! by the library's builder (`Client::new_with_client` stays, crate-private).
+
+use std::path::Path;
+
+use quote::quote;
+
+use super::operations::Operation;
+use super::syntax::{generic_args, is_path_named, return_type};
+use crate::codegen::SpecError;
+
+/// How an operation's success body becomes its value.
+enum Decoding {
+    /// JSON into the generated type.
+    Json(syn::Type),
+    /// No body (`()`).
+    Empty,
+    /// The bytes as they came (a non-JSON media type).
+    Raw,
+}
+
+/// Rewrites every operation method of `impl Client` and the client's
+/// constructors and trait impls, in place.
+pub(super) fn rewrite(
+    file: &Path,
+    generated: &mut syn::File,
+    operations: &[Operation],
+) -> Result<(), SpecError> {
+    let api_version = api_version(generated);
+    generated.items.retain(|item| !is_dropped(item));
+    for item in &mut generated.items {
+        if let syn::Item::Use(block) = item {
+            // progenitor re-exports its own `Error`, `ResponseValue`, ...
+            block.vis = syn::Visibility::Inherited;
+        }
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        if block.trait_.is_some() || !is_path_named(&block.self_ty, "Client") {
+            continue;
+        }
+        for member in &mut block.items {
+            let syn::ImplItem::Fn(function) = member else {
+                continue;
+            };
+            let name = function.sig.ident.to_string();
+            if name == "new_with_client" {
+                function.vis = syn::parse_quote!(pub(crate));
+            } else if let Some(index) = operations.iter().position(|op| op.method == name) {
+                rewrite_method(file, function, index, &operations[index])?;
+            }
+        }
+        block.items.retain(|member| !is_public_new(member));
+    }
+    // progenitor's request code sends `Self::api_version()`.
+    generated.items.push(syn::parse_quote! {
+        impl Client {
+            #api_version
+        }
+    });
+    Ok(())
+}
+
+/// `fn api_version()` of the `ClientInfo` impl, kept as an inherent function.
+fn api_version(generated: &syn::File) -> Option<syn::ImplItemFn> {
+    generated.items.iter().find_map(|item| match item {
+        syn::Item::Impl(block) if is_dropped(item) => {
+            block.items.iter().find_map(|member| match member {
+                syn::ImplItem::Fn(function) if function.sig.ident == "api_version" => {
+                    Some(function.clone())
+                }
+                _ => None,
+            })
+        }
+        _ => None,
+    })
+}
+
+/// progenitor's `ClientInfo` impl (its `inner()` gave out the state) and its
+/// assertion that the hooks are implemented (they are not used).
+fn is_dropped(item: &syn::Item) -> bool {
+    match item {
+        syn::Item::Impl(block) => block
+            .trait_
+            .as_ref()
+            .is_some_and(|(path, _)| {
+                path.segments.last().is_some_and(|s| s.ident == "ClientInfo")
+            }),
+        syn::Item::Const(constant) => constant.ident == "_",
+        _ => false,
+    }
+}
+
+/// `Client::new`, which built its own HTTP client (one that follows
+/// redirects with the key).
+fn is_public_new(member: &syn::ImplItem) -> bool {
+    matches!(member, syn::ImplItem::Fn(function) if function.sig.ident == "new")
+}
+
+/// The method keeps its name, arguments and docs; it returns the body or
+/// the crate's `Error`, and its request goes through the library's call.
+fn rewrite_method(
+    file: &Path,
+    function: &mut syn::ImplItemFn,
+    index: usize,
+    operation: &Operation,
+) -> Result<(), SpecError> {
+    let bug = |what: &str| {
+        SpecError::new(
+            file,
+            "",
+            format!("the generated method of `{}` {what}", operation.id),
+            "report this as a bug in rhombus-partner, with the spec attached",
+        )
+    };
+    let decoding = decoding(&function.sig).ok_or_else(|| bug("has no ResponseValue result"))?;
+    let cut = function
+        .block
+        .stmts
+        .iter()
+        .position(is_operation_info)
+        .ok_or_else(|| bug("does not build an OperationInfo"))?;
+    let building = &function.block.stmts[..cut];
+    let (value, decoder) = match &decoding {
+        Decoding::Json(ty) => (
+            quote!(#ty),
+            quote!(::rhombus_partner::__private::Json::<#ty>::new()),
+        ),
+        Decoding::Empty => (quote!(()), quote!(::rhombus_partner::__private::Empty)),
+        Decoding::Raw => (
+            quote!(::rhombus_partner::__private::Bytes),
+            quote!(::rhombus_partner::__private::Raw),
+        ),
+    };
+    function.sig.output = syn::parse_quote! {
+        -> ::std::result::Result<#value, ::rhombus_partner::Error>
+    };
+    function.block = syn::parse_quote! {{
+        // progenitor's request code; its errors are the request's.
+        let request = (|| -> ::std::result::Result<::reqwest::Request, Error<()>> {
+            #(#building)*
+            Ok(request)
+        })();
+        ::rhombus_partner::__private::call(
+            &self.inner,
+            &self.client,
+            request,
+            &operations::ALL[#index],
+            #decoder,
+        )
+        .await
+    }};
+    Ok(())
+}
+
+/// What `Result<ResponseValue<T>, _>` says of the body.
+fn decoding(signature: &syn::Signature) -> Option<Decoding> {
+    let value = generic_args(return_type(signature)?, "Result")?
+        .first()
+        .cloned()?;
+    let body = generic_args(&value, "ResponseValue")?.first().cloned()?;
+    Some(match &body {
+        syn::Type::Tuple(tuple) if tuple.elems.is_empty() => Decoding::Empty,
+        ty if is_path_named(ty, "ByteStream") => Decoding::Raw,
+        ty => Decoding::Json(ty.clone()),
+    })
+}
+
+/// `let info = OperationInfo { .. };`, where progenitor's request code ends.
+fn is_operation_info(statement: &syn::Stmt) -> bool {
+    let syn::Stmt::Local(local) = statement else {
+        return false;
+    };
+    matches!(
+        local.init.as_ref().map(|init| &*init.expr),
+        Some(syn::Expr::Struct(value)) if value.path.is_ident("OperationInfo")
+    )
+}
