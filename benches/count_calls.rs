@@ -7,7 +7,7 @@
 //! callgrind's `--separate-threads=yes` count of the main thread is the
 //! client's work alone.
 //!
-//! `target/release/deps/count_calls-* <handwritten|plain|checked> <calls>`
+//! `target/release/deps/count_calls-* <handwritten|generated> <calls>`
 //! (`cargo bench --bench count_calls` just checks that it runs).
 
 mod support;
@@ -23,7 +23,7 @@ fn main() {
     let (cases, calls) = match args.as_slice() {
         [case, calls] => {
             let case = Case::from_name(case)
-                .unwrap_or_else(|| panic!("unknown case {case:?}: handwritten, plain or checked"));
+                .unwrap_or_else(|| panic!("unknown case {case:?}: handwritten or generated"));
             let calls: usize = calls.parse().expect("<calls> is a number");
             (vec![case], calls)
         }

@@ -52,7 +52,6 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let licenses = partner
         .get_device_licenses_for_org(&request)
         .await?
-        .into_inner()
         .device_licenses
         .unwrap_or_default();
     println!("\n{} device licenses in {org}:", licenses.len());

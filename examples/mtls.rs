@@ -43,8 +43,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .build()?;
     let summary = client
         .get_client_summary_info(&request(support::DEMO_CLIENT_ORG))
-        .await?
-        .into_inner();
+        .await?;
     println!(
         "\nwith the client certificate ({}): {} locations in {}",
         client.scheme(),
@@ -96,8 +95,7 @@ async fn against_the_real_api() -> Result<(), Box<dyn Error>> {
     let client = builder.identity(identity).build()?;
     let summary = client
         .get_client_summary_info(&request(&org))
-        .await?
-        .into_inner();
+        .await?;
     println!(
         "{}: {} locations in {org}",
         client.scheme(),

@@ -180,13 +180,11 @@ mod calls {
         let acting = partner.for_org(ORG).expect("valid org");
         let states = acting
             .camera()
-            .checked()
             .get_minimal_camera_state_list(
                 &camera::types::CameraGetMinimalCameraStateListWsRequest::default(),
             )
             .await
-            .expect("call succeeds")
-            .into_inner();
+            .expect("call succeeds");
 
         let requests = server.received_requests().await.expect("recording is on");
         assert_eq!(requests.len(), 1);
@@ -227,7 +225,6 @@ mod calls {
             .expect("valid org");
         let read = acting
             .camera()
-            .checked()
             .get_minimal_camera_state_list(
                 &camera::types::CameraGetMinimalCameraStateListWsRequest::default(),
             )
@@ -235,7 +232,6 @@ mod calls {
             .expect_err("503 every time");
         let write = acting
             .door()
-            .checked()
             .update_door_sensor_details(
                 &door::types::DoorUpdateDoorSensorDetailsWsRequest::default(),
             )
@@ -246,23 +242,5 @@ mod calls {
             matches!(write, Error::Http { attempts: 1, .. }),
             "{write:?}"
         );
-    }
-
-    /// An area client made without an org (only the hidden constructor can)
-    /// sends nothing: it would act on the key's own organization.
-    #[tokio::test]
-    async fn an_area_client_without_an_org_sends_nothing() {
-        let server = MockServer::start().await;
-        let builder = Client::builder().api_key(KEY).base_url(server.uri());
-        let (url, http, state) = rhombus_partner::__private::build_parts(builder).expect("valid");
-        let stray = door::Client::new_with_client(&url, http, state);
-        let error = stray
-            .checked()
-            .get_minimal_door_state_list(&Default::default())
-            .await
-            .expect_err("refused");
-        assert!(error.to_string().contains("for_org"), "{error}");
-        let requests = server.received_requests().await.expect("recording is on");
-        assert!(requests.is_empty(), "{requests:?}");
     }
 }

@@ -279,7 +279,6 @@ async fn timed_call(url: String) -> (Result<(), Error>, Duration) {
         .expect("valid");
     let start = tokio::time::Instant::now();
     let result = client
-        .checked()
         .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
         .await
         .map(drop);
@@ -567,7 +566,7 @@ fn no_setter_value_panics_at_build_or_call_time() {
             let _ = client.for_org(org);
         }
         if settings.local {
-            let (checked, body) = (client.checked(), PartnerGetClientSummaryInfoWsRequest::default());
+            let (checked, body) = (&client, PartnerGetClientSummaryInfoWsRequest::default());
             let call = checked.get_client_summary_info(&body);
             // Whatever the settings, the call ends (the guard only keeps a
             // wrong setting from stalling the test).

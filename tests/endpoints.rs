@@ -11,7 +11,7 @@
 use rhombus_partner::types::{
     LicenseGetDeviceLicensesForClientOrgWsRequest, PartnerGetClientSummaryInfoWsRequest,
 };
-use rhombus_partner::{AuthScheme, Client, GeneratedError as Error, RetryPolicy};
+use rhombus_partner::{AuthScheme, Client, Error, RetryPolicy};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -192,8 +192,7 @@ async fn decodes_the_documented_summary_field_by_field() {
         .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
         .await
         .expect("call succeeds");
-    assert_eq!(response.status().as_u16(), 200);
-    let summary = response.into_inner();
+    let summary = response;
 
     let owner = summary.account_owner.expect("accountOwner");
     assert_eq!(owner.accessible_rhombus_apps, Some(vec![]));
@@ -242,8 +241,7 @@ async fn decodes_the_status_map_by_device_type() {
     let summary = client(&server)
         .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
         .await
-        .expect("call succeeds")
-        .into_inner();
+        .expect("call succeeds");
     let map = summary.client_device_status_map.expect("map");
     let keys: Vec<&str> = map.keys().map(String::as_str).collect();
     assert_eq!(
@@ -261,7 +259,6 @@ async fn decodes_the_documented_licenses_field_by_field() {
         .get_device_licenses_for_org(&LicenseGetDeviceLicensesForClientOrgWsRequest::default())
         .await
         .expect("call succeeds")
-        .into_inner()
         .device_licenses
         .expect("deviceLicenses");
     assert_eq!(licenses.len(), 1);
@@ -308,8 +305,7 @@ async fn tolerates_missing_null_and_unknown_fields() {
     let summary = client(&server)
         .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
         .await
-        .expect("lenient decoding")
-        .into_inner();
+        .expect("lenient decoding");
     assert!(summary.account_owner.is_none());
     assert!(summary.client_device_status_map.is_none());
     assert_eq!(summary.location_count, None);
@@ -322,7 +318,6 @@ async fn tolerates_missing_null_and_unknown_fields() {
         .get_device_licenses_for_org(&LicenseGetDeviceLicensesForClientOrgWsRequest::default())
         .await
         .expect("lenient decoding")
-        .into_inner()
         .device_licenses
         .expect("deviceLicenses");
     assert_eq!(licenses.len(), 2);
@@ -349,11 +344,11 @@ async fn non_2xx_is_an_error_with_status_and_body() {
         let result = client(&server)
             .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
             .await;
-        let Err(Error::UnexpectedResponse(response)) = result else {
-            panic!("status {status}: expected UnexpectedResponse, got {result:?}");
+        let Err(error) = result else {
+            panic!("status {status}: expected an error, got {result:?}");
         };
-        assert_eq!(response.status().as_u16(), status);
-        assert_eq!(response.text().await.expect("body"), body);
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(error.body().map(|b| b.text()), Some(body));
     }
 }
 
@@ -364,7 +359,7 @@ async fn a_wrong_type_is_a_decode_error_not_a_panic() {
         .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
         .await;
     assert!(
-        matches!(result, Err(Error::InvalidResponsePayload(ref bytes, _)) if bytes.starts_with(b"{")),
+        matches!(result, Err(Error::Decode { ref body, .. }) if body.text().starts_with('{')),
         "got {result:?}"
     );
 }
@@ -427,11 +422,9 @@ fn api_message<T: std::fmt::Debug>(result: Result<T, rhombus_partner::Error>) ->
 async fn msp_profile_says_the_partner_is_a_verified_msp() {
     let (_server, client) = demo_client().await;
     let profile = client
-        .checked()
         .get_partner_org_profile(&types::PartnerMspGetPartnerOrgProfileWsRequest::default())
         .await
-        .expect("the profile")
-        .into_inner();
+        .expect("the profile");
     assert_eq!(profile.msp, Some(true));
     assert_eq!(profile.msp_status.as_deref(), Some("ACTIVE"));
     assert_eq!(profile.msp_since, Some(1_735_689_600_000));
@@ -444,13 +437,11 @@ async fn msp_profile_says_the_partner_is_a_verified_msp() {
 async fn msp_claim_keys_of_the_partner_org_are_listed() {
     let (_server, client) = demo_client().await;
     let keys = client
-        .checked()
         .get_claim_keys_for_partner_org(
             &types::LicenseClaimkeyGetClaimKeysForPartnerOrgWsRequest::default(),
         )
         .await
         .expect("the claim keys")
-        .into_inner()
         .claim_keys
         .expect("claimKeys");
     let uuids: Vec<&str> = keys
@@ -467,11 +458,9 @@ async fn msp_claim_keys_of_the_partner_org_are_listed() {
 async fn msp_license_pool_counts_what_the_pool_and_each_client_hold() {
     let (_server, client) = demo_client().await;
     let pool = client
-        .checked()
         .get_license_pool(&types::PartnerMspGetLicensePoolWsRequest::default())
         .await
-        .expect("the pool")
-        .into_inner();
+        .expect("the pool");
     let products = pool.products.expect("products");
     assert_eq!(products.len(), msp::POOL.len());
     let cameras = products
@@ -508,7 +497,7 @@ async fn msp_license_pool_counts_what_the_pool_and_each_client_hold() {
 #[tokio::test]
 async fn msp_a_claim_key_is_looked_up_then_claimed_into_the_pool() {
     let (_server, client) = demo_client().await;
-    let checked = client.checked();
+    let checked = &client;
     let (code, uuid, _) = msp::UNCLAIMED_KEYS[0];
 
     let mut lookup = types::LicenseClaimkeyGetClaimKeyByCodeWsRequest::default();
@@ -517,7 +506,6 @@ async fn msp_a_claim_key_is_looked_up_then_claimed_into_the_pool() {
         .get_pool_claim_key_by_code(&lookup)
         .await
         .expect("an unclaimed key is shown")
-        .into_inner()
         .claim_key
         .expect("claimKey");
     assert_eq!(key.uuid.as_deref(), Some(uuid));
@@ -535,8 +523,7 @@ async fn msp_a_claim_key_is_looked_up_then_claimed_into_the_pool() {
     let none = checked
         .get_pool_claim_key_by_code(&lookup)
         .await
-        .expect("an answer")
-        .into_inner();
+        .expect("an answer");
     assert!(none.claim_key.is_none());
     lookup.claim_code = Some(msp::CLAIMED_ELSEWHERE.into());
     let result = checked.get_pool_claim_key_by_code(&lookup).await;
@@ -550,8 +537,7 @@ async fn msp_a_claim_key_is_looked_up_then_claimed_into_the_pool() {
     let claimed = checked
         .claim_licenses_to_pool(&claim)
         .await
-        .expect("the key is claimed")
-        .into_inner();
+        .expect("the key is claimed");
     assert_eq!(claimed.claim_key_uuid.as_deref(), Some(uuid));
     assert_eq!(claimed.error, Some(false));
 
@@ -563,7 +549,7 @@ async fn msp_a_claim_key_is_looked_up_then_claimed_into_the_pool() {
 #[tokio::test]
 async fn msp_pool_licenses_are_assigned_to_a_client_within_what_the_pool_holds() {
     let (server, client) = demo_client().await;
-    let checked = client.checked();
+    let checked = &client;
     let mut body = types::PartnerMspAssignLicensesToClientWsRequest::default();
     body.client_org_uuid = Some(demo::FIRST.into());
     body.product_code = Some("LIC-CAM-3Y".into());
@@ -572,8 +558,7 @@ async fn msp_pool_licenses_are_assigned_to_a_client_within_what_the_pool_holds()
     let answer = checked
         .assign_licenses_to_client(&body)
         .await
-        .expect("three of fourteen")
-        .into_inner();
+        .expect("three of fourteen");
     let moved = answer.moved.expect("moved");
     assert_eq!(moved.len(), 3);
     assert!(moved.iter().all(|uuid| uuid.is_some()));
@@ -608,7 +593,7 @@ async fn msp_pool_licenses_are_assigned_to_a_client_within_what_the_pool_holds()
 #[tokio::test]
 async fn msp_licenses_on_devices_are_reclaimed_only_when_forced() {
     let (_server, client) = demo_client().await;
-    let checked = client.checked();
+    let checked = &client;
     let held = msp::held_licenses(demo::client(demo::FIRST).expect("demo client"));
     let mut body = types::PartnerMspReclaimLicensesFromClientWsRequest::default();
     body.client_org_uuid = Some(demo::FIRST.into());
@@ -619,8 +604,7 @@ async fn msp_licenses_on_devices_are_reclaimed_only_when_forced() {
     let answer = checked
         .reclaim_licenses_from_client(&body)
         .await
-        .expect("an answer")
-        .into_inner();
+        .expect("an answer");
     assert_eq!(answer.reclaimed.map(|r| r.len()), Some(0));
     let skipped = answer.skipped.expect("skipped");
     assert_eq!(skipped.len(), 2);
@@ -637,8 +621,7 @@ async fn msp_licenses_on_devices_are_reclaimed_only_when_forced() {
     let answer = checked
         .reclaim_licenses_from_client(&body)
         .await
-        .expect("an answer")
-        .into_inner();
+        .expect("an answer");
     let reclaimed: Vec<String> = answer
         .reclaimed
         .expect("reclaimed")
@@ -662,8 +645,7 @@ async fn msp_licenses_on_devices_are_reclaimed_only_when_forced() {
     let answer = checked
         .reclaim_licenses_from_client(&by_uuid)
         .await
-        .expect("an answer")
-        .into_inner();
+        .expect("an answer");
     assert_eq!(answer.reclaimed, Some(vec![Some(held[1].0.clone())]));
     let skipped = answer.skipped.expect("skipped");
     assert_eq!(skipped[0].license_uuid.as_deref(), Some("nOtAlIcEnSe"));
@@ -672,12 +654,11 @@ async fn msp_licenses_on_devices_are_reclaimed_only_when_forced() {
 #[tokio::test]
 async fn msp_hardware_inventory_and_a_move_serial_by_serial() {
     let (_server, client) = demo_client().await;
-    let checked = client.checked();
+    let checked = &client;
     let units = checked
         .get_hardware_inventory(&types::PartnerMspGetHardwareInventoryWsRequest::default())
         .await
         .expect("the inventory")
-        .into_inner()
         .units
         .expect("units");
     assert_eq!(units.len(), msp::HARDWARE.len());
@@ -718,8 +699,7 @@ async fn msp_hardware_inventory_and_a_move_serial_by_serial() {
     let answer = checked
         .move_hardware_to_client(&body)
         .await
-        .expect("an answer per serial")
-        .into_inner();
+        .expect("an answer per serial");
     assert_eq!(answer.moved, Some(vec![Some("RCAM-R230-0001".to_owned())]));
     let blocked = answer.blocked.expect("blocked");
     assert_eq!(blocked[0].serial.as_deref(), Some("RDC-DC20-0001"));
@@ -741,7 +721,7 @@ async fn msp_hardware_inventory_and_a_move_serial_by_serial() {
 #[tokio::test]
 async fn msp_deactivating_a_client_names_what_stands_in_the_way() {
     let (_server, client) = demo_client().await;
-    let checked = client.checked();
+    let checked = &client;
     let acme = demo::client(demo::FIRST).expect("demo client");
     let mut body = types::PartnerMspDeactivateClientWsRequest::default();
     body.client_org_uuid = Some(demo::FIRST.into());
@@ -753,8 +733,7 @@ async fn msp_deactivating_a_client_names_what_stands_in_the_way() {
     let answer = checked
         .deactivate_client(&body)
         .await
-        .expect("an answer")
-        .into_inner();
+        .expect("an answer");
     assert_eq!(answer.deactivated, Some(false));
     assert_eq!(
         answer.error_code.as_deref(),
@@ -776,7 +755,7 @@ async fn msp_deactivating_a_client_names_what_stands_in_the_way() {
 #[tokio::test]
 async fn msp_managed_client_policy_is_stored_as_sent() {
     let (_server, client) = demo_client().await;
-    let checked = client.checked();
+    let checked = &client;
     for assignable in [false, true] {
         let mut body = types::PartnerMspUpdateManagedClientPolicyWsRequest::default();
         body.client_org_uuid = Some(demo::FIRST.into());
@@ -785,7 +764,6 @@ async fn msp_managed_client_policy_is_stored_as_sent() {
             .update_managed_client_policy(&body)
             .await
             .expect("the policy")
-            .into_inner()
             .policy
             .expect("policy");
         assert_eq!(policy.client_super_admin_assignable, Some(assignable));
@@ -803,11 +781,9 @@ async fn msp_the_client_listing_says_which_clients_the_msp_manages() {
     let mut body = types::PartnerGetPartnerClientsWsRequest::default();
     body.include_deactivated = Some(true);
     let clients = client
-        .checked()
         .get_partner_clients(&body)
         .await
         .expect("the listing")
-        .into_inner()
         .clients
         .expect("clients");
     assert_eq!(clients.len(), 12);

@@ -44,7 +44,6 @@ async fn a_1_gib_answer_keeps_the_process_under_256_mib() {
         let result = tokio::time::timeout(
             Duration::from_secs(60),
             client
-                .checked()
                 .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default()),
         )
         .await

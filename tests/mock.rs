@@ -8,7 +8,7 @@ use rhombus_partner::types::{
     LicenseGetDeviceLicensesForClientOrgWsResponse, PartnerGetClientSummaryInfoWsRequest,
     PartnerGetClientSummaryInfoWsResponse,
 };
-use rhombus_partner::{Client, GeneratedError as Error};
+use rhombus_partner::{Client, Error};
 
 // ---------------------------------------------------------------------------
 // The consumer's code under test
@@ -22,19 +22,17 @@ struct BillingLine {
     trial_licenses: usize,
 }
 
-async fn billing_line(client: &Client, org: &str) -> Result<BillingLine, Error<()>> {
+async fn billing_line(client: &Client, org: &str) -> Result<BillingLine, Error> {
     let summary = client
         .get_client_summary_info(
             &PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid(org),
         )
-        .await?
-        .into_inner();
+        .await?;
     let licenses = client
         .get_device_licenses_for_org(
             &LicenseGetDeviceLicensesForClientOrgWsRequest::default().with_org_uuid(org),
         )
-        .await?
-        .into_inner();
+        .await?;
     Ok(BillingLine {
         locations: summary.location_count.unwrap_or(0),
         trial_licenses: licenses
@@ -113,9 +111,9 @@ async fn a_request_the_mock_does_not_expect_is_an_error() {
         .expect_err("no mock matches this org");
 
     // httpmock answers an unmatched request with 404, which the client
-    // reports as an unexpected response.
+    // reports as an HTTP error.
     assert!(
-        matches!(&error, Error::UnexpectedResponse(response) if response.status() == 404),
+        matches!(&error, Error::Http { status, .. } if *status == 404),
         "{error:?}"
     );
     summary.assert_calls_async(0).await;
@@ -133,7 +131,7 @@ async fn an_undocumented_status_is_mocked_through_the_inner_then() {
         .expect_err("the mock refuses");
 
     assert!(
-        matches!(&error, Error::UnexpectedResponse(response) if response.status() == 401),
+        matches!(&error, Error::Unauthorized { .. }),
         "{error:?}"
     );
 }
@@ -156,7 +154,7 @@ async fn a_helper_matches_its_operation_only() {
         .await
         .expect_err("no mock for this operation");
     assert!(
-        matches!(&other, Error::UnexpectedResponse(response) if response.status() == 404),
+        matches!(&other, Error::Http { status, .. } if *status == 404),
         "{other:?}"
     );
     summary.assert_calls_async(0).await;
@@ -197,8 +195,7 @@ async fn the_reexported_httpmock_is_enough_for_a_plain_mock() {
     let summary = client_for(&server)
         .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
         .await
-        .expect("matched")
-        .into_inner();
+        .expect("matched");
     assert_eq!(summary.location_count, Some(9));
     plain.assert_async().await;
 }
@@ -228,11 +225,9 @@ async fn an_area_mock_answers_a_call_inside_a_client_org() {
         .for_org(ORG)
         .expect("a valid org")
         .door()
-        .checked()
         .get_minimal_door_state_list(&Default::default())
         .await
-        .expect("the mock answers")
-        .into_inner();
+        .expect("the mock answers");
     assert_eq!(states.door_states.map(|d| d.len()), Some(1));
     doors.assert_async().await;
 }

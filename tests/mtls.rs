@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
-use rhombus_partner::{AuthScheme, Client, GeneratedError as Error, RetryPolicy};
+use rhombus_partner::{AuthScheme, Client, Error, RetryPolicy};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{CertificateError, RootCertStore, ServerConfig};
 use serde_json::{Value, json};
@@ -235,8 +235,7 @@ async fn certificate_scheme_with_identity_succeeds() {
             let summary = client
                 .get_client_summary_info(&summary_request())
                 .await
-                .unwrap_or_else(|e| panic!("{scheme}: the mTLS call failed: {e:?}"))
-                .into_inner();
+                .unwrap_or_else(|e| panic!("{scheme}: the mTLS call failed: {e:?}"));
             assert_eq!(summary.location_count, Some(7), "{scheme}");
             assert_eq!(summary.license_v2_enabled, Some(true), "{scheme}");
 
@@ -286,8 +285,8 @@ async fn without_identity_handshake_is_refused() {
             .await
             .expect_err("the server requires a client certificate");
         assert!(
-            matches!(error, Error::CommunicationError(_)),
-            "expected a communication error, got {error:?}"
+            matches!(error, Error::Transport { .. }),
+            "expected a transport error, got {error:?}"
         );
 
         // The refusal is the server's, for the missing certificate (not, say,
@@ -342,8 +341,8 @@ async fn client_certificate_from_untrusted_ca_is_refused() {
             .await
             .expect_err("the server does not trust the client certificate");
         assert!(
-            matches!(error, Error::CommunicationError(_)),
-            "expected a communication error, got {error:?}"
+            matches!(error, Error::Transport { .. }),
+            "expected a transport error, got {error:?}"
         );
 
         let seen = server.observed().await;
@@ -434,8 +433,7 @@ async fn pkcs1_and_sec1_keys_work_with_rustls() {
             let summary = client
                 .get_client_summary_info(&summary_request())
                 .await
-                .unwrap_or_else(|e| panic!("{label}: the mTLS call failed: {e:?}"))
-                .into_inner();
+                .unwrap_or_else(|e| panic!("{label}: the mTLS call failed: {e:?}"));
             assert_eq!(summary.location_count, Some(7), "{label}");
             let seen = server.observed().await;
             assert!(

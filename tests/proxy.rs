@@ -120,11 +120,9 @@ async fn an_https_call_through_a_proxy_shows_the_proxy_no_key() {
         .build()
         .expect("valid configuration");
     let summary = client
-        .checked()
         .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
         .await
-        .expect("the call goes through the proxy")
-        .into_inner();
+        .expect("the call goes through the proxy");
     assert_eq!(summary.location_count, Some(4));
     assert!(api.seen()[0].head.contains(KEY), "the API got the key");
 

@@ -151,11 +151,9 @@ pub async fn run(
 /// `getClientsV2`: every client's `(uuid, name)`, in the listing's order.
 async fn list_clients(partner: &Client) -> Result<Vec<(String, String)>, AuditError> {
     let listing = partner
-        .checked()
         .get_partner_clients_v2(&PartnerGetPartnerClientsWsRequest::default())
         .await
-        .map_err(AuditError::Listing)?
-        .into_inner();
+        .map_err(AuditError::Listing)?;
     // A client listed without a UUID is kept, with an empty one: it gets
     // an error row rather than vanishing from the audit.
     Ok((listing.clients.unwrap_or_default().into_iter())
@@ -224,31 +222,28 @@ async fn audit_client(
 }
 
 async fn doors(org: &OrgClient) -> Result<u64, String> {
-    let doors = (org.door().checked())
+    let doors = org.door()
         .get_minimal_door_state_list(&DoorGetMinimalDoorStatesWsRequest::default())
         .await
         .map_err(|e| explain(&e))?
-        .into_inner()
         .door_states;
     Ok(doors.map_or(0, |d| d.len() as u64))
 }
 
 async fn users(org: &OrgClient) -> Result<u64, String> {
-    let users = (org.user().checked())
+    let users = org.user()
         .get_users_in_org(&UserGetUsersInOrgWsRequest::default())
         .await
         .map_err(|e| explain(&e))?
-        .into_inner()
         .users;
     Ok(users.map_or(0, |u| u.len() as u64))
 }
 
 async fn cameras(org: &OrgClient) -> Result<ClientFacts, String> {
-    let states = (org.camera().checked())
+    let states = org.camera()
         .get_minimal_camera_state_list(&CameraGetMinimalCameraStateListWsRequest::default())
         .await
         .map_err(|e| explain(&e))?
-        .into_inner()
         .camera_states
         .unwrap_or_default();
     let mut facts = ClientFacts {
@@ -280,9 +275,8 @@ async fn policy_alerts(org: &OrgClient, now: DateTime<Utc>) -> Result<u64, Strin
     let mut counted = 0;
     let mut cursor: Option<(i64, String)> = None;
     for _ in 0..MAX_ALERT_PAGES {
-        let page = (events.checked().get_policy_alerts_v2(&request).await)
+        let page = (events.get_policy_alerts_v2(&request).await)
             .map_err(|e| explain(&e))?
-            .into_inner()
             .policy_alerts
             .unwrap_or_default();
         counted += page
@@ -326,11 +320,10 @@ struct LicenseCounts {
 
 /// `license/getDeviceLicenses`, counted against the window from `now`.
 async fn licenses(org: &OrgClient, now: DateTime<Utc>) -> Result<LicenseCounts, String> {
-    let licenses = (org.license().checked())
+    let licenses = org.license()
         .get_device_licenses(&LicenseGetDeviceLicensesWsRequest::default())
         .await
         .map_err(|e| explain(&e))?
-        .into_inner()
         .device_licenses
         .unwrap_or_default();
     let window_end = now + Duration::days(LICENSE_WINDOW_DAYS);
@@ -352,11 +345,10 @@ async fn licenses(org: &OrgClient, now: DateTime<Utc>) -> Result<LicenseCounts, 
 
 /// `license/getPool`: the unassigned licenses by product.
 async fn pool(partner: Client) -> Result<Vec<PoolLine>, String> {
-    let products = (partner.checked())
+    let products = partner
         .get_license_pool(&PartnerMspGetLicensePoolWsRequest::default())
         .await
         .map_err(|e| explain(&e))?
-        .into_inner()
         .products
         .unwrap_or_default();
     Ok((products.into_iter())
@@ -385,8 +377,20 @@ pub fn explain(error: &Error) -> String {
             "{operation}: rate limited by Rhombus (429) after {attempts} attempt(s): run the \
              audit again later, or with a lower --concurrency"
         ),
-        other => other.to_string(),
+        other => with_causes(other),
     }
+}
+
+/// `error`'s message and each of its causes, joined.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl Audit {

@@ -28,13 +28,12 @@ async fn burst(clients: &[Client], calls: usize) {
             let client = clients[i % clients.len()].clone();
             tokio::spawn(async move {
                 client
-                    .checked()
                     .get_client_summary_info(
                         &PartnerGetClientSummaryInfoWsRequest::default()
                             .with_client_org_uuid(format!("org-{i}")),
                     )
                     .await
-                    .map(|v| v.into_inner().location_count)
+                    .map(|v| v.location_count)
             })
         })
         .collect();
@@ -106,8 +105,7 @@ async fn for_org_handles_share_the_limit() {
             let door = doors[i % doors.len()].clone();
             tokio::spawn(async move {
                 let request = Default::default();
-                door.checked()
-                    .get_minimal_door_state_list(&request)
+                door.get_minimal_door_state_list(&request)
                     .await
                     .map(|_| ())
             })

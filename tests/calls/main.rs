@@ -25,7 +25,7 @@ use rhombus_partner::types::{
     PartnerGetClientSummaryInfoWsRequest, PartnerGetClientSummaryInfoWsResponse,
 };
 use rhombus_partner::{
-    ApiStatus, BodyTooLarge, Client, ClientBuilder, Error, GeneratedError, RetryPolicy,
+    ApiStatus, Client, ClientBuilder, Error, RetryPolicy,
     TransportKind,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -36,19 +36,8 @@ const GUARD: Duration = Duration::from_secs(30);
 
 async fn summary(client: &Client) -> Result<PartnerGetClientSummaryInfoWsResponse, Error> {
     client
-        .checked()
         .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
         .await
-        .map(rhombus_partner::ResponseValue::into_inner)
-}
-
-async fn plain(
-    client: &Client,
-) -> Result<PartnerGetClientSummaryInfoWsResponse, GeneratedError<()>> {
-    client
-        .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
-        .await
-        .map(rhombus_partner::ResponseValue::into_inner)
 }
 
 async fn guarded<F: Future>(test: F) -> F::Output {

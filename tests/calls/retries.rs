@@ -285,7 +285,6 @@ fn cut_body(ending: Option<common::Ending>) -> Action {
 
 async fn create(client: &Client) -> Result<(), Error> {
     client
-        .checked()
         .create_partner_client(
             &rhombus_partner::types::PartnerCreatePartnerClientWsRequest::default(),
         )

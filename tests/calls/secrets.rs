@@ -94,7 +94,6 @@ async fn the_key_never_appears() {
     printed.push(format!("{configured:?}"));
     let client = configured.build().expect("valid configuration");
     printed.push(format!("{client:?}"));
-    printed.push(format!("{:?}", client.checked()));
     printed.push(format!("{:?}", client.for_org("Other").expect("org")));
 
     let mut kinds = Vec::new();
@@ -118,7 +117,6 @@ async fn the_key_never_appears() {
         "huge",
     ] {
         let result = client
-            .checked()
             .get_client_summary_info(
                 &PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid(case),
             )
@@ -136,17 +134,6 @@ async fn the_key_never_appears() {
                 }
             }
         }
-        // The plain methods' values and errors too: progenitor's errors
-        // keep whole bodies and responses, so the scrubbing must come first.
-        match client
-            .get_client_summary_info(
-                &PartnerGetClientSummaryInfoWsRequest::default().with_client_org_uuid(case),
-            )
-            .await
-        {
-            Ok(value) => printed.push(format!("{value:?}")),
-            Err(error) => printed.push(format!("{error:?} {error}")),
-        }
     }
     // A connection refused: a port nobody listens on.
     let closed = {
@@ -156,7 +143,6 @@ async fn the_key_never_appears() {
     let error = builder(&closed)
         .build()
         .expect("valid configuration")
-        .checked()
         .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
         .await
         .expect_err("nobody listens");
@@ -266,11 +252,11 @@ fn echoing_bodies(echoed: &str) -> [String; 5] {
     ]
 }
 
-/// Everything a caller sees of one call, checked and plain.
+/// Everything a caller sees of one call.
 async fn everything_shown(client: &Client) -> Vec<String> {
     let body = PartnerGetClientSummaryInfoWsRequest::default();
     let mut shown = Vec::new();
-    match client.checked().get_client_summary_info(&body).await {
+    match client.get_client_summary_info(&body).await {
         Ok(value) => shown.push(format!("{value:?}")),
         Err(error) => {
             shown.push(format!("{error:?} {error}"));
@@ -280,10 +266,6 @@ async fn everything_shown(client: &Client) -> Vec<String> {
                 source = inner.source();
             }
         }
-    }
-    match client.get_client_summary_info(&body).await {
-        Ok(value) => shown.push(format!("{value:?}")),
-        Err(error) => shown.push(format!("{error:?} {error}")),
     }
     shown
 }
