@@ -26,19 +26,26 @@ use crate::retry::Next;
 pub type Built = Result<Request, progenitor_client::Error<()>>;
 
 /// Sends the request of `operation` with `state`'s key (and org, inside a
-/// client organization) through `http`, and decodes the answer with
-/// `decoder`: what every generated method returns.
+/// client organization) through `http`, and decodes an answer whose status
+/// the spec `declared` with `decoder`: what every generated method returns.
 #[doc(hidden)]
 pub async fn call<D: Decode>(
     state: &ClientState,
     http: &reqwest::Client,
     request: Built,
     operation: &'static Operation,
+    declared: fn(u16) -> bool,
     decoder: D,
 ) -> Result<D::Output, Error> {
     let mut request = request.map_err(|source| invalid_request(operation.id, source))?;
     state.auth.apply(request.headers_mut());
-    let answer = send(state, http, request, operation).await?;
+    let exchange = Exchange {
+        state,
+        http,
+        operation,
+        declared,
+    };
+    let answer = send(exchange, request).await?;
     let status = answer.status;
     let body = answer.body;
     let value = decoder
@@ -52,14 +59,20 @@ pub async fn call<D: Decode>(
     check_body(operation.id, value)
 }
 
-/// Sends `request` under the client's retry policy and limits, in the
-/// call's span: the success answer, or the error the call ends with.
-fn send<'a>(
+/// What the attempts of one call share.
+#[derive(Clone, Copy)]
+struct Exchange<'a> {
     state: &'a ClientState,
     http: &'a reqwest::Client,
-    request: Request,
     operation: &'static Operation,
-) -> impl Future<Output = Result<Answer, Error>> + 'a {
+    /// The statuses the spec declares for the operation's value.
+    declared: fn(u16) -> bool,
+}
+
+/// Sends `request` under the client's retry policy and limits, in the
+/// call's span: the success answer, or the error the call ends with.
+fn send(exchange: Exchange<'_>, request: Request) -> impl Future<Output = Result<Answer, Error>> {
+    let operation = exchange.operation;
     let span = tracing::info_span!(
         "rhombus_partner.call",
         operation = operation.id,
@@ -68,16 +81,17 @@ fn send<'a>(
         status = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
-    attempts(state, http, request, operation).instrument(span)
+    attempts(exchange, request).instrument(span)
 }
 
 /// The attempts of one call, until one is final.
-async fn attempts(
-    state: &ClientState,
-    http: &reqwest::Client,
-    request: Request,
-    operation: &'static Operation,
-) -> Result<Answer, Error> {
+async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<Answer, Error> {
+    let Exchange {
+        state,
+        http,
+        operation,
+        declared,
+    } = exchange;
     let span = tracing::Span::current();
     let start = Instant::now();
     let policy = &state.retry;
@@ -109,7 +123,7 @@ async fn attempts(
             }
         };
         sent = number;
-        let class = classify(&outcome);
+        let class = classify(&outcome, declared);
         log_attempt(&span, number, &outcome);
         let asked = asked_wait(&outcome);
         match (policy.next(class, asked, operation.read_only, number, deadline), kept) {

@@ -41,10 +41,14 @@ pub(crate) enum Class {
     TooLarge,
 }
 
-/// The class of `outcome`.
-pub(crate) fn classify(outcome: &Outcome) -> Class {
+/// The class of `outcome`, for an operation whose value comes with the
+/// statuses the spec `declared`: another `2xx` has no type to decode into.
+pub(crate) fn classify(outcome: &Outcome, declared: fn(u16) -> bool) -> Class {
     match outcome {
-        Ok(answer) => classify_status(answer.status),
+        Ok(answer) => match classify_status(answer.status) {
+            Class::Success if !declared(answer.status.as_u16()) => Class::OtherStatus,
+            class => class,
+        },
         Err(Failure::Send(error)) => transport(error, false),
         Err(Failure::BodyRead(error)) => transport(error, true),
         Err(Failure::TooLarge(_)) => Class::TooLarge,
@@ -175,11 +179,155 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     parse_retry_after(value.to_str().ok()?, std::time::SystemTime::now())
 }
 
-pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
     let date = httpdate::parse_http_date(value).ok()?;
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::error::BodyTooLarge;
+
+    const OP: &str = "op";
+    const ONLY_200: fn(u16) -> bool = |status| status == 200;
+
+    fn answer(status: u16, headers: &[(&'static str, &'static str)], body: &'static str) -> Outcome {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, reqwest::header::HeaderValue::from_static(value));
+        }
+        Ok(Answer {
+            status: StatusCode::from_u16(status).expect("a status"),
+            headers: map,
+            body: Bytes::from_static(body.as_bytes()),
+            cut: false,
+        })
+    }
+
+    /// A `reqwest::Error` without a network: a URL that does not parse.
+    fn reqwest_error() -> reqwest::Error {
+        reqwest::Client::new()
+            .get("http://[::1")
+            .build()
+            .expect_err("an invalid URL")
+    }
+
+    fn concluded(outcome: Outcome) -> Result<Answer, Error> {
+        let class = classify(&outcome, ONLY_200);
+        conclude(OP, outcome, class, 3)
+    }
+
+    #[test]
+    fn each_status_has_one_class() {
+        let class = |status| classify(&answer(status, &[], ""), ONLY_200);
+        assert_eq!(class(200), Class::Success);
+        for status in [201, 204] {
+            assert_eq!(class(status), Class::OtherStatus, "undeclared {status}");
+        }
+        assert_eq!(class(429), Class::RateLimited);
+        assert_eq!(class(401), Class::Unauthorized);
+        assert_eq!(class(403), Class::Forbidden);
+        for status in [301, 302, 303, 307, 308] {
+            assert_eq!(class(status), Class::Redirect, "{status}");
+        }
+        for status in [500, 502, 503, 504] {
+            assert_eq!(class(status), Class::ServerError, "{status}");
+        }
+        for status in [400, 404, 409, 422] {
+            assert_eq!(class(status), Class::OtherStatus, "{status}");
+        }
+    }
+
+    #[test]
+    fn failures_have_their_class() {
+        let too_large = BodyTooLarge::new(StatusCode::OK, 1, 2, None);
+        assert_eq!(
+            classify(&Err(Failure::TooLarge(too_large)), ONLY_200),
+            Class::TooLarge
+        );
+        // A success body that broke off may be read again.
+        let Class::Transport { transient, .. } =
+            classify(&Err(Failure::BodyRead(reqwest_error())), ONLY_200)
+        else {
+            panic!("a transport failure");
+        };
+        assert!(transient);
+        // A request that could not be built would fail the same way again.
+        let Class::Transport { transient, kind } =
+            classify(&Err(Failure::Send(reqwest_error())), ONLY_200)
+        else {
+            panic!("a transport failure");
+        };
+        assert_eq!((kind, transient), (TransportKind::Connection, false));
+    }
+
+    #[test]
+    fn each_class_becomes_its_error() {
+        let error = |outcome| concluded(outcome).expect_err("an error");
+        let limited = error(answer(429, &[("retry-after", "0")], "slow"));
+        assert!(
+            matches!(&limited, Error::RateLimited { retry_after: Some(wait), attempts: 3, body, .. }
+                if *wait == MIN_RETRY_AFTER && body.text() == "slow"),
+            "{limited:?}"
+        );
+        let unasked = error(answer(429, &[], ""));
+        assert!(matches!(unasked, Error::RateLimited { retry_after: None, .. }));
+        let who = error(answer(401, &[], "who"));
+        assert!(matches!(&who, Error::Unauthorized { body, .. } if body.text() == "who"));
+        let no = error(answer(403, &[], "no"));
+        assert!(matches!(&no, Error::Forbidden { body, .. } if body.text() == "no"));
+        let moved = error(answer(302, &[("location", "https://elsewhere/")], ""));
+        assert!(
+            matches!(&moved, Error::Redirect { location: Some(l), .. } if l == "https://elsewhere/"),
+            "{moved:?}"
+        );
+        let failed = error(answer(500, &[], "oops"));
+        assert!(
+            matches!(&failed, Error::Http { status, attempts: 3, body, .. }
+                if status.as_u16() == 500 && body.text() == "oops"),
+            "{failed:?}"
+        );
+        let created = error(answer(201, &[], "{}"));
+        assert!(matches!(&created, Error::Http { status, .. } if status.as_u16() == 201));
+        let lost = error(Err(Failure::Send(reqwest_error())));
+        assert!(matches!(lost, Error::Transport { attempts: 3, .. }), "{lost:?}");
+        let too_large = BodyTooLarge::new(StatusCode::OK, 1, 2, None);
+        let large = error(Err(Failure::TooLarge(too_large)));
+        assert!(matches!(large, Error::BodyTooLarge { .. }), "{large:?}");
+        let fine = concluded(answer(200, &[], "{}")).expect("a success");
+        assert_eq!(&fine.body[..], b"{}");
+    }
+
+    #[test]
+    fn only_a_429_asks_for_a_wait() {
+        assert_eq!(
+            asked_wait(&answer(429, &[("retry-after", "7")], "")),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(asked_wait(&answer(503, &[("retry-after", "30")], "")), None);
+    }
+
+    #[test]
+    fn retry_after_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let ahead = httpdate::fmt_http_date(now + Duration::from_secs(5));
+        assert_eq!(parse_retry_after(&ahead, now), Some(Duration::from_secs(5)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(5));
+        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(" 12 ", now),
+            Some(Duration::from_secs(12))
+        );
+        assert_eq!(parse_retry_after("-1", now), None);
+        assert_eq!(parse_retry_after("Tuesday", now), None);
+    }
 }

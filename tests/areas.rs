@@ -60,7 +60,7 @@ fn features_fragments_and_the_area_list_agree() {
         .lines()
         .filter(|line| {
             let line = line.trim();
-            line.starts_with('"') && line.ends_with(',') && line.split(' ').count() == 2
+            line.starts_with('"') && line.ends_with(',') && line.split(' ').count() == 3
         })
         .count();
     assert_eq!(

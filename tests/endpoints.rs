@@ -45,7 +45,7 @@ fn documented_summary() -> Value {
             "uuid": "AAAAAAAAAAAAAAAAAAAAAA"
         },
         "clientDeviceStatusMap": {},
-        "error": true,
+        "error": false,
         "errorMsg": "<string>",
         "licenseV2Enabled": true,
         "locationCount": 3,
@@ -219,7 +219,7 @@ async fn decodes_the_documented_summary_field_by_field() {
     assert_eq!(owner.uuid.as_deref(), Some("AAAAAAAAAAAAAAAAAAAAAA"));
 
     assert_eq!(summary.client_device_status_map.map(|m| m.len()), Some(0));
-    assert_eq!(summary.error, Some(true));
+    assert_eq!(summary.error, Some(false));
     assert_eq!(summary.error_msg.as_deref(), Some("<string>"));
     assert_eq!(summary.license_v2_enabled, Some(true));
     assert_eq!(summary.location_count, Some(3_i32));

@@ -129,6 +129,7 @@ fn rewrite_method(
         .position(is_operation_info)
         .ok_or_else(|| bug("does not build an OperationInfo"))?;
     let building = &function.block.stmts[..cut];
+    let declared = success_statuses(&function.block.stmts[cut..]);
     let (value, decoder) = match &decoding {
         Decoding::Json(ty) => (
             quote!(#ty),
@@ -154,6 +155,7 @@ fn rewrite_method(
             &self.client,
             request,
             &operations::ALL[#index],
+            |status: u16| matches!(status, #declared),
             #decoder,
         )
         .await
@@ -172,6 +174,32 @@ fn decoding(signature: &syn::Signature) -> Option<Decoding> {
         ty if is_path_named(ty, "ByteStream") => Decoding::Raw,
         ty => Decoding::Json(ty.clone()),
     })
+}
+
+/// The patterns of the statuses progenitor's answer code decodes as the
+/// operation's value (`200u16`, `200u16..=299u16`, `_`), as one pattern; a
+/// status no arm decodes matches nothing.
+fn success_statuses(tail: &[syn::Stmt]) -> proc_macro2::TokenStream {
+    let arms = tail.iter().rev().find_map(|statement| match statement {
+        syn::Stmt::Expr(syn::Expr::Match(answer), _) => Some(&answer.arms),
+        _ => None,
+    });
+    let patterns: Vec<&syn::Pat> = arms
+        .into_iter()
+        .flatten()
+        .filter(|arm| !is_err_call(&arm.body))
+        .map(|arm| &arm.pat)
+        .collect();
+    if patterns.is_empty() {
+        return quote!(0u16..0u16);
+    }
+    quote!(#(#patterns)|*)
+}
+
+/// `Err(..)`: an arm that makes an error of the answer.
+fn is_err_call(body: &syn::Expr) -> bool {
+    matches!(body, syn::Expr::Call(call)
+        if matches!(&*call.func, syn::Expr::Path(path) if path.path.is_ident("Err")))
 }
 
 /// `let info = OperationInfo { .. };`, where progenitor's request code ends.
