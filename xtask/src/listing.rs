@@ -337,7 +337,7 @@ mod tests {
         assert!(
             listing.contains(
                 "get_client_summary_info(body: &PartnerGetClientSummaryInfoWsRequest) -> \
-             Result<ResponseValue<PartnerGetClientSummaryInfoWsResponse>, Error<()>>\n    \
+             Result<PartnerGetClientSummaryInfoWsResponse, Error>\n    \
              POST /api/partner/getClientSummaryInfo"
             ),
             "{listing}"
