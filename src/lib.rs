@@ -14,6 +14,7 @@ mod checked;
 mod client;
 mod error;
 mod operation;
+mod paging;
 mod response;
 mod retry;
 mod scheme;
@@ -41,6 +42,7 @@ pub use error::{BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, BuildError, Error
 pub use generated::Error as GeneratedError;
 pub use generated::{Checked, Client, ResponseValue, types};
 pub use operation::Operation;
+pub use paging::{DEFAULT_MAX_PAGES, Items, Pages};
 pub use retry::RetryPolicy;
 pub use scheme::AuthScheme;
 
@@ -53,6 +55,7 @@ pub mod __private {
     pub use crate::builder::build_parts;
     pub use crate::checked::{finish, json_text};
     pub use crate::client::{ClientState, exec, post, pre, pre_in_org};
+    pub use crate::paging::{CursorValue, ItemList, Step, carried_cursor, last_item_cursor, pages};
 }
 
 #[cfg(feature = "test-util")]

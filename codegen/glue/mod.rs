@@ -6,6 +6,8 @@
 //!   read-only flag, which the retry policy reads;
 //! - [`status`]: `ApiStatus` impls, so `"error": true` becomes an error;
 //! - [`checked`]: `Checked`, the methods again with the crate's `Error`;
+//! - [`paging`]: `<method>_pages` / `<method>_items`, the paged operations
+//!   as streams;
 //! - here: the `ClientHooks` impl, calling the library's hidden entry point
 //!   `rhombus_partner::__private`, and, for tests only, `decode_responses`.
 //!
@@ -16,6 +18,7 @@
 
 mod checked;
 mod operations;
+pub(crate) mod paging;
 mod parameters;
 mod status;
 mod syntax;
@@ -56,6 +59,7 @@ pub fn glue(
     parameters::check_texted(file, raw, &methods, &displayed_types(generated))?;
     let status_impls = status::status_impls(file, raw, &types, &methods)?;
     let checked = checked::checked_methods(&methods, &operations);
+    let paging = paging::paging_methods(&paging::paged_operations(generated), &operations);
     let table = operations::table(&operations);
     let hooks = hooks(org_scoped);
     let decoders = decoders(&methods, &operations);
@@ -69,6 +73,7 @@ pub fn glue(
             #hooks
             #status_impls
             #checked
+            #paging
         }
     };
     Ok(Glue {
