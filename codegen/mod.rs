@@ -29,7 +29,11 @@ use std::path::{Path, PathBuf};
 // and which operations it marks as paged.
 // build.rs includes this file too, and uses neither.
 #[allow(unused_imports)]
-pub use {check::check_version, glue::paging::paged_operations, repair::serde_rename};
+pub use {
+    check::check_version,
+    glue::paging::{Paged, paged_operations},
+    repair::serde_rename,
+};
 
 /// Why a spec could not be turned into code.
 #[derive(Debug)]

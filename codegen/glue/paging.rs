@@ -47,7 +47,7 @@ pub(crate) const LAST_ITEM: &[&[(&str, &str)]] =
 const LAST_ITEM_PAGE_SIZE: &str = "maxResults";
 
 /// One field of a generated struct.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Field {
     /// Its name in JSON.
     pub json: String,
@@ -56,7 +56,7 @@ pub struct Field {
 }
 
 /// Where an operation's cursor sits.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum Cursor {
     /// The answer's `answer` field goes into the request's `request` field.
     Carried { answer: Field, request: Field },
@@ -69,7 +69,7 @@ pub enum Cursor {
 }
 
 /// A paged operation.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Paged {
     /// The generated method that makes one call.
     pub method: String,
@@ -406,5 +406,163 @@ fn qualified(item: &syn::Type) -> TokenStream {
             }
         }
         _ => quote!(#item),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::codegen::generate;
+
+    /// A fragment with the operation `list`: `request` and `answer` are the
+    /// properties of its body and its answer; `Item` has `item`'s.
+    fn fragment(request: Value, answer: Value, item: Value) -> String {
+        let schema = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+        let body = |name: &str| json!({"content": {"application/json": {"schema": schema(name)}}});
+        let mut answer_body = body("Answer");
+        answer_body["description"] = json!("OK");
+        json!({
+            "openapi": "3.0.3",
+            "info": {"title": "Paging fixture", "version": "1"},
+            "paths": {"/api/x/list": {"post": {
+                "operationId": "list",
+                "requestBody": body("Request"),
+                "responses": {"200": answer_body},
+            }}},
+            "components": {"schemas": {
+                "Request": {"type": "object", "properties": request},
+                "Answer": {"type": "object", "properties": answer},
+                "Item": {"type": "object", "properties": item},
+            }},
+        })
+        .to_string()
+    }
+
+    /// What the recogniser makes of `text`'s operation `list`, described.
+    fn recognised(text: &str) -> Option<(String, Option<String>)> {
+        let artifacts = generate(Path::new("paging.json"), text).expect("generates");
+        let file = syn::parse_file(&artifacts.client).expect("parses");
+        let paged = paged_operations(&file).remove("list")?;
+        Some((paged.describe(), paged.items_method()))
+    }
+
+    fn string() -> Value {
+        json!({"type": "string", "nullable": true})
+    }
+
+    fn integer() -> Value {
+        json!({"type": "integer", "format": "int64", "nullable": true})
+    }
+
+    fn items() -> Value {
+        json!({"type": "array", "items": {"$ref": "#/components/schemas/Item"}})
+    }
+
+    #[test]
+    fn carried_cursors_are_recognised_with_their_page_size() {
+        let cases = [
+            (
+                "lastEvaluatedKey",
+                "lastEvaluatedKey",
+                "maxPageSize",
+                string(),
+            ),
+            ("pageToken", "pageToken", "pageSize", string()),
+            (
+                "lastEvaluatedTimestampMs",
+                "pageTimestampMs",
+                "maxPageSize",
+                integer(),
+            ),
+        ];
+        for (from, to, size, ty) in cases {
+            let request = json!({ to: ty, size: integer(), "other": string() });
+            let answer = json!({ from: ty, "events": items() });
+            let found = recognised(&fragment(request, answer, json!({})));
+            let expected = format!("{from} -> {to} (page size {size})");
+            assert_eq!(found, Some((expected, Some("list_items".into()))), "{from}");
+        }
+    }
+
+    #[test]
+    fn a_cursor_read_off_the_last_item_is_recognised() {
+        let request = json!({"lastTimestampMs": integer(), "lastUuid": string(),
+                             "maxResults": integer()});
+        let answer = json!({"alerts": items(), "error": {"type": "boolean"}});
+        let item = json!({"timestampMs": integer(), "uuid": string()});
+        let found = recognised(&fragment(request, answer, item));
+        let expected = "alerts[-1].timestampMs -> lastTimestampMs, alerts[-1].uuid -> lastUuid \
+                        (page size maxResults)";
+        assert_eq!(found, Some((expected.into(), Some("list_items".into()))));
+    }
+
+    #[test]
+    fn a_carried_cursor_without_one_list_has_no_items_stream() {
+        let request = json!({"lastEvaluatedKey": string()});
+        let answer = json!({"lastEvaluatedKey": string(), "a": items(), "b": items()});
+        let found = recognised(&fragment(request, answer, json!({})));
+        assert_eq!(
+            found,
+            Some(("lastEvaluatedKey -> lastEvaluatedKey".into(), None))
+        );
+    }
+
+    #[test]
+    fn what_does_not_fit_a_pattern_is_not_paged() {
+        let last_item_request = json!({"lastTimestampMs": integer(), "lastUuid": string()});
+        let cases = [
+            // The answer gives no cursor back.
+            (
+                json!({"lastEvaluatedKey": string()}),
+                json!({"a": items()}),
+                json!({}),
+            ),
+            // The cursor changes type between answer and request.
+            (
+                json!({"lastEvaluatedKey": string()}),
+                json!({"lastEvaluatedKey": integer()}),
+                json!({}),
+            ),
+            // The items have no uuid.
+            (
+                last_item_request.clone(),
+                json!({"a": items()}),
+                json!({"timestampMs": integer()}),
+            ),
+            // Two lists: which one's last item?
+            (
+                last_item_request,
+                json!({"a": items(), "b": items()}),
+                json!({"timestampMs": integer(), "uuid": string()}),
+            ),
+        ];
+        for (request, answer, item) in cases {
+            let text = fragment(request.clone(), answer.clone(), item);
+            assert_eq!(recognised(&text), None, "{request} {answer}");
+        }
+    }
+
+    #[test]
+    fn a_required_request_cursor_is_not_paged() {
+        // Required and not nullable: a plain `String`, with no "no cursor".
+        let request = json!({"pageToken": {"type": "string"}});
+        let text = fragment(request, json!({"pageToken": {"type": "string"}}), json!({}));
+        let mut doc: Value = serde_json::from_str(&text).expect("JSON");
+        doc["components"]["schemas"]["Request"]["required"] = json!(["pageToken"]);
+        assert_eq!(recognised(&doc.to_string()), None);
+    }
+
+    #[test]
+    fn get_policy_alerts_v2_is_paged_by_its_last_alert() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/areas/event.json");
+        let text = std::fs::read_to_string(file).expect("reads");
+        let found = recognised(&text.replace("\"getPolicyAlertsV2\"", "\"list\""));
+        let expected = "policyAlerts[-1].timestampMs -> lastTimestampMs, policyAlerts[-1].uuid \
+                        -> lastUuid (page size maxResults)";
+        assert_eq!(found, Some((expected.into(), Some("list_items".into()))));
     }
 }
