@@ -52,7 +52,8 @@ pub struct Field {
     /// Its name in JSON.
     pub json: String,
     ident: syn::Ident,
-    ty: syn::Type,
+    // Boxed: a `syn::Type` is large, and `Cursor` holds fields in pairs.
+    ty: Box<syn::Type>,
 }
 
 /// Where an operation's cursor sits.
@@ -230,7 +231,7 @@ fn one_list(answer: &syn::ItemStruct) -> Option<(Field, syn::Type)> {
     let mut lists = fields(answer).filter_map(|field| {
         let list = generic_args(&field.ty, "Option")
             .and_then(|args| args.first().cloned())
-            .unwrap_or_else(|| field.ty.clone());
+            .unwrap_or_else(|| (*field.ty).clone());
         let item = generic_args(&list, "Vec")?.first().cloned()?;
         Some((field, item))
     });
@@ -250,7 +251,7 @@ fn fields(structure: &syn::ItemStruct) -> impl Iterator<Item = Field> + '_ {
         Some(Field {
             json,
             ident,
-            ty: field.ty.clone(),
+            ty: Box::new(field.ty.clone()),
         })
     })
 }
