@@ -201,16 +201,21 @@ fn list_methods(
             notes = notes.join(", ")
         );
         if let Some(paged) = paged.get(&method.sig.ident.to_string()) {
-            let streams = [Some(paged.pages_method()), paged.items_method()];
-            let streams: Vec<String> = streams.into_iter().flatten().collect();
-            let _ = writeln!(
-                out,
-                "    paged: {} [{}]",
-                paged.describe(),
-                streams.join(", ")
-            );
+            list_paging(paged, out);
         }
     }
+}
+
+/// A paged operation's cursor and its stream methods, under its method.
+fn list_paging(paged: &codegen::Paged, out: &mut String) {
+    let streams = [Some(paged.pages_method()), paged.items_method()];
+    let streams: Vec<String> = streams.into_iter().flatten().collect();
+    let _ = writeln!(
+        out,
+        "    paged: {} [{}]",
+        paged.describe(),
+        streams.join(", ")
+    );
 }
 
 fn list_type(item: &Item, out: &mut String) {
