@@ -25,10 +25,15 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 // What the refresh needs besides `generate`: the first check it runs on an
-// upstream document, and how the listing reads a generated field's JSON name.
+// upstream document, how the listing reads a generated field's JSON name,
+// and which operations it marks as paged.
 // build.rs includes this file too, and uses neither.
 #[allow(unused_imports)]
-pub use {check::check_version, repair::serde_rename};
+pub use {
+    check::check_version,
+    glue::paging::{Paged, paged_operations},
+    repair::serde_rename,
+};
 
 /// Why a spec could not be turned into code.
 #[derive(Debug)]

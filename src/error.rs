@@ -348,6 +348,35 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A paged operation's answer did not move its cursor: it gave back the
+    /// cursor it was asked with, or a full page whose last item lacks the
+    /// fields the cursor is read from. Following it would read the same
+    /// page again (forever), so the stream stops; that page is not
+    /// delivered, as it is likely the one before it again.
+    #[error(
+        "{operation}: page {page} did not move the cursor (the same cursor as the request's, or \
+         none on a full page); the server ignored the cursor or changed how it pages: stopped \
+         rather than read the same page again"
+    )]
+    CursorStuck {
+        /// The `operationId`.
+        operation: &'static str,
+        /// Which page (1 for the first) did not move the cursor.
+        page: usize,
+    },
+    /// A paged operation had more pages than the stream's limit
+    /// ([`Pages::max_pages`](crate::Pages::max_pages)); the pages up to the
+    /// limit were delivered.
+    #[error(
+        "{operation}: more than {limit} pages; stopped reading: narrow the request (a time \
+         window, a filter), ask for larger pages, or raise the limit with Pages::max_pages"
+    )]
+    TooManyPages {
+        /// The `operationId`.
+        operation: &'static str,
+        /// The limit: how many pages were read.
+        limit: usize,
+    },
 }
 
 // What the messages above show of their fields.
@@ -401,7 +430,9 @@ impl Error {
             | Error::Redirect { operation, .. }
             | Error::BodyTooLarge { operation, .. }
             | Error::QueueTimeout { operation, .. }
-            | Error::InvalidRequest { operation, .. } => operation,
+            | Error::InvalidRequest { operation, .. }
+            | Error::CursorStuck { operation, .. }
+            | Error::TooManyPages { operation, .. } => operation,
         }
     }
 
@@ -416,9 +447,11 @@ impl Error {
             | Error::Redirect { status, .. } => Some(*status),
             Error::BodyTooLarge { too_large, .. } => Some(too_large.status()),
             Error::Api { .. } => Some(StatusCode::OK),
-            Error::Transport { .. } | Error::QueueTimeout { .. } | Error::InvalidRequest { .. } => {
-                None
-            }
+            Error::Transport { .. }
+            | Error::QueueTimeout { .. }
+            | Error::InvalidRequest { .. }
+            | Error::CursorStuck { .. }
+            | Error::TooManyPages { .. } => None,
         }
     }
 
@@ -687,6 +720,24 @@ mod tests {
                 Error::InvalidRequest {
                     operation: op,
                     source: "bad field".into(),
+                },
+                None,
+                false,
+                None,
+            ),
+            (
+                Error::CursorStuck {
+                    operation: op,
+                    page: 3,
+                },
+                None,
+                false,
+                None,
+            ),
+            (
+                Error::TooManyPages {
+                    operation: op,
+                    limit: 1000,
                 },
                 None,
                 false,

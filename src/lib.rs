@@ -15,6 +15,7 @@ mod client;
 mod decode;
 mod error;
 mod operation;
+mod paging;
 mod response;
 mod retry;
 mod scheme;
@@ -39,6 +40,7 @@ pub use decode::ApiStatus;
 pub use error::{BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, BuildError, Error, TransportKind};
 pub use generated::{Client, types};
 pub use operation::Operation;
+pub use paging::{DEFAULT_MAX_PAGES, Items, Pages};
 pub use retry::RetryPolicy;
 pub use scheme::AuthScheme;
 
@@ -53,6 +55,7 @@ pub mod __private {
     pub use crate::call::{Built, call};
     pub use crate::client::ClientState;
     pub use crate::decode::{Decode, Empty, Json, Raw, json_text};
+    pub use crate::paging::{CursorValue, ItemList, Step, carried_cursor, last_item_cursor, pages};
 }
 
 #[cfg(feature = "test-util")]

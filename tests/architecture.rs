@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 const LAYERS: &[&[&str]] = &[
     &["scheme"],
     &["error"],
-    &["auth", "tls", "response"],
+    &["auth", "tls", "response", "paging"],
     &["attempt"],
     &["retry"],
     &["call"],

@@ -5,6 +5,7 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
+use futures_util::StreamExt;
 use rhombus_partner::areas::camera::types::{
     CameraGetMinimalCameraStateListWsRequest, DeviceStatusEnum,
 };
@@ -264,48 +265,27 @@ async fn cameras(org: &OrgClient) -> Result<ClientFacts, String> {
     Ok(facts)
 }
 
-/// The alerts of the last [`ALERT_WINDOW_DAYS`], every page of them.
+/// The alerts of the last [`ALERT_WINDOW_DAYS`], every page of them: the
+/// library's stream follows the last alert's timestamp and uuid, ends on a
+/// short page, and stops on a cursor that does not move or past
+/// [`MAX_ALERT_PAGES`], both of which make the count wrong, so an error row.
 async fn policy_alerts(org: &OrgClient, now: DateTime<Utc>) -> Result<u64, String> {
     let after = (now - Duration::days(ALERT_WINDOW_DAYS)).timestamp_millis();
-    let mut request = EventGetPolicyAlertsV2wsRequest::default()
+    let request = EventGetPolicyAlertsV2wsRequest::default()
         .with_after_timestamp_ms(after)
         .with_before_timestamp_ms(now.timestamp_millis())
         .with_max_results(ALERT_PAGE as i32);
     let events = org.event();
+    let mut alerts = events
+        .get_policy_alerts_v2_items(request)
+        .max_pages(MAX_ALERT_PAGES);
     let mut counted = 0;
-    let mut cursor: Option<(i64, String)> = None;
-    for _ in 0..MAX_ALERT_PAGES {
-        let page = (events.get_policy_alerts_v2(&request).await)
-            .map_err(|e| explain(&e))?
-            .policy_alerts
-            .unwrap_or_default();
-        counted += page
-            .iter()
-            .filter(|a| a.timestamp_ms.is_none_or(|ms| ms >= after))
-            .count();
-        if page.len() < ALERT_PAGE {
-            return Ok(counted as u64);
-        }
-        let last = page
-            .last()
-            .and_then(|a| Some((a.timestamp_ms?, a.uuid.clone()?)));
-        let Some(next) = last.filter(|next| cursor.as_ref() != Some(next)) else {
-            return Err(
-                "getPolicyAlertsV2: a full page whose last alert does not move the \
-                        cursor (no timestamp or uuid, or the same as the page before); the \
-                        count would be wrong, so this client is not audited"
-                    .to_owned(),
-            );
-        };
-        request = request
-            .with_last_timestamp_ms(next.0)
-            .with_last_uuid(next.1.clone());
-        cursor = Some(next);
+    while let Some(alert) = alerts.next().await {
+        let alert = alert.map_err(|e| explain(&e))?;
+        // A server may answer past the window; those are not this week's.
+        counted += u64::from(alert.timestamp_ms.is_none_or(|ms| ms >= after));
     }
-    Err(format!(
-        "getPolicyAlertsV2: more than {MAX_ALERT_PAGES} pages of {ALERT_PAGE} alerts in \
-         {ALERT_WINDOW_DAYS} days; stopped reading"
-    ))
+    Ok(counted)
 }
 
 /// A client's licenses that need a decision.
@@ -365,6 +345,15 @@ async fn pool(partner: Client) -> Result<Vec<PoolLine>, String> {
 pub fn explain(error: &Error) -> String {
     let operation = error.operation();
     match error {
+        Error::CursorStuck { page, .. } => format!(
+            "{operation}: page {page} is full but its last item does not move the cursor (no \
+             timestamp or uuid, or the same as the page before); the count would be wrong, so \
+             this client is not audited"
+        ),
+        Error::TooManyPages { limit, .. } => format!(
+            "{operation}: more than {limit} pages of up to {ALERT_PAGE} in {ALERT_WINDOW_DAYS} \
+             days; stopped reading"
+        ),
         Error::Forbidden { .. } => format!(
             "{operation}: partner access refused (403): the client has turned partner access \
              off, or is no longer the partner's; ask the client to allow partner access"

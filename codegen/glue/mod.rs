@@ -7,6 +7,8 @@
 //! - [`status`]: `ApiStatus` impls, so `"error": true` becomes an error;
 //! - [`methods`]: each operation's method, rewritten in place to call the
 //!   library's hidden entry point `rhombus_partner::__private::call`;
+//! - [`paging`]: `<method>_pages` / `<method>_items`, the paged operations
+//!   as streams;
 //! - here, for tests only, `decode_responses`.
 //!
 //! The generated code names the library as `::rhombus_partner`, which the
@@ -16,6 +18,7 @@
 
 mod methods;
 mod operations;
+pub(crate) mod paging;
 mod parameters;
 mod status;
 mod syntax;
@@ -50,6 +53,7 @@ pub fn glue(file: &Path, raw: &Value, generated: &mut syn::File) -> Result<Glue,
     let operations = operations::operations(file, raw, &methods)?;
     parameters::check_texted(file, raw, &methods, &displayed_types(generated))?;
     let status_impls = status::status_impls(file, raw, &types, &methods)?;
+    let paging = paging::paging_methods(&paging::paged_operations(generated), &operations);
     let table = operations::table(&operations);
     let decoders = decoders(&methods, &operations);
     methods::rewrite(file, generated, &operations)?;
@@ -61,6 +65,7 @@ pub fn glue(file: &Path, raw: &Value, generated: &mut syn::File) -> Result<Glue,
                 #test_helpers
             }
             #status_impls
+            #paging
         }
     };
     Ok(Glue {

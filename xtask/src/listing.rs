@@ -14,7 +14,7 @@ use syn::{Attribute, Fields, Item, ItemImpl, Type};
 
 use crate::codegen;
 use crate::codegen::serde_rename;
-use crate::project::{API_LISTING, FRAGMENT, project_root, write_atomically};
+use crate::project::{API_LISTING, AREAS_DIR, FRAGMENT, project_root, write_atomically};
 
 const HEADER: &str = "\
 # The Rust API generated from spec/partner.json, for review.
@@ -38,12 +38,15 @@ pub fn of_client(text: &str, client: &str) -> Result<String, String> {
     let file = syn::parse_file(client).map_err(|e| format!("generated code: {e}"))?;
     let spec: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let facts = operation_facts(&spec);
+    let paged = codegen::paged_operations(&file);
 
     let mut methods = String::new();
     let mut types = String::new();
     for item in &file.items {
         match item {
-            Item::Impl(block) if is_client_impl(block) => list_methods(block, &facts, &mut methods),
+            Item::Impl(block) if is_client_impl(block) => {
+                list_methods(block, &facts, &paged, &mut methods)
+            }
             Item::Mod(module) if module.ident == "types" => {
                 for item in module.content.iter().flat_map(|(_, items)| items) {
                     list_type(item, &mut types);
@@ -65,7 +68,8 @@ pub fn of_area(area: &str, module: &str, text: &str, client: &str) -> Result<Str
     let body = listing.strip_prefix(HEADER).unwrap_or(&listing);
     Ok(format!(
         "# The Rust API generated from spec/areas/{area}.json (feature `{area}`), for review.\n\
-         # Rewritten by `cargo xtask refresh-spec`; do not edit.\n{}",
+         # Rewritten by `cargo xtask refresh-spec` and `cargo test -p xtask` (or `cargo xtask \
+         api-listing`); do not edit.\n{}",
         body.replace(
             "## Types in rhombus_partner::types",
             &format!("## Types in rhombus_partner::areas::{module}::types")
@@ -79,14 +83,40 @@ pub fn render_area(area: &str, module: &str, text: &str) -> Result<String, Strin
     of_area(area, module, text, &artifacts.client)
 }
 
-/// Rewrites the checked-in listing from the checked-in fragment.
+/// Rewrites the checked-in listings (the partner fragment's and every
+/// area's) from the checked-in fragments.
 pub fn write_checked_in() -> Result<(), String> {
-    let root = project_root();
-    let text = std::fs::read_to_string(root.join(FRAGMENT))
-        .map_err(|e| format!("cannot read {FRAGMENT}: {e}"))?;
-    write_atomically(&root.join(API_LISTING), &render(&text)?)?;
-    println!("wrote {API_LISTING}");
+    for (listing, fresh) in fresh_listings()? {
+        write_atomically(&project_root().join(&listing), &fresh)?;
+        println!("wrote {listing}");
+    }
     Ok(())
+}
+
+/// Every checked-in listing's path and what its fragment generates now:
+/// `spec/partner.api.txt`, then `spec/areas/<area>.api.txt` by area.
+pub fn fresh_listings() -> Result<Vec<(String, String)>, String> {
+    let root = project_root();
+    let read = |path: &str| {
+        std::fs::read_to_string(root.join(path)).map_err(|e| format!("cannot read {path}: {e}"))
+    };
+    let mut listings = vec![(API_LISTING.to_owned(), render(&read(FRAGMENT)?)?)];
+    let entries = std::fs::read_dir(root.join(AREAS_DIR))
+        .map_err(|e| format!("cannot read {AREAS_DIR}: {e}"))?;
+    let mut areas: Vec<String> = entries
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            Some(name.strip_suffix(".json")?.to_owned())
+        })
+        .collect();
+    areas.sort();
+    for area in areas {
+        let text = read(&format!("{AREAS_DIR}/{area}.json"))?;
+        let module = codegen::spec::sanitize(&area, false);
+        let listing = render_area(&area, &module, &text)?;
+        listings.push((format!("{AREAS_DIR}/{area}.api.txt"), listing));
+    }
+    Ok(listings)
 }
 
 fn operation_facts(spec: &Value) -> BTreeMap<String, OperationFacts> {
@@ -113,7 +143,12 @@ fn is_client_impl(block: &ItemImpl) -> bool {
     block.trait_.is_none() && matches!(&*block.self_ty, Type::Path(p) if p.path.is_ident("Client"))
 }
 
-fn list_methods(block: &ItemImpl, facts: &BTreeMap<String, OperationFacts>, out: &mut String) {
+fn list_methods(
+    block: &ItemImpl,
+    facts: &BTreeMap<String, OperationFacts>,
+    paged: &BTreeMap<String, codegen::Paged>,
+    out: &mut String,
+) {
     for item in &block.items {
         let syn::ImplItem::Fn(method) = item else {
             continue;
@@ -165,7 +200,22 @@ fn list_methods(block: &ItemImpl, facts: &BTreeMap<String, OperationFacts>, out:
             args = inputs.join(", "),
             notes = notes.join(", ")
         );
+        if let Some(paged) = paged.get(&method.sig.ident.to_string()) {
+            list_paging(paged, out);
+        }
     }
+}
+
+/// A paged operation's cursor and its stream methods, under its method.
+fn list_paging(paged: &codegen::Paged, out: &mut String) {
+    let streams = [Some(paged.pages_method()), paged.items_method()];
+    let streams: Vec<String> = streams.into_iter().flatten().collect();
+    let _ = writeln!(
+        out,
+        "    paged: {} [{}]",
+        paged.describe(),
+        streams.join(", ")
+    );
 }
 
 fn list_type(item: &Item, out: &mut String) {
@@ -290,25 +340,46 @@ fn has_attr(attrs: &[Attribute], name: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// rust-analyzer's pattern: the test regenerates the checked-in file;
-    /// on a difference it fails, and outside CI it also rewrites the file.
+    /// rust-analyzer's pattern: the test regenerates the checked-in files
+    /// (the partner listing and every area's); on a difference it fails,
+    /// and outside CI it also rewrites the files.
     #[test]
-    fn api_listing_is_fresh() {
-        let root = project_root();
-        let fragment = std::fs::read_to_string(root.join(FRAGMENT)).unwrap();
-        let fresh = render(&fragment).unwrap();
-        let path = root.join(API_LISTING);
-        let current = std::fs::read_to_string(&path).unwrap_or_default();
-        if current == fresh {
+    fn api_listings_are_fresh() {
+        let mut stale = Vec::new();
+        for (listing, fresh) in fresh_listings().unwrap() {
+            let path = project_root().join(&listing);
+            if std::fs::read_to_string(&path).unwrap_or_default() == fresh {
+                continue;
+            }
+            if std::env::var_os("CI").is_none() {
+                write_atomically(&path, &fresh).unwrap();
+            }
+            stale.push(listing);
+        }
+        if stale.is_empty() {
             return;
         }
         if std::env::var_os("CI").is_some() {
-            panic!(
-                "{API_LISTING} is stale: run `cargo test -p xtask` locally and commit the result"
-            );
+            panic!("stale: {stale:?}: run `cargo test -p xtask` locally and commit the result");
         }
-        write_atomically(&path, &fresh).unwrap();
-        panic!("{API_LISTING} was stale and has been rewritten: review and commit it, then re-run");
+        panic!("{stale:?} were stale and have been rewritten: review and commit them, then re-run");
+    }
+
+    /// The operation the fleet audit pages by its last alert: losing it
+    /// would leave the audit without its stream.
+    #[test]
+    fn the_event_listing_marks_get_policy_alerts_v2_paged_by_its_last_alert() {
+        let text = std::fs::read_to_string(project_root().join("spec/areas/event.json")).unwrap();
+        let listing = render_area("event", "event", &text).unwrap();
+        assert!(
+            listing.contains(
+                "    POST /api/event/getPolicyAlertsV2 [read-only, deprecated]\n    paged: \
+                 policyAlerts[-1].timestampMs -> lastTimestampMs, policyAlerts[-1].uuid -> \
+                 lastUuid (page size maxResults) [get_policy_alerts_v2_pages, \
+                 get_policy_alerts_v2_items]\n"
+            ),
+            "{listing}"
+        );
     }
 
     /// The rule `impact.rs` relies on for additions to be additive.
