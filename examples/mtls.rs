@@ -93,9 +93,7 @@ async fn against_the_real_api() -> Result<(), Box<dyn Error>> {
         builder = builder.scheme(AuthScheme::PartnerApi);
     }
     let client = builder.identity(identity).build()?;
-    let summary = client
-        .get_client_summary_info(&request(&org))
-        .await?;
+    let summary = client.get_client_summary_info(&request(&org)).await?;
     println!(
         "{}: {} locations in {org}",
         client.scheme(),

@@ -126,7 +126,10 @@ async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<Answer, Er
         let class = classify(&outcome, declared);
         log_attempt(&span, number, &outcome);
         let asked = asked_wait(&outcome);
-        match (policy.next(class, asked, operation.read_only, number, deadline), kept) {
+        match (
+            policy.next(class, asked, operation.read_only, number, deadline),
+            kept,
+        ) {
             (Next::Retry { wait, reason }, Some(kept)) => {
                 let wait_ms = wait.as_millis() as u64;
                 tracing::info!(attempt = number, wait_ms, %reason, "retrying");
@@ -162,7 +165,11 @@ fn log_attempt(span: &tracing::Span, number: u32, outcome: &Outcome) {
     match outcome {
         Ok(answer) => {
             span.record("status", answer.status.as_u16());
-            tracing::debug!(attempt = number, status = answer.status.as_u16(), "response");
+            tracing::debug!(
+                attempt = number,
+                status = answer.status.as_u16(),
+                "response"
+            );
         }
         Err(failure) => {
             tracing::debug!(attempt = number, error = %failure, "no response");

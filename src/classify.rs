@@ -36,7 +36,10 @@ pub(crate) enum Class {
     /// No answer, or a success body that broke off. `transient`: the same
     /// request may well succeed (a refused connection, a timeout, a reset),
     /// unlike a refused certificate.
-    Transport { kind: TransportKind, transient: bool },
+    Transport {
+        kind: TransportKind,
+        transient: bool,
+    },
     /// A success body over the client's limit.
     TooLarge,
 }
@@ -108,7 +111,13 @@ pub(crate) fn conclude(
     let retry_after = asked_wait(&outcome);
     match outcome {
         Ok(answer) if class == Class::Success => Ok(answer),
-        Ok(answer) => Err(status_error(operation, answer, class, attempts, retry_after)),
+        Ok(answer) => Err(status_error(
+            operation,
+            answer,
+            class,
+            attempts,
+            retry_after,
+        )),
         Err(Failure::Send(source) | Failure::BodyRead(source)) => Err(Error::Transport {
             operation,
             kind: transport_kind(&source),
@@ -200,7 +209,11 @@ mod tests {
     const OP: &str = "op";
     const ONLY_200: fn(u16) -> bool = |status| status == 200;
 
-    fn answer(status: u16, headers: &[(&'static str, &'static str)], body: &'static str) -> Outcome {
+    fn answer(
+        status: u16,
+        headers: &[(&'static str, &'static str)],
+        body: &'static str,
+    ) -> Outcome {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
             map.insert(*name, reqwest::header::HeaderValue::from_static(value));
@@ -280,7 +293,13 @@ mod tests {
             "{limited:?}"
         );
         let unasked = error(answer(429, &[], ""));
-        assert!(matches!(unasked, Error::RateLimited { retry_after: None, .. }));
+        assert!(matches!(
+            unasked,
+            Error::RateLimited {
+                retry_after: None,
+                ..
+            }
+        ));
         let who = error(answer(401, &[], "who"));
         assert!(matches!(&who, Error::Unauthorized { body, .. } if body.text() == "who"));
         let no = error(answer(403, &[], "no"));
@@ -299,7 +318,10 @@ mod tests {
         let created = error(answer(201, &[], "{}"));
         assert!(matches!(&created, Error::Http { status, .. } if status.as_u16() == 201));
         let lost = error(Err(Failure::Send(reqwest_error())));
-        assert!(matches!(lost, Error::Transport { attempts: 3, .. }), "{lost:?}");
+        assert!(
+            matches!(lost, Error::Transport { attempts: 3, .. }),
+            "{lost:?}"
+        );
         let too_large = BodyTooLarge::new(StatusCode::OK, 1, 2, None);
         let large = error(Err(Failure::TooLarge(too_large)));
         assert!(matches!(large, Error::BodyTooLarge { .. }), "{large:?}");

@@ -115,6 +115,5 @@ mod tests {
             error.to_string().contains("max_concurrent_requests"),
             "{error}"
         );
-
     }
 }

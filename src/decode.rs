@@ -214,8 +214,14 @@ mod tests {
     fn each_decoder_reads_its_kind_of_body() {
         let json = Json::<Vec<u8>>::new().decode(Bytes::from_static(b"[1,2]"));
         assert_eq!(json.expect("JSON"), vec![1, 2]);
-        assert!(Json::<Vec<u8>>::new().decode(Bytes::from_static(b"{")).is_err());
-        Empty.decode(Bytes::from_static(b"ignored")).expect("nothing to decode");
+        assert!(
+            Json::<Vec<u8>>::new()
+                .decode(Bytes::from_static(b"{"))
+                .is_err()
+        );
+        Empty
+            .decode(Bytes::from_static(b"ignored"))
+            .expect("nothing to decode");
         let raw = Raw.decode(Bytes::from_static(b"a,b\n")).expect("bytes");
         assert_eq!(&raw[..], b"a,b\n");
     }

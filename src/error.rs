@@ -794,7 +794,10 @@ mod tests {
                 continue;
             };
             let cause = source.to_string();
-            assert!(!error.to_string().contains(&cause), "{error} repeats {cause}");
+            assert!(
+                !error.to_string().contains(&cause),
+                "{error} repeats {cause}"
+            );
         }
     }
 

@@ -517,7 +517,11 @@ mod tests {
             mut self: std::pin::Pin<&mut Self>,
             _cx: &mut std::task::Context<'_>,
         ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
-            std::task::Poll::Ready(self.0.pop_front().map(|chunk| Ok(http_body::Frame::data(chunk))))
+            std::task::Poll::Ready(
+                self.0
+                    .pop_front()
+                    .map(|chunk| Ok(http_body::Frame::data(chunk))),
+            )
         }
     }
 
@@ -559,7 +563,11 @@ mod tests {
             .expect("an error answer");
         assert_eq!(answer.body.len(), BODY_PREVIEW_LIMIT);
         assert!(answer.cut);
-        assert!(answer.body.ends_with(b"<reda"), "{:?}", &answer.body[answer.body.len() - 10..]);
+        assert!(
+            answer.body.ends_with(b"<reda"),
+            "{:?}",
+            &answer.body[answer.body.len() - 10..]
+        );
     }
 
     #[test]

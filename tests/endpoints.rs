@@ -730,10 +730,7 @@ async fn msp_deactivating_a_client_names_what_stands_in_the_way() {
     assert!(refused.contains("confirmName"), "{refused}");
 
     body.confirm_name = Some(acme.name.into());
-    let answer = checked
-        .deactivate_client(&body)
-        .await
-        .expect("an answer");
+    let answer = checked.deactivate_client(&body).await.expect("an answer");
     assert_eq!(answer.deactivated, Some(false));
     assert_eq!(
         answer.error_code.as_deref(),

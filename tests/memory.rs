@@ -43,8 +43,7 @@ async fn a_1_gib_answer_keeps_the_process_under_256_mib() {
             .expect("valid configuration");
         let result = tokio::time::timeout(
             Duration::from_secs(60),
-            client
-                .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default()),
+            client.get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default()),
         )
         .await
         .expect("the call ends");

@@ -130,10 +130,7 @@ async fn an_undocumented_status_is_mocked_through_the_inner_then() {
         .await
         .expect_err("the mock refuses");
 
-    assert!(
-        matches!(&error, Error::Unauthorized { .. }),
-        "{error:?}"
-    );
+    assert!(matches!(&error, Error::Unauthorized { .. }), "{error:?}");
 }
 
 // ---------------------------------------------------------------------------

@@ -223,7 +223,8 @@ async fn audit_client(
 }
 
 async fn doors(org: &OrgClient) -> Result<u64, String> {
-    let doors = org.door()
+    let doors = org
+        .door()
         .get_minimal_door_state_list(&DoorGetMinimalDoorStatesWsRequest::default())
         .await
         .map_err(|e| explain(&e))?
@@ -232,7 +233,8 @@ async fn doors(org: &OrgClient) -> Result<u64, String> {
 }
 
 async fn users(org: &OrgClient) -> Result<u64, String> {
-    let users = org.user()
+    let users = org
+        .user()
         .get_users_in_org(&UserGetUsersInOrgWsRequest::default())
         .await
         .map_err(|e| explain(&e))?
@@ -241,7 +243,8 @@ async fn users(org: &OrgClient) -> Result<u64, String> {
 }
 
 async fn cameras(org: &OrgClient) -> Result<ClientFacts, String> {
-    let states = org.camera()
+    let states = org
+        .camera()
         .get_minimal_camera_state_list(&CameraGetMinimalCameraStateListWsRequest::default())
         .await
         .map_err(|e| explain(&e))?
@@ -300,7 +303,8 @@ struct LicenseCounts {
 
 /// `license/getDeviceLicenses`, counted against the window from `now`.
 async fn licenses(org: &OrgClient, now: DateTime<Utc>) -> Result<LicenseCounts, String> {
-    let licenses = org.license()
+    let licenses = org
+        .license()
         .get_device_licenses(&LicenseGetDeviceLicensesWsRequest::default())
         .await
         .map_err(|e| explain(&e))?

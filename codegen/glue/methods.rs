@@ -20,7 +20,7 @@ use crate::codegen::SpecError;
 /// How an operation's success body becomes its value.
 enum Decoding {
     /// JSON into the generated type.
-    Json(syn::Type),
+    Json(Box<syn::Type>),
     /// No body (`()`).
     Empty,
     /// The bytes as they came (a non-JSON media type).
@@ -88,12 +88,11 @@ fn api_version(generated: &syn::File) -> Option<syn::ImplItemFn> {
 /// assertion that the hooks are implemented (they are not used).
 fn is_dropped(item: &syn::Item) -> bool {
     match item {
-        syn::Item::Impl(block) => block
-            .trait_
-            .as_ref()
-            .is_some_and(|(path, _)| {
-                path.segments.last().is_some_and(|s| s.ident == "ClientInfo")
-            }),
+        syn::Item::Impl(block) => block.trait_.as_ref().is_some_and(|(path, _)| {
+            path.segments
+                .last()
+                .is_some_and(|s| s.ident == "ClientInfo")
+        }),
         syn::Item::Const(constant) => constant.ident == "_",
         _ => false,
     }
@@ -172,7 +171,7 @@ fn decoding(signature: &syn::Signature) -> Option<Decoding> {
     Some(match &body {
         syn::Type::Tuple(tuple) if tuple.elems.is_empty() => Decoding::Empty,
         ty if is_path_named(ty, "ByteStream") => Decoding::Raw,
-        ty => Decoding::Json(ty.clone()),
+        ty => Decoding::Json(Box::new(ty.clone())),
     })
 }
 

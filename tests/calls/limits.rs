@@ -45,7 +45,11 @@ async fn an_endless_success_body_stops_at_the_limit_and_drops_the_connection() {
         .build()
         .expect("valid configuration");
     let result = guarded(summary(&client)).await;
-    let Err(Error::BodyTooLarge { too_large: ref source, .. }) = result else {
+    let Err(Error::BodyTooLarge {
+        too_large: ref source,
+        ..
+    }) = result
+    else {
         panic!("expected BodyTooLarge (not a timeout), got {result:?}");
     };
     assert_eq!(source.limit(), 1 << 20);
@@ -85,7 +89,11 @@ async fn max_response_bytes_is_the_exact_limit() {
         if fits {
             assert_eq!(result.expect("fits").location_count, Some(3));
         } else {
-            let Err(Error::BodyTooLarge { too_large: ref source, .. }) = result else {
+            let Err(Error::BodyTooLarge {
+                too_large: ref source,
+                ..
+            }) = result
+            else {
                 panic!("expected BodyTooLarge, got {result:?}");
             };
             assert_eq!(source.limit(), LIMIT as u64);
@@ -148,10 +156,7 @@ async fn forty_kept_errors_do_not_exhaust_the_32_slots() {
     println!("40 calls to a 403, all kept: {:?}", start.elapsed());
     assert_eq!(kept.len(), 40);
     for result in &kept {
-        assert!(
-            matches!(result, Err(Error::Forbidden { .. })),
-            "{result:?}"
-        );
+        assert!(matches!(result, Err(Error::Forbidden { .. })), "{result:?}");
     }
     assert_eq!(server.requests(), 40);
 }

@@ -105,9 +105,7 @@ async fn for_org_handles_share_the_limit() {
             let door = doors[i % doors.len()].clone();
             tokio::spawn(async move {
                 let request = Default::default();
-                door.get_minimal_door_state_list(&request)
-                    .await
-                    .map(|_| ())
+                door.get_minimal_door_state_list(&request).await.map(|_| ())
             })
         })
         .collect();

@@ -24,10 +24,7 @@ use common::{Action, Captured, Server, json, response};
 use rhombus_partner::types::{
     PartnerGetClientSummaryInfoWsRequest, PartnerGetClientSummaryInfoWsResponse,
 };
-use rhombus_partner::{
-    ApiStatus, Client, ClientBuilder, Error, RetryPolicy,
-    TransportKind,
-};
+use rhombus_partner::{ApiStatus, Client, ClientBuilder, Error, RetryPolicy, TransportKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PATH: &str = "/api/partner/getClientSummaryInfo";
