@@ -7,8 +7,9 @@ use crate::auth::{Auth, AuthScheme};
 use crate::client::ClientState;
 use crate::error::{BuildError, error_chain};
 use crate::generated::Client;
-use crate::response::{DEFAULT_MAX_RESPONSE_BYTES, Scrubber};
+use crate::response::DEFAULT_MAX_RESPONSE_BYTES;
 use crate::retry::RetryPolicy;
+use crate::scrub::Scrubber;
 
 /// Default time allowed to open a connection.
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

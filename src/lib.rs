@@ -17,6 +17,7 @@ mod operation;
 mod response;
 mod retry;
 mod scheme;
+mod scrub;
 mod tls;
 
 // A client for an HTTPS-only API needs a TLS backend; say so once, plainly.
