@@ -85,6 +85,26 @@ fn org_that_is_not_a_header_value() {
 }
 
 #[test]
+fn an_org_holding_the_key_is_refused() {
+    let client = Client::builder().api_key(KEY).build().expect("valid");
+    // The key pasted as the org, inside it, or with a stray newline (which
+    // `InvalidOrg`, printing the org, would have shown).
+    for org in [KEY.to_owned(), format!("org-{KEY}"), format!("{KEY}\r\n")] {
+        match client.for_org(&org) {
+            Ok(acting) => panic!("{org:?} accepted as an org: {acting:?}"),
+            Err(err) => {
+                let shown = format!("{err} {err:?}");
+                assert!(!shown.contains(KEY), "the key leaked: {shown}");
+                assert!(matches!(err, BuildError::OrgContainsApiKey), "{shown}");
+                assert!(shown.contains("UUID"), "it says what to pass: {shown}");
+            }
+        }
+    }
+    // A part of the key is not the key.
+    assert!(client.for_org(&KEY[..KEY.len() - 1]).is_ok());
+}
+
+#[test]
 fn certificate_scheme_without_identity() {
     for scheme in [AuthScheme::Api, AuthScheme::PartnerApi] {
         let err = build_err(Client::builder().api_key(KEY).scheme(scheme));

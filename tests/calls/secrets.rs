@@ -96,6 +96,10 @@ async fn the_key_never_appears() {
     printed.push(format!("{client:?}"));
     printed.push(format!("{:?}", client.checked()));
     printed.push(format!("{:?}", client.for_org("Other").expect("org")));
+    // The key pasted as an org is refused, and neither the handle nor the
+    // error shows it.
+    printed.push(format!("{:?}", client.for_org(KEY)));
+    printed.push(format!("{:?}", client.for_org(format!("{KEY}\n"))));
 
     let mut kinds = Vec::new();
     for case in [
