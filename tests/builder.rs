@@ -175,6 +175,33 @@ fn base_url_that_is_not_http() {
 }
 
 #[test]
+fn clear_text_http_is_refused_beyond_loopback() {
+    let remote = "http://api2.rhombussystems.com";
+    let err = build_err(Client::builder().api_key(KEY).base_url(remote));
+    assert!(
+        matches!(&err, BuildError::InsecureBaseUrl { url } if url == remote),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.contains("use https://"), "{message}");
+    assert!(
+        message.contains("ClientBuilder::allow_insecure_http(true)"),
+        "{message}"
+    );
+    let allowed = Client::builder()
+        .api_key(KEY)
+        .base_url(remote)
+        .allow_insecure_http(true)
+        .build()
+        .expect("allowed explicitly");
+    assert_eq!(allowed.base_url(), remote);
+    for local in ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9"] {
+        let client = Client::builder().api_key(KEY).base_url(local).build();
+        assert!(client.is_ok(), "{local}: {:?}", client.err());
+    }
+}
+
+#[test]
 fn user_agent_that_is_not_a_header_value() {
     let err = build_err(Client::builder().api_key(KEY).user_agent("agent\n"));
     assert!(matches!(err, BuildError::InvalidUserAgent { .. }));
