@@ -278,7 +278,7 @@ pub fn build_parts(
         .map_err(|_| BuildError::InvalidUserAgent { value: user_agent })?;
 
     let timeout = builder.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let mut http = reqwest::Client::builder()
+    let http = reqwest::Client::builder()
         // The API does not redirect its calls; following one would send
         // the key (a custom header, which reqwest keeps on a redirect to
         // another host) wherever the `Location` says.
@@ -287,44 +287,14 @@ pub fn build_parts(
         .timeout(timeout)
         .connect_timeout(builder.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
 
-    match (builder.scheme.uses_certificate(), builder.identity) {
-        (true, None) => {
-            return Err(BuildError::IdentityRequired {
-                scheme: builder.scheme,
-            });
-        }
-        (false, Some(_)) => {
-            return Err(BuildError::IdentityWithTokenScheme {
-                scheme: builder.scheme,
-            });
-        }
-        (true, Some(pem)) => {
-            http = http.identity(crate::tls::identity(&pem.0)?);
-        }
-        (false, None) => {}
-    }
-    // The backend the crate's features chose (`src/tls.rs`).
-    http = crate::tls::select_backend(http);
-    if !builder.root_certificates.is_empty() {
-        let mut roots = Vec::new();
-        for pem in &builder.root_certificates {
-            let bundle = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                BuildError::InvalidRootCertificate {
-                    reason: error_chain(&e),
-                }
-            })?;
-            // A text without any PEM block parses as an empty bundle.
-            if bundle.is_empty() {
-                return Err(BuildError::InvalidRootCertificate {
-                    reason: "no certificate found in it".to_owned(),
-                });
-            }
-            roots.extend(bundle);
-        }
-        http = http.tls_certs_merge(roots);
-    }
-
-    let http = http.build().map_err(BuildError::HttpClient)?;
+    let http = with_tls(
+        http,
+        builder.scheme,
+        builder.identity,
+        &builder.root_certificates,
+    )?
+    .build()
+    .map_err(BuildError::HttpClient)?;
     let scrubber = auth.scrubbed_secret().map(Scrubber::new);
     let state = ClientState {
         auth,
@@ -341,6 +311,49 @@ pub fn build_parts(
             .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
     };
     Ok((base_url, http, state))
+}
+
+/// `http` with the client certificate the scheme needs (and only then),
+/// the TLS backend the crate's features chose and the extra roots.
+fn with_tls(
+    mut http: reqwest::ClientBuilder,
+    scheme: AuthScheme,
+    identity: Option<IdentityPem>,
+    roots_pem: &[Vec<u8>],
+) -> Result<reqwest::ClientBuilder, BuildError> {
+    match (scheme.uses_certificate(), identity) {
+        (true, None) => {
+            return Err(BuildError::IdentityRequired { scheme });
+        }
+        (false, Some(_)) => {
+            return Err(BuildError::IdentityWithTokenScheme { scheme });
+        }
+        (true, Some(pem)) => {
+            http = http.identity(crate::tls::identity(&pem.0)?);
+        }
+        (false, None) => {}
+    }
+    // The backend the crate's features chose (`src/tls.rs`).
+    http = crate::tls::select_backend(http);
+    if !roots_pem.is_empty() {
+        let mut roots = Vec::new();
+        for pem in roots_pem {
+            let bundle = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                BuildError::InvalidRootCertificate {
+                    reason: error_chain(&e),
+                }
+            })?;
+            // A text without any PEM block parses as an empty bundle.
+            if bundle.is_empty() {
+                return Err(BuildError::InvalidRootCertificate {
+                    reason: "no certificate found in it".to_owned(),
+                });
+            }
+            roots.extend(bundle);
+        }
+        http = http.tls_certs_merge(roots);
+    }
+    Ok(http)
 }
 
 /// Accepts absolute http(s) URLs without query or fragment, `http` only to
