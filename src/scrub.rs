@@ -778,6 +778,8 @@ mod tests {
             let clean = scrubber.scrub_text(&text);
             proptest::prop_assert!(!clean.contains(&key), "{text} -> {clean}");
             proptest::prop_assert_eq!(&clean, "é<redacted>é", "from {}", text);
+            let bytes = scrubber.scrub_bytes(Bytes::from(text.clone().into_bytes()));
+            proptest::prop_assert_eq!(&bytes[..], "é<redacted>é".as_bytes());
             for order in [Order::Le, Order::Be] {
                 let body = Bytes::from(order.encode(&format!("\u{feff}{text}")));
                 let clean = scrubber.scrub_bytes(body);
