@@ -90,8 +90,10 @@ impl Client {
     /// Acts inside the client organization `org`: the area clients of the
     /// handle it gives send `x-auth-org: <org>` on every call. The partner
     /// client itself never sends that header: a partner-level operation
-    /// names its client in the body. Fails if `org` is empty or not a valid
-    /// header value.
+    /// names its client in the body. Fails with
+    /// [`BuildError::OrgContainsApiKey`] if `org` contains the API key (a key
+    /// pasted in its place), and with [`BuildError::InvalidOrg`] if it is
+    /// empty or not printable ASCII.
     pub fn for_org(&self, org: impl AsRef<str>) -> Result<OrgClient, BuildError> {
         Ok(OrgClient {
             base_url: self.baseurl.clone(),

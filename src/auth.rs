@@ -88,11 +88,22 @@ impl Auth {
         (key.len() >= MIN_SCRUBBED_KEY).then_some(key)
     }
 
+    /// The same key acting inside `org`. Refuses an org that contains the
+    /// key (checked first, so that no error holds it), then one that is
+    /// empty or not printable ASCII.
     pub(crate) fn with_org(&self, org: &str) -> Result<Self, BuildError> {
+        if self.holds_key(org) {
+            return Err(BuildError::OrgContainsApiKey);
+        }
         Ok(Auth {
             org: Some(org_header(org)?),
             ..self.clone()
         })
+    }
+
+    /// Whether `text` contains the key, exactly.
+    fn holds_key(&self, text: &str) -> bool {
+        memchr::memmem::find(text.as_bytes(), self.key.as_bytes()).is_some()
     }
 }
 
@@ -121,7 +132,18 @@ impl fmt::Debug for Auth {
         f.debug_struct("Auth")
             .field("scheme", &self.scheme)
             .field("key", &"<redacted>")
-            .field("org", &self.org())
+            // `with_org` refuses an org holding the key; should one get
+            // here some other way, it is not shown either.
+            .field(
+                "org",
+                &self.org().map(|org| {
+                    if self.holds_key(org) {
+                        "<redacted>"
+                    } else {
+                        org
+                    }
+                }),
+            )
             .finish()
     }
 }
@@ -141,6 +163,28 @@ mod tests {
         auth.with_org("ORG").expect("valid org").apply(&mut headers);
         assert_eq!(headers[ORG_HEADER], "ORG");
         assert_eq!(headers[KEY_HEADER], "key-12345");
+    }
+
+    #[test]
+    fn an_org_holding_the_key_is_refused_and_never_shown() {
+        let auth = Auth::new(AuthScheme::PartnerApiToken, "key-12345678").expect("valid");
+        for org in ["key-12345678", "org key-12345678", "key-12345678\n"] {
+            assert!(
+                matches!(auth.with_org(org), Err(BuildError::OrgContainsApiKey)),
+                "{org:?}"
+            );
+        }
+        let error = auth.with_org("key-12345678").expect_err("refused");
+        assert!(!format!("{error} {error:?}").contains("key-12345678"));
+        // Another case, or a part of the key, is another org.
+        assert!(auth.with_org("KEY-12345678").is_ok());
+        assert!(auth.with_org("key-1234567").is_ok());
+        // Should one get past `with_org`, `Debug` hides it.
+        let mut smuggled = auth.clone();
+        smuggled.org = Some(HeaderValue::from_static("x-key-12345678"));
+        let shown = format!("{smuggled:?}");
+        assert!(!shown.contains("key-12345678"), "{shown}");
+        assert!(shown.contains(r#"org: Some("<redacted>")"#), "{shown}");
     }
 
     #[test]

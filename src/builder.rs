@@ -7,8 +7,9 @@ use crate::auth::{Auth, AuthScheme};
 use crate::client::ClientState;
 use crate::error::{BuildError, error_chain};
 use crate::generated::Client;
-use crate::response::{DEFAULT_MAX_RESPONSE_BYTES, Scrubber};
+use crate::response::DEFAULT_MAX_RESPONSE_BYTES;
 use crate::retry::RetryPolicy;
+use crate::scrub::Scrubber;
 
 /// Default time allowed to open a connection.
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -78,6 +79,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     max_concurrent_requests: Option<usize>,
     max_response_bytes: Option<usize>,
+    allow_insecure_http: bool,
 }
 
 impl ClientBuilder {
@@ -175,9 +177,24 @@ impl ClientBuilder {
     }
 
     /// Any other base URL, e.g. a local test server or a proxy. A trailing
-    /// slash is ignored.
+    /// slash is ignored. `http://` is taken only to loopback (`127.0.0.0/8`,
+    /// `::1`, `localhost`) unless [`allow_insecure_http`](Self::allow_insecure_http)
+    /// says otherwise: `build()` refuses any other host with
+    /// [`BuildError::InsecureBaseUrl`].
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
+        self
+    }
+
+    /// Allows an `http://` [`base_url`](Self::base_url) to a host other
+    /// than loopback, which sends the API key, every request and every
+    /// answer unencrypted: only for a network you trust end to end (e.g. a
+    /// TLS-terminating proxy beside the process). Default `false`: `build()`
+    /// refuses such a URL with [`BuildError::InsecureBaseUrl`]. `http://` to
+    /// loopback (`127.0.0.0/8`, `::1`, `localhost`) is always allowed, and
+    /// `https://` needs nothing.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
         self
     }
 
@@ -251,6 +268,7 @@ pub fn build_parts(
             .base_url
             .as_deref()
             .unwrap_or(builder.region.base_url()),
+        builder.allow_insecure_http,
     )?;
 
     let user_agent = builder
@@ -260,7 +278,7 @@ pub fn build_parts(
         .map_err(|_| BuildError::InvalidUserAgent { value: user_agent })?;
 
     let timeout = builder.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let mut http = reqwest::Client::builder()
+    let http = reqwest::Client::builder()
         // The API does not redirect its calls; following one would send
         // the key (a custom header, which reqwest keeps on a redirect to
         // another host) wherever the `Location` says.
@@ -269,44 +287,14 @@ pub fn build_parts(
         .timeout(timeout)
         .connect_timeout(builder.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
 
-    match (builder.scheme.uses_certificate(), builder.identity) {
-        (true, None) => {
-            return Err(BuildError::IdentityRequired {
-                scheme: builder.scheme,
-            });
-        }
-        (false, Some(_)) => {
-            return Err(BuildError::IdentityWithTokenScheme {
-                scheme: builder.scheme,
-            });
-        }
-        (true, Some(pem)) => {
-            http = http.identity(crate::tls::identity(&pem.0)?);
-        }
-        (false, None) => {}
-    }
-    // The backend the crate's features chose (`src/tls.rs`).
-    http = crate::tls::select_backend(http);
-    if !builder.root_certificates.is_empty() {
-        let mut roots = Vec::new();
-        for pem in &builder.root_certificates {
-            let bundle = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                BuildError::InvalidRootCertificate {
-                    reason: error_chain(&e),
-                }
-            })?;
-            // A text without any PEM block parses as an empty bundle.
-            if bundle.is_empty() {
-                return Err(BuildError::InvalidRootCertificate {
-                    reason: "no certificate found in it".to_owned(),
-                });
-            }
-            roots.extend(bundle);
-        }
-        http = http.tls_certs_merge(roots);
-    }
-
-    let http = http.build().map_err(BuildError::HttpClient)?;
+    let http = with_tls(
+        http,
+        builder.scheme,
+        builder.identity,
+        &builder.root_certificates,
+    )?
+    .build()
+    .map_err(BuildError::HttpClient)?;
     let scrubber = auth.scrubbed_secret().map(Scrubber::new);
     let state = ClientState {
         auth,
@@ -325,9 +313,54 @@ pub fn build_parts(
     Ok((base_url, http, state))
 }
 
-/// Accepts absolute http(s) URLs without query or fragment; drops a
-/// trailing slash, since the generated code appends `/api/...`.
-fn checked_base_url(url: &str) -> Result<String, BuildError> {
+/// `http` with the client certificate the scheme needs (and only then),
+/// the TLS backend the crate's features chose and the extra roots.
+fn with_tls(
+    mut http: reqwest::ClientBuilder,
+    scheme: AuthScheme,
+    identity: Option<IdentityPem>,
+    roots_pem: &[Vec<u8>],
+) -> Result<reqwest::ClientBuilder, BuildError> {
+    match (scheme.uses_certificate(), identity) {
+        (true, None) => {
+            return Err(BuildError::IdentityRequired { scheme });
+        }
+        (false, Some(_)) => {
+            return Err(BuildError::IdentityWithTokenScheme { scheme });
+        }
+        (true, Some(pem)) => {
+            http = http.identity(crate::tls::identity(&pem.0)?);
+        }
+        (false, None) => {}
+    }
+    // The backend the crate's features chose (`src/tls.rs`).
+    http = crate::tls::select_backend(http);
+    if !roots_pem.is_empty() {
+        let mut roots = Vec::new();
+        for pem in roots_pem {
+            let bundle = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                BuildError::InvalidRootCertificate {
+                    reason: error_chain(&e),
+                }
+            })?;
+            // A text without any PEM block parses as an empty bundle.
+            if bundle.is_empty() {
+                return Err(BuildError::InvalidRootCertificate {
+                    reason: "no certificate found in it".to_owned(),
+                });
+            }
+            roots.extend(bundle);
+        }
+        http = http.tls_certs_merge(roots);
+    }
+    Ok(http)
+}
+
+/// Accepts absolute http(s) URLs without query or fragment, `http` only to
+/// loopback unless `allow_insecure` (the key would cross the network in
+/// clear text); drops a trailing slash, since the generated code appends
+/// `/api/...`.
+fn checked_base_url(url: &str, allow_insecure: bool) -> Result<String, BuildError> {
     let invalid = |reason: &str| BuildError::InvalidBaseUrl {
         url: url.to_owned(),
         reason: reason.to_owned(),
@@ -345,7 +378,23 @@ fn checked_base_url(url: &str) -> Result<String, BuildError> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(invalid("it must not carry credentials"));
     }
+    if parsed.scheme() == "http" && !allow_insecure && !parsed.host_str().is_some_and(is_loopback) {
+        return Err(BuildError::InsecureBaseUrl {
+            url: url.to_owned(),
+        });
+    }
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Whether `host` (as a parsed URL writes it: IPv6 in brackets, IPv4 in
+/// dotted decimal, names lowercased) is this machine: `localhost`,
+/// `127.0.0.0/8` or `::1`.
+fn is_loopback(host: &str) -> bool {
+    let address = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || address
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -405,7 +454,7 @@ mod tests {
 
     #[test]
     fn base_urls() {
-        let ok = |u| checked_base_url(u).unwrap();
+        let ok = |u| checked_base_url(u, false).unwrap();
         assert_eq!(ok("https://example.com/"), "https://example.com");
         assert_eq!(
             ok("http://127.0.0.1:8080/proxy/"),
@@ -420,8 +469,47 @@ mod tests {
             "https://:p@h",
             "file:///x",
         ] {
-            assert!(checked_base_url(bad).is_err(), "{bad} accepted");
+            assert!(checked_base_url(bad, false).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn http_is_refused_beyond_loopback_unless_allowed() {
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://127.1",
+            "http://localhost:3000/x",
+            "http://LOCALHOST",
+            "http://[::1]:8080",
+        ] {
+            assert!(checked_base_url(local, false).is_ok(), "{local} refused");
+        }
+        for remote in [
+            "http://api2.rhombussystems.com",
+            "http://128.0.0.1",
+            "http://10.0.0.1:8080",
+            "http://[::2]",
+            "http://[::ffff:7f00:1]",
+            "http://localhost.example.com",
+            "http://0.0.0.0",
+        ] {
+            let error = checked_base_url(remote, false).expect_err(remote);
+            assert!(
+                matches!(&error, BuildError::InsecureBaseUrl { url } if url == remote),
+                "{error:?}"
+            );
+            let message = error.to_string();
+            assert!(message.contains("https://"), "{message}");
+            assert!(message.contains("allow_insecure_http(true)"), "{message}");
+            assert_eq!(
+                checked_base_url(remote, true).ok().as_deref(),
+                Some(remote.trim_end_matches('/')),
+                "allowed"
+            );
+        }
+        assert!(checked_base_url("https://example.com", false).is_ok());
+        assert!(!is_loopback("localhost.") && is_loopback("127.255.255.255"));
     }
 
     #[test]

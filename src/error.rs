@@ -511,6 +511,13 @@ pub enum BuildError {
         /// The rejected value.
         org: String,
     },
+    /// The client organization given to [`Client::for_org`](crate::Client::for_org)
+    /// contains the API key (a key pasted in the org's place). The value is
+    /// not kept: it would show the key.
+    #[error(
+        "the client org contains the API key, so it was not sent: pass the organization's UUID,          e.g. as returned by getClients"
+    )]
+    OrgContainsApiKey,
     /// A certificate scheme was chosen without a client certificate.
     #[error(
         "the `{scheme}` scheme authenticates with a client certificate: pass one with \
@@ -554,6 +561,18 @@ pub enum BuildError {
         url: String,
         /// What is wrong with it.
         reason: String,
+    },
+    /// A base URL would send the API key in clear text: `http://` to a
+    /// host other than loopback, without
+    /// [`ClientBuilder::allow_insecure_http`](crate::ClientBuilder::allow_insecure_http).
+    #[error(
+        "the base URL {url:?} would send the API key unencrypted: use https://, or call \
+         ClientBuilder::allow_insecure_http(true) if the network to it is trusted (http:// to \
+         loopback, 127.0.0.0/8, ::1 or localhost, is always allowed)"
+    )]
+    InsecureBaseUrl {
+        /// The rejected URL.
+        url: String,
     },
     /// The user agent cannot be sent as an HTTP header value.
     #[error("the user agent {value:?} cannot be sent in an HTTP header: use printable ASCII")]

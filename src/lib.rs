@@ -19,6 +19,7 @@ mod paging;
 mod response;
 mod retry;
 mod scheme;
+mod scrub;
 mod tls;
 
 // A client for an HTTPS-only API needs a TLS backend; say so once, plainly.

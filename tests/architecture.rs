@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 /// Lowest first; a module may name any module of a lower layer.
 const LAYERS: &[&[&str]] = &[
     &["scheme"],
-    &["error"],
+    &["error", "scrub"],
     &["auth", "tls", "response", "paging"],
     &["attempt", "classify", "decode"],
     &["retry"],
@@ -131,4 +131,19 @@ fn re_exported_items_count_as_their_module() {
 fn named_modules_reads_paths_not_comments() {
     let source = "use crate::error::Error; // crate::builder\nlet x = crate::retry::f();";
     assert_eq!(named_modules(source), ["error", "retry"]);
+}
+
+#[test]
+fn scrubbing_knows_no_http() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/scrub.rs");
+    let source = std::fs::read_to_string(path).expect("src/scrub.rs");
+    for line in source.lines() {
+        let code = line.split("//").next().unwrap_or_default();
+        for name in ["reqwest", "http::", "http_body", "Header"] {
+            assert!(
+                !code.contains(name),
+                "src/scrub.rs names {name}: scrubbing takes bytes and text\n{line}"
+            );
+        }
+    }
 }

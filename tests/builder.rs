@@ -85,6 +85,26 @@ fn org_that_is_not_a_header_value() {
 }
 
 #[test]
+fn an_org_holding_the_key_is_refused() {
+    let client = Client::builder().api_key(KEY).build().expect("valid");
+    // The key pasted as the org, inside it, or with a stray newline (which
+    // `InvalidOrg`, printing the org, would have shown).
+    for org in [KEY.to_owned(), format!("org-{KEY}"), format!("{KEY}\r\n")] {
+        match client.for_org(&org) {
+            Ok(acting) => panic!("{org:?} accepted as an org: {acting:?}"),
+            Err(err) => {
+                let shown = format!("{err} {err:?}");
+                assert!(!shown.contains(KEY), "the key leaked: {shown}");
+                assert!(matches!(err, BuildError::OrgContainsApiKey), "{shown}");
+                assert!(shown.contains("UUID"), "it says what to pass: {shown}");
+            }
+        }
+    }
+    // A part of the key is not the key.
+    assert!(client.for_org(&KEY[..KEY.len() - 1]).is_ok());
+}
+
+#[test]
 fn certificate_scheme_without_identity() {
     for scheme in [AuthScheme::Api, AuthScheme::PartnerApi] {
         let err = build_err(Client::builder().api_key(KEY).scheme(scheme));
@@ -151,6 +171,33 @@ fn base_url_that_is_not_http() {
             "{err:?}"
         );
         assert!(err.to_string().contains("https://"), "{err}");
+    }
+}
+
+#[test]
+fn clear_text_http_is_refused_beyond_loopback() {
+    let remote = "http://api2.rhombussystems.com";
+    let err = build_err(Client::builder().api_key(KEY).base_url(remote));
+    assert!(
+        matches!(&err, BuildError::InsecureBaseUrl { url } if url == remote),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.contains("use https://"), "{message}");
+    assert!(
+        message.contains("ClientBuilder::allow_insecure_http(true)"),
+        "{message}"
+    );
+    let allowed = Client::builder()
+        .api_key(KEY)
+        .base_url(remote)
+        .allow_insecure_http(true)
+        .build()
+        .expect("allowed explicitly");
+    assert_eq!(allowed.base_url(), remote);
+    for local in ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9"] {
+        let client = Client::builder().api_key(KEY).base_url(local).build();
+        assert!(client.is_ok(), "{local}: {:?}", client.err());
     }
 }
 

@@ -202,6 +202,20 @@ async fn the_key_never_appears() {
     }
 }
 
+/// The key pasted as an org is refused, and neither the result of
+/// `for_org` (a handle, before) nor its error shows it.
+#[test]
+fn an_org_holding_the_key_shows_it_nowhere() {
+    let client = builder("http://127.0.0.1:9").build().expect("valid");
+    for org in [KEY.to_owned(), format!("{KEY}\n"), format!("org {KEY}")] {
+        let shown = match client.for_org(&org) {
+            Ok(acting) => format!("{acting:?}"),
+            Err(error) => format!("{error} {error:?}"),
+        };
+        assert!(!shown.contains(KEY), "the key leaked in:\n{shown}");
+    }
+}
+
 fn variant(error: &Error) -> &'static str {
     match error {
         Error::Transport { .. } => "Transport",
