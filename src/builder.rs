@@ -248,6 +248,20 @@ impl ClientBuilder {
     }
 
     /// Checks the configuration and builds the client.
+    ///
+    /// This (with [`Client::from_env`] and [`Client::for_org`]) is the only
+    /// way to a client, so every client has the builder's HTTP client (no
+    /// redirect followed, limits, scrubbing): the generated constructors
+    /// are private.
+    ///
+    /// ```compile_fail
+    /// // A client with an HTTP client of its own, which would follow a redirect with the key.
+    /// let client = rhombus_partner::Client::new("https://api2.rhombussystems.com", todo!());
+    /// ```
+    ///
+    /// ```compile_fail
+    /// let client = rhombus_partner::Client::new_with_client("https://x", todo!(), todo!());
+    /// ```
     pub fn build(self) -> Result<Client, BuildError> {
         let (base_url, http, state) = build_parts(self)?;
         Ok(Client::new_with_client(&base_url, http, state))

@@ -197,8 +197,6 @@ impl Collected {
     }
 }
 
-
-
 /// Scrubs header values like bodies, and renames headers whose name holds
 /// the key (in lowercase, as names are kept): the plain methods' errors
 /// print every header, names included.
@@ -237,8 +235,6 @@ fn scrub_name(scrubber: &Scrubber, name: HeaderName) -> HeaderName {
             .unwrap_or(HeaderName::from_static("x-redacted")),
     }
 }
-
-/// The kept part of a body cut at its limit, then the error saying so.
 
 #[cfg(test)]
 mod tests {
@@ -312,7 +308,6 @@ mod tests {
         );
     }
 
-
     #[test]
     fn scrub_headers_keeps_other_values() {
         let mut headers = HeaderMap::new();
@@ -349,4 +344,3 @@ mod tests {
         assert_eq!(&body.into_bytes()[..], b"abcde");
     }
 }
-
