@@ -633,6 +633,14 @@ mod tests {
     /// One of each variant, all for operation `op`, with what `status()`,
     /// `is_timeout()` and `body()` must say of it.
     fn every_variant() -> Vec<(Error, Option<u16>, bool, Option<&'static str>)> {
+        let mut all = first_variants();
+        all.extend(more_variants());
+        all.extend(last_variants());
+        all
+    }
+
+    /// The transports and the answered statuses.
+    fn first_variants() -> Vec<(Error, Option<u16>, bool, Option<&'static str>)> {
         let op = "op";
         let transport = |kind| Error::Transport {
             operation: op,
@@ -684,6 +692,13 @@ mod tests {
                 false,
                 Some("gw"),
             ),
+        ]
+    }
+
+    /// The rest, in declaration order.
+    fn more_variants() -> Vec<(Error, Option<u16>, bool, Option<&'static str>)> {
+        let op = "op";
+        vec![
             (
                 Error::Api {
                     operation: op,
@@ -716,6 +731,13 @@ mod tests {
                 false,
                 None,
             ),
+        ]
+    }
+
+    /// The last of them.
+    fn last_variants() -> Vec<(Error, Option<u16>, bool, Option<&'static str>)> {
+        let op = "op";
+        vec![
             (
                 Error::BodyTooLarge {
                     operation: op,

@@ -147,3 +147,112 @@ fn scrubbing_knows_no_http() {
         }
     }
 }
+
+/// The most lines a function of `src/` may have: one screen.
+const SCREEN: usize = 60;
+
+/// The functions of `source` longer than [`SCREEN`], as `name (lines)`:
+/// a function runs from its `fn` line to the line that closes its body
+/// (braces counted outside string and character literals).
+fn long_functions(source: &str) -> Vec<String> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut long = Vec::new();
+    let mut index = 0;
+    while index < lines.len() {
+        let Some(name) = function_name(lines[index]) else {
+            index += 1;
+            continue;
+        };
+        let end = body_end(&lines, index);
+        let length = end - index + 1;
+        if length > SCREEN {
+            long.push(format!("{name} ({length} lines)"));
+        }
+        index = end + 1;
+    }
+    long
+}
+
+/// The name of the function a line starts, if it starts one.
+fn function_name(line: &str) -> Option<&str> {
+    let code = line.trim_start();
+    let at = code.find("fn ")?;
+    let before = &code[..at];
+    let qualifiers = [
+        "pub",
+        "pub(crate)",
+        "pub(super)",
+        "async",
+        "const",
+        "unsafe",
+    ];
+    if !before
+        .split_whitespace()
+        .all(|word| qualifiers.contains(&word))
+    {
+        return None;
+    }
+    let rest = &code[at + 3..];
+    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))?;
+    Some(&rest[..end])
+}
+
+/// The line that closes the body opened at or after `start`; `start` itself
+/// for a declaration without a body.
+fn body_end(lines: &[&str], start: usize) -> usize {
+    let mut depth = 0i32;
+    let mut opened = false;
+    for (offset, line) in lines[start..].iter().enumerate() {
+        let code = line.split("//").next().unwrap_or_default();
+        let mut in_string = false;
+        let mut previous = ' ';
+        for c in code.chars() {
+            match c {
+                '"' if previous != '\\' && previous != '\'' => in_string = !in_string,
+                '{' if !in_string && previous != '\'' => {
+                    depth += 1;
+                    opened = true;
+                }
+                '}' if !in_string && previous != '\'' => depth -= 1,
+                _ => {}
+            }
+            previous = c;
+        }
+        if (opened && depth <= 0) || (!opened && code.trim_end().ends_with(';')) {
+            return start + offset;
+        }
+    }
+    lines.len() - 1
+}
+
+#[test]
+fn every_function_in_src_fits_a_screen() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut long = Vec::new();
+    for entry in std::fs::read_dir(&src).expect("src/") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let source = std::fs::read_to_string(&path).expect("a source file");
+            for function in long_functions(&source) {
+                long.push(format!("{}: {function}", path.display()));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "longer than {SCREEN} lines:\n{}",
+        long.join("\n")
+    );
+}
+
+#[test]
+fn a_long_function_is_found_and_a_short_one_is_not() {
+    let short = "fn short() {\n    let x = \"}\";\n}\n";
+    assert!(long_functions(short).is_empty());
+    let body = "    let _ = 1;\n".repeat(SCREEN);
+    let long = format!("pub(crate) async fn long() {{\n{body}}}\nfn after() {{}}\n");
+    assert_eq!(
+        long_functions(&long),
+        [format!("long ({} lines)", SCREEN + 2)]
+    );
+}

@@ -154,3 +154,45 @@ fn the_msp_operations_are_marked_by_what_they_do() {
         assert!(!read_only(id), "{id} changes state");
     }
 }
+
+/// The README's table of paths and methods is the build's: one row per
+/// partner operation, with the method `Operation::all()` names for its
+/// `operationId`, its read-only mark and whether it is deprecated.
+#[test]
+fn the_readme_maps_every_partner_path_to_its_method() {
+    use std::collections::BTreeSet;
+
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let documented: BTreeSet<(String, String, String)> = readme
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let [_, path, method, mark, _] = cells.as_slice() else {
+                return None;
+            };
+            let path = path
+                .strip_prefix("`POST /api/partner/")?
+                .strip_suffix('`')?;
+            let method = method.strip_prefix('`')?.strip_suffix('`')?;
+            Some((path.to_owned(), method.to_owned(), (*mark).to_owned()))
+        })
+        .collect();
+    let value: Value = serde_json::from_str(&fragment_text()).expect("valid JSON");
+    let mut built = BTreeSet::new();
+    for (path, item) in value["paths"].as_object().expect("paths") {
+        let operation = &item["post"];
+        let id = operation["operationId"].as_str().expect("an operationId");
+        let method = rhombus_partner::Operation::by_id(id).expect("built").method;
+        let mut mark = match operation["x-rhombus-read-only"].as_bool() {
+            Some(true) => "read-only".to_owned(),
+            _ => "state-changing".to_owned(),
+        };
+        if operation["deprecated"].as_bool() == Some(true) {
+            mark.push_str(", deprecated");
+        }
+        let path = path.strip_prefix("/api/partner/").expect("a partner path");
+        built.insert((path.to_owned(), method.to_owned(), mark));
+    }
+    assert_eq!(documented, built);
+}

@@ -323,3 +323,99 @@ fn the_key_never_shows_however_the_server_escapes_it() {
         prop_assert!(!log.contains(&key), "the key leaked in the log:\n{log}");
     });
 }
+
+/// Everything a caller can print of a call's error: `Display`, `Debug`, the
+/// body preview's text and each cause.
+async fn printed_error(client: &Client) -> Vec<String> {
+    let error = client
+        .get_client_summary_info(&PartnerGetClientSummaryInfoWsRequest::default())
+        .await
+        .expect_err("the server fails the call");
+    let mut printed = vec![format!("{error}"), format!("{error:?}")];
+    printed.extend(error.body().map(|body| body.text().to_owned()));
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        printed.push(format!("{cause} {cause:?}"));
+        source = cause.source();
+    }
+    printed
+}
+
+/// Finding 1 of issue 26: an error body cut at the 64 KiB preview in the
+/// middle of an echoed key showed all of it but its last characters. The
+/// body is scrubbed whole before it is cut, so no part of the key shows.
+#[tokio::test]
+async fn a_key_echoed_across_the_preview_cut_shows_no_part_of_itself() {
+    for before_cut in [1, 5, KEY.len() - 1] {
+        let mut body = "x".repeat(rhombus_partner::BODY_PREVIEW_LIMIT - before_cut);
+        body.push_str(KEY);
+        body.push_str(" and more");
+        let server = Server::start(move |_, _| {
+            Action::Raw(response(500, &[("content-type", "text/plain")], &body))
+        })
+        .await;
+        let client = builder(&server.url).build().expect("valid configuration");
+        // The key without its last character: what leaked before.
+        let most_of_key = &KEY[..KEY.len() - 1];
+        let start_of_key = &KEY[..before_cut.min(KEY.len() - 1).max(1)];
+        for shown in printed_error(&client).await {
+            assert!(!shown.contains(most_of_key), "{before_cut}: {shown:.80}");
+            let tail = &shown[shown.len().saturating_sub(200)..];
+            assert!(
+                !tail.contains(start_of_key) || start_of_key.len() < 4,
+                "{before_cut}: the cut shows {start_of_key:?}: {tail}"
+            );
+        }
+    }
+}
+
+/// `text` with every character percent-encoded (upper case hex).
+fn percent_all(text: &str) -> String {
+    text.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+/// `text` with every character as a JSON `\u` escape.
+fn json_all(text: &str) -> String {
+    text.chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect()
+}
+
+/// Finding 2 of issue 26: a key encoded twice (or three times) survived in
+/// `Display`, `Debug`, the causes and a redirect's `Location`. Every stack
+/// of up to three of the known encodings is scrubbed.
+#[tokio::test]
+async fn a_key_encoded_two_or_three_times_shows_nowhere() {
+    let stacks = [
+        percent_all(&percent_all(KEY)),
+        json_all(&percent_all(KEY)),
+        percent_all(&json_all(KEY)),
+        json_all(&json_all(KEY)),
+        percent_all(&percent_all(&percent_all(KEY))),
+        percent_all(&json_all(&percent_all(KEY))),
+    ];
+    for encoded in stacks {
+        let in_body = format!(r#"{{"error": true, "errorMsg": "bad key {encoded}"}}"#);
+        let location = format!("https://elsewhere.example/?k={encoded}");
+        for answer in [json(200, &in_body), response(500, &[], &encoded)] {
+            let server = Server::start(move |_, _| Action::Raw(answer.clone())).await;
+            let client = builder(&server.url).build().expect("valid configuration");
+            for shown in printed_error(&client).await {
+                for form in [
+                    KEY.to_owned(),
+                    percent_all(KEY),
+                    json_all(KEY),
+                    encoded.clone(),
+                ] {
+                    assert!(!shown.contains(&form), "{form} survived: {shown:.300}");
+                }
+            }
+        }
+        let moved = response(307, &[("location", &location)], "");
+        let server = Server::start(move |_, _| Action::Raw(moved.clone())).await;
+        let client = builder(&server.url).build().expect("valid configuration");
+        for shown in printed_error(&client).await {
+            assert!(!shown.contains(&encoded), "{encoded} survived in: {shown}");
+        }
+    }
+}

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 /// One step of the normalization.
 pub struct Pass {
-    /// Short name, printed in the refresh log and listed in the README.
+    /// Short name, printed in the refresh log and listed in CONTRIBUTING.md.
     pub name: &'static str,
     /// The change it makes, and why.
     pub why: &'static str,
@@ -125,13 +125,13 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn readme_lists_every_pass() {
-        let readme =
-            std::fs::read_to_string(crate::project::project_root().join("README.md")).unwrap();
+    fn contributing_lists_every_pass() {
+        let guide = std::fs::read_to_string(crate::project::project_root().join("CONTRIBUTING.md"))
+            .unwrap();
         for pass in PASSES {
             assert!(
-                readme.contains(&format!("| `{}` |", pass.name)),
-                "README.md does not list {}",
+                guide.contains(&format!("| `{}` |", pass.name)),
+                "CONTRIBUTING.md does not list {}",
                 pass.name
             );
         }

@@ -604,7 +604,7 @@ mod tests {
     }
 
     /// The pass marks `find…` and `count…` operations read-only, as the
-    /// README lists them, and a mark already right is no change.
+    /// CONTRIBUTING.md lists them, and a mark already right is no change.
     #[test]
     fn mark_read_only_marks_find_and_count_operations() {
         let doc = json!({ "paths": {
