@@ -45,7 +45,7 @@ pub async fn call<D: Decode>(
         operation,
         declared,
     };
-    let answer = send(exchange, request).await?;
+    let (answer, attempts) = send(exchange, request).await?;
     let status = answer.status;
     let body = answer.body;
     let value = decoder
@@ -53,10 +53,11 @@ pub async fn call<D: Decode>(
         .map_err(|source| Error::Decode {
             operation: operation.id,
             status,
+            attempts,
             body: BodyPreview::new(&body, false),
             source,
         })?;
-    check_body(operation.id, value)
+    check_body(operation.id, attempts, value)
 }
 
 /// What the attempts of one call share.
@@ -70,8 +71,12 @@ struct Exchange<'a> {
 }
 
 /// Sends `request` under the client's retry policy and limits, in the
-/// call's span: the success answer, or the error the call ends with.
-fn send(exchange: Exchange<'_>, request: Request) -> impl Future<Output = Result<Answer, Error>> {
+/// call's span: the success answer and how many requests it took, or the
+/// error the call ends with.
+fn send(
+    exchange: Exchange<'_>,
+    request: Request,
+) -> impl Future<Output = Result<(Answer, u32), Error>> {
     let operation = exchange.operation;
     let span = tracing::info_span!(
         "rhombus_partner.call",
@@ -85,7 +90,7 @@ fn send(exchange: Exchange<'_>, request: Request) -> impl Future<Output = Result
 }
 
 /// The attempts of one call, until one is final.
-async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<Answer, Error> {
+async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<(Answer, u32), Error> {
     let Exchange {
         state,
         http,
@@ -139,7 +144,7 @@ async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<Answer, Er
             }
             _ => {
                 end(&span, start);
-                return conclude(operation.id, outcome, class, sent);
+                return conclude(operation.id, outcome, class, sent).map(|answer| (answer, sent));
             }
         }
     }

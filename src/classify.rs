@@ -126,6 +126,7 @@ pub(crate) fn conclude(
         }),
         Err(Failure::TooLarge(too_large)) => Err(Error::BodyTooLarge {
             operation,
+            attempts,
             too_large,
         }),
     }
@@ -151,14 +152,17 @@ fn status_error(
         Class::Unauthorized => Error::Unauthorized {
             operation,
             body: body(),
+            attempts,
         },
         Class::Forbidden => Error::Forbidden {
             operation,
             body: body(),
+            attempts,
         },
         Class::Redirect => Error::Redirect {
             operation,
             status,
+            attempts,
             location: location(&answer.headers),
         },
         Class::Success

@@ -135,13 +135,19 @@ impl Decode for Raw {
     }
 }
 
-/// A `200` whose body says `"error": true` is an error; a warning is
-/// logged and left in the value for the caller.
-pub(crate) fn check_body<T: ApiStatus>(operation: &'static str, body: T) -> Result<T, Error> {
+/// A `200` whose body says `"error": true` is an error (of a call that sent
+/// `attempts` requests); a warning is logged and left in the value for the
+/// caller.
+pub(crate) fn check_body<T: ApiStatus>(
+    operation: &'static str,
+    attempts: u32,
+    body: T,
+) -> Result<T, Error> {
     if body.api_error() == Some(true) {
         tracing::debug!(operation, "the API answered \"error\": true");
         return Err(Error::Api {
             operation,
+            attempts,
             message: body.error_message().map(str::to_owned),
             warning: body.warning_message().map(str::to_owned),
             response_status: body.response_status(),
@@ -188,14 +194,14 @@ mod tests {
                 error: flag,
                 warning: Some("careful"),
             };
-            let kept = check_body(OP, body).expect("not an error");
+            let kept = check_body(OP, 1, body).expect("not an error");
             assert_eq!(kept.warning_message(), Some("careful"));
         }
         let body = Status {
             error: Some(true),
             warning: Some("careful"),
         };
-        let error = check_body(OP, body).expect_err("error: true");
+        let error = check_body(OP, 1, body).expect_err("error: true");
         let Error::Api {
             message,
             warning,

@@ -215,7 +215,7 @@ pub enum Error {
         operation: &'static str,
         /// The last `Retry-After`, if the API sent one.
         retry_after: Option<Duration>,
-        /// How many requests were sent, or 0 if unknown.
+        /// How many requests were sent.
         attempts: u32,
         /// The start of the last body.
         body: BodyPreview,
@@ -228,6 +228,8 @@ pub enum Error {
     Unauthorized {
         /// The `operationId`.
         operation: &'static str,
+        /// How many requests were sent.
+        attempts: u32,
         /// The start of the body.
         body: BodyPreview,
     },
@@ -239,6 +241,8 @@ pub enum Error {
     Forbidden {
         /// The `operationId`.
         operation: &'static str,
+        /// How many requests were sent.
+        attempts: u32,
         /// The start of the body.
         body: BodyPreview,
     },
@@ -254,7 +258,7 @@ pub enum Error {
         operation: &'static str,
         /// The status.
         status: StatusCode,
-        /// How many requests were sent, or 0 if unknown.
+        /// How many requests were sent.
         attempts: u32,
         /// The start of the body.
         body: BodyPreview,
@@ -272,6 +276,8 @@ pub enum Error {
         message: Option<String>,
         /// The `warningMsg`, if any.
         warning: Option<String>,
+        /// How many requests were sent.
+        attempts: u32,
         /// The `responseStatus`, as JSON text, if any.
         response_status: Option<String>,
     },
@@ -287,6 +293,8 @@ pub enum Error {
         status: StatusCode,
         /// The start of the body.
         body: BodyPreview,
+        /// How many requests were sent.
+        attempts: u32,
         /// What the decoder said.
         #[source]
         source: serde_json::Error,
@@ -305,6 +313,8 @@ pub enum Error {
         operation: &'static str,
         /// The status.
         status: StatusCode,
+        /// How many requests were sent.
+        attempts: u32,
         /// The `Location` header, if any (scrubbed of the key, like every
         /// part of an answer).
         location: Option<String>,
@@ -315,6 +325,8 @@ pub enum Error {
     BodyTooLarge {
         /// The `operationId`.
         operation: &'static str,
+        /// How many requests were sent.
+        attempts: u32,
         /// The status, the limit and how much was read.
         too_large: BodyTooLarge,
     },
@@ -452,6 +464,25 @@ impl Error {
             | Error::InvalidRequest { .. }
             | Error::CursorStuck { .. }
             | Error::TooManyPages { .. } => None,
+        }
+    }
+
+    /// How many requests the call sent, for an error of a call (`None`
+    /// for a paged stream's own errors, `Some(0)` when nothing was sent).
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Error::Transport { attempts, .. }
+            | Error::RateLimited { attempts, .. }
+            | Error::Unauthorized { attempts, .. }
+            | Error::Forbidden { attempts, .. }
+            | Error::Http { attempts, .. }
+            | Error::Api { attempts, .. }
+            | Error::Decode { attempts, .. }
+            | Error::Redirect { attempts, .. }
+            | Error::BodyTooLarge { attempts, .. }
+            | Error::QueueTimeout { attempts, .. } => Some(*attempts),
+            Error::InvalidRequest { .. } => Some(0),
+            Error::CursorStuck { .. } | Error::TooManyPages { .. } => None,
         }
     }
 
@@ -666,6 +697,7 @@ mod tests {
             (
                 Error::Unauthorized {
                     operation: op,
+                    attempts: 1,
                     body: preview("who"),
                 },
                 Some(401),
@@ -675,6 +707,7 @@ mod tests {
             (
                 Error::Forbidden {
                     operation: op,
+                    attempts: 1,
                     body: preview("no"),
                 },
                 Some(403),
@@ -702,6 +735,7 @@ mod tests {
             (
                 Error::Api {
                     operation: op,
+                    attempts: 1,
                     message: Some("bad".into()),
                     warning: None,
                     response_status: None,
@@ -713,6 +747,7 @@ mod tests {
             (
                 Error::Decode {
                     operation: op,
+                    attempts: 1,
                     status: StatusCode::CREATED,
                     body: preview("{"),
                     source: serde_json::from_str::<u8>("{").expect_err("not a number"),
@@ -724,6 +759,7 @@ mod tests {
             (
                 Error::Redirect {
                     operation: op,
+                    attempts: 1,
                     status: StatusCode::FOUND,
                     location: None,
                 },
@@ -741,6 +777,7 @@ mod tests {
             (
                 Error::BodyTooLarge {
                     operation: op,
+                    attempts: 1,
                     too_large: BodyTooLarge::new(StatusCode::OK, 10, 11, None),
                 },
                 Some(200),
@@ -791,6 +828,11 @@ mod tests {
     fn every_variant_names_its_operation_status_timeout_and_body() {
         for (error, status, timeout, body) in every_variant() {
             assert_eq!(error.operation(), "op", "{error:?}");
+            let paging = matches!(
+                error,
+                Error::CursorStuck { .. } | Error::TooManyPages { .. }
+            );
+            assert_eq!(error.attempts().is_none(), paging, "{error:?}");
             assert_eq!(error.status().map(|s| s.as_u16()), status, "{error:?}");
             assert_eq!(error.is_timeout(), timeout, "{error:?}");
             assert_eq!(error.body().map(BodyPreview::text), body, "{error:?}");

@@ -71,13 +71,17 @@ pub(crate) fn is_path_named(ty: &syn::Type, name: &str) -> bool {
     matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == name))
 }
 
-/// `T` of a method returning `Result<ResponseValue<types::T>, _>`.
+/// `T` of a method returning `Result<ResponseValue<types::T>, _>` (as
+/// progenitor writes it) or `Result<types::T, _>` (as the library's
+/// rewritten method does).
 pub(crate) fn response_type_name(signature: &syn::Signature) -> Option<String> {
     let value = generic_args(return_type(signature)?, "Result")?
         .first()
         .cloned()?;
-    let inner = generic_args(&value, "ResponseValue")?.first().cloned()?;
-    generated_type_name(&inner)
+    match generic_args(&value, "ResponseValue") {
+        Some(inner) => generated_type_name(inner.first()?),
+        None => generated_type_name(&value),
+    }
 }
 
 /// `T` of `types::T`: the name of a type the generator made.

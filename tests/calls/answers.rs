@@ -77,16 +77,17 @@ async fn invalid_utf8_in_a_string_is_a_decode_error() {
     assert_eq!(server.requests(), 1);
 }
 
-/// A wrong type in a 2xx body, on the checked path: `Decode`, with the
-/// status and the start of the body, after one request.
+/// A wrong type in a 2xx body: `Decode`, with the status and the start of
+/// the body, after one request.
 #[tokio::test]
-async fn a_wrong_type_in_a_200_is_a_decode_error_on_the_checked_path() {
+async fn a_wrong_type_in_a_200_is_a_decode_error() {
     let server =
         Server::start(|_, _| Action::Raw(json(200, r#"{"locationCount": "three"}"#))).await;
     let result = summary(&client(&server.url, fast())).await;
     let Err(Error::Decode {
         operation,
         status,
+        attempts,
         ref body,
         ref source,
     }) = result
@@ -94,6 +95,7 @@ async fn a_wrong_type_in_a_200_is_a_decode_error_on_the_checked_path() {
         panic!("expected Decode, got {result:?}");
     };
     assert_eq!((operation, status.as_u16()), ("getClientSummaryInfo", 200));
+    assert_eq!(attempts, 1);
     assert_eq!(body.text(), r#"{"locationCount": "three"}"#);
     assert!(source.is_data(), "{source}");
     assert_eq!(server.requests(), 1);

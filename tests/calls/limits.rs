@@ -17,6 +17,7 @@ async fn a_success_body_announced_past_the_limit_is_not_read() {
     let Err(Error::BodyTooLarge {
         operation,
         too_large: ref source,
+        ..
     }) = result
     else {
         panic!("expected BodyTooLarge, got {result:?}");
