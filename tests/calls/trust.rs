@@ -177,3 +177,63 @@ async fn a_refused_server_certificate_is_tls_after_one_handshake() {
         );
     }
 }
+
+/// Every way to a client, each against an origin that answers `307` to
+/// another host: the builder, `Client::from_env` (in a child process, since
+/// it reads the environment) and an area client from `for_org`. None
+/// follows the redirect, so the other host never sees the key. (The
+/// generated constructors, which built an HTTP client that followed it, are
+/// private now: `ClientBuilder::build`'s doc has `compile_fail` examples.)
+#[tokio::test]
+async fn no_client_however_made_follows_a_redirect_to_another_host() {
+    let other = Server::start_on("127.0.0.2", |_, _| Action::Raw(ok_body())).await;
+    let target = format!("{}{PATH}", other.url);
+    let origin =
+        Server::start(move |_, _| Action::Raw(response(307, &[("location", &target)], ""))).await;
+
+    let built = client(&origin.url, fast());
+    let result = summary(&built).await;
+    assert!(matches!(result, Err(Error::Redirect { .. })), "{result:?}");
+
+    #[cfg(feature = "door")]
+    {
+        let doors = built.for_org("ORG").expect("a valid org").door();
+        let result = doors.get_minimal_door_state_list(&Default::default()).await;
+        assert!(matches!(result, Err(Error::Redirect { .. })), "{result:?}");
+    }
+
+    let base_url = origin.url.clone();
+    // Off the runtime's thread, so the loopback servers go on answering.
+    let child = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "trust::from_env_call_in_a_child",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env("RHOMBUS_API_KEY", KEY)
+            .env("RHOMBUS_BASE_URL", base_url)
+            .env_remove("RHOMBUS_AUTH_SCHEME")
+            .output()
+            .expect("the child runs")
+    })
+    .await
+    .expect("the child's thread");
+    let shown = String::from_utf8_lossy(&child.stdout);
+    assert!(shown.contains("from_env call: Redirect"), "{shown}");
+
+    assert_eq!(other.requests(), 0, "the other host saw a request");
+    assert!(origin.seen().iter().all(|s| s.head.contains(KEY)));
+}
+
+/// The child's half of the test above: one call through `from_env`.
+#[tokio::test]
+#[ignore = "run by no_client_however_made_follows_a_redirect_to_another_host, in a child"]
+async fn from_env_call_in_a_child() {
+    let client = Client::from_env().expect("the parent set the environment");
+    match summary(&client).await {
+        Err(Error::Redirect { .. }) => println!("from_env call: Redirect"),
+        other => println!("from_env call: {other:?}"),
+    }
+}
