@@ -142,7 +142,7 @@ macro_rules! area_modules {
                     organization: one method per operation. Get one from [`OrgClient::",
                     stringify!($name), "`](crate::OrgClient::", stringify!($name), ").")]
                 pub use generated::Client as $client;
-                pub use generated::types;
+                pub use generated::{operations, types};
             }
         )*
         impl OrgClient {
