@@ -191,7 +191,11 @@ fn the_summary_from_august_to_april_2026_says_what_breaks() {
     assert!(run.stdout.contains("(breaking)"), "{}", run.stdout);
     assert!(run.stdout.contains("[breaking] method "), "{}", run.stdout);
     let md = support::read(&markdown);
-    assert!(md.contains("**Version bump: 0.2.0 → 0.3.0**"), "{md}");
+    let (current, breaking, _) = versions();
+    assert!(
+        md.contains(&format!("**Version bump: {current} → {breaking}**")),
+        "{md}"
+    );
     println!("{}", run.stdout);
 }
 
@@ -210,7 +214,9 @@ fn the_newer_partner_slice_is_additive() {
     assert!(
         run.stdout
             .contains("impact on users: 0 breaking, 147 additive, 0 patch")
-            && run.stdout.contains("-> 0.2.1 (additive)"),
+            && run
+                .stdout
+                .contains(&format!("-> {} (additive)", versions().2)),
         "{}",
         run.stdout
     );
@@ -356,4 +362,27 @@ fn crate_compiles_from_the_whole_july_document() {
 )]
 fn crate_compiles_from_the_whole_april_2026_document() {
     compile_whole(APRIL_2026);
+}
+
+/// The crate's version and the next breaking and additive ones under
+/// Cargo's rules for `0.y.z`, which the refresh names.
+fn versions() -> (String, String, String) {
+    let manifest =
+        support::read(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml"));
+    let current = manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("version = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("the package's version")
+        .to_owned();
+    let parts: Vec<u64> = current
+        .split('.')
+        .map(|p| p.parse().expect("a number"))
+        .collect();
+    let [0, minor, patch] = parts[..] else {
+        panic!("these expectations are written for 0.y.z, not {current}");
+    };
+    let breaking = format!("0.{}.0", minor + 1);
+    let additive = format!("0.{minor}.{}", patch + 1);
+    (current, breaking, additive)
 }
