@@ -467,6 +467,12 @@ impl Error {
         }
     }
 
+    /// The message and each cause behind `source()`, joined with `: `: what
+    /// a log line or a command-line tool shows of the error.
+    pub fn report(&self) -> String {
+        error_chain(self)
+    }
+
     /// How many requests the call sent, for an error of a call (`None`
     /// for a paged stream's own errors, `Some(0)` when nothing was sent).
     pub fn attempts(&self) -> Option<u32> {
@@ -866,6 +872,17 @@ mod tests {
         }
         // Only a timeout points at the timeout setting.
         assert!(!shown[0].contains("ClientBuilder::timeout"), "{}", shown[0]);
+    }
+
+    #[test]
+    fn the_report_joins_the_message_and_each_cause() {
+        for (error, ..) in every_variant() {
+            let report = error.report();
+            assert!(report.starts_with(&error.to_string()), "{report}");
+            if let Some(cause) = std::error::Error::source(&error) {
+                assert!(report.contains(&format!(": {cause}")), "{report}");
+            }
+        }
     }
 
     /// A cause is either in the message or behind `source()`, never both,

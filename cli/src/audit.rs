@@ -370,20 +370,8 @@ pub fn explain(error: &Error) -> String {
             "{operation}: rate limited by Rhombus (429) after {attempts} attempt(s): run the \
              audit again later, or with a lower --concurrency"
         ),
-        other => with_causes(other),
+        other => other.report(),
     }
-}
-
-/// `error`'s message and each of its causes, joined.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl Audit {

@@ -161,7 +161,7 @@ async fn a_refused_server_certificate_is_tls_after_one_handshake() {
         let Err(error @ Error::Transport { kind, attempts, .. }) = &result else {
             panic!("{case}: expected Transport, got {result:?}");
         };
-        let message = common::chain(error);
+        let message = error.report();
         assert_eq!((*kind, *attempts), (TransportKind::Tls, 1), "{case}");
         assert!(
             said.iter()

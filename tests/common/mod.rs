@@ -16,17 +16,3 @@ pub use logs::Captured;
 pub use nested::{NESTED_TARGET, cargo_check_package, cargo_check_with_spec};
 pub use server::{Action, Ending, Seen, Server, json, read_request, response};
 pub use tls::{ca, tls_acceptor, tls_acceptor_for};
-
-/// `error`'s message and every cause behind `source()`, joined: what a
-/// report of the error shows.
-#[allow(dead_code)] // not every test binary reports errors
-pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
