@@ -191,6 +191,17 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind.
+    pub const ALL: [ErrorKind; 7] = [
+        ErrorKind::Forbidden,
+        ErrorKind::RateLimited,
+        ErrorKind::NotFound,
+        ErrorKind::Server,
+        ErrorKind::Transport,
+        ErrorKind::Decode,
+        ErrorKind::Missing,
+    ];
+
     /// Its name in JSON, CSV and the table.
     pub fn name(self) -> &'static str {
         match self {
@@ -292,6 +303,13 @@ mod tests {
         sorted.sort();
         assert_eq!(order, sorted, "FACTS is in the enum's order");
         assert_eq!(Fact::LicensesTrial.spec().field, "licenses_trial");
+    }
+
+    #[test]
+    fn each_kind_serializes_as_its_name() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(serde_json::to_value(kind).expect("serializes"), kind.name());
+        }
     }
 
     #[test]

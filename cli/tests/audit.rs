@@ -8,7 +8,7 @@ use std::fmt;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use rhombus_audit::facts::{FACTS, FactSpec, Source};
+use rhombus_audit::facts::{ErrorKind, FACTS, FactSpec, Source};
 use rhombus_audit::fake::{
     BUSY, FAKE_API_KEY, FakeAnswer, FakeCall, FakeClient, FakeFleet, FakeOptions, FakeServer,
     LICENSES_FAIL, REFUSING, USERS_EMPTY,
@@ -1160,4 +1160,30 @@ async fn a_long_run_on_a_terminal_shows_a_progress_bar_and_a_pipe_gets_none() {
         "{:?}",
         String::from_utf8_lossy(&quiet.stdout)
     );
+}
+
+/// The README's fleet audit section lists every fact with its column and
+/// operation, and every error kind.
+#[test]
+fn the_readme_documents_every_fact_and_error_kind() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    let readme = std::fs::read_to_string(path).expect("the README");
+    let start = readme.find("## The fleet audit").expect("the section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |n| n + 3)];
+    for spec in FACTS {
+        let header = match spec.default {
+            true => format!("**{}**", spec.header),
+            false => spec.header.to_owned(),
+        };
+        let row = format!("| `{}` [{header}] |", spec.field);
+        assert!(section.contains(&row), "the README lacks the row {row}");
+        assert!(section.contains(spec.source.operation()));
+    }
+    for kind in ErrorKind::ALL.map(ErrorKind::name) {
+        assert!(section.contains(&format!("| `{kind}` |")), "{kind}");
+    }
+    for option in ["--wide", "--problems", "schema_version", "unknown_clients"] {
+        assert!(section.contains(option), "{option}");
+    }
 }
