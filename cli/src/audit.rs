@@ -20,7 +20,9 @@ use rhombus_partner::types::{
 use rhombus_partner::{Client, Error, OrgClient};
 use tokio::task::JoinSet;
 
-use crate::facts::{ErrorKind, FACTS, Fact, FactError, Source, older_than_newest};
+use crate::facts::{
+    ErrorKind, FACTS, Fact, FactError, Source, compare_versions, older_than_newest,
+};
 
 /// Policy alerts are counted over this many days back.
 pub const ALERT_WINDOW_DAYS: i64 = 7;
@@ -45,6 +47,8 @@ pub struct ClientAudit {
     /// Licenses ending or on trial, by product: what the pool must cover
     /// (empty when the licenses were not read).
     pub needs: BTreeMap<String, u64>,
+    /// Cameras by `firmwareVersion`, when every camera has one.
+    pub firmware: Option<BTreeMap<String, u64>>,
 }
 
 impl ClientAudit {
@@ -58,6 +62,7 @@ impl ClientAudit {
             name,
             facts,
             needs: BTreeMap::new(),
+            firmware: None,
         }
     }
 
@@ -263,7 +268,7 @@ async fn audit_client(
             );
         }
     };
-    let (cameras, doors, alerts, users, (licenses, needs)) = tokio::join!(
+    let ((cameras, firmware), doors, alerts, users, (licenses, needs)) = tokio::join!(
         cameras(&org),
         doors(&org),
         policy_alerts(&org, now),
@@ -279,6 +284,7 @@ async fn audit_client(
         name,
         facts,
         needs,
+        firmware,
     }
 }
 
@@ -348,19 +354,26 @@ async fn doors(org: &OrgClient) -> Vec<(Fact, Reading)> {
     counts.into_iter().map(|(f, n)| (f, Ok(n))).collect()
 }
 
-async fn cameras(org: &OrgClient) -> Vec<(Fact, Reading)> {
+/// The camera facts, and the cameras by firmware version when every
+/// camera gives one.
+async fn cameras(org: &OrgClient) -> (Vec<(Fact, Reading)>, Option<BTreeMap<String, u64>>) {
     let request = CameraGetMinimalCameraStateListWsRequest::default();
     let answer = match org.camera().get_minimal_camera_state_list(&request).await {
         Ok(answer) => answer,
-        Err(e) => return failed(Source::Cameras, &e),
+        Err(e) => return (failed(Source::Cameras, &e), None),
     };
-    match answer.camera_states {
-        Some(states) => camera_facts(&states),
-        None => unknown(
-            Source::Cameras,
-            FactError::missing(Source::Cameras.operation(), "cameraStates"),
-        ),
+    let Some(states) = answer.camera_states else {
+        let error = FactError::missing(Source::Cameras.operation(), "cameraStates");
+        return (unknown(Source::Cameras, error), None);
+    };
+    let mut firmware = Some(BTreeMap::new());
+    for camera in &states {
+        match (&mut firmware, &camera.firmware_version) {
+            (Some(versions), Some(version)) => *versions.entry(version.clone()).or_default() += 1,
+            _ => firmware = None,
+        }
     }
+    (camera_facts(&states), firmware)
 }
 
 /// The camera facts of a client's `cameraStates`.
@@ -633,6 +646,22 @@ impl Audit {
             .collect()
     }
 
+    /// The fleet's cameras against the newest firmware among them.
+    pub fn fleet_firmware(&self) -> FleetFirmware {
+        let known = self.clients.iter().filter_map(|c| c.firmware.as_ref());
+        let versions = known.clone().flat_map(|v| v.keys());
+        let newest = versions.max_by(|a, b| compare_versions(a, b)).cloned();
+        let older = |(version, n): (&String, &u64)| match &newest {
+            Some(newest) if compare_versions(version, newest).is_lt() => *n,
+            _ => 0,
+        };
+        FleetFirmware {
+            cameras_not_on_newest: known.flat_map(|v| v.iter()).map(older).sum(),
+            newest,
+            unknown_clients: self.clients.iter().filter(|c| c.firmware.is_none()).count(),
+        }
+    }
+
     /// Orders the rows: by name, or by a count, largest first (then by
     /// name); clients for whom that count is unknown come last, by name.
     pub fn sort(&mut self, by: SortBy) {
@@ -650,6 +679,19 @@ impl Audit {
         };
         self.clients.sort_by_cached_key(key);
     }
+}
+
+/// The fleet's cameras against the newest firmware any of them runs (a
+/// hint: camera models may have firmware lines of their own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetFirmware {
+    /// The newest `firmwareVersion` of the cameras read, by
+    /// [`compare_versions`].
+    pub newest: Option<String>,
+    /// Cameras on an older version.
+    pub cameras_not_on_newest: u64,
+    /// Clients whose cameras' versions are not all known.
+    pub unknown_clients: usize,
 }
 
 /// A fact over the whole fleet.
@@ -689,6 +731,7 @@ mod tests {
             name: name.to_owned(),
             facts,
             needs: BTreeMap::new(),
+            firmware: None,
         }
     }
 

@@ -11,7 +11,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::audit::{ALERT_WINDOW_DAYS, Audit, ClientAudit, LICENSE_WINDOW_DAYS, Total};
+use crate::audit::{
+    ALERT_WINDOW_DAYS, Audit, ClientAudit, FleetFirmware, LICENSE_WINDOW_DAYS, Total,
+};
 use crate::facts::{ErrorKind, FACTS, Fact, FactError, FactSpec};
 
 /// The version of the `--json` document's shape; it grows when a field
@@ -113,6 +115,24 @@ struct PoolRecord<'a> {
     short: u64,
 }
 
+/// The fleet's cameras against the newest firmware among them.
+#[derive(Serialize)]
+struct FirmwareRecord {
+    newest: Option<String>,
+    cameras_not_on_newest: u64,
+    unknown_clients: usize,
+}
+
+impl From<FleetFirmware> for FirmwareRecord {
+    fn from(f: FleetFirmware) -> FirmwareRecord {
+        FirmwareRecord {
+            newest: f.newest,
+            cameras_not_on_newest: f.cameras_not_on_newest,
+            unknown_clients: f.unknown_clients,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Partner<'a> {
     base_url: &'a str,
@@ -126,6 +146,7 @@ struct Document<'a> {
     partner: Partner<'a>,
     complete: bool,
     totals: Totals,
+    fleet_firmware: FirmwareRecord,
     clients: Vec<ClientRecord<'a>>,
     license_pool: Option<Vec<PoolRecord<'a>>>,
     license_pool_error: Option<&'a FactError>,
@@ -152,6 +173,7 @@ pub fn json(audit: &Audit, view: View) -> String {
         },
         complete: audit.complete(),
         totals: Totals(audit.totals()),
+        fleet_firmware: audit.fleet_firmware().into(),
         clients: view.clients(audit).map(ClientRecord).collect(),
         license_pool: pool,
         license_pool_error: audit.pool.as_ref().err(),
@@ -268,6 +290,7 @@ pub fn table(audit: &Audit, view: View) -> String {
         total.map_or(0, |t| t.sum).to_string()
     });
     let _ = writeln!(out, "{rule}\n{sums}");
+    fleet_firmware(&mut out, &audit.fleet_firmware());
     legend(&mut out, view);
     footnotes(&mut out, &notes, &totals, view);
     pool(&mut out, audit);
@@ -282,6 +305,23 @@ fn cells(view: View, name: &str, cell: impl Fn(&FactSpec) -> String) -> String {
         let _ = write!(line, " {:>width$}", cell(spec));
     }
     line
+}
+
+/// The fleet's cameras against the newest firmware among them.
+fn fleet_firmware(out: &mut String, firmware: &FleetFirmware) {
+    let Some(newest) = &firmware.newest else {
+        return;
+    };
+    let _ = write!(
+        out,
+        "\nFirmware: the fleet's newest is {}; {} camera(s) run an older one",
+        printable(newest),
+        firmware.cameras_not_on_newest
+    );
+    if firmware.unknown_clients > 0 {
+        let _ = write!(out, " ({} client(s) unknown)", firmware.unknown_clients);
+    }
+    let _ = writeln!(out, "; camera models may have firmware lines of their own.");
 }
 
 /// What each column counts, from [`FACTS`].

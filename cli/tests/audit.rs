@@ -11,7 +11,7 @@ use std::time::Duration;
 use rhombus_audit::facts::{ErrorKind, FACTS, FactSpec, Source};
 use rhombus_audit::fake::{
     BUSY, FAKE_API_KEY, FakeAnswer, FakeCall, FakeClient, FakeFleet, FakeOptions, FakeServer,
-    LICENSES_FAIL, REFUSING, USERS_EMPTY,
+    LICENSES_FAIL, NEW_FIRMWARE, REFUSING, USERS_EMPTY,
 };
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
@@ -31,12 +31,13 @@ fn fields() -> Vec<&'static str> {
 }
 
 /// The fields of the JSON document, in order.
-const DOCUMENT_FIELDS: [&str; 8] = [
+const DOCUMENT_FIELDS: [&str; 9] = [
     "schema_version",
     "generated_at",
     "partner",
     "complete",
     "totals",
+    "fleet_firmware",
     "clients",
     "license_pool",
     "license_pool_error",
@@ -436,6 +437,29 @@ fn json_is_one_documented_document_with_a_record_per_client_totals_and_the_pool(
         assert_eq!(total["unknown_clients"], unknown, "{}", spec.field);
     }
     check_pool(&document, &fleet);
+    check_fleet_firmware(&document, &fleet);
+}
+
+/// The fleet's newest firmware, and the cameras of the clients whose
+/// cameras were read that are on an older one.
+fn check_fleet_firmware(document: &Value, fleet: &FakeFleet) {
+    let cameras = FACTS.iter().find(|s| s.field == "cameras").expect("a fact");
+    let read = || {
+        fleet
+            .clients
+            .iter()
+            .filter(|c| expected(c, cameras).is_some())
+    };
+    let behind: usize = read()
+        .map(|c| c.cameras.iter().filter(|c| c.firmware_behind).count())
+        .sum();
+    let firmware = &document["fleet_firmware"];
+    assert_eq!(firmware["newest"], NEW_FIRMWARE);
+    assert_eq!(firmware["cameras_not_on_newest"], behind);
+    assert_eq!(
+        firmware["unknown_clients"],
+        fleet.clients.len() - read().count()
+    );
 }
 
 /// The pool against the needs of the clients whose licenses were read.
@@ -858,6 +882,12 @@ async fn with_a_key_it_audits_that_account_and_a_refused_key_audits_nothing() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let document: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
     assert_eq!(document["clients"].as_array().expect("clients").len(), 30);
+    // No call beyond the listing, the pool, and per client four calls and
+    // the alerts' pages (a full page asks for the next).
+    let fleet = FakeFleet::generated(30);
+    let pages = |c: &FakeClient| c.alerts_last_week / rhombus_audit::audit::ALERT_PAGE + 1;
+    let calls: usize = fleet.clients.iter().map(|c| 4 + pages(c)).sum();
+    assert_eq!(server.requests(), 2 + calls, "the calls the audit makes");
     assert!(
         stderr(&output).is_empty(),
         "no note about a fake server: {}",
