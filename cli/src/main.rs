@@ -54,8 +54,8 @@ struct Args {
     #[arg(long)]
     wide: bool,
     /// Only the clients with something to do: a camera offline, not
-    /// recording or behind on firmware, a door unhealthy, licenses ending,
-    /// or a fact not read (the totals stay the fleet's).
+    /// recording, malfunctioning or behind on firmware, a door unhealthy,
+    /// licenses ending, or a fact not read (the totals stay the fleet's).
     #[arg(long)]
     problems: bool,
     /// Audit only these clients: UUIDs, or names in any case, comma-separated.
