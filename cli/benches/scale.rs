@@ -236,7 +236,7 @@ fn wait4(pid: u32) -> (ExitStatus, libc::rusage) {
 }
 
 /// Fails loudly unless the audit exited 0 with a complete document of
-/// `clients` audited records.
+/// `clients` complete records.
 fn check_document(child: &Child, clients: usize) {
     let text = &child.stdout;
     assert!(
@@ -256,11 +256,11 @@ fn check_document(child: &Child, clients: usize) {
         .expect("the document has a `clients` array");
     assert_eq!(records.len(), clients, "one record per client");
     let failed: Vec<&Value> = (records.iter())
-        .filter(|r| r["audited"] != Value::Bool(true))
+        .filter(|r| r["complete"] != Value::Bool(true))
         .collect();
     assert!(
         failed.is_empty(),
-        "{} clients not audited, the first: {}",
+        "{} clients not complete, the first: {}",
         failed.len(),
         failed[0]
     );

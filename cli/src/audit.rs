@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
 use rhombus_partner::areas::camera::types::{
-    CameraGetMinimalCameraStateListWsRequest, DeviceStatusEnum,
+    CameraGetMinimalCameraStateListWsRequest, DeviceHealthStatusDetailsEnum, DeviceStatusEnum,
+    MinimalDeviceStateType,
 };
-use rhombus_partner::areas::door::types::DoorGetMinimalDoorStatesWsRequest;
+use rhombus_partner::areas::door::types::{DoorDoorHealthEnum, DoorGetMinimalDoorStatesWsRequest};
 use rhombus_partner::areas::event::types::EventGetPolicyAlertsV2wsRequest;
 use rhombus_partner::areas::license::types::LicenseGetDeviceLicensesWsRequest;
 use rhombus_partner::areas::user::types::UserGetUsersInOrgWsRequest;
@@ -18,6 +19,10 @@ use rhombus_partner::types::{
 };
 use rhombus_partner::{Client, Error, OrgClient};
 use tokio::task::JoinSet;
+
+use crate::facts::{
+    ErrorKind, FACTS, Fact, FactError, Source, compare_versions, older_than_newest,
+};
 
 /// Policy alerts are counted over this many days back.
 pub const ALERT_WINDOW_DAYS: i64 = 7;
@@ -29,31 +34,77 @@ pub const ALERT_PAGE: usize = 100;
 /// goes on past them is reported, not followed forever.
 pub const MAX_ALERT_PAGES: usize = 1_000;
 
-/// One client's facts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientFacts {
-    pub cameras: u64,
-    /// `connectionStatus` `RED`.
-    pub cameras_offline: u64,
-    /// `ORANGE` or `YELLOW`.
-    pub cameras_degraded: u64,
-    /// A status the API does not list, or none.
-    pub cameras_unknown_status: u64,
-    pub doors: u64,
-    pub policy_alerts_7d: u64,
-    pub users: u64,
-    pub licenses_ending_30d: u64,
-    pub licenses_trial: u64,
-    /// Licenses ending or on trial, by product: what the pool must cover.
-    pub needs: BTreeMap<String, u64>,
-}
+/// What a fact is: its count, or why it is unknown.
+pub type Reading = Result<u64, FactError>;
 
-/// One row of the audit: a client, and its facts or why there are none.
+/// One row of the audit: a client, and each of its facts, read or not.
 #[derive(Debug, Clone)]
 pub struct ClientAudit {
     pub uuid: String,
     pub name: String,
-    pub outcome: Result<ClientFacts, String>,
+    /// Every fact of [`FACTS`].
+    pub facts: BTreeMap<Fact, Reading>,
+    /// Licenses ending or on trial, by product: what the pool must cover
+    /// (empty when the licenses were not read).
+    pub needs: BTreeMap<String, u64>,
+    /// Cameras by `firmwareVersion`, when every camera has one.
+    pub firmware: Option<BTreeMap<String, u64>>,
+}
+
+impl ClientAudit {
+    /// A client of whom nothing was read, for `error`.
+    fn unread(uuid: String, name: String, error: FactError) -> ClientAudit {
+        let facts = (FACTS.iter())
+            .map(|s| (s.fact, Err(error.clone())))
+            .collect();
+        ClientAudit {
+            uuid,
+            name,
+            facts,
+            needs: BTreeMap::new(),
+            firmware: None,
+        }
+    }
+
+    /// The fact's count, if it was read.
+    pub fn value(&self, fact: Fact) -> Option<u64> {
+        self.facts.get(&fact).and_then(|r| r.as_ref().ok().copied())
+    }
+
+    /// Whether every fact was read.
+    pub fn complete(&self) -> bool {
+        self.facts.values().all(Result::is_ok)
+    }
+
+    /// Whether no fact was read.
+    pub fn nothing_read(&self) -> bool {
+        self.facts.values().all(Result::is_err)
+    }
+
+    /// Why facts are unknown: each error once, with the facts it leaves
+    /// unknown, in the order of [`FACTS`].
+    pub fn errors(&self) -> Vec<(Vec<Fact>, &FactError)> {
+        let mut errors: Vec<(Vec<Fact>, &FactError)> = Vec::new();
+        for spec in FACTS {
+            let Some(Err(error)) = self.facts.get(&spec.fact) else {
+                continue;
+            };
+            match errors.iter_mut().find(|(_, e)| *e == error) {
+                Some((facts, _)) => facts.push(spec.fact),
+                None => errors.push((vec![spec.fact], error)),
+            }
+        }
+        errors
+    }
+
+    /// Whether the partner has something to do here: a problem fact above
+    /// 0, or a fact unknown.
+    pub fn has_problem(&self) -> bool {
+        !self.complete()
+            || (FACTS.iter())
+                .filter(|s| s.problem)
+                .any(|s| self.value(s.fact).is_some_and(|n| n > 0))
+    }
 }
 
 /// A product of the license pool against the clients' needs.
@@ -78,10 +129,12 @@ impl PoolLine {
 #[derive(Debug, Clone)]
 pub struct Audit {
     pub generated_at: DateTime<Utc>,
+    /// The base URL of the account audited.
+    pub base_url: String,
     /// In the plan's order; see [`Audit::sort`].
     pub clients: Vec<ClientAudit>,
     /// The pool, or why it could not be read.
-    pub pool: Result<Vec<PoolLine>, String>,
+    pub pool: Result<Vec<PoolLine>, FactError>,
 }
 
 /// What to audit, and how much at once.
@@ -128,14 +181,7 @@ pub async fn run(
                 break;
             };
             let (partner, now) = (partner.clone(), plan.now);
-            running.spawn(async move {
-                let outcome = audit_client(&partner, &uuid, now).await;
-                ClientAudit {
-                    uuid,
-                    name,
-                    outcome,
-                }
-            });
+            running.spawn(async move { audit_client(&partner, uuid, name, now).await });
         }
         let Some(finished) = running.join_next().await else {
             break;
@@ -145,6 +191,7 @@ pub async fn run(
     }
     let pool = pool.await.expect("the pool's reading panicked");
     let mut audit = Audit::new(plan.now, done, pool);
+    audit.base_url = partner.base_url().to_owned();
     audit.sort(plan.sort);
     Ok(audit)
 }
@@ -190,151 +237,301 @@ fn select(
         .collect())
 }
 
-/// One client's facts: five calls inside it, at once (the alerts in pages).
+/// One client's facts: five calls inside it, at once (the alerts in
+/// pages). Each call gives its facts or leaves them unknown, whatever the
+/// others do.
 async fn audit_client(
     partner: &Client,
-    uuid: &str,
+    uuid: String,
+    name: String,
     now: DateTime<Utc>,
-) -> Result<ClientFacts, String> {
+) -> ClientAudit {
+    let listing_error = |kind, message: String| FactError {
+        operation: LISTING,
+        kind,
+        status: None,
+        message,
+    };
     if uuid.is_empty() {
-        return Err(
-            "the client listing gives this client no clientOrgUuid, so no call can \
-                    be made inside it"
-                .to_owned(),
-        );
+        let message = "the client listing gives this client no clientOrgUuid, so no call can \
+                       be made inside it";
+        let error = listing_error(ErrorKind::Missing, message.to_owned());
+        return ClientAudit::unread(uuid, name, error);
     }
-    let org = partner.for_org(uuid).map_err(|e| e.to_string())?;
-    let (cameras, doors, alerts, users, licenses) = tokio::join!(
+    let org = match partner.for_org(&uuid) {
+        Ok(org) => org,
+        Err(e) => {
+            return ClientAudit::unread(
+                uuid,
+                name,
+                listing_error(ErrorKind::Decode, e.to_string()),
+            );
+        }
+    };
+    let ((cameras, firmware), doors, alerts, users, (licenses, needs)) = tokio::join!(
         cameras(&org),
         doors(&org),
         policy_alerts(&org, now),
         users(&org),
         licenses(&org, now),
     );
-    let mut facts = cameras?;
-    facts.doors = doors?;
-    facts.policy_alerts_7d = alerts?;
-    facts.users = users?;
-    let licenses = licenses?;
-    facts.licenses_ending_30d = licenses.ending;
-    facts.licenses_trial = licenses.trial;
-    facts.needs = licenses.needs;
-    Ok(facts)
+    let facts = [cameras, doors, alerts, users, licenses]
+        .into_iter()
+        .flatten()
+        .collect();
+    ClientAudit {
+        uuid,
+        name,
+        facts,
+        needs,
+        firmware,
+    }
 }
 
-async fn doors(org: &OrgClient) -> Result<u64, String> {
-    let doors = org
-        .door()
-        .get_minimal_door_state_list(&DoorGetMinimalDoorStatesWsRequest::default())
-        .await
-        .map_err(|e| explain(&e))?
-        .door_states;
-    Ok(doors.map_or(0, |d| d.len() as u64))
+/// The operation that lists the clients, as errors name it.
+pub const LISTING: &str = "partner/getClientsV2";
+
+/// What a failed call leaves unknown: every fact of `source`.
+fn failed(source: Source, error: &Error) -> Vec<(Fact, Reading)> {
+    unknown(source, fact_error(source.operation(), error))
 }
 
-async fn users(org: &OrgClient) -> Result<u64, String> {
-    let users = org
-        .user()
-        .get_users_in_org(&UserGetUsersInOrgWsRequest::default())
-        .await
-        .map_err(|e| explain(&e))?
-        .users;
-    Ok(users.map_or(0, |u| u.len() as u64))
+/// Every fact of `source`, unknown for `error`.
+fn unknown(source: Source, error: FactError) -> Vec<(Fact, Reading)> {
+    source.facts().map(|f| (f, Err(error.clone()))).collect()
 }
 
-async fn cameras(org: &OrgClient) -> Result<ClientFacts, String> {
-    let states = org
-        .camera()
-        .get_minimal_camera_state_list(&CameraGetMinimalCameraStateListWsRequest::default())
-        .await
-        .map_err(|e| explain(&e))?
-        .camera_states
-        .unwrap_or_default();
-    let mut facts = ClientFacts {
-        cameras: states.len() as u64,
-        ..ClientFacts::default()
+/// A library error as the records give it.
+pub fn fact_error(operation: &'static str, error: &Error) -> FactError {
+    FactError {
+        operation,
+        kind: ErrorKind::of(error),
+        status: error.status().map(|s| s.as_u16()),
+        message: explain(error),
+    }
+}
+
+/// A list's length as `source`'s one fact, or unknown when the answer
+/// lacks the list.
+fn counted<T>(source: Source, list: Option<Vec<T>>, field: &str) -> Vec<(Fact, Reading)> {
+    match list {
+        Some(list) => source.facts().map(|f| (f, Ok(list.len() as u64))).collect(),
+        None => unknown(source, FactError::missing(source.operation(), field)),
+    }
+}
+
+async fn users(org: &OrgClient) -> Vec<(Fact, Reading)> {
+    let request = UserGetUsersInOrgWsRequest::default();
+    match org.user().get_users_in_org(&request).await {
+        Ok(answer) => counted(Source::Users, answer.users, "users"),
+        Err(e) => failed(Source::Users, &e),
+    }
+}
+
+async fn doors(org: &OrgClient) -> Vec<(Fact, Reading)> {
+    let request = DoorGetMinimalDoorStatesWsRequest::default();
+    let answer = match org.door().get_minimal_door_state_list(&request).await {
+        Ok(answer) => answer,
+        Err(e) => return failed(Source::Doors, &e),
     };
-    for camera in states {
-        match camera.connection_status {
-            Some(DeviceStatusEnum::Green) => {}
-            Some(DeviceStatusEnum::Red) => facts.cameras_offline += 1,
-            Some(DeviceStatusEnum::Orange | DeviceStatusEnum::Yellow) => {
-                facts.cameras_degraded += 1
-            }
-            // A value this version does not list, or none at all.
-            _ => facts.cameras_unknown_status += 1,
+    let Some(doors) = answer.door_states else {
+        let error = FactError::missing(Source::Doors.operation(), "doorStates");
+        return unknown(Source::Doors, error);
+    };
+    let mut counts = BTreeMap::from([
+        (Fact::Doors, doors.len() as u64),
+        (Fact::DoorsUnhealthy, 0),
+        (Fact::DoorsHealthUnknown, 0),
+    ]);
+    for door in doors {
+        let fact = match door.health {
+            Some(DoorDoorHealthEnum::Green) => continue,
+            Some(DoorDoorHealthEnum::Red) => Fact::DoorsUnhealthy,
+            _ => Fact::DoorsHealthUnknown,
+        };
+        *counts.entry(fact).or_default() += 1;
+    }
+    counts.into_iter().map(|(f, n)| (f, Ok(n))).collect()
+}
+
+/// The camera facts, and the cameras by firmware version when every
+/// camera gives one.
+async fn cameras(org: &OrgClient) -> (Vec<(Fact, Reading)>, Option<BTreeMap<String, u64>>) {
+    let request = CameraGetMinimalCameraStateListWsRequest::default();
+    let answer = match org.camera().get_minimal_camera_state_list(&request).await {
+        Ok(answer) => answer,
+        Err(e) => return (failed(Source::Cameras, &e), None),
+    };
+    let Some(states) = answer.camera_states else {
+        let error = FactError::missing(Source::Cameras.operation(), "cameraStates");
+        return (unknown(Source::Cameras, error), None);
+    };
+    let mut firmware = Some(BTreeMap::new());
+    for camera in &states {
+        match (&mut firmware, &camera.firmware_version) {
+            (Some(versions), Some(version)) => *versions.entry(version.clone()).or_default() += 1,
+            _ => firmware = None,
         }
     }
-    Ok(facts)
+    (camera_facts(&states), firmware)
+}
+
+/// The camera facts of a client's `cameraStates`.
+fn camera_facts(states: &[MinimalDeviceStateType]) -> Vec<(Fact, Reading)> {
+    let mut counts: BTreeMap<Fact, u64> = Source::Cameras.facts().map(|f| (f, 0)).collect();
+    counts.insert(Fact::Cameras, states.len() as u64);
+    for camera in states {
+        for fact in [connection_fact(camera), health_fact(camera)]
+            .into_iter()
+            .flatten()
+        {
+            *counts.entry(fact).or_default() += 1;
+        }
+    }
+    let mut facts: Vec<(Fact, Reading)> = counts.into_iter().map(|(f, n)| (f, Ok(n))).collect();
+    for (fact, reading) in &mut facts {
+        match fact {
+            Fact::CamerasNotOnNewestFirmware => *reading = firmware_behind(states),
+            Fact::CamerasUpdatingFirmware => *reading = firmware_updating(states),
+            _ => {}
+        }
+    }
+    facts
+}
+
+/// What a camera's `connectionStatus` counts as, if anything.
+fn connection_fact(camera: &MinimalDeviceStateType) -> Option<Fact> {
+    match &camera.connection_status {
+        Some(DeviceStatusEnum::Green) => None,
+        Some(DeviceStatusEnum::Red) => Some(Fact::CamerasOffline),
+        Some(DeviceStatusEnum::Orange | DeviceStatusEnum::Yellow) => Some(Fact::CamerasDegraded),
+        // A value this version does not list, or none at all.
+        _ => Some(Fact::CamerasUnknownStatus),
+    }
+}
+
+/// What a camera's `healthStatusDetails` counts as, if anything.
+fn health_fact(camera: &MinimalDeviceStateType) -> Option<Fact> {
+    use DeviceHealthStatusDetailsEnum as Health;
+    Some(match &camera.health_status_details {
+        Some(Health::None) => return None,
+        Some(Health::NotRecording) => Fact::CamerasNotRecording,
+        Some(Health::FirmwareBehind) => Fact::CamerasFirmwareBehind,
+        Some(Health::LinkSpeedLow) => Fact::CamerasLinkSpeedLow,
+        Some(Health::MalfunctioningModules) => Fact::CamerasMalfunctioning,
+        Some(Health::Disconnected) => Fact::CamerasDisconnected,
+        Some(Health::Calibrating) => Fact::CamerasCalibrating,
+        Some(Health::Delayed) => Fact::CamerasDelayed,
+        _ => Fact::CamerasHealthUnknown,
+    })
+}
+
+/// Cameras not on the client's newest `firmwareVersion`; unknown if a
+/// camera has none.
+fn firmware_behind(states: &[MinimalDeviceStateType]) -> Reading {
+    if states.iter().any(|c| c.firmware_version.is_none()) {
+        let operation = Source::Cameras.operation();
+        return Err(FactError::missing(
+            operation,
+            "cameraStates[].firmwareVersion",
+        ));
+    }
+    let versions = states.iter().filter_map(|c| c.firmware_version.as_deref());
+    Ok(older_than_newest(versions))
+}
+
+/// Cameras updating their firmware; unknown if a camera does not say.
+fn firmware_updating(states: &[MinimalDeviceStateType]) -> Reading {
+    let said: Option<Vec<bool>> = states
+        .iter()
+        .map(|c| c.firmware_update_in_progress)
+        .collect();
+    match said {
+        Some(updating) => Ok(updating.into_iter().filter(|u| *u).count() as u64),
+        None => Err(FactError::missing(
+            Source::Cameras.operation(),
+            "cameraStates[].firmwareUpdateInProgress",
+        )),
+    }
 }
 
 /// The alerts of the last [`ALERT_WINDOW_DAYS`], every page of them: the
 /// library's stream follows the last alert's timestamp and uuid, ends on a
 /// short page, and stops on a cursor that does not move or past
-/// [`MAX_ALERT_PAGES`], both of which make the count wrong, so an error row.
-async fn policy_alerts(org: &OrgClient, now: DateTime<Utc>) -> Result<u64, String> {
+/// [`MAX_ALERT_PAGES`], both of which make the count wrong, so unknown. A
+/// page without `policyAlerts` leaves the count unknown too.
+async fn policy_alerts(org: &OrgClient, now: DateTime<Utc>) -> Vec<(Fact, Reading)> {
     let after = (now - Duration::days(ALERT_WINDOW_DAYS)).timestamp_millis();
     let request = EventGetPolicyAlertsV2wsRequest::default()
         .with_after_timestamp_ms(after)
         .with_before_timestamp_ms(now.timestamp_millis())
         .with_max_results(ALERT_PAGE as i32);
     let events = org.event();
-    let mut alerts = events
-        .get_policy_alerts_v2_items(request)
+    let mut pages = events
+        .get_policy_alerts_v2_pages(request)
         .max_pages(MAX_ALERT_PAGES);
     let mut counted = 0;
-    while let Some(alert) = alerts.next().await {
-        let alert = alert.map_err(|e| explain(&e))?;
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => return failed(Source::Alerts, &e),
+        };
+        let Some(alerts) = page.policy_alerts else {
+            let error = FactError::missing(Source::Alerts.operation(), "policyAlerts");
+            return unknown(Source::Alerts, error);
+        };
         // A server may answer past the window; those are not this week's.
-        counted += u64::from(alert.timestamp_ms.is_none_or(|ms| ms >= after));
+        counted += (alerts.iter())
+            .filter(|a| a.timestamp_ms.is_none_or(|ms| ms >= after))
+            .count() as u64;
     }
-    Ok(counted)
+    vec![(Fact::PolicyAlerts7d, Ok(counted))]
 }
 
-/// A client's licenses that need a decision.
-#[derive(Debug, Default)]
-struct LicenseCounts {
-    /// Ending within [`LICENSE_WINDOW_DAYS`].
-    ending: u64,
-    trial: u64,
-    /// Ending or on trial, by product.
-    needs: BTreeMap<String, u64>,
-}
-
-/// `license/getDeviceLicenses`, counted against the window from `now`.
-async fn licenses(org: &OrgClient, now: DateTime<Utc>) -> Result<LicenseCounts, String> {
-    let licenses = org
-        .license()
-        .get_device_licenses(&LicenseGetDeviceLicensesWsRequest::default())
-        .await
-        .map_err(|e| explain(&e))?
-        .device_licenses
-        .unwrap_or_default();
+/// `license/getDeviceLicenses`, counted against the window from `now`;
+/// with the licenses ending or on trial by product.
+async fn licenses(
+    org: &OrgClient,
+    now: DateTime<Utc>,
+) -> (Vec<(Fact, Reading)>, BTreeMap<String, u64>) {
+    let request = LicenseGetDeviceLicensesWsRequest::default();
+    let licenses = match org.license().get_device_licenses(&request).await {
+        Ok(answer) => answer.device_licenses,
+        Err(e) => return (failed(Source::Licenses, &e), BTreeMap::new()),
+    };
+    let Some(licenses) = licenses else {
+        let error = FactError::missing(Source::Licenses.operation(), "deviceLicenses");
+        return (unknown(Source::Licenses, error), BTreeMap::new());
+    };
     let window_end = now + Duration::days(LICENSE_WINDOW_DAYS);
-    let mut counts = LicenseCounts::default();
+    let (mut ending, mut trial, mut needs) = (0, 0, BTreeMap::new());
     for license in licenses {
         let ends = license.max_delete_date.is_some_and(|end| end <= window_end);
         let on_trial = license.trial == Some(true);
-        counts.ending += u64::from(ends);
-        counts.trial += u64::from(on_trial);
+        ending += u64::from(ends);
+        trial += u64::from(on_trial);
         if ends || on_trial {
             let product = license
                 .product_code
                 .unwrap_or_else(|| "(no product code)".into());
-            *counts.needs.entry(product).or_insert(0) += 1;
+            *needs.entry(product).or_insert(0) += 1;
         }
     }
-    Ok(counts)
+    let facts = vec![
+        (Fact::LicensesEnding30d, Ok(ending)),
+        (Fact::LicensesTrial, Ok(trial)),
+    ];
+    (facts, needs)
 }
 
 /// `license/getPool`: the unassigned licenses by product.
-async fn pool(partner: Client) -> Result<Vec<PoolLine>, String> {
+async fn pool(partner: Client) -> Result<Vec<PoolLine>, FactError> {
     let products = partner
         .get_license_pool(&PartnerMspGetLicensePoolWsRequest::default())
         .await
-        .map_err(|e| explain(&e))?
+        .map_err(|e| fact_error(POOL, &e))?
         .products
-        .unwrap_or_default();
+        .ok_or_else(|| FactError::missing(POOL, "products"))?;
     Ok((products.into_iter())
         .map(|p| PoolLine {
             product: p.product_code.unwrap_or_else(|| "(no product code)".into()),
@@ -344,6 +541,9 @@ async fn pool(partner: Client) -> Result<Vec<PoolLine>, String> {
         })
         .collect())
 }
+
+/// The operation that reads the pool, as errors name it.
+pub const POOL: &str = "partner/license/getPool";
 
 /// What a failed call means for the audit, and what to do about it.
 pub fn explain(error: &Error) -> String {
@@ -378,10 +578,11 @@ impl Audit {
     fn new(
         generated_at: DateTime<Utc>,
         clients: Vec<ClientAudit>,
-        pool: Result<Vec<PoolLine>, String>,
+        pool: Result<Vec<PoolLine>, FactError>,
     ) -> Audit {
         let mut audit = Audit {
             generated_at,
+            base_url: String::new(),
             clients,
             pool,
         };
@@ -393,8 +594,8 @@ impl Audit {
     /// not in the pool gets a line of its own).
     fn add_needs_to_pool(&mut self) {
         let Ok(pool) = &mut self.pool else { return };
-        for facts in self.clients.iter().filter_map(|c| c.outcome.as_ref().ok()) {
-            for (product, needed) in &facts.needs {
+        for client in &self.clients {
+            for (product, needed) in &client.needs {
                 match pool.iter_mut().find(|line| &line.product == product) {
                     Some(line) => line.needed += needed,
                     None => pool.push(PoolLine {
@@ -408,48 +609,87 @@ impl Audit {
         pool.sort_by(|a, b| a.product.cmp(&b.product));
     }
 
-    /// Whether every client was audited and the pool read.
+    /// Whether every fact of every client was read, and the pool.
     pub fn complete(&self) -> bool {
-        self.failed() == 0 && self.pool.is_ok()
+        self.incomplete() == 0 && self.pool.is_ok()
     }
 
-    /// Clients whose audit failed.
-    pub fn failed(&self) -> usize {
-        self.clients.iter().filter(|c| c.outcome.is_err()).count()
+    /// Clients with a fact unknown.
+    pub fn incomplete(&self) -> usize {
+        self.clients.iter().filter(|c| !c.complete()).count()
     }
 
-    /// The sum of the audited clients' facts.
-    pub fn totals(&self) -> ClientFacts {
-        let mut sum = ClientFacts::default();
-        for f in self.clients.iter().filter_map(|c| c.outcome.as_ref().ok()) {
-            sum.cameras += f.cameras;
-            sum.cameras_offline += f.cameras_offline;
-            sum.cameras_degraded += f.cameras_degraded;
-            sum.cameras_unknown_status += f.cameras_unknown_status;
-            sum.doors += f.doors;
-            sum.policy_alerts_7d += f.policy_alerts_7d;
-            sum.users += f.users;
-            sum.licenses_ending_30d += f.licenses_ending_30d;
-            sum.licenses_trial += f.licenses_trial;
+    /// Per fact, in the order of [`FACTS`]: the sum of the clients' known
+    /// counts, and how many clients it is unknown for.
+    pub fn totals(&self) -> Vec<Total> {
+        (FACTS.iter())
+            .map(|spec| {
+                let values = self.clients.iter().map(|c| c.value(spec.fact));
+                Total {
+                    fact: spec.fact,
+                    sum: values.clone().flatten().sum(),
+                    unknown: values.filter(Option::is_none).count(),
+                }
+            })
+            .collect()
+    }
+
+    /// The fleet's cameras against the newest firmware among them.
+    pub fn fleet_firmware(&self) -> FleetFirmware {
+        let known = self.clients.iter().filter_map(|c| c.firmware.as_ref());
+        let versions = known.clone().flat_map(|v| v.keys());
+        let newest = versions.max_by(|a, b| compare_versions(a, b)).cloned();
+        let older = |(version, n): (&String, &u64)| match &newest {
+            Some(newest) if compare_versions(version, newest).is_lt() => *n,
+            _ => 0,
+        };
+        FleetFirmware {
+            cameras_not_on_newest: known.flat_map(|v| v.iter()).map(older).sum(),
+            newest,
+            unknown_clients: self.clients.iter().filter(|c| c.firmware.is_none()).count(),
         }
-        sum
     }
 
     /// Orders the rows: by name, or by a count, largest first (then by
-    /// name); clients not audited come last, by name.
+    /// name); clients for whom that count is unknown come last, by name.
     pub fn sort(&mut self, by: SortBy) {
         let key = |c: &ClientAudit| {
-            let count = match (&c.outcome, by) {
-                (_, SortBy::Name) | (Err(_), _) => 0,
-                (Ok(f), SortBy::Offline) => f.cameras_offline + f.cameras_degraded,
-                (Ok(f), SortBy::Alerts) => f.policy_alerts_7d,
-                (Ok(f), SortBy::Licenses) => f.licenses_ending_30d + f.licenses_trial,
+            let facts: &[Fact] = match by {
+                SortBy::Name => &[],
+                SortBy::Offline => &[Fact::CamerasOffline, Fact::CamerasDegraded],
+                SortBy::Alerts => &[Fact::PolicyAlerts7d],
+                SortBy::Licenses => &[Fact::LicensesEnding30d, Fact::LicensesTrial],
             };
-            let last = by != SortBy::Name && c.outcome.is_err();
+            let count: Option<u64> = facts.iter().map(|f| c.value(*f)).sum();
+            let last = by != SortBy::Name && count.is_none();
+            let count = count.unwrap_or(0);
             (last, Reverse(count), c.name.to_lowercase(), c.uuid.clone())
         };
         self.clients.sort_by_cached_key(key);
     }
+}
+
+/// The fleet's cameras against the newest firmware any of them runs (a
+/// hint: camera models may have firmware lines of their own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetFirmware {
+    /// The newest `firmwareVersion` of the cameras read, by
+    /// [`compare_versions`].
+    pub newest: Option<String>,
+    /// Cameras on an older version.
+    pub cameras_not_on_newest: u64,
+    /// Clients whose cameras' versions are not all known.
+    pub unknown_clients: usize,
+}
+
+/// A fact over the whole fleet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    pub fact: Fact,
+    /// The sum of the clients' known counts.
+    pub sum: u64,
+    /// The clients for whom the fact is unknown.
+    pub unknown: usize,
 }
 
 /// The orders `--sort` offers.
@@ -470,25 +710,30 @@ mod tests {
     use super::*;
 
     fn row(name: &str, offline: u64, alerts: u64, trial: u64) -> ClientAudit {
-        let facts = ClientFacts {
-            cameras_offline: offline,
-            policy_alerts_7d: alerts,
-            licenses_trial: trial,
-            ..ClientFacts::default()
-        };
+        let mut facts: BTreeMap<Fact, Reading> = FACTS.iter().map(|s| (s.fact, Ok(0))).collect();
+        facts.insert(Fact::CamerasOffline, Ok(offline));
+        facts.insert(Fact::PolicyAlerts7d, Ok(alerts));
+        facts.insert(Fact::LicensesTrial, Ok(trial));
         ClientAudit {
             uuid: name.to_lowercase(),
             name: name.to_owned(),
-            outcome: Ok(facts),
+            facts,
+            needs: BTreeMap::new(),
+            firmware: None,
+        }
+    }
+
+    fn refused() -> FactError {
+        FactError {
+            operation: Source::Cameras.operation(),
+            kind: ErrorKind::Forbidden,
+            status: Some(403),
+            message: "refused".into(),
         }
     }
 
     fn sorted(by: SortBy) -> Vec<String> {
-        let failed = ClientAudit {
-            uuid: "a".into(),
-            name: "Aardvark".into(),
-            outcome: Err("refused".into()),
-        };
+        let failed = ClientAudit::unread("a".into(), "Aardvark".into(), refused());
         let clients = vec![
             row("b", 1, 9, 0),
             failed,
@@ -511,9 +756,7 @@ mod tests {
     #[test]
     fn the_pool_gets_a_line_for_a_product_needed_that_it_lacks() {
         let mut needy = row("n", 0, 0, 0);
-        if let Ok(facts) = &mut needy.outcome {
-            facts.needs = BTreeMap::from([("A".to_owned(), 3), ("B".to_owned(), 1)]);
-        }
+        needy.needs = BTreeMap::from([("A".to_owned(), 3), ("B".to_owned(), 1)]);
         let pool = vec![PoolLine {
             product: "A".into(),
             unassigned: 1,
@@ -525,5 +768,25 @@ mod tests {
             .map(|l| (l.product.as_str(), l.unassigned, l.needed, l.short()))
             .collect();
         assert_eq!(got, [("A", 1, 3, 2), ("B", 0, 1, 1)]);
+    }
+
+    #[test]
+    fn a_failed_call_leaves_its_facts_unknown_and_the_others_read() {
+        let mut client = row("c", 2, 0, 0);
+        for fact in Source::Licenses.facts() {
+            client.facts.insert(fact, Err(refused()));
+        }
+        assert!(!client.complete() && client.has_problem());
+        assert_eq!(client.value(Fact::CamerasOffline), Some(2));
+        assert_eq!(client.value(Fact::LicensesTrial), None);
+        let errors = client.errors();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].0, [Fact::LicensesEnding30d, Fact::LicensesTrial]);
+        let audit = Audit::new(Utc::now(), vec![client, row("d", 1, 0, 0)], Ok(Vec::new()));
+        let totals = audit.totals();
+        let offline = totals.iter().find(|t| t.fact == Fact::CamerasOffline);
+        assert_eq!(offline.map(|t| (t.sum, t.unknown)), Some((3, 0)));
+        let trial = totals.iter().find(|t| t.fact == Fact::LicensesTrial);
+        assert_eq!(trial.map(|t| (t.sum, t.unknown)), Some((0, 1)));
     }
 }

@@ -9,13 +9,14 @@ use clap::Parser;
 use clap::builder::TypedValueParser as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rhombus_audit::audit::{self, Audit, Plan, SortBy};
+use rhombus_audit::facts::ErrorKind;
 use rhombus_audit::fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
-use rhombus_audit::output;
+use rhombus_audit::output::{self, View};
 use rhombus_partner::{Client, ClientBuilder};
 
-/// Every client was audited (and the license pool read).
+/// Every fact of every client was read (and the license pool).
 const COMPLETE: u8 = 0;
-/// The audit ran, but some clients (or the pool) could not be read.
+/// The audit ran, but some facts or clients (or the pool) were not read.
 const INCOMPLETE: u8 = 1;
 /// The command line or the configuration is wrong (clap's own code too).
 const USAGE: u8 = 2;
@@ -28,16 +29,19 @@ const LONG_RUN: Duration = Duration::from_millis(700);
 #[derive(Debug, Parser)]
 #[command(
     version,
-    about = "Audit every client organization of a Rhombus partner: cameras offline or degraded, \
+    about = "Audit every client organization of a Rhombus partner: cameras offline, degraded, not recording \
+             or behind on firmware, \
              doors, policy alerts of the last 7 days, users, licenses ending within 30 days or on \
              trial, and the license pool against what the clients need.",
     after_help = "Without RHOMBUS_API_KEY the audit runs against a fake Rhombus server in-process, \
                   playing a demo partner (no account, no network). With it, the real account is \
                   audited; RHOMBUS_AUTH_SCHEME and RHOMBUS_BASE_URL are read too.\n\n\
-                  Exit status: 0 every client audited; 1 some clients (or the license pool) \
-                  could not be read, the reason on their row; 2 a wrong command line or \
-                  configuration; 3 nothing audited (the client listing was refused or \
-                  unreachable)."
+                  A fact not read is `?` in the table (a note says why), null in JSON (the \
+                  record's `errors` say why) and an empty cell in CSV.\n\n\
+                  Exit status: 0 every fact of every client read; 1 some facts or clients (or \
+                  the license pool) not read; 2 a wrong command line or configuration; 3 \
+                  nothing audited (the client listing was refused or unreachable; with --json, \
+                  a document with `fatal` on stdout)."
 )]
 struct Args {
     /// Print one JSON document (one record per client) instead of the table.
@@ -46,6 +50,14 @@ struct Args {
     /// Print CSV (a header, then one line per client) instead of the table.
     #[arg(long)]
     csv: bool,
+    /// Show every column in the table, not only the default ones.
+    #[arg(long)]
+    wide: bool,
+    /// Only the clients with something to do: a camera offline, not
+    /// recording, malfunctioning or behind on firmware, a door unhealthy,
+    /// licenses ending, or a fact not read (the totals stay the fleet's).
+    #[arg(long)]
+    problems: bool,
     /// Audit only these clients: UUIDs, or names in any case, comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "CLIENT,...",
           value_parser = clap::builder::NonEmptyStringValueParser::new())]
@@ -102,6 +114,13 @@ async fn run(args: Args) -> u8 {
         }
         Err(error) => {
             eprintln!("error: {error}");
+            if args.json {
+                let kind = match &error {
+                    audit::AuditError::Listing(e) => Some(ErrorKind::of(e)),
+                    audit::AuditError::UnknownClients(_) => None,
+                };
+                write_stdout(&output::fatal_json(kind, &error.to_string()));
+            }
             return NOT_RUN;
         }
     };
@@ -187,13 +206,21 @@ impl Account {
 }
 
 fn print(args: &Args, audit: &Audit) {
-    let text = if args.json {
-        output::json(audit)
-    } else if args.csv {
-        output::csv(audit)
-    } else {
-        output::table(audit)
+    let view = View {
+        wide: args.wide,
+        problems: args.problems,
     };
+    let text = if args.json {
+        output::json(audit, view)
+    } else if args.csv {
+        output::csv(audit, view)
+    } else {
+        output::table(audit, view)
+    };
+    write_stdout(&text);
+}
+
+fn write_stdout(text: &str) {
     // A closed pipe (`| head`) is not an error of the audit.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

@@ -9,15 +9,68 @@ pub struct FakeClient {
     /// Whether the client lets the partner in; when not, every call made
     /// inside it is refused with `403`.
     pub access_allowed: bool,
-    /// Each camera's `connectionStatus`, as sent (so a value the API does
-    /// not list can be played too).
-    pub cameras: Vec<String>,
-    pub doors: usize,
+    pub cameras: Vec<FakeCamera>,
+    /// Each door's `health`, as sent.
+    pub doors: Vec<String>,
     /// Policy alerts within the last 7 days, and before them.
     pub alerts_last_week: usize,
     pub alerts_older: usize,
     pub users: usize,
     pub licenses: Vec<FakeLicense>,
+    /// Calls of this client answered otherwise than from the model.
+    pub broken: Vec<(FakeCall, FakeAnswer)>,
+}
+
+/// A camera, its fields as sent (so a value the API does not list can be
+/// played too).
+#[derive(Debug, Clone)]
+pub struct FakeCamera {
+    /// `connectionStatus`.
+    pub connection: String,
+    /// `healthStatusDetails`.
+    pub health: String,
+    /// Whether its `firmwareVersion` is [`OLD_FIRMWARE`] rather than
+    /// [`NEW_FIRMWARE`].
+    pub firmware_behind: bool,
+    /// `firmwareUpdateInProgress`.
+    pub updating: bool,
+}
+
+/// The firmware most cameras run, and the one before it (numerically
+/// older, though `"2.9.40" > "2.14.3"` as text).
+pub const NEW_FIRMWARE: &str = "2.14.3";
+pub const OLD_FIRMWARE: &str = "2.9.40";
+
+/// A call the audit makes inside a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FakeCall {
+    Cameras,
+    Doors,
+    Alerts,
+    Users,
+    Licenses,
+}
+
+impl FakeCall {
+    /// The path it is made on.
+    pub fn path(self) -> &'static str {
+        match self {
+            FakeCall::Cameras => "/api/camera/getMinimalCameraStateList",
+            FakeCall::Doors => "/api/door/getMinimalDoorStateList",
+            FakeCall::Alerts => "/api/event/getPolicyAlertsV2",
+            FakeCall::Users => "/api/user/getUsersInOrg",
+            FakeCall::Licenses => "/api/license/getDeviceLicenses",
+        }
+    }
+}
+
+/// How a broken call is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FakeAnswer {
+    /// This status, with a short text body.
+    Status(u16),
+    /// `200` with `{}`: every field left out.
+    Empty,
 }
 
 /// A device license held by a client.
@@ -47,12 +100,33 @@ pub struct FakeFleet {
 
 /// The demo's client that turned partner access off.
 pub const REFUSING: &str = "dEmOcLiEnToRgUuId00007w";
+/// The demo's client whose license call fails (`500`).
+pub const LICENSES_FAIL: &str = "dEmOcLiEnToRgUuId00008w";
+/// The demo's client whose user call answers `{}`.
+pub const USERS_EMPTY: &str = "dEmOcLiEnToRgUuId00012w";
+
+/// The demo's broken calls.
+fn demo_broken(uuid: &str) -> Vec<(FakeCall, FakeAnswer)> {
+    match uuid {
+        LICENSES_FAIL => vec![(FakeCall::Licenses, FakeAnswer::Status(500))],
+        USERS_EMPTY => vec![(FakeCall::Users, FakeAnswer::Empty)],
+        _ => Vec::new(),
+    }
+}
+
 /// The demo's busiest client: its week of alerts takes three pages.
 pub const BUSY: &str = "dEmOcLiEnToRgUuId00003w";
 
 /// Cameras by `connectionStatus`; `unknown` of them in `BLUE`, a state this
-/// version of the API does not list.
-fn cameras(green: usize, red: usize, orange: usize, yellow: usize, unknown: usize) -> Vec<String> {
+/// version of the API does not list. A `RED` one is `DISCONNECTED`, the
+/// others' health `NONE`, all on the new firmware, none updating.
+fn cameras(
+    green: usize,
+    red: usize,
+    orange: usize,
+    yellow: usize,
+    unknown: usize,
+) -> Vec<FakeCamera> {
     let statuses = [
         ("GREEN", green),
         ("RED", red),
@@ -60,9 +134,56 @@ fn cameras(green: usize, red: usize, orange: usize, yellow: usize, unknown: usiz
         ("YELLOW", yellow),
         ("BLUE", unknown),
     ];
-    statuses
-        .iter()
-        .flat_map(|(status, n)| std::iter::repeat_n((*status).to_owned(), *n))
+    (statuses.iter())
+        .flat_map(|(status, n)| std::iter::repeat_n(*status, *n))
+        .map(|status| FakeCamera {
+            connection: status.to_owned(),
+            health: if status == "RED" {
+                "DISCONNECTED"
+            } else {
+                "NONE"
+            }
+            .to_owned(),
+            firmware_behind: false,
+            updating: false,
+        })
+        .collect()
+}
+
+/// The cameras with, from the first `GREEN` one on, `health` given to as
+/// many as said (a value the API does not list too), `behind` on the old
+/// firmware and `updating` updating.
+fn health(
+    mut cameras: Vec<FakeCamera>,
+    health: &[(&str, usize)],
+    behind: usize,
+    updating: usize,
+) -> Vec<FakeCamera> {
+    let mut green = cameras.iter_mut().filter(|c| c.connection == "GREEN");
+    for (value, n) in health {
+        for camera in green.by_ref().take(*n) {
+            camera.health = (*value).to_owned();
+        }
+    }
+    for camera in cameras.iter_mut().rev().take(behind) {
+        camera.firmware_behind = true;
+    }
+    for camera in cameras.iter_mut().skip(1).take(updating) {
+        camera.updating = true;
+    }
+    cameras
+}
+
+/// `n` doors, `red` of them with `health` `RED`, `odd` of them `AMBER`
+/// (a value the API does not list), the others `GREEN`.
+fn doors(n: usize, red: usize, odd: usize) -> Vec<String> {
+    (0..n)
+        .map(|k| match k {
+            k if k < red => "RED",
+            k if k < red + odd => "AMBER",
+            _ => "GREEN",
+        })
+        .map(str::to_owned)
         .collect()
 }
 
@@ -91,8 +212,8 @@ fn pool(list: &[(&str, &str, i32)]) -> Vec<PoolProduct> {
 type DemoRow = (
     &'static str,
     &'static str,
+    Vec<FakeCamera>,
     Vec<String>,
-    usize,
     usize,
     usize,
     Vec<FakeLicense>,
@@ -100,46 +221,66 @@ type DemoRow = (
 
 const CAM_3Y: (&str, bool, i64) = ("LIC-CAM-3Y", false, 700);
 
+/// The demo's clients, made by hand.
+#[rustfmt::skip]
+fn demo_rows() -> [DemoRow; 12] {
+    [
+        ("01", "Acme Logistics", health(cameras(11, 1, 0, 0, 0), &[("NOT_RECORDING", 1)], 2, 0),
+            doors(2, 0, 0), 5, 14,
+            licenses(&[CAM_3Y, CAM_3Y, ("LIC-DOOR-1Y", true, 200)])),
+        ("02", "Bayside Dental Group", cameras(6, 0, 0, 0, 0), doors(0, 0, 0), 0, 6,
+            licenses(&[CAM_3Y, CAM_3Y])),
+        ("03", "Cedar Ridge School District",
+            health(cameras(115, 3, 4, 2, 0),
+                   &[("FIRMWARE_BEHIND", 6), ("NOT_RECORDING", 2), ("LINK_SPEED_LOW", 3),
+                     ("CALIBRATING", 1), ("DELAYED", 2)], 6, 2),
+            doors(31, 2, 0), 241, 88,
+            licenses(&[CAM_3Y, ("LIC-CAM-1Y", false, 120)])),
+        ("04", "Delta Storage Units",
+            health(cameras(19, 2, 1, 0, 0), &[("MALFUNCTIONING_MODULES", 1)], 0, 0),
+            doors(16, 1, 0), 12, 9,
+            licenses(&[("LIC-CAM-1Y", false, 6), ("LIC-CAM-1Y", false, 6),
+                       ("LIC-DOOR-1Y", false, 21), CAM_3Y])),
+        ("05", "Elm Street Clinic", cameras(4, 0, 0, 0, 0), doors(1, 0, 0), 1, 5,
+            licenses(&[("LIC-CAM-1Y", true, 25)])),
+        ("06", "Fairview Apartments",
+            health(cameras(33, 4, 2, 1, 0), &[("NOT_RECORDING", 3), ("FIRMWARE_BEHIND", 2)],
+                   2, 1),
+            doors(8, 0, 0), 17, 21, licenses(&[CAM_3Y, CAM_3Y, CAM_3Y])),
+        ("07", "Granite Manufacturing", cameras(15, 0, 0, 0, 0), doors(4, 0, 0), 3, 12,
+            licenses(&[CAM_3Y])),
+        ("08", "Harbor Marina", health(cameras(6, 2, 0, 1, 1), &[("OVERHEATING", 1)], 0, 0),
+            doors(0, 0, 0), 8, 4, licenses(&[CAM_3Y])),
+        ("09", "Ironwood Hotels", cameras(60, 0, 1, 0, 0), doors(10, 0, 1), 22, 47,
+            licenses(&[CAM_3Y, ("LIC-DOOR-1Y", true, 45)])),
+        ("10", "Juniper Retail",
+            health(cameras(78, 4, 0, 2, 0), &[("FIRMWARE_BEHIND", 9)], 9, 0),
+            doors(12, 1, 0), 9, 36,
+            licenses(&[CAM_3Y, ("LIC-CAM-1Y", false, 90)])),
+        ("11", "Kestrel Credit Union", cameras(18, 0, 0, 0, 0), doors(3, 0, 0), 2, 15,
+            licenses(&[CAM_3Y])),
+        ("12", "Lakeside Church", cameras(3, 1, 0, 0, 0), doors(0, 0, 0), 0, 3,
+            licenses(&[("LIC-CAM-1Y", true, 12)])),
+    ]
+}
+
 impl FakeFleet {
     /// The demo partner: twelve clients, some cameras offline or degraded
-    /// (one in a state the API does not list), doors, a week of alerts
-    /// (one client's takes several pages), users, licenses ending soon and
-    /// trials, and one client refusing partner access.
+    /// (one in a state the API does not list), not recording, behind on
+    /// firmware or otherwise unhealthy (one with a health the API does not
+    /// list), doors (some unhealthy), a week of alerts (one client's takes
+    /// several pages), users, licenses ending soon and trials, one client
+    /// refusing partner access, one whose license call fails
+    /// ([`LICENSES_FAIL`]) and one whose user call answers `{}`
+    /// ([`USERS_EMPTY`]).
     pub fn demo() -> FakeFleet {
-        #[rustfmt::skip]
-        let rows: [DemoRow; 12] = [
-            ("01", "Acme Logistics", cameras(11, 1, 0, 0, 0), 2, 5, 14,
-                licenses(&[CAM_3Y, CAM_3Y, ("LIC-DOOR-1Y", true, 200)])),
-            ("02", "Bayside Dental Group", cameras(6, 0, 0, 0, 0), 0, 0, 6,
-                licenses(&[CAM_3Y, CAM_3Y])),
-            ("03", "Cedar Ridge School District", cameras(115, 3, 4, 2, 0), 31, 241, 88,
-                licenses(&[CAM_3Y, ("LIC-CAM-1Y", false, 120)])),
-            ("04", "Delta Storage Units", cameras(19, 2, 1, 0, 0), 16, 12, 9,
-                licenses(&[("LIC-CAM-1Y", false, 6), ("LIC-CAM-1Y", false, 6),
-                           ("LIC-DOOR-1Y", false, 21), CAM_3Y])),
-            ("05", "Elm Street Clinic", cameras(4, 0, 0, 0, 0), 1, 1, 5,
-                licenses(&[("LIC-CAM-1Y", true, 25)])),
-            ("06", "Fairview Apartments", cameras(33, 4, 2, 1, 0), 8, 17, 21,
-                licenses(&[CAM_3Y, CAM_3Y, CAM_3Y])),
-            ("07", "Granite Manufacturing", cameras(15, 0, 0, 0, 0), 4, 3, 12,
-                licenses(&[CAM_3Y])),
-            ("08", "Harbor Marina", cameras(6, 2, 0, 1, 1), 0, 8, 4,
-                licenses(&[CAM_3Y])),
-            ("09", "Ironwood Hotels", cameras(60, 0, 1, 0, 0), 10, 22, 47,
-                licenses(&[CAM_3Y, ("LIC-DOOR-1Y", true, 45)])),
-            ("10", "Juniper Retail", cameras(78, 4, 0, 2, 0), 12, 9, 36,
-                licenses(&[CAM_3Y, ("LIC-CAM-1Y", false, 90)])),
-            ("11", "Kestrel Credit Union", cameras(18, 0, 0, 0, 0), 3, 2, 15,
-                licenses(&[CAM_3Y])),
-            ("12", "Lakeside Church", cameras(3, 1, 0, 0, 0), 0, 0, 3,
-                licenses(&[("LIC-CAM-1Y", true, 12)])),
-        ];
-        let clients = rows
+        let clients = demo_rows()
             .into_iter()
             .map(|(n, name, cameras, doors, alerts, users, licenses)| {
                 let uuid = format!("dEmOcLiEnToRgUuId000{n}w");
                 FakeClient {
                     access_allowed: uuid != REFUSING,
+                    broken: demo_broken(&uuid),
                     uuid,
                     name: name.to_owned(),
                     cameras,
@@ -171,14 +312,19 @@ impl FakeFleet {
                 uuid: format!("fLeEtClIeNt{i:010}w"),
                 name: format!("Client {i:05}"),
                 access_allowed: true,
-                cameras: cameras(
-                    4 + i % 17,
-                    usize::from(i % 7 == 0),
-                    i % 11 / 9,
-                    i % 13 / 12,
-                    0,
+                cameras: health(
+                    cameras(
+                        4 + i % 17,
+                        usize::from(i % 7 == 0),
+                        i % 11 / 9,
+                        i % 13 / 12,
+                        0,
+                    ),
+                    &[("NOT_RECORDING", usize::from(i % 9 == 0))],
+                    i % 3,
+                    usize::from(i % 8 == 0),
                 ),
-                doors: i % 5,
+                doors: doors(i % 5, usize::from(i % 10 == 4), 0),
                 alerts_last_week: if i % 50 == 7 { 240 } else { i * 37 % 60 },
                 alerts_older: i % 9,
                 users: 3 + i % 12,
@@ -186,6 +332,7 @@ impl FakeFleet {
                     CAM_3Y,
                     ("LIC-CAM-1Y", i % 4 == 0, 10 + (i as i64 * 13) % 90),
                 ]),
+                broken: Vec::new(),
             })
             .collect();
         FakeFleet {

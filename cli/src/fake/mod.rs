@@ -16,7 +16,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-pub use fleet::{BUSY, FakeClient, FakeFleet, FakeLicense, PoolProduct, REFUSING};
+pub use fleet::{
+    BUSY, FakeAnswer, FakeCall, FakeCamera, FakeClient, FakeFleet, FakeLicense, LICENSES_FAIL,
+    NEW_FIRMWARE, OLD_FIRMWARE, PoolProduct, REFUSING, USERS_EMPTY,
+};
 
 /// The key the fake server accepts.
 pub const FAKE_API_KEY: &str = "demo-partner-key";
@@ -126,6 +129,14 @@ impl State {
             return ResponseTemplate::new(429)
                 .insert_header("retry-after", "1")
                 .set_body_string("Too Many Requests");
+        }
+        if let Some((_, answer)) = client.broken.iter().find(|(call, _)| call.path() == path) {
+            return match answer {
+                FakeAnswer::Status(status) => {
+                    ResponseTemplate::new(*status).set_body_string("Internal Server Error")
+                }
+                FakeAnswer::Empty => ok(json!({})),
+            };
         }
         match path {
             "/api/camera/getMinimalCameraStateList" => ok(cameras(client)),
@@ -254,17 +265,38 @@ impl State {
 
 fn cameras(client: &FakeClient) -> Value {
     let states: Vec<Value> = (client.cameras.iter().enumerate())
-        .map(|(n, status)| {
+        .map(|(n, camera)| {
+            let firmware = match camera.firmware_behind {
+                true => OLD_FIRMWARE,
+                false => NEW_FIRMWARE,
+            };
+            let health = match camera.connection.as_str() {
+                "GREEN" if camera.health == "NONE" => "GREEN",
+                "GREEN" => "YELLOW",
+                other => other,
+            };
             json!({ "uuid": format!("{}CaM{n:04}", &client.uuid[..15]),
-                    "name": format!("Camera {}", n + 1), "connectionStatus": status })
+                    "name": format!("Camera {}", n + 1), "connectionStatus": camera.connection,
+                    "healthStatus": health, "healthStatusDetails": camera.health,
+                    "firmwareVersion": firmware,
+                    "firmwareUpdateInProgress": camera.updating })
         })
         .collect();
     json!({ "cameraStates": states, "error": false })
 }
 
 fn doors(client: &FakeClient) -> Value {
-    let states: Vec<Value> = (0..client.doors)
-        .map(|n| json!({ "uuid": format!("{}DoR{n:04}", &client.uuid[..15]), "name": format!("Door {}", n + 1) }))
+    let states: Vec<Value> = (client.doors.iter().enumerate())
+        .map(|(n, health)| {
+            let details = if health == "RED" {
+                "NO_HEARTBEAT"
+            } else {
+                "NONE"
+            };
+            json!({ "uuid": format!("{}DoR{n:04}", &client.uuid[..15]),
+                    "name": format!("Door {}", n + 1), "health": health,
+                    "healthDetails": details })
+        })
         .collect();
     json!({ "doorStates": states, "error": false })
 }
