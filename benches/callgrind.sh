@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Instructions per call of the three per-call cases (handwritten, plain,
-# checked), counted with callgrind. Each case runs N and then 2N calls of
-# `getClientSummaryInfo` after a warm-up (benches/count_calls.rs);
-# (count(2N) - count(N)) / N is its cost per call with all setup
-# subtracted. Only the client's thread is counted (the loopback server
-# runs on a thread of its own).
+# Instructions per call of the two per-call cases (`handwritten`, the
+# baseline, and `generated`, the one generated method
+# `client.get_client_summary_info(&body)`), counted with callgrind. Each
+# case runs N and then 2N calls of `getClientSummaryInfo` after a warm-up
+# (benches/count_calls.rs); (count(2N) - count(N)) / N is its cost per call
+# with all setup subtracted. Only the client's thread is counted (the
+# loopback server runs on a thread of its own).
+#
+# Until 0.3.0 (issue 26) there were three cases, `handwritten`, `plain`
+# (the progenitor method) and `checked` (`client.checked().<op>(..)`); the
+# figures for them in BENCHMARKS.md were measured with that version of
+# this script (e.g. at 8e1ebe4). Before/after figures for that change:
+# BENCHMARKS.md, "Issue 26: one call surface".
 #
 #   benches/callgrind.sh [N] [RUNS]     per-call counts and ratios (default 1000, 2)
 #   benches/callgrind.sh attribute [N]  per call, by case, largest differences
@@ -16,7 +23,8 @@
 #                                       baseline) with what it costs, calls made
 #                                       from it included
 #
-# BINARY=path skips the cargo build (e.g. while another build holds the lock).
+# BINARY=path skips the cargo build (e.g. while another build holds the lock);
+# TOP=n (default 40) keeps the first n rows of each attribute table.
 #
 # Output files are kept in target/callgrind/ for callgrind_annotate.
 set -euo pipefail
@@ -50,7 +58,9 @@ total() {
   awk '/^(summary|totals):/ { print $2; exit }' "$1"
 }
 
-cases=(handwritten plain checked)
+cases=(handwritten generated)
+# The cases as one word for awk; the first is the baseline.
+case_list="${cases[*]}"
 
 if [ "$mode" = count ]; then
   echo "instructions per call (client thread; (count(2N) - count(N)) / N, N = $calls)"
@@ -62,9 +72,11 @@ if [ "$mode" = count ]; then
       per_call[$case]=$(( (double - single) / calls ))
     done
     base=${per_call[handwritten]}
-    printf 'run %d: handwritten %d   plain %d (%s)   checked %d (%s)\n' "$run" \
-      "$base" "${per_call[plain]}" "$(awk -v a="${per_call[plain]}" -v b="$base" 'BEGIN { printf "%.3f", a / b }')" \
-      "${per_call[checked]}" "$(awk -v a="${per_call[checked]}" -v b="$base" 'BEGIN { printf "%.3f", a / b }')"
+    line="run $run: handwritten $base"
+    for case in "${cases[@]:1}"; do
+      line+="   $case ${per_call[$case]} ($(awk -v a="${per_call[$case]}" -v b="$base" 'BEGIN { printf "%.3f", a / b }'))"
+    done
+    echo "$line"
   done
   # Without arguments the binary prints the size of each case's future.
   "$binary" | grep "future is"
@@ -84,7 +96,7 @@ done
 
 # $1: inclusive or self; $2: function or file.
 table() {
-  awk -v calls="$calls" -v by="$2" '
+  awk -v calls="$calls" -v by="$2" -v list="$case_list" '
     FNR == 1 {
       file = FILENAME; sub(/^.*\//, "", file)
       split(file, part, "-"); kase = part[1]
@@ -101,14 +113,19 @@ table() {
       names[name] = 1
     }
     END {
+      k = split(list, kases, " ")
       for (name in names) {
-        h = cost[name, "handwritten"] / calls
-        p = cost[name, "plain"] / calls
-        c = cost[name, "checked"] / calls
-        d = c - h; if (p - h > d) d = p - h
-        if (h - c > d) d = h - c
+        # The largest difference of any case from the baseline (the first).
+        h = cost[name, kases[1]] / calls
+        d = 0; row = ""
+        for (i = 1; i <= k; i++) {
+          c = cost[name, kases[i]] / calls
+          if (c - h > d) d = c - h
+          if (h - c > d) d = h - c
+          row = row sprintf(" %10.0f", c)
+        }
         if (d < 20) continue
-        printf "%10.0f %10.0f %10.0f %10.0f  %s\n", d, h, p, c, name
+        printf "%10.0f%s  %s\n", d, row, name
       }
     }' $(for case in "${cases[@]}"; do
         for n in "$calls" $((2 * calls)); do echo "$out/$case-$n-attribute.out-01.$1"; done
@@ -118,7 +135,9 @@ table() {
 header() {
   echo
   echo "== $1 per call (N = $calls), largest difference from handwritten first"
-  printf '%10s %10s %10s %10s  %s\n' "max diff" handwritten plain checked "$2"
+  printf '%10s' "max diff"
+  printf ' %10s' "${cases[@]}"
+  printf '  %s\n' "$2"
 }
 header "self instructions by source file" "source file (code inlined from it included)"
 table self file
@@ -131,14 +150,15 @@ table inclusive function
 # from it (callgrind_annotate's "=>" lines), as the difference of runs.
 echo
 echo "== per line of the hot path, inclusive (the line and the calls made from it), per call (N = $calls)"
-printf '%10s %10s %10s  %s\n' handwritten plain checked "file:line  source"
+printf '%10s ' "${cases[@]}"
+printf ' %s\n' "file:line  source"
 for case in "${cases[@]}"; do
   for n in "$calls" $((2 * calls)); do
     file="$out/$case-$n-attribute.out-01"
     callgrind_annotate --auto=yes --show-percs=no --threshold=100 "$file" 2>/dev/null >"$file.lines"
   done
 done
-awk -v calls="$calls" '
+awk -v calls="$calls" -v list="$case_list" '
   FNR == 1 {
     file = FILENAME; sub(/^.*\//, "", file)
     split(file, part, "-"); kase = part[1]
@@ -179,13 +199,17 @@ awk -v calls="$calls" '
     line++
   }
   END {
+    k = split(list, kases, " ")
     for (key in keys) {
-      h = cost[key, "handwritten"] / calls
-      p = cost[key, "plain"] / calls
-      c = cost[key, "checked"] / calls
-      if (h < 10 && p < 10 && c < 10) continue
+      row = ""; big = 0
+      for (i = 1; i <= k; i++) {
+        c = cost[key, kases[i]] / calls
+        if (c >= 10) big = 1
+        row = row sprintf("%10.0f ", c)
+      }
+      if (!big) continue
       split(key, at, ":")
-      printf "%s\t%08d\t%10.0f %10.0f %10.0f  %s  %s\n", at[1], at[2], h, p, c, key, sources[key]
+      printf "%s\t%08d\t%s %s  %s\n", at[1], at[2], row, key, sources[key]
     }
   }' $(for case in "${cases[@]}"; do
       for n in "$calls" $((2 * calls)); do echo "$out/$case-$n-attribute.out-01.lines"; done
