@@ -7,8 +7,6 @@
 //! (how many requests it sent, whether it ran out of time waiting for a
 //! slot) is a local of [`attempts`], and becomes part of its error there.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use reqwest::Request;
@@ -30,39 +28,15 @@ pub type Built = Result<Request, progenitor_client::Error<()>>;
 /// Sends the request of `operation` with `state`'s key (and org, inside a
 /// client organization) through `http`, and decodes an answer whose status
 /// the spec `declared` with `decoder`: what every generated method returns.
-///
-/// Not an `async fn`: the exchange (everything but the decoding) is one
-/// future whatever the operation, so that its code is compiled once, not
-/// once per response type; only [`Decoded`] is.
 #[doc(hidden)]
-pub fn call<'a, D: Decode>(
-    state: &'a ClientState,
-    http: &'a reqwest::Client,
-    request: Built,
-    operation: &'static Operation,
-    declared: fn(u16) -> bool,
-    decoder: D,
-) -> Decoded<impl Future<Output = Result<Exchanged, Error>> + 'a, D> {
-    Decoded {
-        exchange: exchange(state, http, request, operation, declared),
-        decoder: Some(decoder),
-        operation: operation.id,
-    }
-}
-
-/// A success answer and how many requests it took.
-#[doc(hidden)]
-pub struct Exchanged(Answer, u32);
-
-/// Authenticates and sends a request: the success answer and how many
-/// requests it took, or the error the call ends with.
-async fn exchange(
+pub async fn call<D: Decode>(
     state: &ClientState,
     http: &reqwest::Client,
     request: Built,
     operation: &'static Operation,
     declared: fn(u16) -> bool,
-) -> Result<Exchanged, Error> {
+    decoder: D,
+) -> Result<D::Output, Error> {
     let mut request = request.map_err(|source| invalid_request(operation.id, source))?;
     state.auth.apply(request.headers_mut());
     let exchange = Exchange {
@@ -72,58 +46,18 @@ async fn exchange(
         declared,
     };
     let (answer, attempts) = send(exchange, request).await?;
-    Ok(Exchanged(answer, attempts))
-}
-
-pin_project_lite::pin_project! {
-    /// A call in progress: its exchange, then the answer decoded.
-    #[doc(hidden)]
-    #[must_use = "futures do nothing unless polled"]
-    pub struct Decoded<F, D> {
-        #[pin]
-        exchange: F,
-        decoder: Option<D>,
-        operation: &'static str,
-    }
-}
-
-impl<F, D> Future for Decoded<F, D>
-where
-    F: Future<Output = Result<Exchanged, Error>>,
-    D: Decode,
-{
-    type Output = Result<D::Output, Error>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let Exchanged(answer, attempts) = std::task::ready!(this.exchange.poll(cx))?;
-        // A future is not polled again once it is ready.
-        let Some(decoder) = this.decoder.take() else {
-            return Poll::Pending;
-        };
-        Poll::Ready(decode(decoder, *this.operation, answer, attempts))
-    }
-}
-
-/// The operation's value from a success answer, checked for `"error": true`.
-fn decode<D: Decode>(
-    decoder: D,
-    operation: &'static str,
-    answer: Answer,
-    attempts: u32,
-) -> Result<D::Output, Error> {
     let status = answer.status;
     let body = answer.body;
     let value = decoder
         .decode(body.clone())
         .map_err(|source| Error::Decode {
-            operation,
+            operation: operation.id,
             status,
             attempts,
             body: BodyPreview::new(&body, false),
             source,
         })?;
-    check_body(operation, attempts, value)
+    check_body(operation.id, attempts, value)
 }
 
 /// What the attempts of one call share.

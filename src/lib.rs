@@ -53,7 +53,7 @@ pub mod __private {
     pub use bytes::Bytes;
 
     pub use crate::builder::build_parts;
-    pub use crate::call::{Built, Decoded, Exchanged, call};
+    pub use crate::call::{Built, call};
     pub use crate::client::ClientState;
     pub use crate::decode::{Decode, Empty, Json, Raw, json_text};
     pub use crate::paging::{CursorValue, ItemList, Step, carried_cursor, last_item_cursor, pages};
