@@ -32,7 +32,7 @@
 //!     )
 //!     .await?;
 //!
-//! assert_eq!(response.into_inner().location_count, Some(3));
+//! assert_eq!(response.location_count, Some(3));
 //! summary.assert_async().await;
 //! # Ok(())
 //! # }

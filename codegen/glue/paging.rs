@@ -309,6 +309,7 @@ fn stream_methods(id: &str, paged: &Paged) -> TokenStream {
         );
         quote! {
             #[doc = #doc]
+            #[inline]
             pub fn #name<'a>(&'a self, request: types::#request)
                 -> ::rhombus_partner::Items<'a, types::#request, types::#answer, #item>
             {
@@ -320,6 +321,10 @@ fn stream_methods(id: &str, paged: &Paged) -> TokenStream {
     });
     quote! {
         #[doc = #doc]
+        // Inline: compiled where a stream is used, not in every build of
+        // the area (each instantiates the operation's request and answer
+        // (de)serialization; 18 of them cost a third of the `fleet` build).
+        #[inline]
         pub fn #pages<'a>(&'a self, request: types::#request)
             -> ::rhombus_partner::Pages<'a, types::#request, types::#answer>
         {
