@@ -570,8 +570,37 @@ pub fn explain(error: &Error) -> String {
             "{operation}: rate limited by Rhombus (429) after {attempts} attempt(s): run the \
              audit again later, or with a lower --concurrency"
         ),
+        other if html_page(other) => html_advice(other),
         other => other.report(),
     }
+}
+
+/// Whether the error's body is an HTML page (a proxy's, a gateway's or a
+/// web server's error page) rather than the API's JSON.
+fn html_page(error: &Error) -> bool {
+    let Some(body) = error.body() else {
+        return false;
+    };
+    let text = body.text();
+    text.trim_start().starts_with('<') || text.to_ascii_lowercase().contains("<html")
+}
+
+/// What an HTML answer means: not the API's (whose answers are JSON), so
+/// neither a spec to refresh nor an API to wait for.
+fn html_advice(error: &Error) -> String {
+    let status = (error.status()).map_or_else(String::new, |s| format!(" (HTTP {})", s.as_u16()));
+    let text = error.body().map_or("", |b| b.text()).trim_start();
+    let mut start: String = text.chars().take(80).collect();
+    if start.len() < text.len() {
+        start.push_str("...");
+    }
+    format!(
+        "{}: the answer{status} is an HTML page, not the API's JSON, so something other than \
+         the Rhombus API answered: check the base URL (RHOMBUS_BASE_URL, --region, or the \
+         profile's base_url and region) and any proxy or gateway on the way (HTTPS_PROXY); \
+         the page starts {start:?}",
+        error.operation()
+    )
 }
 
 impl Audit {

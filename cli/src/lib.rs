@@ -7,8 +7,15 @@
 //! - [`facts`]: the facts declared once, their kinds of error.
 //! - [`output`]: the table, and the JSON and CSV records.
 //! - [`fake`]: the fake Rhombus API the audit runs against without a key.
+//! - [`config`]: the config file of named partner accounts (`--profile`).
+//! - [`clients`]: the `--clients` list, from the command line, a file or
+//!   standard input.
+//! - [`version`]: what `--version` says.
 
 pub mod audit;
+pub mod clients;
+pub mod config;
 pub mod facts;
 pub mod fake;
 pub mod output;
+pub mod version;

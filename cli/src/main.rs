@@ -2,13 +2,16 @@
 //! audit" section for the records `--json` and `--csv` give.
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
 use clap::builder::TypedValueParser as _;
+use clap::{CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rhombus_audit::audit::{self, Audit, Plan, SortBy};
+use rhombus_audit::clients;
+use rhombus_audit::config::{self, Profile, RegionName};
 use rhombus_audit::facts::ErrorKind;
 use rhombus_audit::fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
 use rhombus_audit::output::{self, View};
@@ -28,14 +31,17 @@ const LONG_RUN: Duration = Duration::from_millis(700);
 
 #[derive(Debug, Parser)]
 #[command(
-    version,
+    version = rhombus_audit::version::VERSION,
+    args_conflicts_with_subcommands = true,
     about = "Audit every client organization of a Rhombus partner: cameras offline, degraded, not recording \
              or behind on firmware, \
              doors, policy alerts of the last 7 days, users, licenses ending within 30 days or on \
              trial, and the license pool against what the clients need.",
     after_help = "Without RHOMBUS_API_KEY the audit runs against a fake Rhombus server in-process, \
                   playing a demo partner (no account, no network). With it, the real account is \
-                  audited; RHOMBUS_AUTH_SCHEME and RHOMBUS_BASE_URL are read too.\n\n\
+                  audited; RHOMBUS_AUTH_SCHEME and RHOMBUS_BASE_URL are read too. With \
+                  --profile NAME, the account of [profiles.NAME] in the config file is \
+                  audited instead (see the README's fleet audit section for its format).\n\n\
                   A fact not read is `?` in the table (a note says why), null in JSON (the \
                   record's `errors` say why) and an empty cell in CSV.\n\n\
                   Exit status: 0 every fact of every client read; 1 some facts or clients (or \
@@ -58,9 +64,11 @@ struct Args {
     /// licenses ending, or a fact not read (the totals stay the fleet's).
     #[arg(long)]
     problems: bool,
-    /// Audit only these clients: UUIDs, or names in any case, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "CLIENT,...",
-          value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    /// Audit only these clients: UUIDs, or names in any case, comma-separated
+    /// (each trimmed). @FILE reads one client a line from a file, - from
+    /// standard input (blank lines and # comments skipped).
+    #[arg(long, value_delimiter = ',', value_name = "CLIENT,...|@FILE|-",
+          value_parser = clap::builder::NonEmptyStringValueParser::new().try_map(clients::trim_entry))]
     clients: Vec<String>,
     /// Requests in flight at once, across all clients.
     #[arg(long, value_name = "N", default_value_t = ClientBuilder::DEFAULT_MAX_CONCURRENT_REQUESTS,
@@ -76,10 +84,59 @@ struct Args {
     /// API sends are logged without it.
     #[arg(long, short, action = clap::ArgAction::Count)]
     verbose: u8,
+
+    // -- Which account: a profile of the config file, the region ---------
+    /// Audit the partner account of [profiles.NAME] in the config file,
+    /// instead of RHOMBUS_API_KEY's.
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// The config file [default: $XDG_CONFIG_HOME/rhombus-audit/config.toml,
+    /// else ~/.config/rhombus-audit/config.toml].
+    #[arg(long, value_name = "PATH", requires = "profile")]
+    config: Option<PathBuf>,
+    /// The API's region, for RHOMBUS_API_KEY's account or a profile's (over
+    /// its `region`); a base URL (RHOMBUS_BASE_URL, `base_url`) wins.
+    #[arg(long, value_enum, value_name = "REGION")]
+    region: Option<RegionName>,
+    /// Print shell completions or the man page instead of auditing.
+    #[command(subcommand)]
+    tool: Option<Tool>,
+}
+
+/// What the command prints about itself instead of auditing.
+#[derive(Debug, Subcommand)]
+enum Tool {
+    /// Print the completion script for SHELL on stdout, e.g.
+    /// `rhombus-audit completions bash > ~/.local/share/bash-completion/completions/rhombus-audit`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout, e.g. `rhombus-audit man > rhombus-audit.1`.
+    Man,
+}
+
+/// Prints what `tool` asks for.
+fn print_tool(tool: &Tool) -> ExitCode {
+    let mut command = Args::command();
+    let mut text = Vec::new();
+    match tool {
+        Tool::Completions { shell } => {
+            clap_complete::generate(*shell, &mut command, "rhombus-audit", &mut text)
+        }
+        Tool::Man => (clap_mangen::Man::new(command).render(&mut text))
+            .expect("a man page renders in memory"),
+    }
+    write_stdout(&String::from_utf8_lossy(&text));
+    ExitCode::SUCCESS
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(tool) = &args.tool {
+        return print_tool(tool);
+    }
     log_to_stderr(args.verbose);
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
     ExitCode::from(runtime.block_on(run(args)))
@@ -93,9 +150,16 @@ async fn run(args: Args) -> u8 {
             return USAGE;
         }
     };
+    let only = match clients::expand(&args.clients, &mut std::io::stdin().lock()) {
+        Ok(only) => only,
+        Err(problem) => {
+            eprintln!("error: {problem}");
+            return USAGE;
+        }
+    };
     let plan = Plan {
         now: chrono::Utc::now(),
-        only: args.clients.clone(),
+        only,
         clients_at_once: args.concurrency,
         sort: args.sort,
     };
@@ -147,38 +211,58 @@ fn log_to_stderr(verbose: u8) {
         .init();
 }
 
-/// The client for the account the environment names, with the fake server
-/// it talks to when that is the demo (kept alive as long as the client).
+/// The client for the account the command line or the environment names,
+/// with the fake server it talks to when that is the demo (kept alive as
+/// long as the client).
 async fn connect(args: &Args) -> Result<(Client, Option<FakeServer>), String> {
-    match Account::from_env()? {
-        Account::Real => {
-            let partner = ClientBuilder::from_env()
-                .and_then(|builder| builder.max_concurrent_requests(args.concurrency).build())
-                .map_err(|error| error.to_string())?;
-            Ok((partner, None))
+    let builder = match Account::choose(args)? {
+        Account::Profile(profile) => {
+            let builder = profile.builder(args.region).map_err(|e| e.to_string())?;
+            let partner =
+                (builder.max_concurrent_requests(args.concurrency).build()).map_err(|e| {
+                    format!(
+                        "profile {} of {}: {e}",
+                        profile.name,
+                        profile.file.display()
+                    )
+                })?;
+            return Ok((partner, None));
         }
-        Account::Demo => {
-            let server = FakeServer::start(FakeFleet::demo(), FakeOptions::default()).await;
-            if !args.quiet {
-                eprintln!(
-                    "RHOMBUS_API_KEY is not set: auditing a demo partner on a fake Rhombus server \
-                     at {} (set RHOMBUS_API_KEY to audit your account)",
-                    server.uri()
-                );
-            }
-            let partner = Client::builder()
-                .api_key(FAKE_API_KEY)
-                .base_url(server.uri())
-                .max_concurrent_requests(args.concurrency)
-                .build()
-                .map_err(|error| error.to_string())?;
-            Ok((partner, Some(server)))
-        }
-    }
+        Account::Real => ClientBuilder::from_env().map_err(|error| error.to_string())?,
+        Account::Demo => return demo(args).await,
+    };
+    let builder = match args.region {
+        Some(region) => builder.region(region.into()),
+        None => builder,
+    };
+    let partner = (builder.max_concurrent_requests(args.concurrency).build())
+        .map_err(|error| error.to_string())?;
+    Ok((partner, None))
 }
 
-/// Which account the environment asks to audit.
+/// The demo partner on the fake server.
+async fn demo(args: &Args) -> Result<(Client, Option<FakeServer>), String> {
+    let server = FakeServer::start(FakeFleet::demo(), FakeOptions::default()).await;
+    if !args.quiet {
+        eprintln!(
+            "RHOMBUS_API_KEY is not set: auditing a demo partner on a fake Rhombus server at {} \
+             (set RHOMBUS_API_KEY, or use --profile, to audit your account)",
+            server.uri()
+        );
+    }
+    let partner = Client::builder()
+        .api_key(FAKE_API_KEY)
+        .base_url(server.uri())
+        .max_concurrent_requests(args.concurrency)
+        .build()
+        .map_err(|error| error.to_string())?;
+    Ok((partner, Some(server)))
+}
+
+/// Which account to audit.
 enum Account {
+    /// `--profile NAME`: that profile of the config file.
+    Profile(Box<Profile>),
     /// `RHOMBUS_API_KEY` is set: the real account, as `Client::from_env`
     /// configures it.
     Real,
@@ -187,6 +271,26 @@ enum Account {
 }
 
 impl Account {
+    fn choose(args: &Args) -> Result<Account, String> {
+        let Some(name) = &args.profile else {
+            return match Account::from_env()? {
+                Account::Demo if args.region.is_some() => Err("--region needs an account: set \
+                    RHOMBUS_API_KEY or use --profile (the demo partner has no region)"
+                    .to_owned()),
+                account => Ok(account),
+            };
+        };
+        let path = (args.config.clone())
+            .or_else(config::default_path)
+            .ok_or_else(|| {
+                "--profile: neither XDG_CONFIG_HOME nor HOME is set, so there is no default \
+             config file: name one with --config"
+                    .to_owned()
+            })?;
+        let profile = config::load(&path, name).map_err(|error| error.to_string())?;
+        Ok(Account::Profile(Box::new(profile)))
+    }
+
     fn from_env() -> Result<Account, String> {
         let set = |name| std::env::var_os(name).is_some();
         let account = match std::env::var_os("RHOMBUS_API_KEY") {
