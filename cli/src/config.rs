@@ -156,12 +156,8 @@ pub fn load(path: &Path, name: &str) -> Result<Profile, ConfigError> {
             ),
         )
     })?;
-    let contents: FileContents = toml::from_str(&text).map_err(|e| {
-        error(
-            None,
-            format!("is not a valid config file: {}", e.to_string().trim()),
-        )
-    })?;
+    let contents: FileContents =
+        toml::from_str(&text).map_err(|e| error(None, invalid(&text, &e)))?;
     let Some(raw) = contents.profiles.get(name) else {
         let known: Vec<&str> = contents.profiles.keys().map(String::as_str).collect();
         let known = match known.is_empty() {
@@ -175,6 +171,41 @@ pub fn load(path: &Path, name: &str) -> Result<Profile, ConfigError> {
     };
     let base = path.parent().unwrap_or(Path::new("."));
     Profile::check(raw, path, name, base)
+}
+
+/// Why the file is not a valid config file, by line, column and key,
+/// without quoting it: a line the parser stumbled on may hold a secret.
+fn invalid(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim();
+    let Some(span) = error.span() else {
+        return format!("is not a valid config file: {message}");
+    };
+    let before = text.get(..span.start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+    let key = key_at(text, line).map_or_else(String::new, |key| format!(" ({key})"));
+    format!("is not a valid config file: line {line}, column {column}{key}: {message}")
+}
+
+/// The dotted key written on `line` (1-based), under its table header,
+/// e.g. `profiles.acme.region`, when both are plain names.
+fn key_at(text: &str, line: usize) -> Option<String> {
+    let plain = |s: &str| {
+        let s = s.trim();
+        let ok = !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+        ok.then(|| s.to_owned())
+    };
+    let lines: Vec<&str> = text.lines().take(line).collect();
+    let key = plain(lines.last()?.split_once('=')?.0)?;
+    let table = (lines.iter().rev()).find_map(|l| {
+        l.trim()
+            .strip_prefix('[')?
+            .strip_suffix(']')
+            .and_then(plain)
+    });
+    Some(table.map_or_else(|| key.clone(), |table| format!("{table}.{key}")))
 }
 
 impl Profile {
