@@ -257,3 +257,36 @@ async fn each_log_line_about_a_client_names_it_and_fields_do_not_pile_up() {
         assert!(line.matches("status=").count() <= 1, "{line}");
     }
 }
+
+/// The audit's peak resident set, in KiB, as `/usr/bin/time` reports it
+/// (the audit is its child, not ours: a child of this process would count
+/// this process's memory from before its `exec`).
+fn peak_rss_kib(server: &FakeServer, args: &[&str]) -> u64 {
+    let mut command = Command::new("/usr/bin/time");
+    command.args(["-f", "%M", env!("CARGO_BIN_EXE_rhombus-audit")]);
+    command.args(args).env_remove("RHOMBUS_AUTH_SCHEME");
+    command.env("RHOMBUS_API_KEY", FAKE_API_KEY);
+    command.env("RHOMBUS_BASE_URL", server.uri());
+    let output = command.stdout(Stdio::null()).output().expect("time runs");
+    let stderr = text(&output.stderr);
+    let last = stderr.lines().last().expect("time's line");
+    last.trim().parse().expect("KiB")
+}
+
+/// Measures, not checks: `cargo test -p rhombus-audit --test stream --
+/// --ignored --nocapture peak`. The peak resident set of each output over
+/// a generated fleet (`PEAK_CLIENTS`, 1,000 by default).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement; run by hand"]
+async fn peak_memory_of_ndjson_against_json() {
+    let clients = std::env::var("PEAK_CLIENTS").map_or(1000, |n| n.parse().expect("a number"));
+    let server = FakeServer::start(FakeFleet::generated(clients), FakeOptions::default()).await;
+    let server = std::sync::Arc::new(server);
+    for output in ["--ndjson", "--json", "--csv", "--wide", "--ndjson"] {
+        let server = server.clone();
+        let kib = tokio::task::spawn_blocking(move || peak_rss_kib(&server, &[output, "-q"]))
+            .await
+            .expect("waited for");
+        println!("{clients} clients, {output}: peak RSS {kib} KiB");
+    }
+}
