@@ -19,6 +19,7 @@ use rhombus_partner::types::{
 };
 use rhombus_partner::{Client, Error, OrgClient};
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 use crate::facts::{
     ErrorKind, FACTS, Fact, FactError, Source, compare_versions, older_than_newest,
@@ -135,6 +136,11 @@ pub struct Audit {
     pub clients: Vec<ClientAudit>,
     /// The pool, or why it could not be read.
     pub pool: Result<Vec<PoolLine>, FactError>,
+    /// Whether the audit was stopped (Ctrl-C) before every client was
+    /// audited.
+    pub interrupted: bool,
+    /// The clients not audited then, `(uuid, name)`.
+    pub not_audited: Vec<(String, String)>,
 }
 
 /// What to audit, and how much at once.
@@ -163,35 +169,122 @@ pub enum AuditError {
     UnknownClients(Vec<String>),
 }
 
-/// Runs the audit. `progress(done, total)` is called as each client is done.
+/// How a streamed audit ended: everything but the clients' records, which
+/// went one by one to the caller as each client finished.
+#[derive(Debug, Clone)]
+pub struct Ending {
+    /// The base URL of the account audited.
+    pub base_url: String,
+    /// Clients the listing gave (after `--clients`).
+    pub total: usize,
+    /// The pool, or why it could not be read (the clients' needs not yet
+    /// added: see [`Tally::pool`]).
+    pub pool: Result<Vec<PoolLine>, FactError>,
+    /// Whether the audit was stopped before every client was audited.
+    pub interrupted: bool,
+    /// The clients not audited when it was stopped, `(uuid, name)` in the
+    /// listing's order (empty unless `interrupted`).
+    pub not_audited: Vec<(String, String)>,
+}
+
+/// Runs the audit, giving each client's record to `each(record, done,
+/// total)` as the client finishes, so that nothing needs to keep them.
+/// When `stop` completes (Ctrl-C), the clients in progress are dropped and
+/// the audit ends at once, saying which clients were not audited.
+pub async fn stream(
+    partner: &Client,
+    plan: &Plan,
+    stop: impl Future<Output = ()>,
+    mut each: impl FnMut(ClientAudit, usize, usize),
+) -> Result<Ending, AuditError> {
+    let clients = select(list_clients(partner).await?, &plan.only)?;
+    let mut pool = tokio::spawn(pool(partner.clone()));
+    let total = clients.len();
+    let mut pending = clients.into_iter().enumerate();
+    let mut running = JoinSet::new();
+    let mut in_progress = BTreeMap::new();
+    let (mut done, mut interrupted) = (0, false);
+    tokio::pin!(stop);
+    loop {
+        while running.len() < plan.clients_at_once.max(1) {
+            let Some((n, (uuid, name))) = pending.next() else {
+                break;
+            };
+            in_progress.insert(n, (uuid.clone(), name.clone()));
+            let (partner, now) = (partner.clone(), plan.now);
+            let span = client_span(&uuid, &name);
+            let audit = async move { (n, audit_client(&partner, uuid, name, now).await) };
+            running.spawn(audit.instrument(span));
+        }
+        let finished = tokio::select! {
+            biased;
+            () = &mut stop => { interrupted = true; break }
+            finished = running.join_next() => finished,
+        };
+        let Some(finished) = finished else { break };
+        let (n, client) = finished.expect("a client's audit panicked");
+        in_progress.remove(&n);
+        done += 1;
+        each(client, done, total);
+    }
+    running.abort_all();
+    let pool = match interrupted && !pool.is_finished() {
+        true => {
+            pool.abort();
+            Err(pool_interrupted())
+        }
+        false => (&mut pool).await.expect("the pool's reading panicked"),
+    };
+    let not_audited = in_progress.into_values().chain(pending.map(|(_, c)| c));
+    Ok(Ending {
+        base_url: partner.base_url().to_owned(),
+        total,
+        pool,
+        interrupted,
+        not_audited: if interrupted {
+            not_audited.collect()
+        } else {
+            Vec::new()
+        },
+    })
+}
+
+/// The span each client's calls are made in, so that every log line
+/// about them names the client (a WARN span: the API's warnings, logged
+/// without -v, name it too). Control characters are escaped.
+fn client_span(uuid: &str, name: &str) -> tracing::Span {
+    tracing::warn_span!("client", client_org = %uuid.escape_debug(), client_name = ?name)
+}
+
+/// The pool when the audit was stopped before it was read.
+fn pool_interrupted() -> FactError {
+    FactError {
+        operation: POOL,
+        kind: ErrorKind::Transport,
+        status: None,
+        message: "not read: the audit was interrupted first".to_owned(),
+    }
+}
+
+/// Runs the audit and keeps every record (the table, `--json` and
+/// `--csv` need them all). `progress(done, total)` is called as each
+/// client is done.
 pub async fn run(
     partner: &Client,
     plan: &Plan,
+    stop: impl Future<Output = ()>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Audit, AuditError> {
-    let clients = select(list_clients(partner).await?, &plan.only)?;
-    let pool = tokio::spawn(pool(partner.clone()));
-    let total = clients.len();
-    let mut pending = clients.into_iter();
-    let mut running = JoinSet::new();
-    let mut done = Vec::with_capacity(total);
-    loop {
-        while running.len() < plan.clients_at_once.max(1) {
-            let Some((uuid, name)) = pending.next() else {
-                break;
-            };
-            let (partner, now) = (partner.clone(), plan.now);
-            running.spawn(async move { audit_client(&partner, uuid, name, now).await });
-        }
-        let Some(finished) = running.join_next().await else {
-            break;
-        };
-        done.push(finished.expect("a client's audit panicked"));
-        progress(done.len(), total);
-    }
-    let pool = pool.await.expect("the pool's reading panicked");
-    let mut audit = Audit::new(plan.now, done, pool);
-    audit.base_url = partner.base_url().to_owned();
+    let mut clients = Vec::new();
+    let ending = stream(partner, plan, stop, |client, done, total| {
+        clients.push(client);
+        progress(done, total);
+    })
+    .await?;
+    let mut audit = Audit::new(plan.now, clients, ending.pool);
+    audit.base_url = ending.base_url;
+    audit.interrupted = ending.interrupted;
+    audit.not_audited = ending.not_audited;
     audit.sort(plan.sort);
     Ok(audit)
 }
@@ -609,38 +702,32 @@ impl Audit {
         clients: Vec<ClientAudit>,
         pool: Result<Vec<PoolLine>, FactError>,
     ) -> Audit {
-        let mut audit = Audit {
+        let pool = pool.map(|pool| Audit::tally_of(&clients).pool(pool));
+        Audit {
             generated_at,
             base_url: String::new(),
             clients,
             pool,
-        };
-        audit.add_needs_to_pool();
-        audit
-    }
-
-    /// Adds the clients' needs to the pool's lines (a product needed but
-    /// not in the pool gets a line of its own).
-    fn add_needs_to_pool(&mut self) {
-        let Ok(pool) = &mut self.pool else { return };
-        for client in &self.clients {
-            for (product, needed) in &client.needs {
-                match pool.iter_mut().find(|line| &line.product == product) {
-                    Some(line) => line.needed += needed,
-                    None => pool.push(PoolLine {
-                        product: product.clone(),
-                        needed: *needed,
-                        ..PoolLine::default()
-                    }),
-                }
-            }
+            interrupted: false,
+            not_audited: Vec::new(),
         }
-        pool.sort_by(|a, b| a.product.cmp(&b.product));
     }
 
-    /// Whether every fact of every client was read, and the pool.
+    fn tally_of(clients: &[ClientAudit]) -> Tally {
+        let mut tally = Tally::default();
+        clients.iter().for_each(|c| tally.add(c));
+        tally
+    }
+
+    /// What the totals need of the clients.
+    pub fn tally(&self) -> Tally {
+        Audit::tally_of(&self.clients)
+    }
+
+    /// Whether every fact of every client was read, and the pool (and the
+    /// audit was not interrupted).
     pub fn complete(&self) -> bool {
-        self.incomplete() == 0 && self.pool.is_ok()
+        self.incomplete() == 0 && self.pool.is_ok() && !self.interrupted
     }
 
     /// Clients with a fact unknown.
@@ -651,32 +738,12 @@ impl Audit {
     /// Per fact, in the order of [`FACTS`]: the sum of the clients' known
     /// counts, and how many clients it is unknown for.
     pub fn totals(&self) -> Vec<Total> {
-        (FACTS.iter())
-            .map(|spec| {
-                let values = self.clients.iter().map(|c| c.value(spec.fact));
-                Total {
-                    fact: spec.fact,
-                    sum: values.clone().flatten().sum(),
-                    unknown: values.filter(Option::is_none).count(),
-                }
-            })
-            .collect()
+        self.tally().totals
     }
 
     /// The fleet's cameras against the newest firmware among them.
     pub fn fleet_firmware(&self) -> FleetFirmware {
-        let known = self.clients.iter().filter_map(|c| c.firmware.as_ref());
-        let versions = known.clone().flat_map(|v| v.keys());
-        let newest = versions.max_by(|a, b| compare_versions(a, b)).cloned();
-        let older = |(version, n): (&String, &u64)| match &newest {
-            Some(newest) if compare_versions(version, newest).is_lt() => *n,
-            _ => 0,
-        };
-        FleetFirmware {
-            cameras_not_on_newest: known.flat_map(|v| v.iter()).map(older).sum(),
-            newest,
-            unknown_clients: self.clients.iter().filter(|c| c.firmware.is_none()).count(),
-        }
+        self.tally().fleet_firmware()
     }
 
     /// Orders the rows: by name, or by a count, largest first (then by
@@ -685,7 +752,7 @@ impl Audit {
         let key = |c: &ClientAudit| {
             let facts: &[Fact] = match by {
                 SortBy::Name => &[],
-                SortBy::Offline => &[Fact::CamerasOffline, Fact::CamerasDegraded],
+                SortBy::Offline => &[Fact::CamerasOffline],
                 SortBy::Alerts => &[Fact::PolicyAlerts7d],
                 SortBy::Licenses => &[Fact::LicensesEnding30d, Fact::LicensesTrial],
             };
@@ -695,6 +762,100 @@ impl Audit {
             (last, Reverse(count), c.name.to_lowercase(), c.uuid.clone())
         };
         self.clients.sort_by_cached_key(key);
+    }
+}
+
+/// What the totals, the fleet's firmware and the pool's need take of the
+/// clients, added one client at a time: `--ndjson` keeps this, not the
+/// records, so its memory does not grow with the fleet (but for the
+/// products and firmware versions seen).
+#[derive(Debug, Clone)]
+pub struct Tally {
+    /// Clients added.
+    pub clients: usize,
+    /// Clients with a fact unknown.
+    pub incomplete: usize,
+    /// Per fact, in the order of [`FACTS`].
+    pub totals: Vec<Total>,
+    /// Licenses ending or on trial, by product.
+    needs: BTreeMap<String, u64>,
+    /// Cameras by firmware version, of the clients whose versions are all
+    /// known.
+    firmware: BTreeMap<String, u64>,
+    firmware_unknown: usize,
+}
+
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally {
+            clients: 0,
+            incomplete: 0,
+            totals: (FACTS.iter())
+                .map(|s| Total {
+                    fact: s.fact,
+                    sum: 0,
+                    unknown: 0,
+                })
+                .collect(),
+            needs: BTreeMap::new(),
+            firmware: BTreeMap::new(),
+            firmware_unknown: 0,
+        }
+    }
+}
+
+impl Tally {
+    /// Adds a client.
+    pub fn add(&mut self, client: &ClientAudit) {
+        self.clients += 1;
+        self.incomplete += usize::from(!client.complete());
+        for total in &mut self.totals {
+            match client.value(total.fact) {
+                Some(n) => total.sum += n,
+                None => total.unknown += 1,
+            }
+        }
+        for (product, n) in &client.needs {
+            *self.needs.entry(product.clone()).or_default() += n;
+        }
+        match &client.firmware {
+            Some(versions) => (versions.iter())
+                .for_each(|(v, n)| *self.firmware.entry(v.clone()).or_default() += n),
+            None => self.firmware_unknown += 1,
+        }
+    }
+
+    /// The fleet's cameras against the newest firmware among them.
+    pub fn fleet_firmware(&self) -> FleetFirmware {
+        let newest = (self.firmware.keys())
+            .max_by(|a, b| compare_versions(a, b))
+            .cloned();
+        let older = |(version, n): (&String, &u64)| match &newest {
+            Some(newest) if compare_versions(version, newest).is_lt() => *n,
+            _ => 0,
+        };
+        FleetFirmware {
+            cameras_not_on_newest: self.firmware.iter().map(older).sum(),
+            newest,
+            unknown_clients: self.firmware_unknown,
+        }
+    }
+
+    /// The pool's lines with the clients' needs added (a product needed
+    /// but not in the pool gets a line of its own), by product.
+    pub fn pool(&self, mut pool: Vec<PoolLine>) -> Vec<PoolLine> {
+        for (product, needed) in &self.needs {
+            match pool.iter_mut().find(|line| &line.product == product) {
+                Some(line) => line.needed += needed,
+                None => pool.push(PoolLine {
+                    product: product.clone(),
+                    needed: *needed,
+                    ..PoolLine::default()
+                }),
+            }
+        }
+        pool.sort_by(|a, b| a.product.cmp(&b.product));
+        pool
     }
 }
 
@@ -721,16 +882,19 @@ pub struct Total {
     pub unknown: usize,
 }
 
-/// The orders `--sort` offers.
+/// The orders `--sort` offers. A count sorts largest first, then by name;
+/// the clients for whom that count is unknown come last, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SortBy {
-    /// By client name.
+    /// By client name, in any case (then by UUID).
     Name,
-    /// Most cameras offline or degraded first.
+    /// Most cameras offline (`connectionStatus` RED) first; degraded
+    /// cameras do not count.
     Offline,
-    /// Most policy alerts first.
+    /// Most policy alerts of the last 7 days first.
     Alerts,
-    /// Most licenses ending or on trial first.
+    /// Most licenses ending within 30 days or on trial (the two added)
+    /// first.
     Licenses,
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::builder::TypedValueParser as _;
 use clap::{CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rhombus_audit::audit::{self, Audit, Plan, SortBy};
+use rhombus_audit::audit::{self, Audit, Plan, SortBy, Tally};
 use rhombus_audit::clients;
 use rhombus_audit::config::{self, Profile, RegionName};
 use rhombus_audit::facts::ErrorKind;
@@ -25,6 +25,10 @@ const INCOMPLETE: u8 = 1;
 const USAGE: u8 = 2;
 /// Nothing was audited: the partner's client listing could not be read.
 const NOT_RUN: u8 = 3;
+
+/// Interrupted (Ctrl-C): what was audited is printed, and the run exits
+/// 128 + SIGINT, as a shell does.
+const INTERRUPTED: u8 = 130;
 
 /// The progress bar shows once a run has lasted this long.
 const LONG_RUN: Duration = Duration::from_millis(700);
@@ -47,7 +51,8 @@ const LONG_RUN: Duration = Duration::from_millis(700);
                   Exit status: 0 every fact of every client read; 1 some facts or clients (or \
                   the license pool) not read; 2 a wrong command line or configuration; 3 \
                   nothing audited (the client listing was refused or unreachable; with --json, \
-                  a document with `fatal` on stdout)."
+                  a document with `fatal` on stdout); 130 interrupted by Ctrl-C (the clients \
+                  audited are printed, and which were not)."
 )]
 struct Args {
     /// Print one JSON document (one record per client) instead of the table.
@@ -98,6 +103,15 @@ struct Args {
     /// its `region`); a base URL (RHOMBUS_BASE_URL, `base_url`) wins.
     #[arg(long, value_enum, value_name = "REGION")]
     region: Option<RegionName>,
+    // --- Streaming output (issue 27) ---
+    /// Print one JSON line per client as each finishes (`"kind":"client"`,
+    /// then the record --json gives), then a summary line
+    /// (`"kind":"summary"`: totals, pool, `interrupted`). Lines come in the
+    /// order clients finish; --sort does not apply. Nothing is lost to a
+    /// Ctrl-C or a crash but the clients in progress.
+    #[arg(long, conflicts_with_all = ["json", "csv"])]
+    ndjson: bool,
+
     /// Print shell completions or the man page instead of auditing.
     #[command(subcommand)]
     tool: Option<Tool>,
@@ -164,7 +178,13 @@ async fn run(args: Args) -> u8 {
         sort: args.sort,
     };
     let bar = progress_bar(args.quiet);
-    let result = audit::run(&partner, &plan, |done, total| {
+    let stop = ctrl_c();
+    if args.ndjson {
+        let result = stream_ndjson(&partner, &plan, stop, &args, &bar).await;
+        bar.finish_and_clear();
+        return result.unwrap_or_else(|error| not_run(&args, &error));
+    }
+    let result = audit::run(&partner, &plan, stop, |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })
@@ -172,27 +192,81 @@ async fn run(args: Args) -> u8 {
     bar.finish_and_clear();
     let audit = match result {
         Ok(audit) => audit,
-        Err(error @ audit::AuditError::UnknownClients(_)) => {
-            eprintln!("error: {error}");
-            return USAGE;
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            if args.json {
-                let kind = match &error {
-                    audit::AuditError::Listing(e) => Some(ErrorKind::of(e)),
-                    audit::AuditError::UnknownClients(_) => None,
-                };
-                write_stdout(&output::fatal_json(kind, &error.to_string()));
-            }
-            return NOT_RUN;
-        }
+        Err(error) => return not_run(&args, &error),
     };
     print(&args, &audit);
-    if audit.complete() {
+    if audit.interrupted {
+        say_interrupted(audit.clients.len(), audit.not_audited.len());
+        INTERRUPTED
+    } else if audit.complete() {
         COMPLETE
     } else {
         INCOMPLETE
+    }
+}
+
+/// What an audit that could not run says, and its exit status.
+fn not_run(args: &Args, error: &audit::AuditError) -> u8 {
+    eprintln!("error: {error}");
+    let kind = match error {
+        audit::AuditError::UnknownClients(_) => return USAGE,
+        audit::AuditError::Listing(e) => Some(ErrorKind::of(e)),
+    };
+    if args.json {
+        write_stdout(&output::fatal_json(kind, &error.to_string()));
+    } else if args.ndjson {
+        write_stdout(&output::fatal_ndjson(kind, &error.to_string()));
+    }
+    NOT_RUN
+}
+
+/// `--ndjson`: each client's line as it finishes (only those with a
+/// problem under `--problems`), kept nowhere but in the totals; then the
+/// summary line.
+async fn stream_ndjson(
+    partner: &Client,
+    plan: &Plan,
+    stop: impl Future<Output = ()>,
+    args: &Args,
+    bar: &ProgressBar,
+) -> Result<u8, audit::AuditError> {
+    let mut tally = Tally::default();
+    let ending = audit::stream(partner, plan, stop, |client, done, total| {
+        tally.add(&client);
+        if !args.problems || client.has_problem() {
+            write_stdout(&output::ndjson_client(&client));
+        }
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .await?;
+    write_stdout(&output::ndjson_summary(plan.now, &ending, &tally));
+    if ending.interrupted {
+        say_interrupted(tally.clients, ending.not_audited.len());
+        return Ok(INTERRUPTED);
+    }
+    let complete = tally.incomplete == 0 && ending.pool.is_ok();
+    Ok(if complete { COMPLETE } else { INCOMPLETE })
+}
+
+fn say_interrupted(done: usize, not_audited: usize) {
+    eprintln!("interrupted: {done} client(s) audited and printed, {not_audited} not audited");
+}
+
+/// Completes on the first Ctrl-C (SIGINT). The handler is installed now,
+/// before the listing, so that an early Ctrl-C is caught too; if it cannot
+/// be, this never completes and Ctrl-C kills the process as before.
+fn ctrl_c() -> impl Future<Output = ()> {
+    let (sent, received) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = sent.send(());
+        }
+    });
+    async move {
+        if received.await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }
 
@@ -208,7 +282,36 @@ fn log_to_stderr(verbose: u8) {
         .with_max_level(level)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .fmt_fields(FieldsAsCreated::default())
         .init();
+}
+
+/// Span fields as the span was created with, and an event's own: the
+/// library's call span records `attempt` and `status` on each attempt, and
+/// the default formatter would append them to the span's fields, so a
+/// line would read `attempt=1 status=429 attempt=2`; each attempt's event
+/// carries its own `attempt` and `status`. The client's span
+/// (`client{client_org=… client_name=…}`) is created with its fields, so
+/// every line about a client's calls names it.
+#[derive(Default)]
+struct FieldsAsCreated(tracing_subscriber::fmt::format::DefaultFields);
+
+impl<'w> tracing_subscriber::fmt::FormatFields<'w> for FieldsAsCreated {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(
+        &self,
+        writer: tracing_subscriber::fmt::format::Writer<'w>,
+        fields: R,
+    ) -> std::fmt::Result {
+        self.0.format_fields(writer, fields)
+    }
+
+    fn add_fields(
+        &self,
+        _current: &'w mut tracing_subscriber::fmt::FormattedFields<Self>,
+        _fields: &tracing::span::Record<'_>,
+    ) -> std::fmt::Result {
+        Ok(())
+    }
 }
 
 /// The client for the account the command line or the environment names,

@@ -11,8 +11,12 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use chrono::{DateTime, Utc};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
 use crate::audit::{
-    ALERT_WINDOW_DAYS, Audit, ClientAudit, FleetFirmware, LICENSE_WINDOW_DAYS, Total,
+    ALERT_WINDOW_DAYS, Audit, ClientAudit, Ending, FleetFirmware, LICENSE_WINDOW_DAYS, PoolLine,
+    Tally, Total,
 };
 use crate::facts::{ErrorKind, FACTS, Fact, FactError, FactSpec};
 
@@ -64,13 +68,26 @@ fn error_records(client: &ClientAudit) -> Vec<ErrorRecord<'_>> {
         .collect()
 }
 
-/// One client, as `--json` gives it: its fields in the documented order.
-struct ClientRecord<'a>(&'a ClientAudit);
+/// One client, as `--json` gives it: its fields in the documented order
+/// (under `--ndjson`, after `"kind": "client"`).
+struct ClientRecord<'a> {
+    client: &'a ClientAudit,
+    kind: Option<&'static str>,
+}
+
+impl<'a> ClientRecord<'a> {
+    fn of(client: &'a ClientAudit) -> ClientRecord<'a> {
+        ClientRecord { client, kind: None }
+    }
+}
 
 impl Serialize for ClientRecord<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let client = self.0;
-        let mut map = serializer.serialize_map(Some(FACTS.len() + 4))?;
+        let client = self.client;
+        let mut map = serializer.serialize_map(Some(FACTS.len() + 5))?;
+        if let Some(kind) = self.kind {
+            map.serialize_entry("kind", kind)?;
+        }
         map.serialize_entry("client_uuid", &client.uuid)?;
         map.serialize_entry("client_name", &client.name)?;
         map.serialize_entry("complete", &client.complete())?;
@@ -80,6 +97,22 @@ impl Serialize for ClientRecord<'_> {
         map.serialize_entry("errors", &error_records(client))?;
         map.end()
     }
+}
+
+/// A client the audit did not get to (it was interrupted).
+#[derive(Serialize)]
+struct NotAudited<'a> {
+    client_uuid: &'a str,
+    client_name: &'a str,
+}
+
+fn not_audited(clients: &[(String, String)]) -> Vec<NotAudited<'_>> {
+    (clients.iter())
+        .map(|(uuid, name)| NotAudited {
+            client_uuid: uuid,
+            client_name: name,
+        })
+        .collect()
 }
 
 /// The totals, one entry per fact in the order of [`FACTS`].
@@ -145,6 +178,11 @@ struct Document<'a> {
     generated_at: String,
     partner: Partner<'a>,
     complete: bool,
+    /// Only when the audit was interrupted (`true`), with `not_audited`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    interrupted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_audited: Option<Vec<NotAudited<'a>>>,
     totals: Totals,
     fleet_firmware: FirmwareRecord,
     clients: Vec<ClientRecord<'a>>,
@@ -152,9 +190,9 @@ struct Document<'a> {
     license_pool_error: Option<&'a FactError>,
 }
 
-/// `--json`: one document, its `clients` one record per client.
-pub fn json(audit: &Audit, view: View) -> String {
-    let pool = audit.pool.as_ref().ok().map(|lines| {
+fn pool_records(pool: &Result<Vec<PoolLine>, FactError>) -> Option<Vec<PoolRecord<'_>>> {
+    let lines = pool.as_ref().ok()?;
+    Some(
         (lines.iter())
             .map(|l| PoolRecord {
                 product_code: &l.product,
@@ -163,8 +201,13 @@ pub fn json(audit: &Audit, view: View) -> String {
                 needed: l.needed,
                 short: l.short(),
             })
-            .collect()
-    });
+            .collect(),
+    )
+}
+
+/// `--json`: one document, its `clients` one record per client.
+pub fn json(audit: &Audit, view: View) -> String {
+    let tally = audit.tally();
     let document = Document {
         schema_version: SCHEMA_VERSION,
         generated_at: audit.generated_at.to_rfc3339(),
@@ -172,13 +215,72 @@ pub fn json(audit: &Audit, view: View) -> String {
             base_url: &audit.base_url,
         },
         complete: audit.complete(),
-        totals: Totals(audit.totals()),
-        fleet_firmware: audit.fleet_firmware().into(),
-        clients: view.clients(audit).map(ClientRecord).collect(),
-        license_pool: pool,
+        interrupted: audit.interrupted,
+        not_audited: (audit.interrupted).then(|| not_audited(&audit.not_audited)),
+        totals: Totals(tally.totals.clone()),
+        fleet_firmware: tally.fleet_firmware().into(),
+        clients: view.clients(audit).map(ClientRecord::of).collect(),
+        license_pool: pool_records(&audit.pool),
         license_pool_error: audit.pool.as_ref().err(),
     };
     pretty(&document)
+}
+
+/// `--ndjson`'s line for a client: `"kind": "client"`, then the record
+/// `--json` gives.
+pub fn ndjson_client(client: &ClientAudit) -> String {
+    let record = ClientRecord {
+        client,
+        kind: Some("client"),
+    };
+    let mut line = serde_json::to_string(&record).expect("the records serialize");
+    line.push('\n');
+    line
+}
+
+/// `--ndjson`'s last line: `"kind": "summary"`, the document's fields but
+/// the clients, and how many clients were listed and audited.
+#[derive(Serialize)]
+struct Summary<'a> {
+    kind: &'static str,
+    schema_version: u32,
+    generated_at: String,
+    partner: Partner<'a>,
+    complete: bool,
+    interrupted: bool,
+    clients_listed: usize,
+    clients_audited: usize,
+    not_audited: Vec<NotAudited<'a>>,
+    totals: Totals,
+    fleet_firmware: FirmwareRecord,
+    license_pool: Option<Vec<PoolRecord<'a>>>,
+    license_pool_error: Option<&'a FactError>,
+}
+
+/// `--ndjson`'s summary line, from what was kept of the clients.
+pub fn ndjson_summary(generated_at: DateTime<Utc>, ending: &Ending, tally: &Tally) -> String {
+    let pool = (ending.pool.clone()).map(|lines| tally.pool(lines));
+    let complete = tally.incomplete == 0 && pool.is_ok() && !ending.interrupted;
+    let summary = Summary {
+        kind: "summary",
+        schema_version: SCHEMA_VERSION,
+        generated_at: generated_at.to_rfc3339(),
+        partner: Partner {
+            base_url: &ending.base_url,
+        },
+        complete,
+        interrupted: ending.interrupted,
+        clients_listed: ending.total,
+        clients_audited: tally.clients,
+        not_audited: not_audited(&ending.not_audited),
+        totals: Totals(tally.totals.clone()),
+        fleet_firmware: tally.fleet_firmware().into(),
+        license_pool: pool_records(&pool),
+        license_pool_error: pool.as_ref().err(),
+    };
+    let mut line = serde_json::to_string(&summary).expect("the summary serializes");
+    line.push('\n');
+    line
 }
 
 /// `--json` when nothing could be audited: `complete: false` and the
@@ -190,6 +292,18 @@ pub fn fatal_json(kind: Option<ErrorKind>, message: &str) -> String {
         "fatal": { "kind": kind, "message": message },
     });
     pretty(&document)
+}
+
+/// `--ndjson` when nothing could be audited: one line, `"kind": "fatal"`,
+/// then the fields `--json` gives.
+pub fn fatal_ndjson(kind: Option<ErrorKind>, message: &str) -> String {
+    let line = serde_json::json!({
+        "kind": "fatal",
+        "schema_version": SCHEMA_VERSION,
+        "complete": false,
+        "fatal": { "kind": kind, "message": message },
+    });
+    format!("{line}\n")
 }
 
 fn pretty(document: &impl Serialize) -> String {
@@ -255,7 +369,56 @@ fn inert(text: &str) -> String {
     }
 }
 
+/// The name column's width in the default table (in terminal columns), and
+/// the least one under `--wide`, which shows names whole.
 const NAME_WIDTH: usize = 30;
+/// The UUID column's width in the default table: its last characters (a
+/// Rhombus UUID is random throughout; the fake fleets' share a beginning).
+const SHORT_UUID: usize = 8;
+
+/// The widths of the table's first two columns, in terminal columns.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    name: usize,
+    uuid: usize,
+    wide: bool,
+}
+
+impl Layout {
+    fn of(audit: &Audit, view: View) -> Layout {
+        if !view.wide {
+            return Layout {
+                name: NAME_WIDTH,
+                uuid: SHORT_UUID,
+                wide: false,
+            };
+        }
+        let widest = |text: fn(&ClientAudit) -> &str| {
+            (view.clients(audit))
+                .map(|c| printable(text(c)).width())
+                .max()
+                .unwrap_or(0)
+        };
+        Layout {
+            name: widest(|c| &c.name).max(NAME_WIDTH),
+            uuid: widest(|c| &c.uuid).max(SHORT_UUID),
+            wide: true,
+        }
+    }
+
+    /// The client's name and UUID cells, each exactly its column's width.
+    fn client(&self, client: &ClientAudit) -> (String, String) {
+        let uuid = printable(&client.uuid);
+        let uuid = match self.wide {
+            true => uuid,
+            false => {
+                let skip = uuid.chars().count().saturating_sub(SHORT_UUID);
+                uuid.chars().skip(skip).collect()
+            }
+        };
+        (fit(&client.name, self.name), pad(&uuid, self.uuid))
+    }
+}
 
 /// The table: one row per client (`?` for a fact not read, and a note
 /// number), the totals, what each column counts, the notes, and the
@@ -269,12 +432,15 @@ pub fn table(audit: &Audit, view: View) -> String {
         "Fleet audit, {date}: {} of {total} client organizations with every fact read\n",
         total - audit.incomplete()
     );
-    let header = cells(view, "client", |s| s.header.to_owned());
-    let rule = "-".repeat(header.len());
+    interrupted(&mut out, audit);
+    let layout = Layout::of(audit, view);
+    let header = cells(view, layout, "client", "uuid", |s| s.header.to_owned());
+    let rule = "-".repeat(header.width());
     let _ = writeln!(out, "{header}\n{rule}");
     let mut notes = Vec::new();
     for client in view.clients(audit) {
-        let mut line = cells(view, &cut(&client.name), |s| match client.value(s.fact) {
+        let (name, uuid) = layout.client(client);
+        let mut line = cells(view, layout, &name, &uuid, |s| match client.value(s.fact) {
             Some(n) => n.to_string(),
             None => "?".to_owned(),
         });
@@ -285,7 +451,8 @@ pub fn table(audit: &Audit, view: View) -> String {
         let _ = writeln!(out, "{line}");
     }
     let totals = audit.totals();
-    let sums = cells(view, &format!("total ({total} clients)"), |s| {
+    let label = format!("total ({total} clients)");
+    let sums = cells(view, layout, &label, "", |s| {
         let total = totals.iter().find(|t| t.fact == s.fact);
         total.map_or(0, |t| t.sum).to_string()
     });
@@ -294,17 +461,55 @@ pub fn table(audit: &Audit, view: View) -> String {
     legend(&mut out, view);
     footnotes(&mut out, &notes, &totals, view);
     pool(&mut out, audit);
+    not_audited_list(&mut out, audit);
     out
 }
 
-/// A row: the name, then a cell per column, each as wide as its header.
-fn cells(view: View, name: &str, cell: impl Fn(&FactSpec) -> String) -> String {
-    let mut line = format!("{name:<NAME_WIDTH$}");
+/// A row: the name and the UUID padded to their columns, then a cell per
+/// column, each as wide as its header.
+fn cells(
+    view: View,
+    layout: Layout,
+    name: &str,
+    uuid: &str,
+    cell: impl Fn(&FactSpec) -> String,
+) -> String {
+    let mut line = format!("{} {}", pad(name, layout.name), pad(uuid, layout.uuid));
     for spec in view.columns() {
         let width = spec.header.len().max(5);
         let _ = write!(line, " {:>width$}", cell(spec));
     }
     line
+}
+
+/// Under the title, when the audit was interrupted: how far it got.
+fn interrupted(out: &mut String, audit: &Audit) {
+    if !audit.interrupted {
+        return;
+    }
+    let done = audit.clients.len();
+    let _ = writeln!(
+        out,
+        "INTERRUPTED (Ctrl-C): {done} of {} clients audited; the {} not audited are listed at \
+         the end, and the totals leave them out.\n",
+        done + audit.not_audited.len(),
+        audit.not_audited.len()
+    );
+}
+
+/// At the end, when the audit was interrupted: the clients not audited.
+fn not_audited_list(out: &mut String, audit: &Audit) {
+    if !audit.interrupted {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nNot audited (interrupted), {} client(s):",
+        audit.not_audited.len()
+    );
+    for (uuid, name) in &audit.not_audited {
+        let _ = writeln!(out, "  {} ({})", printable(name), printable(uuid));
+    }
 }
 
 /// The fleet's cameras against the newest firmware among them.
@@ -419,14 +624,32 @@ fn pool(out: &mut String, audit: &Audit) {
     }
 }
 
-/// The name cut to the column, with an ellipsis when it is longer.
-fn cut(text: &str) -> String {
+/// The text padded with spaces to `width` terminal columns (a
+/// double-width character takes two).
+fn pad(text: &str, width: usize) -> String {
+    let spaces = width.saturating_sub(text.width());
+    format!("{text}{}", " ".repeat(spaces))
+}
+
+/// The name, control characters escaped, cut to `width` terminal columns
+/// with an ellipsis when it is wider, and padded to them.
+fn fit(text: &str, width: usize) -> String {
     let text = printable(text);
-    if text.chars().count() <= NAME_WIDTH {
-        text
-    } else {
-        text.chars().take(NAME_WIDTH - 1).chain(['…']).collect()
+    if text.width() <= width {
+        return pad(&text, width);
     }
+    let mut cut = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        used += w;
+        cut.push(c);
+    }
+    cut.push('…');
+    pad(&cut, width)
 }
 
 /// The text with control characters escaped (`\u{1b}`): names and errors
