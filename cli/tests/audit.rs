@@ -1209,7 +1209,7 @@ fn the_readme_documents_every_fact_and_error_kind() {
             true => format!("**{}**", spec.header),
             false => spec.header.to_owned(),
         };
-        let row = format!("| `{}` [{header}] |", spec.field);
+        let row = format!("| `{}` ({header}) |", spec.field);
         assert!(section.contains(&row), "the README lacks the row {row}");
         assert!(section.contains(spec.source.operation()));
     }
