@@ -166,6 +166,22 @@ impl Fact {
             .find(|s| s.fact == self)
             .expect("every fact is declared in FACTS")
     }
+
+    /// The fact whose JSON key is `field` (any case, trimmed), for
+    /// `--columns`; the error lists every key.
+    pub fn by_field(field: &str) -> Result<Fact, String> {
+        let field = field.trim();
+        (FACTS.iter())
+            .find(|s| s.field.eq_ignore_ascii_case(field))
+            .map(|s| s.fact)
+            .ok_or_else(|| {
+                let known: Vec<&str> = FACTS.iter().map(|s| s.field).collect();
+                format!(
+                    "no fact is named `{field}`; the facts: {}",
+                    known.join(", ")
+                )
+            })
+    }
 }
 
 /// Why a fact is unknown, as a script can match it.

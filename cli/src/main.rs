@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rhombus_audit::audit::{self, Audit, Plan, SortBy, Tally};
 use rhombus_audit::clients;
 use rhombus_audit::config::{self, Profile, RegionName};
-use rhombus_audit::facts::ErrorKind;
+use rhombus_audit::facts::{ErrorKind, Fact};
 use rhombus_audit::fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
 use rhombus_audit::output::{self, View};
 use rhombus_partner::{Client, ClientBuilder};
@@ -64,6 +64,13 @@ struct Args {
     /// Show every column in the table, not only the default ones.
     #[arg(long)]
     wide: bool,
+    /// The facts the table shows, by their JSON names (comma-separated, in
+    /// the usual order whatever order they are given), e.g.
+    /// `--columns cameras,cameras_not_recording,doors_unhealthy`. JSON and CSV
+    /// always hold every fact.
+    #[arg(long, value_delimiter = ',', value_name = "FACT,...",
+          value_parser = clap::builder::NonEmptyStringValueParser::new().try_map(|f| Fact::by_field(&f)))]
+    columns: Vec<Fact>,
     /// Only the clients with something to do: a camera offline, not
     /// recording, malfunctioning or behind on firmware, a door unhealthy,
     /// licenses ending, or a fact not read (the totals stay the fleet's).
@@ -415,6 +422,7 @@ impl Account {
 fn print(args: &Args, audit: &Audit) {
     let view = View {
         wide: args.wide,
+        columns: (!args.columns.is_empty()).then_some(&args.columns[..]),
         problems: args.problems,
     };
     let text = if args.json {

@@ -26,23 +26,36 @@ pub const SCHEMA_VERSION: u32 = 2;
 
 /// What the outputs show.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct View {
-    /// Every fact as a column of the table, not only the default ones.
+pub struct View<'a> {
+    /// Names and UUIDs whole, and every fact as a column of the table
+    /// (unless `columns` chooses them).
     pub wide: bool,
+    /// The facts the table shows as columns (`--columns`), in [`FACTS`]'s
+    /// order; `None`: the default ones, or every one under `wide`. The
+    /// records (JSON, CSV) always hold every fact.
+    pub columns: Option<&'a [Fact]>,
     /// Only the clients with something to do
     /// ([`ClientAudit::has_problem`]); the totals stay the fleet's.
     pub problems: bool,
 }
 
-impl View {
+impl View<'_> {
     fn clients<'a>(&self, audit: &'a Audit) -> impl Iterator<Item = &'a ClientAudit> {
         let problems = self.problems;
         (audit.clients.iter()).filter(move |c| !problems || c.has_problem())
     }
 
     fn columns(&self) -> impl Iterator<Item = &'static FactSpec> {
-        let wide = self.wide;
-        FACTS.iter().filter(move |s| wide || s.default)
+        let (wide, chosen) = (self.wide, self.columns);
+        FACTS.iter().filter(move |s| match chosen {
+            Some(chosen) => chosen.contains(&s.fact),
+            None => wide || s.default,
+        })
+    }
+
+    /// Whether some facts are not columns of the table.
+    fn hides_columns(&self) -> bool {
+        self.columns().count() < FACTS.len()
     }
 }
 
@@ -541,8 +554,11 @@ fn legend(out: &mut String, view: View) {
         let operation = spec.source.operation();
         let _ = writeln!(out, "  {:<10} {counts} ({operation})", spec.header);
     }
-    if !view.wide {
-        let _ = writeln!(out, "  (--wide shows every column)");
+    if view.hides_columns() {
+        let _ = writeln!(
+            out,
+            "  (--wide shows every column, --columns the ones named)"
+        );
     }
 }
 

@@ -8,7 +8,7 @@ use std::fmt;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use rhombus_audit::facts::{ErrorKind, FACTS, FactSpec, Source};
+use rhombus_audit::facts::{ErrorKind, FACTS, Fact, FactSpec, Source};
 use rhombus_audit::fake::{
     BUSY, FAKE_API_KEY, FakeAnswer, FakeCall, FakeClient, FakeFleet, FakeOptions, FakeServer,
     LICENSES_FAIL, NEW_FIRMWARE, REFUSING, USERS_EMPTY,
@@ -588,6 +588,52 @@ fn wide_shows_every_column_and_problems_only_the_clients_with_something_to_do() 
     let document: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
     let records = document["clients"].as_array().expect("clients");
     assert_eq!(records.len(), with_problems.len());
+}
+
+#[test]
+fn columns_shows_the_facts_named_in_the_usual_order_and_refuses_an_unknown_name() {
+    let output = run(
+        &[
+            "--columns",
+            "doors_unhealthy,CAMERAS, cameras_not_recording",
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let table = stdout(&output);
+    let chosen = [
+        Fact::Cameras,
+        Fact::CamerasNotRecording,
+        Fact::DoorsUnhealthy,
+    ];
+    let header = table.lines().nth(2).expect("a header");
+    let words: Vec<&str> = header.split_whitespace().skip(2).collect();
+    let headers: Vec<&str> = (chosen.iter())
+        .flat_map(|f| f.spec().header.split_whitespace())
+        .collect();
+    assert_eq!(words, headers, "{table}");
+    let fleet = FakeFleet::demo();
+    let rows = table_rows(&table);
+    for row in &rows[..rows.len() - 1] {
+        let client = (fleet.clients.iter())
+            .find(|c| c.name == row.name)
+            .expect("a client");
+        let cells: Vec<Option<u64>> = chosen.iter().map(|f| expected(client, f.spec())).collect();
+        assert_eq!(row.cells, cells, "{}", row.name);
+    }
+    assert!(table.contains("--columns the ones named"), "{table}");
+
+    let output = run(&["--columns", "cameras,offline_cameras"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = stderr(&output);
+    assert!(
+        error.contains("no fact is named `offline_cameras`"),
+        "{error}"
+    );
+    assert!(
+        error.contains("cameras_offline"),
+        "the error lists the facts: {error}"
+    );
 }
 
 /// Where the first two tests of the issue run: a client whose camera call
@@ -1216,7 +1262,13 @@ fn the_readme_documents_every_fact_and_error_kind() {
     for kind in ErrorKind::ALL.map(ErrorKind::name) {
         assert!(section.contains(&format!("| `{kind}` |")), "{kind}");
     }
-    for option in ["--wide", "--problems", "schema_version", "unknown_clients"] {
+    for option in [
+        "--wide",
+        "--columns",
+        "--problems",
+        "schema_version",
+        "unknown_clients",
+    ] {
         assert!(section.contains(option), "{option}");
     }
 }
