@@ -17,7 +17,7 @@ use rhombus_partner::areas::user::types::UserGetUsersInOrgWsRequest;
 use rhombus_partner::types::{
     PartnerGetPartnerClientsWsRequest, PartnerMspGetLicensePoolWsRequest,
 };
-use rhombus_partner::{Client, Error, OrgClient};
+use rhombus_partner::{Client, Error, OrgClient, TransportKind};
 use tokio::task::JoinSet;
 use tracing::Instrument as _;
 
@@ -656,8 +656,18 @@ pub fn explain(error: &Error) -> String {
              off, or is no longer the partner's; ask the client to allow partner access"
         ),
         Error::Unauthorized { .. } => format!(
-            "{operation}: the API key was refused (401): check RHOMBUS_API_KEY, and set \
-             RHOMBUS_AUTH_SCHEME to the key's kind (partner-api-token for a partner key)"
+            "{operation}: the API key was refused (401): check the key (RHOMBUS_API_KEY, or \
+             the profile's api_key_env, api_key_file or api_key_command) and its kind \
+             (RHOMBUS_AUTH_SCHEME, or the profile's scheme; partner-api-token for a partner key)"
+        ),
+        Error::Transport {
+            kind: TransportKind::Tls,
+            ..
+        } => format!(
+            "{operation}: the TLS handshake was refused: check the base URL (RHOMBUS_BASE_URL, \
+             --region, or the profile's base_url and region), the CA the server's certificate \
+             needs (the profile's root_certificate_file) and, for a certificate scheme \
+             (partner-api), the client certificate (the profile's identity_file)"
         ),
         Error::RateLimited { attempts, .. } => format!(
             "{operation}: rate limited by Rhombus (429) after {attempts} attempt(s): run the \

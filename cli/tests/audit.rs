@@ -949,9 +949,15 @@ async fn with_a_key_it_audits_that_account_and_a_refused_key_audits_nothing() {
     assert!(output.stdout.is_empty());
     let error = stderr(&output);
     assert!(
-        error.contains("the API key was refused (401): check RHOMBUS_API_KEY"),
+        error.contains("the API key was refused (401): check the key (RHOMBUS_API_KEY"),
         "{error}"
     );
+    for entry in ["api_key_env", "api_key_file", "api_key_command", "scheme"] {
+        assert!(
+            error.contains(entry),
+            "the advice names the profile's {entry}: {error}"
+        );
+    }
     assert!(!error.contains(key), "{error}");
 
     // Nothing listens on the discard port.

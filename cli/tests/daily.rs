@@ -491,7 +491,10 @@ async fn a_second_profile_is_audited_over_mutual_tls_and_one_without_a_certifica
         error.contains("cannot list the partner's clients"),
         "{error}"
     );
-    assert!(error.contains("TLS handshake refused"), "{error}");
+    assert!(error.contains("TLS handshake was refused"), "{error}");
+    for entry in ["identity_file", "root_certificate_file", "base_url"] {
+        assert!(error.contains(entry), "the advice names {entry}: {error}");
+    }
     assert!(
         front.no_certificate.load(Ordering::SeqCst) >= 1,
         "the front refused it"
