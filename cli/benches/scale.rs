@@ -19,7 +19,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use rhombus_audit::fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
+use rhombus_fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
 use rhombus_partner::ClientBuilder;
 use serde_json::Value;
 use tokio::runtime::Runtime;
