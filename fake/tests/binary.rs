@@ -49,11 +49,21 @@ async fn the_first_line_is_the_url_and_the_demo_is_served_there() {
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     assert!(!url.ends_with(":0"), "{url}");
     // How to use it: the variables the library and the audit read.
-    assert!(usage.contains(&format!("RHOMBUS_BASE_URL={url}")), "{usage}");
-    assert!(usage.contains(&format!("RHOMBUS_API_KEY={}", rhombus_fake::FAKE_API_KEY)), "{usage}");
+    assert!(
+        usage.contains(&format!("RHOMBUS_BASE_URL={url}")),
+        "{usage}"
+    );
+    assert!(
+        usage.contains(&format!("RHOMBUS_API_KEY={}", rhombus_fake::FAKE_API_KEY)),
+        "{usage}"
+    );
 
-    let (status, listing) =
-        post(&url, "/api/partner/getClientsV2", rhombus_fake::FAKE_API_KEY).await;
+    let (status, listing) = post(
+        &url,
+        "/api/partner/getClientsV2",
+        rhombus_fake::FAKE_API_KEY,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(listing["clients"].as_array().map(Vec::len), Some(12));
     let (status, _) = post(&url, "/api/partner/getClientsV2", "not-the-key").await;
@@ -63,8 +73,12 @@ async fn the_first_line_is_the_url_and_the_demo_is_served_there() {
 #[tokio::test]
 async fn clients_plays_a_generated_fleet() {
     let (_running, url, _) = start(&["--clients", "30", "--latency-ms", "1"]);
-    let (status, listing) =
-        post(&url, "/api/partner/getClientsV2", rhombus_fake::FAKE_API_KEY).await;
+    let (status, listing) = post(
+        &url,
+        "/api/partner/getClientsV2",
+        rhombus_fake::FAKE_API_KEY,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(listing["clients"].as_array().map(Vec::len), Some(30));
 }

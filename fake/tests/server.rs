@@ -37,7 +37,10 @@ async fn demo() -> FakeServer {
 #[tokio::test]
 async fn without_the_key_every_call_is_401() {
     let server = demo().await;
-    for path in ["/api/partner/getClientsV2", "/api/camera/getMinimalCameraStateList"] {
+    for path in [
+        "/api/partner/getClientsV2",
+        "/api/camera/getMinimalCameraStateList",
+    ] {
         let (status, _) = call(&server, path, None, Some(DEMO_CLIENT), json!({})).await;
         assert_eq!(status, 401, "{path}");
         let (status, _) = call(&server, path, Some("wrong"), Some(DEMO_CLIENT), json!({})).await;
@@ -50,11 +53,24 @@ async fn a_refusing_client_or_a_stranger_is_403_in_the_header_or_the_body() {
     let server = demo().await;
     let key = Some(FAKE_API_KEY);
     for org in [REFUSING, "nOtOnEoFoUrClIeNtS0000w"] {
-        let (status, _) =
-            call(&server, "/api/camera/getMinimalCameraStateList", key, Some(org), json!({})).await;
+        let (status, _) = call(
+            &server,
+            "/api/camera/getMinimalCameraStateList",
+            key,
+            Some(org),
+            json!({}),
+        )
+        .await;
         assert_eq!(status, 403, "{org} inside");
         let body = json!({ "clientOrgUuid": org });
-        let (status, _) = call(&server, "/api/partner/getClientSummaryInfo", key, None, body).await;
+        let (status, _) = call(
+            &server,
+            "/api/partner/getClientSummaryInfo",
+            key,
+            None,
+            body,
+        )
+        .await;
         assert_eq!(status, 403, "{org} named in the body");
     }
 }
@@ -73,31 +89,63 @@ async fn the_summary_listing_and_licenses_agree_with_the_devices() {
     for listed in clients.iter().filter(|c| c["clientAccessAllowed"] == true) {
         let uuid = listed["clientOrgUuid"].as_str().expect("uuid");
         let org = Some(uuid);
-        let (_, cameras) =
-            call(&server, "/api/camera/getMinimalCameraStateList", key, org, json!({})).await;
+        let (_, cameras) = call(
+            &server,
+            "/api/camera/getMinimalCameraStateList",
+            key,
+            org,
+            json!({}),
+        )
+        .await;
         let cameras = cameras["cameraStates"].as_array().expect("cameraStates");
-        let (_, doors) =
-            call(&server, "/api/door/getMinimalDoorStateList", key, org, json!({})).await;
+        let (_, doors) = call(
+            &server,
+            "/api/door/getMinimalDoorStateList",
+            key,
+            org,
+            json!({}),
+        )
+        .await;
         let doors = doors["doorStates"].as_array().expect("doorStates");
         let body = json!({ "clientOrgUuid": uuid });
-        let (status, summary) =
-            call(&server, "/api/partner/getClientSummaryInfo", key, None, body).await;
+        let (status, summary) = call(
+            &server,
+            "/api/partner/getClientSummaryInfo",
+            key,
+            None,
+            body,
+        )
+        .await;
         assert_eq!(status, 200);
         let counts = &summary["clientDeviceStatusMap"];
         assert_eq!(counts["CAMERA"]["totalCount"], cameras.len(), "{uuid}");
         assert_eq!(listed["totalCameras"], cameras.len(), "{uuid}");
-        let offline = cameras.iter().filter(|c| c["connectionStatus"] == "RED").count();
+        let offline = cameras
+            .iter()
+            .filter(|c| c["connectionStatus"] == "RED")
+            .count();
         assert_eq!(counts["CAMERA"]["connectedCount"], cameras.len() - offline);
-        let door_total = counts["DOOR_CONTROLLER"]["totalCount"].as_u64().unwrap_or(0);
+        let door_total = counts["DOOR_CONTROLLER"]["totalCount"]
+            .as_u64()
+            .unwrap_or(0);
         assert_eq!(door_total as usize, doors.len(), "{uuid}");
         assert_eq!(summary["locationCount"], listed["totalLocations"]);
 
         // Each license on a device names one of the client's devices.
         let body = json!({ "orgUuid": uuid });
-        let (_, licenses) =
-            call(&server, "/api/partner/getDeviceLicensesForOrg", key, None, body).await;
+        let (_, licenses) = call(
+            &server,
+            "/api/partner/getDeviceLicensesForOrg",
+            key,
+            None,
+            body,
+        )
+        .await;
         let devices: Vec<&Value> = cameras.iter().chain(doors).map(|d| &d["uuid"]).collect();
-        for license in licenses["deviceLicenses"].as_array().expect("deviceLicenses") {
+        for license in licenses["deviceLicenses"]
+            .as_array()
+            .expect("deviceLicenses")
+        {
             if let Some(device) = license.get("deviceUuid") {
                 assert!(devices.contains(&device), "{license}");
             }
@@ -118,8 +166,14 @@ async fn the_demo_plays_health_unknown_values_and_broken_calls() {
     let mut firmware = Vec::new();
     for client in &FakeFleet::demo().clients {
         let org = Some(client.uuid.as_str());
-        let (status, cameras) =
-            call(&server, "/api/camera/getMinimalCameraStateList", key, org, json!({})).await;
+        let (status, cameras) = call(
+            &server,
+            "/api/camera/getMinimalCameraStateList",
+            key,
+            org,
+            json!({}),
+        )
+        .await;
         if !client.access_allowed {
             assert_eq!(status, 403);
             continue;
@@ -133,11 +187,21 @@ async fn the_demo_plays_health_unknown_values_and_broken_calls() {
     for wanted in ["NOT_RECORDING", "FIRMWARE_BEHIND", "OVERHEATING"] {
         assert!(details.iter().any(|d| d == wanted), "{wanted}");
     }
-    assert!(connections.iter().any(|c| c == "BLUE"), "a status the API does not list");
+    assert!(
+        connections.iter().any(|c| c == "BLUE"),
+        "a status the API does not list"
+    );
     assert!(firmware.iter().any(|f| f == rhombus_fake::OLD_FIRMWARE));
 
     let org = Some(LICENSES_FAIL);
-    let (status, _) = call(&server, "/api/license/getDeviceLicenses", key, org, json!({})).await;
+    let (status, _) = call(
+        &server,
+        "/api/license/getDeviceLicenses",
+        key,
+        org,
+        json!({}),
+    )
+    .await;
     assert_eq!(status, 500);
     let org = Some(rhombus_fake::USERS_EMPTY);
     let (status, users) = call(&server, "/api/user/getUsersInOrg", key, org, json!({})).await;
@@ -177,19 +241,31 @@ async fn alerts_come_in_pages_and_rate_limits_once_per_call() {
 #[tokio::test]
 async fn the_pool_counts_the_clients_licenses() {
     let server = demo().await;
-    let (status, pool) =
-        call(&server, "/api/partner/license/getPool", Some(FAKE_API_KEY), None, json!({})).await;
+    let (status, pool) = call(
+        &server,
+        "/api/partner/license/getPool",
+        Some(FAKE_API_KEY),
+        None,
+        json!({}),
+    )
+    .await;
     assert_eq!(status, 200);
     let fleet = FakeFleet::demo();
     for product in pool["products"].as_array().expect("products") {
         let code = product["productCode"].as_str().expect("productCode");
-        let held: u64 = (product["heldByClients"].as_array().expect("heldByClients").iter())
-            .map(|h| h["count"].as_u64().expect("count"))
-            .sum();
+        let held: u64 = (product["heldByClients"]
+            .as_array()
+            .expect("heldByClients")
+            .iter())
+        .map(|h| h["count"].as_u64().expect("count"))
+        .sum();
         let expected = (fleet.clients.iter().flat_map(|c| &c.licenses))
             .filter(|l| l.product == code && !l.trial)
             .count();
         assert_eq!(held as usize, expected, "{code}");
-        assert_eq!(product["owned"], product["heldByPool"].as_u64().unwrap() + held);
+        assert_eq!(
+            product["owned"],
+            product["heldByPool"].as_u64().unwrap() + held
+        );
     }
 }
