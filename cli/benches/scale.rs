@@ -130,6 +130,7 @@ fn scenario(runtime: &Runtime, settings: &Settings, rate_limit_every: Option<usi
     let options = FakeOptions {
         latency: settings.latency,
         rate_limit_every,
+        ..FakeOptions::default()
     };
     let fleet = FakeFleet::generated(settings.clients);
     let server = runtime.block_on(FakeServer::start(fleet, options));
