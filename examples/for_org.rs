@@ -14,10 +14,9 @@
 //! RHOMBUS_API_KEY=... cargo run --example for_org -- <client-org-uuid>
 //! ```
 
-mod support;
-
 use std::error::Error;
 
+use rhombus_fake::{DEMO_CLIENT, FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
 use rhombus_partner::Client;
 use rhombus_partner::types::LicenseGetDeviceLicensesForClientOrgWsRequest;
 
@@ -30,17 +29,22 @@ async fn main() -> Result<(), Box<dyn Error>> {
             .ok_or("usage: for_org <client-org-uuid> (the client organization to act on)")?;
         (Client::from_env()?, org)
     } else {
-        let server = support::start().await;
+        // Requests recorded, to show below what went on the wire.
+        let options = FakeOptions {
+            record_requests: true,
+            ..FakeOptions::default()
+        };
+        let server = FakeServer::start(FakeFleet::demo(), options).await;
         println!(
             "RHOMBUS_API_KEY is not set: using a fake Rhombus server at {}",
             server.uri()
         );
         let partner = Client::builder()
-            .api_key(support::DEMO_API_KEY)
+            .api_key(FAKE_API_KEY)
             .base_url(server.uri())
             .build()?;
         fake = Some(server);
-        (partner, support::DEMO_CLIENT_ORG.to_owned())
+        (partner, DEMO_CLIENT.to_owned())
     };
 
     // The partner's client acts on no organization; the handle acts inside
@@ -65,13 +69,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     if let Some(server) = &fake {
         // What went on the wire: a partner-level call sends no org header.
-        let requests = server.received_requests().await.unwrap_or_default();
-        if let Some(last) = requests.last() {
-            let org_header = last
-                .headers
-                .get("x-auth-org")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("(none)");
+        if let Some(last) = server.received().last() {
+            let org_header = last.header("x-auth-org").unwrap_or("(none)");
             println!("\nthe fake server saw x-auth-org: {org_header}");
         }
 

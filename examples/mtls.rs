@@ -14,10 +14,10 @@
 //! RHOMBUS_API_KEY=... cargo run --example mtls -- <identity.pem> <client-org-uuid>
 //! ```
 
-mod support;
-
 use std::error::Error;
 
+use rhombus_fake::tls::{Certificates, start_front};
+use rhombus_fake::{DEMO_CLIENT, FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
 use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
 use rhombus_partner::{AuthScheme, Client, ClientBuilder};
 
@@ -27,48 +27,45 @@ async fn main() -> Result<(), Box<dyn Error>> {
         return against_the_real_api().await;
     }
 
-    let fake = support::start().await;
-    let certificates = support::tls::Certificates::generate()?;
-    let url = support::tls::start_front(&certificates, *fake.address()).await?;
+    let fake = FakeServer::start(FakeFleet::demo(), FakeOptions::default()).await;
+    let certificates = Certificates::generate()?;
+    let url = start_front(&certificates, fake.address()).await?;
     println!("RHOMBUS_API_KEY is not set: using a fake Rhombus server behind mutual TLS at {url}");
 
     // The certificate scheme, with the client certificate and its key in one
     // PEM; the extra root is only needed because the CA is a throwaway one.
     let client = Client::builder()
-        .api_key(support::DEMO_API_KEY)
+        .api_key(FAKE_API_KEY)
         .scheme(AuthScheme::PartnerApi)
         .identity(certificates.client_identity_pem.as_bytes())
         .add_root_certificate(certificates.ca_pem.as_bytes())
         .base_url(&url)
         .build()?;
     let summary = client
-        .get_client_summary_info(&request(support::DEMO_CLIENT_ORG))
+        .get_client_summary_info(&request(DEMO_CLIENT))
         .await?;
     println!(
         "\nwith the client certificate ({}): {} locations in {}",
         client.scheme(),
         summary.location_count.unwrap_or(0),
-        support::DEMO_CLIENT_ORG
+        DEMO_CLIENT
     );
 
     // A token scheme sends no certificate, and this server requires one.
     let without = Client::builder()
-        .api_key(support::DEMO_API_KEY)
+        .api_key(FAKE_API_KEY)
         .scheme(AuthScheme::PartnerApiToken)
         .add_root_certificate(certificates.ca_pem.as_bytes())
         .base_url(&url)
         .build()?;
-    match without
-        .get_client_summary_info(&request(support::DEMO_CLIENT_ORG))
-        .await
-    {
+    match without.get_client_summary_info(&request(DEMO_CLIENT)).await {
         Ok(_) => return Err("the server answered a client without a certificate".into()),
         Err(error) => println!("without a client certificate: refused, as expected ({error})"),
     }
 
     // `build()` checks the pairing of scheme and certificate up front.
     let error = Client::builder()
-        .api_key(support::DEMO_API_KEY)
+        .api_key(FAKE_API_KEY)
         .scheme(AuthScheme::PartnerApi)
         .build()
         .expect_err("a certificate scheme needs an identity");

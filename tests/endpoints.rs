@@ -384,29 +384,48 @@ async fn base_url_with_path_prefix_and_trailing_slash() {
 }
 
 // ---------------------------------------------------------------------------
-// The managed service provider's operations, against the examples' fake
-// server (`examples/support/msp.rs`), through the checked client. Request
+// The managed service provider's operations, against the fake Rhombus
+// (`rhombus_fake`, its `msp` module), through the checked client. Request
 // bodies are built field by field from `Default` (those without fields from
 // an empty map) and answers read from the decoded types, as a user of the
 // crate would.
 // ---------------------------------------------------------------------------
 
-#[path = "../examples/support/mod.rs"]
-mod support;
-
+use rhombus_fake::{DEMO_CLIENT, FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer, REFUSING, msp};
 use rhombus_partner::types;
-use support::{demo, msp};
 
-/// A client of the fake server, and the server (kept alive with it).
-async fn demo_client() -> (wiremock::MockServer, Client) {
-    let server = support::start().await;
+/// A client of the fake server (the demo partner, requests recorded), and
+/// the server (kept alive with it).
+async fn demo_client() -> (FakeServer, Client) {
+    let options = FakeOptions {
+        record_requests: true,
+        ..FakeOptions::default()
+    };
+    let server = FakeServer::start(FakeFleet::demo(), options).await;
     let client = Client::builder()
-        .api_key(support::DEMO_API_KEY)
+        .api_key(FAKE_API_KEY)
         .base_url(server.uri())
         .retry_policy(RetryPolicy::none())
         .build()
         .expect("valid configuration");
     (server, client)
+}
+
+/// The pool's licenses `org` holds (its licenses but the trials), as its
+/// license listing gives them: `(license UUID, device UUID)`.
+async fn held_licenses(client: &Client, org: &str) -> Vec<(String, String)> {
+    let request =
+        types::LicenseGetDeviceLicensesForClientOrgWsRequest::default().with_org_uuid(org);
+    let licenses = client
+        .get_device_licenses_for_org(&request)
+        .await
+        .expect("the client's licenses")
+        .device_licenses
+        .expect("deviceLicenses");
+    (licenses.into_iter())
+        .filter(|l| l.trial == Some(false))
+        .map(|l| (l.uuid.expect("uuid"), l.device_uuid.expect("on a device")))
+        .collect()
 }
 
 /// `"error": true` from the fake server, on the checked path: `Error::Api`
@@ -462,7 +481,8 @@ async fn msp_license_pool_counts_what_the_pool_and_each_client_hold() {
         .await
         .expect("the pool");
     let products = pool.products.expect("products");
-    assert_eq!(products.len(), msp::POOL.len());
+    let fleet = FakeFleet::demo();
+    assert_eq!(products.len(), fleet.pool.len());
     let cameras = products
         .iter()
         .find(|p| p.product_code.as_deref() == Some("LIC-CAM-3Y"))
@@ -474,9 +494,8 @@ async fn msp_license_pool_counts_what_the_pool_and_each_client_hold() {
         .map(|h| (h.client_org_name.as_deref().unwrap(), h.count.unwrap()))
         .collect();
     assert_eq!(held_counts[0], ("Acme Logistics", 2));
-    let holders = demo::CLIENTS
-        .iter()
-        .filter(|c| c.licenses.iter().any(|l| l.0 == "LIC-CAM-3Y" && !l.1))
+    let holders = (fleet.clients.iter())
+        .filter(|c| (c.licenses.iter()).any(|l| l.product == "LIC-CAM-3Y" && !l.trial))
         .count();
     assert_eq!(held_counts.len(), holders, "{held_counts:?}");
     assert_eq!(holders, 10, "Elm Street and Lakeside hold none");
@@ -551,7 +570,7 @@ async fn msp_pool_licenses_are_assigned_to_a_client_within_what_the_pool_holds()
     let (server, client) = demo_client().await;
     let checked = &client;
     let mut body = types::PartnerMspAssignLicensesToClientWsRequest::default();
-    body.client_org_uuid = Some(demo::FIRST.into());
+    body.client_org_uuid = Some(DEMO_CLIENT.into());
     body.product_code = Some("LIC-CAM-3Y".into());
     body.quantity = Some(3);
     body.request_id = Some("assign-0001".into());
@@ -564,12 +583,12 @@ async fn msp_pool_licenses_are_assigned_to_a_client_within_what_the_pool_holds()
     assert!(moved.iter().all(|uuid| uuid.is_some()));
     assert_eq!(answer.failed.map(|f| f.len()), Some(0));
     // The request id and the rest went on the wire as JSON.
-    let requests = server.received_requests().await.expect("recording is on");
+    let requests = server.received();
     let sent: Value = serde_json::from_slice(&requests[0].body).expect("JSON body");
     assert_eq!(
         sent,
         json!({
-            "clientOrgUuid": demo::FIRST,
+            "clientOrgUuid": DEMO_CLIENT,
             "productCode": "LIC-CAM-3Y",
             "quantity": 3,
             "requestId": "assign-0001"
@@ -581,7 +600,7 @@ async fn msp_pool_licenses_are_assigned_to_a_client_within_what_the_pool_holds()
     assert!(refused.contains("holds 14"), "{refused}");
 
     // A client that keeps the partner out is refused before any of this.
-    body.client_org_uuid = Some(demo::REFUSING.into());
+    body.client_org_uuid = Some(REFUSING.into());
     body.quantity = Some(1);
     let result = checked.assign_licenses_to_client(&body).await;
     assert!(
@@ -594,9 +613,9 @@ async fn msp_pool_licenses_are_assigned_to_a_client_within_what_the_pool_holds()
 async fn msp_licenses_on_devices_are_reclaimed_only_when_forced() {
     let (_server, client) = demo_client().await;
     let checked = &client;
-    let held = msp::held_licenses(demo::client(demo::FIRST).expect("demo client"));
+    let held = held_licenses(&client, DEMO_CLIENT).await;
     let mut body = types::PartnerMspReclaimLicensesFromClientWsRequest::default();
-    body.client_org_uuid = Some(demo::FIRST.into());
+    body.client_org_uuid = Some(DEMO_CLIENT.into());
     body.product_code = Some("LIC-CAM-3Y".into());
     body.quantity = Some(2);
     body.request_id = Some("reclaim-0001".into());
@@ -635,11 +654,11 @@ async fn msp_licenses_on_devices_are_reclaimed_only_when_forced() {
         .into_iter()
         .flatten()
         .collect();
-    assert_eq!(devices, [held[0].2.clone(), held[1].2.clone()]);
+    assert_eq!(devices, [held[0].1.clone(), held[1].1.clone()]);
 
     // By UUID: one of the client's, one that is not.
     let mut by_uuid = types::PartnerMspReclaimLicensesFromClientWsRequest::default();
-    by_uuid.client_org_uuid = Some(demo::FIRST.into());
+    by_uuid.client_org_uuid = Some(DEMO_CLIENT.into());
     by_uuid.force_unassign = Some(true);
     by_uuid.license_uuids = Some(vec![Some(held[1].0.clone()), Some("nOtAlIcEnSe".into())]);
     let answer = checked
@@ -688,7 +707,7 @@ async fn msp_hardware_inventory_and_a_move_serial_by_serial() {
     assert_eq!(spare.license_state, None);
 
     let mut body = types::PartnerMspMoveHardwareToClientWsRequest::default();
-    body.from_client_org_uuid = Some(demo::FIRST.into());
+    body.from_client_org_uuid = Some(DEMO_CLIENT.into());
     body.to_client_org_uuid = Some("dEmOcLiEnToRgUuId00002w".into());
     body.move_license = Some(true);
     body.serials = Some(
@@ -710,7 +729,7 @@ async fn msp_hardware_inventory_and_a_move_serial_by_serial() {
     assert_eq!(failed[0].serial.as_deref(), Some("RCAM-R120-0001"));
 
     // Moving to a client that keeps the partner out is refused.
-    body.to_client_org_uuid = Some(demo::REFUSING.into());
+    body.to_client_org_uuid = Some(REFUSING.into());
     let result = checked.move_hardware_to_client(&body).await;
     assert!(
         matches!(result, Err(rhombus_partner::Error::Forbidden { .. })),
@@ -722,14 +741,16 @@ async fn msp_hardware_inventory_and_a_move_serial_by_serial() {
 async fn msp_deactivating_a_client_names_what_stands_in_the_way() {
     let (_server, client) = demo_client().await;
     let checked = &client;
-    let acme = demo::client(demo::FIRST).expect("demo client");
+    let fleet = FakeFleet::demo();
+    let acme = fleet.client(DEMO_CLIENT).expect("demo client");
+    let held = held_licenses(&client, DEMO_CLIENT).await;
     let mut body = types::PartnerMspDeactivateClientWsRequest::default();
-    body.client_org_uuid = Some(demo::FIRST.into());
+    body.client_org_uuid = Some(DEMO_CLIENT.into());
     body.confirm_name = Some("Acme".into());
     let refused = api_message(checked.deactivate_client(&body).await);
     assert!(refused.contains("confirmName"), "{refused}");
 
-    body.confirm_name = Some(acme.name.into());
+    body.confirm_name = Some(acme.name.clone());
     let answer = checked.deactivate_client(&body).await.expect("an answer");
     assert_eq!(answer.deactivated, Some(false));
     assert_eq!(
@@ -737,15 +758,15 @@ async fn msp_deactivating_a_client_names_what_stands_in_the_way() {
         Some("DEVICES_STILL_REGISTERED")
     );
     let devices = answer.blocked_by_devices.expect("blockedByDevices");
-    let total: i32 = acme.devices.iter().map(|d| d.3).sum();
-    assert_eq!(devices.len(), usize::try_from(total).unwrap());
+    // Its cameras and its doors' controllers.
+    assert_eq!(devices.len(), acme.cameras.len() + acme.doors.len());
     assert!(
         devices
             .iter()
             .all(|d| d.serial.is_some() && d.device_uuid.is_some())
     );
     let licenses = answer.blocked_by_licenses.expect("blockedByLicenses");
-    assert_eq!(licenses.len(), msp::held_licenses(acme).len());
+    assert_eq!(licenses.len(), held.len());
     assert_eq!(answer.reclaimed_licenses, Some(0));
 }
 
@@ -755,7 +776,7 @@ async fn msp_managed_client_policy_is_stored_as_sent() {
     let checked = &client;
     for assignable in [false, true] {
         let mut body = types::PartnerMspUpdateManagedClientPolicyWsRequest::default();
-        body.client_org_uuid = Some(demo::FIRST.into());
+        body.client_org_uuid = Some(DEMO_CLIENT.into());
         body.client_super_admin_assignable = Some(assignable);
         let policy = checked
             .update_managed_client_policy(&body)
@@ -766,7 +787,7 @@ async fn msp_managed_client_policy_is_stored_as_sent() {
         assert_eq!(policy.client_super_admin_assignable, Some(assignable));
     }
     let mut empty = types::PartnerMspUpdateManagedClientPolicyWsRequest::default();
-    empty.client_org_uuid = Some(demo::FIRST.into());
+    empty.client_org_uuid = Some(DEMO_CLIENT.into());
     let refused = api_message(checked.update_managed_client_policy(&empty).await);
     assert!(refused.contains("clientSuperAdminAssignable"), "{refused}");
 }
@@ -812,7 +833,7 @@ async fn msp_every_new_operation_is_played_by_the_fake_server() {
         let response = http
             .post(format!("{}/api/partner/{path}", server.uri()))
             .header("x-auth-scheme", "partner-api-token")
-            .header("x-auth-apikey", support::DEMO_API_KEY)
+            .header("x-auth-apikey", FAKE_API_KEY)
             .json(&json!({}))
             .send()
             .await

@@ -1,8 +1,8 @@
 //! The crate as a consumer builds it: with neither TLS feature (`rustls`,
 //! `native-tls`) it does not compile, and its first error says why and what
 //! to enable (which backend is used with both on is checked in `mtls.rs`,
-//! under `native-tls`); and every Rust file the package ships has the
-//! modules it names shipped beside it.
+//! under `native-tls`); every Rust file the package ships has the modules
+//! it names shipped beside it, and no example is shipped.
 
 mod common;
 
@@ -53,6 +53,13 @@ fn every_shipped_file_has_the_modules_it_names() {
         }
     }
     assert!(missing.is_empty(), "not shipped:\n{}", missing.join("\n"));
+    // The examples run against the workspace's fake Rhombus (`rhombus-fake`,
+    // a path-only dev-dependency that `cargo package` drops): shipped, they
+    // could not build.
+    let examples: Vec<&&str> = (shipped.iter())
+        .filter(|file| file.starts_with("examples/"))
+        .collect();
+    assert!(examples.is_empty(), "examples shipped: {examples:?}");
     assert!(
         shipped.contains("src/lib.rs") && shipped.contains("build.rs"),
         "{listed}"

@@ -19,7 +19,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use rhombus_audit::fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
+use rhombus_fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
 use rhombus_partner::ClientBuilder;
 use serde_json::Value;
 use tokio::runtime::Runtime;
@@ -130,6 +130,7 @@ fn scenario(runtime: &Runtime, settings: &Settings, rate_limit_every: Option<usi
     let options = FakeOptions {
         latency: settings.latency,
         rate_limit_every,
+        ..FakeOptions::default()
     };
     let fleet = FakeFleet::generated(settings.clients);
     let server = runtime.block_on(FakeServer::start(fleet, options));

@@ -1,12 +1,12 @@
 //! `rhombus-audit`: the fleet audit a Rhombus partner runs over all its
 //! client organizations, as a library beside its binary so that the tests
-//! and the benchmark drive the same code and the same fake server.
+//! and the benchmark drive the same code against the same fake server (the
+//! workspace's `rhombus-fake` crate).
 //!
 //! - [`audit`]: the calls and the facts they give, per client, and the
 //!   license pool against the clients' needs.
 //! - [`facts`]: the facts declared once, their kinds of error.
 //! - [`output`]: the table, and the JSON and CSV records.
-//! - [`fake`]: the fake Rhombus API the audit runs against without a key.
 //! - [`config`]: the config file of named partner accounts (`--profile`).
 //! - [`clients`]: the `--clients` list, from the command line, a file or
 //!   standard input.
@@ -16,6 +16,5 @@ pub mod audit;
 pub mod clients;
 pub mod config;
 pub mod facts;
-pub mod fake;
 pub mod output;
 pub mod version;

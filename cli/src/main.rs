@@ -13,8 +13,8 @@ use rhombus_audit::audit::{self, Audit, Plan, SortBy, Tally};
 use rhombus_audit::clients;
 use rhombus_audit::config::{self, Profile, RegionName};
 use rhombus_audit::facts::{ErrorKind, Fact};
-use rhombus_audit::fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
 use rhombus_audit::output::{self, View};
+use rhombus_fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
 use rhombus_partner::{Client, ClientBuilder};
 
 /// Every fact of every client was read (and the license pool).

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use rhombus_audit::facts::{ErrorKind, FACTS, Fact, FactSpec, Source};
-use rhombus_audit::fake::{
+use rhombus_fake::{
     BUSY, FAKE_API_KEY, FakeAnswer, FakeCall, FakeClient, FakeFleet, FakeOptions, FakeServer,
     LICENSES_FAIL, NEW_FIRMWARE, REFUSING, USERS_EMPTY,
 };
@@ -121,7 +121,7 @@ fn expected(client: &FakeClient, spec: &FactSpec) -> Option<u64> {
     if unknown(client, spec).is_some() {
         return None;
     }
-    let cameras = |wanted: &dyn Fn(&rhombus_audit::fake::FakeCamera) -> bool| {
+    let cameras = |wanted: &dyn Fn(&rhombus_fake::FakeCamera) -> bool| {
         client.cameras.iter().filter(|c| wanted(c)).count() as u64
     };
     let connection = |values: &[&str]| cameras(&|c| values.contains(&c.connection.as_str()));
@@ -139,7 +139,7 @@ fn expected(client: &FakeClient, spec: &FactSpec) -> Option<u64> {
     // The fake puts the old firmware on some cameras only, never all.
     let behind = cameras(&|c| c.firmware_behind);
     let door = |value: &str| client.doors.iter().filter(|h| *h == value).count() as u64;
-    let licenses = |wanted: &dyn Fn(&rhombus_audit::fake::FakeLicense) -> bool| {
+    let licenses = |wanted: &dyn Fn(&rhombus_fake::FakeLicense) -> bool| {
         client.licenses.iter().filter(|l| wanted(l)).count() as u64
     };
     Some(match spec.field {

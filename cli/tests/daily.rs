@@ -10,8 +10,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rhombus_audit::fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
 use rhombus_audit::version::{LIBRARY_VERSION, UPSTREAM_DOCUMENT};
+use rhombus_fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use serde_json::Value;
@@ -21,15 +21,7 @@ use tokio_rustls::TlsAcceptor;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// Throwaway certificates, shared with the library's examples and tests.
-#[path = "../../examples/support/ca.rs"]
-#[allow(
-    dead_code,
-    reason = "shared with the library's tests; this file uses a part"
-)]
-mod ca;
-
-use ca::TestCa;
+use rhombus_fake::tls::TestCa;
 
 /// Runs the binary with `args`, none of Rhombus' variables but `env`, and
 /// `stdin` on its standard input.

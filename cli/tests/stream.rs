@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use rhombus_audit::fake::{FAKE_API_KEY, FakeCamera, FakeFleet, FakeOptions, FakeServer};
+use rhombus_fake::{FAKE_API_KEY, FakeCamera, FakeFleet, FakeOptions, FakeServer};
 use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
 

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-/// Throwaway certificates, shared with the examples.
-#[path = "../../examples/support/ca.rs"]
-pub mod ca;
+/// Throwaway certificates, shared with the examples and the audit's tests
+/// (the fake Rhombus crate's `tls` feature).
+pub use rhombus_fake::tls as ca;
 
 /// A TLS acceptor serving a certificate for `localhost` from `ca`, with no
 /// client certificate asked for.

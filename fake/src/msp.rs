@@ -1,29 +1,22 @@
-//! The demo partner as a managed service provider (MSP): its license pool,
-//! the hardware it controls in its clients' organizations, its unclaimed
-//! claim keys and its profile. Each answer is worked out from the request
-//! and the data here, so a claim, an assignment or a move is answered as
-//! the real API would answer it, but nothing is remembered for the next
+//! The partner as a managed service provider (MSP): its license pool, the
+//! hardware it controls in its clients' organizations, its unclaimed claim
+//! keys and its profile. Each answer is worked out from the request, the
+//! fleet and the data here, so a claim, an assignment or a move is answered
+//! as the real API would answer it, but nothing is remembered for the next
 //! call.
 //!
 //! The pool's licenses held by clients are the clients' non-trial licenses
-//! in `demo` (trials are Rhombus', not the partner's), each on the device
-//! `demo::device_licenses` names.
+//! in the fleet (trials are Rhombus', not the partner's), each on the device
+//! the client's license listing names.
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::demo::{self, CLIENTS, DemoClient};
+use crate::answers::{self, Placed};
+use crate::fleet::{DEMO_CLIENT, FakeClient, FakeFleet};
 
 /// The partner's own organization.
 pub const PARTNER_ORG: &str = "dEmOpArTnErOrGuUiD0001w";
-
-/// Unassigned licenses in the pool: `(product code, display name, count)`.
-pub const POOL: &[(&str, &str, i32)] = &[
-    ("LIC-CAM-3Y", "Camera license, 3 years", 14),
-    ("LIC-CAM-1Y", "Camera license, 1 year", 6),
-    ("LIC-SENSOR-1Y", "Sensor license, 1 year", 0),
-    ("LIC-DC-1Y", "Door controller license, 1 year", 2),
-    ("LIC-BR-1Y", "Badge reader license, 1 year", 3),
-];
 
 /// Claim keys the partner has not redeemed yet: `(code, key UUID, PO number)`.
 pub const UNCLAIMED_KEYS: &[(&str, &str, &str)] = &[
@@ -36,9 +29,13 @@ pub const CLAIMED_ELSEWHERE: &str = "DEMO-TAKEN-0001";
 
 /// One hardware unit under the partner's control.
 pub struct Unit {
+    /// `serial`.
     pub serial: &'static str,
+    /// `hwUuid`.
     pub hw_uuid: &'static str,
+    /// `model`, a `HardwareVariationEnum` value.
     pub model: &'static str,
+    /// `hardwareType`, a `DeviceTypeEnum` value.
     pub kind: &'static str,
     /// The client organization it is registered in; `None`: not registered.
     pub org: Option<&'static str>,
@@ -46,13 +43,15 @@ pub struct Unit {
     pub door: Option<&'static str>,
 }
 
+/// The hardware the partner controls, in the demo's clients (a generated
+/// fleet has none of them: the units there are in no client).
 pub const HARDWARE: &[Unit] = &[
     Unit {
         serial: "RCAM-R230-0001",
         hw_uuid: "dEmOhArDwArEuUiD00001w",
         model: "CAMERA_R230",
         kind: "CAMERA",
-        org: Some(demo::FIRST),
+        org: Some(DEMO_CLIENT),
         door: None,
     },
     Unit {
@@ -60,7 +59,7 @@ pub const HARDWARE: &[Unit] = &[
         hw_uuid: "dEmOhArDwArEuUiD00002w",
         model: "CAMERA_R230",
         kind: "CAMERA",
-        org: Some(demo::FIRST),
+        org: Some(DEMO_CLIENT),
         door: None,
     },
     Unit {
@@ -68,7 +67,7 @@ pub const HARDWARE: &[Unit] = &[
         hw_uuid: "dEmOhArDwArEuUiD00003w",
         model: "DOOR_CONTROLLER_DC20",
         kind: "DOOR_CONTROLLER",
-        org: Some(demo::FIRST),
+        org: Some(DEMO_CLIENT),
         door: Some("Loading dock"),
     },
     Unit {
@@ -98,7 +97,7 @@ pub const HARDWARE: &[Unit] = &[
 ];
 
 /// An answer with `"error": true`, as the API refuses a request.
-fn refused(message: impl Into<String>) -> Value {
+pub(crate) fn refused(message: impl Into<String>) -> Value {
     json!({ "error": true, "errorMsg": message.into() })
 }
 
@@ -108,30 +107,42 @@ fn text<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
 
 /// The client a request names in `clientOrgUuid` (the server refuses
 /// unknown ones before this is asked).
-fn named_client(body: &Value) -> Result<&'static DemoClient, Value> {
+fn named_client<'a>(fleet: &'a FakeFleet, body: &Value) -> Result<&'a FakeClient, Value> {
     text(body, "clientOrgUuid")
-        .and_then(demo::client)
+        .and_then(|uuid| fleet.client(uuid))
         .ok_or_else(|| refused("clientOrgUuid names no client of the partner"))
 }
 
-/// The pool's licenses a client holds: `(license UUID, product, device
-/// UUID, days left)`, named as `demo::device_licenses` names them.
-pub fn held_licenses(client: &DemoClient) -> Vec<(String, &'static str, String, i64)> {
-    let short = &client.uuid[17..22];
-    client
-        .licenses
-        .iter()
-        .enumerate()
-        .filter(|(_, (_, trial, _))| !trial)
-        .map(|(n, (product, _, days_left))| {
-            (
-                format!("dEmOlIcEnSe{short}{n:03}w"),
-                *product,
-                format!("dEmOdEvIcE{short}{n:03}w"),
-                *days_left,
-            )
-        })
+/// The pool's licenses a client holds: its non-trial ones.
+fn held_licenses(client: &FakeClient) -> Vec<Placed<'_>> {
+    (answers::placed(client).into_iter())
+        .filter(|l| !l.license.trial)
         .collect()
+}
+
+/// The MSP endpoint `call` (the path after `/api/partner/`), answered from
+/// the request body: a JSON answer, or a refusal with its status; `None`
+/// for a call that is not one of them.
+pub(crate) fn answer(
+    fleet: &FakeFleet,
+    now: DateTime<Utc>,
+    call: &str,
+    body: &Value,
+) -> Option<Result<Value, u16>> {
+    Some(Ok(match call {
+        "deactivateClient" => deactivate_client(fleet, body),
+        "getClaimKeysForPartnerOrg" => json!({ "claimKeys": unclaimed_keys(), "error": false }),
+        "getPartnerOrgProfile" => profile(),
+        "hardware/getInventory" => hardware_inventory(fleet),
+        "hardware/moveToClient" => move_to_client(body),
+        "license/assignToClient" => assign_to_client(fleet, body),
+        "license/claimToPool" => claim_to_pool(body),
+        "license/getClaimKeyByCode" => return Some(claim_key_by_code(body)),
+        "license/getPool" => answers::license_pool(fleet, now),
+        "license/reclaimFromClient" => reclaim_from_client(fleet, body),
+        "updateManagedClientPolicy" => update_policy(fleet, body),
+        _ => return None,
+    }))
 }
 
 fn partner_claim_key(code: &str, uuid: &str, po: &str) -> Value {
@@ -147,58 +158,18 @@ fn partner_claim_key(code: &str, uuid: &str, po: &str) -> Value {
     })
 }
 
-/// `getClaimKeysForPartnerOrg`: the unclaimed keys.
-pub fn claim_keys(_body: &Value) -> Value {
-    let keys: Vec<Value> = UNCLAIMED_KEYS
-        .iter()
+/// The unclaimed keys, as `getClaimKeysForPartnerOrg` and the pool list
+/// them.
+pub(crate) fn unclaimed_keys() -> Value {
+    (UNCLAIMED_KEYS.iter())
         .map(|(code, uuid, po)| partner_claim_key(code, uuid, po))
-        .collect();
-    json!({ "claimKeys": keys, "error": false })
-}
-
-/// `license/getPool`: per product, what is owned, unassigned and held by
-/// each client, and the unclaimed keys.
-pub fn license_pool(_body: &Value) -> Value {
-    let products: Vec<Value> = POOL
-        .iter()
-        .map(|(product, display, in_pool)| {
-            let mut held = Vec::new();
-            let mut expiring = 0;
-            for client in CLIENTS {
-                let licenses: Vec<_> = held_licenses(client)
-                    .into_iter()
-                    .filter(|l| l.1 == *product)
-                    .collect();
-                if licenses.is_empty() {
-                    continue;
-                }
-                expiring += licenses.iter().filter(|l| l.3 <= 90).count();
-                held.push(json!({
-                    "assignedToDevices": licenses.len(),
-                    "clientOrgName": client.name,
-                    "clientOrgUuid": client.uuid,
-                    "count": licenses.len()
-                }));
-            }
-            let with_clients: i64 = held.iter().map(|h| h["count"].as_i64().unwrap_or(0)).sum();
-            json!({
-                "displayName": display,
-                "expiringWithin90d": expiring,
-                "heldByClients": held,
-                "heldByPool": in_pool,
-                "owned": i64::from(*in_pool) + with_clients,
-                "productCode": product
-            })
-        })
-        .collect();
-    let keys = claim_keys(&Value::Null)["claimKeys"].clone();
-    json!({ "error": false, "products": products, "unclaimedKeys": keys })
+        .collect()
 }
 
 /// `license/getClaimKeyByCode`: an unclaimed key of the partner. Its
 /// answer has no `error` field, so a key redeemed by another organization
 /// is refused with a `403` (`Err`), and an unknown code finds no key.
-pub fn claim_key_by_code(body: &Value) -> Result<Value, u16> {
+fn claim_key_by_code(body: &Value) -> Result<Value, u16> {
     let code = text(body, "claimCode").unwrap_or_default();
     if code == CLAIMED_ELSEWHERE {
         return Err(403);
@@ -223,7 +194,7 @@ pub fn claim_key_by_code(body: &Value) -> Result<Value, u16> {
 }
 
 /// `license/claimToPool`: redeems an unclaimed key.
-pub fn claim_to_pool(body: &Value) -> Value {
+fn claim_to_pool(body: &Value) -> Value {
     let code = text(body, "claimCode").unwrap_or_default();
     match UNCLAIMED_KEYS.iter().find(|k| k.0 == code) {
         Some((_, uuid, _)) => json!({ "claimKeyUuid": uuid, "error": false }),
@@ -233,16 +204,16 @@ pub fn claim_to_pool(body: &Value) -> Value {
 
 /// `license/assignToClient`: moves `quantity` unassigned licenses of a
 /// product to a client, if the pool has that many.
-pub fn assign_to_client(body: &Value) -> Value {
-    let client = match named_client(body) {
+fn assign_to_client(fleet: &FakeFleet, body: &Value) -> Value {
+    let client = match named_client(fleet, body) {
         Ok(client) => client,
         Err(refusal) => return refusal,
     };
     let product = text(body, "productCode").unwrap_or_default();
-    let Some(p) = POOL.iter().position(|(code, _, _)| *code == product) else {
+    let Some(p) = fleet.pool.iter().position(|p| p.product == product) else {
         return refused(format!("the pool has no product {product:?}"));
     };
-    let available = POOL[p].2;
+    let available = fleet.pool[p].unassigned;
     let quantity = body.get("quantity").and_then(Value::as_i64).unwrap_or(0);
     if quantity < 1 {
         return refused("quantity must be at least 1");
@@ -252,9 +223,9 @@ pub fn assign_to_client(body: &Value) -> Value {
             "the pool holds {available} unassigned {product} licenses, not {quantity}"
         ));
     }
-    let short = &client.uuid[17..22];
+    let short = answers::tail(client);
     let moved: Vec<String> = (0..quantity)
-        .map(|n| format!("dEmOpOoL{p:02}{short}{n:04}w"))
+        .map(|n| format!("{short}PoOl{p:02}{n:04}"))
         .collect();
     json!({ "error": false, "failed": [], "moved": moved })
 }
@@ -262,8 +233,8 @@ pub fn assign_to_client(body: &Value) -> Value {
 /// `license/reclaimFromClient`: takes a client's pool licenses back, by
 /// UUID or by product and count; a license on a device is taken off it only
 /// with `forceUnassign`, and skipped otherwise.
-pub fn reclaim_from_client(body: &Value) -> Value {
-    let client = match named_client(body) {
+fn reclaim_from_client(fleet: &FakeFleet, body: &Value) -> Value {
+    let client = match named_client(fleet, body) {
         Ok(client) => client,
         Err(refusal) => return refusal,
     };
@@ -278,7 +249,7 @@ pub fn reclaim_from_client(body: &Value) -> Value {
             .iter()
             .filter_map(Value::as_str)
             .filter_map(|uuid| {
-                let found = held.iter().find(|l| l.0 == uuid);
+                let found = held.iter().find(|l| l.uuid == uuid);
                 if found.is_none() {
                     skipped.push(json!({
                         "licenseUuid": uuid,
@@ -291,7 +262,7 @@ pub fn reclaim_from_client(body: &Value) -> Value {
     } else if let Some(product) = text(body, "productCode") {
         let quantity = body.get("quantity").and_then(Value::as_u64).unwrap_or(0);
         held.iter()
-            .filter(|l| l.1 == product)
+            .filter(|l| l.license.product == product)
             .take(usize::try_from(quantity).unwrap_or(usize::MAX))
             .collect()
     } else {
@@ -299,10 +270,12 @@ pub fn reclaim_from_client(body: &Value) -> Value {
     };
     let mut reclaimed = Vec::new();
     let mut unassigned = Vec::new();
-    for (uuid, _, device, _) in chosen {
-        if force {
+    for Placed { uuid, device, .. } in chosen {
+        if device.is_none() {
             reclaimed.push(uuid.clone());
-            unassigned.push(device.clone());
+        } else if force {
+            reclaimed.push(uuid.clone());
+            unassigned.extend(device.as_ref().map(|(_, device)| device.clone()));
         } else {
             skipped.push(json!({
                 "licenseUuid": uuid,
@@ -319,13 +292,13 @@ pub fn reclaim_from_client(body: &Value) -> Value {
 }
 
 /// `hardware/getInventory`: every unit, with the client it is in.
-pub fn hardware_inventory(_body: &Value) -> Value {
+fn hardware_inventory(fleet: &FakeFleet) -> Value {
     let units: Vec<Value> = HARDWARE
         .iter()
         .map(|unit| {
-            let client = unit.org.and_then(demo::client);
+            let client = unit.org.and_then(|uuid| fleet.client(uuid));
             json!({
-                "currentOrgName": client.map(|c| c.name),
+                "currentOrgName": client.map(|c| c.name.as_str()),
                 "currentOrgUuid": unit.org,
                 "deviceUuid": unit.org.map(|_| format!("dEmOdEvIcE{}", &unit.hw_uuid[16..])),
                 "doorBound": unit.door.is_some(),
@@ -343,7 +316,7 @@ pub fn hardware_inventory(_body: &Value) -> Value {
 
 /// `hardware/moveToClient`: serial by serial, a unit in the source client
 /// moves unless a door is bound to it.
-pub fn move_to_client(body: &Value) -> Value {
+fn move_to_client(body: &Value) -> Value {
     let (Some(from), Some(to)) = (
         text(body, "fromClientOrgUuid"),
         text(body, "toClientOrgUuid"),
@@ -375,32 +348,31 @@ pub fn move_to_client(body: &Value) -> Value {
     json!({ "blocked": blocked, "error": false, "failed": failed, "moved": moved })
 }
 
-/// `deactivateClient`: refused unless the typed name matches; every demo
-/// client still has devices registered, so the answer names them and the
-/// pool licenses on them.
-pub fn deactivate_client(body: &Value) -> Value {
-    let client = match named_client(body) {
+/// `deactivateClient`: refused unless the typed name matches; a client
+/// with devices registered is not deactivated, and the answer names them
+/// and the pool licenses it holds.
+fn deactivate_client(fleet: &FakeFleet, body: &Value) -> Value {
+    let client = match named_client(fleet, body) {
         Ok(client) => client,
         Err(refusal) => return refusal,
     };
-    if text(body, "confirmName") != Some(client.name) {
+    if text(body, "confirmName") != Some(client.name.as_str()) {
         return refused("confirmName does not match the client's name");
     }
-    let short = &client.uuid[17..22];
-    let mut devices = Vec::new();
-    for (kind, _, _, total) in client.devices {
-        for n in 0..*total {
-            devices.push(json!({
-                "deviceUuid": format!("dEmOdEvIcE{short}{:03}w", devices.len()),
-                "name": format!("{} {}", kind.to_lowercase().replace('_', " "), n + 1),
-                "serial": format!("DEMO-{short}-{:04}", devices.len())
-            }));
-        }
-    }
+    let short = answers::tail(client);
+    let devices: Vec<Value> = (answers::devices(client).into_iter().enumerate())
+        .map(|(k, (uuid, name))| {
+            json!({ "deviceUuid": uuid, "name": name, "serial": format!("DEMO-{short}-{k:04}") })
+        })
+        .collect();
     let licenses: Vec<Value> = held_licenses(client)
         .into_iter()
-        .map(|(uuid, product, _, _)| json!({ "licenseUuid": uuid, "productCode": product }))
+        .map(|l| json!({ "licenseUuid": l.uuid, "productCode": l.license.product }))
         .collect();
+    let registered = !devices.is_empty();
+    if !registered {
+        return json!({ "deactivated": true, "error": false, "reclaimedLicenses": licenses.len() });
+    }
     json!({
         "blockedByDevices": devices,
         "blockedByLicenses": licenses,
@@ -412,8 +384,8 @@ pub fn deactivate_client(body: &Value) -> Value {
 }
 
 /// `updateManagedClientPolicy`: the policy as asked, as stored.
-pub fn update_policy(body: &Value) -> Value {
-    if let Err(refusal) = named_client(body) {
+fn update_policy(fleet: &FakeFleet, body: &Value) -> Value {
+    if let Err(refusal) = named_client(fleet, body) {
         return refusal;
     }
     match body
@@ -429,7 +401,7 @@ pub fn update_policy(body: &Value) -> Value {
 }
 
 /// `getPartnerOrgProfile`: a verified MSP since 2025.
-pub fn profile(_body: &Value) -> Value {
+fn profile() -> Value {
     json!({
         "error": false,
         "functionalityList": [

@@ -1,21 +1,35 @@
 //! The fleets the fake server plays: the demo partner (a dozen hand-made
 //! clients) and generated fleets of any size for tests and benchmarks.
+//! This is the one model the server answers from; nothing else holds
+//! counts of its own.
 
-/// One client organization of a fake partner.
+/// One client organization of a fake partner. Every answer about it (the
+/// listing's counts, its summary, its licenses, the pool) is worked out
+/// from these fields, so the answers agree with each other.
 #[derive(Debug, Clone)]
 pub struct FakeClient {
+    /// `clientOrgUuid`.
     pub uuid: String,
+    /// `clientOrgName`.
     pub name: String,
+    /// Its locations (`totalLocations`, `locationCount`).
+    pub locations: usize,
     /// Whether the client lets the partner in; when not, every call made
     /// inside it is refused with `403`.
     pub access_allowed: bool,
+    /// Its cameras, in the order the camera state list gives them.
     pub cameras: Vec<FakeCamera>,
     /// Each door's `health`, as sent.
     pub doors: Vec<String>,
-    /// Policy alerts within the last 7 days, and before them.
+    /// Policy alerts within the last 7 days (also the summary's
+    /// `recentPolicyAlertCount`).
     pub alerts_last_week: usize,
+    /// Policy alerts before the last 7 days.
     pub alerts_older: usize,
+    /// Users in the organization.
     pub users: usize,
+    /// Its device licenses: camera licenses sit on its cameras in order,
+    /// door licenses on its doors' controllers, while there are devices.
     pub licenses: Vec<FakeLicense>,
     /// Calls of this client answered otherwise than from the model.
     pub broken: Vec<(FakeCall, FakeAnswer)>,
@@ -39,15 +53,21 @@ pub struct FakeCamera {
 /// The firmware most cameras run, and the one before it (numerically
 /// older, though `"2.9.40" > "2.14.3"` as text).
 pub const NEW_FIRMWARE: &str = "2.14.3";
+/// The firmware a camera behind runs (see [`NEW_FIRMWARE`]).
 pub const OLD_FIRMWARE: &str = "2.9.40";
 
 /// A call the audit makes inside a client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FakeCall {
+    /// `camera/getMinimalCameraStateList`.
     Cameras,
+    /// `door/getMinimalDoorStateList`.
     Doors,
+    /// `event/getPolicyAlertsV2`.
     Alerts,
+    /// `user/getUsersInOrg`.
     Users,
+    /// `license/getDeviceLicenses`.
     Licenses,
 }
 
@@ -76,7 +96,9 @@ pub enum FakeAnswer {
 /// A device license held by a client.
 #[derive(Debug, Clone)]
 pub struct FakeLicense {
+    /// `productCode`, e.g. `LIC-CAM-3Y`.
     pub product: String,
+    /// A trial (Rhombus', not taken from the partner's pool).
     pub trial: bool,
     /// Days from the server's start to the license's end (`maxDeleteDate`).
     pub days_left: i64,
@@ -85,7 +107,9 @@ pub struct FakeLicense {
 /// A product in the partner's license pool.
 #[derive(Debug, Clone)]
 pub struct PoolProduct {
+    /// `productCode`.
     pub product: String,
+    /// `displayName`.
     pub display_name: String,
     /// Licenses in the pool, assigned to no client.
     pub unassigned: i32,
@@ -94,9 +118,15 @@ pub struct PoolProduct {
 /// A partner's clients and license pool.
 #[derive(Debug, Clone)]
 pub struct FakeFleet {
+    /// The client organizations, in the listing's order.
     pub clients: Vec<FakeClient>,
+    /// The partner's license pool, by product.
     pub pool: Vec<PoolProduct>,
 }
+
+/// The demo client the single-organization examples act on (Acme
+/// Logistics).
+pub const DEMO_CLIENT: &str = "dEmOcLiEnToRgUuId00001w";
 
 /// The demo's client that turned partner access off.
 pub const REFUSING: &str = "dEmOcLiEnToRgUuId00007w";
@@ -207,6 +237,9 @@ fn pool(list: &[(&str, &str, i32)]) -> Vec<PoolProduct> {
         .collect()
 }
 
+/// The demo clients' locations, in the order of [`demo_rows`].
+const DEMO_LOCATIONS: [usize; 12] = [3, 2, 9, 4, 1, 6, 2, 1, 5, 12, 3, 1];
+
 /// A demo client: number, name, cameras, doors, alerts of the week, users,
 /// licenses.
 type DemoRow = (
@@ -276,21 +309,25 @@ impl FakeFleet {
     pub fn demo() -> FakeFleet {
         let clients = demo_rows()
             .into_iter()
-            .map(|(n, name, cameras, doors, alerts, users, licenses)| {
-                let uuid = format!("dEmOcLiEnToRgUuId000{n}w");
-                FakeClient {
-                    access_allowed: uuid != REFUSING,
-                    broken: demo_broken(&uuid),
-                    uuid,
-                    name: name.to_owned(),
-                    cameras,
-                    doors,
-                    alerts_last_week: alerts,
-                    alerts_older: alerts / 2 + 3,
-                    users,
-                    licenses,
-                }
-            })
+            .zip(DEMO_LOCATIONS)
+            .map(
+                |((n, name, cameras, doors, alerts, users, licenses), locations)| {
+                    let uuid = format!("dEmOcLiEnToRgUuId000{n}w");
+                    FakeClient {
+                        access_allowed: uuid != REFUSING,
+                        broken: demo_broken(&uuid),
+                        uuid,
+                        name: name.to_owned(),
+                        locations,
+                        cameras,
+                        doors,
+                        alerts_last_week: alerts,
+                        alerts_older: alerts / 2 + 3,
+                        users,
+                        licenses,
+                    }
+                },
+            )
             .collect();
         FakeFleet {
             clients,
@@ -311,6 +348,7 @@ impl FakeFleet {
             .map(|i| FakeClient {
                 uuid: format!("fLeEtClIeNt{i:010}w"),
                 name: format!("Client {i:05}"),
+                locations: 1 + i % 4,
                 access_allowed: true,
                 cameras: health(
                     cameras(
@@ -344,6 +382,7 @@ impl FakeFleet {
         }
     }
 
+    /// The client with this UUID.
     pub fn client(&self, uuid: &str) -> Option<&FakeClient> {
         self.clients.iter().find(|client| client.uuid == uuid)
     }

@@ -1,12 +1,22 @@
-//! Throwaway certificates made in-process with rcgen: a CA, and server or
-//! client certificates it signs. One helper for the examples and the tests
-//! (`tests/common` includes this file); nothing is written to disk.
+//! TLS for the certificate schemes (feature `tls`): throwaway certificates
+//! made in-process with rcgen (a CA, and the server and client certificates
+//! it signs; nothing is written to disk), and a mutual-TLS front that
+//! requires a client certificate from its CA before passing the bytes
+//! through to a fake server. The `mtls` example and the TLS tests of the
+//! library and of the audit use them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 
 /// A certificate authority.
 pub struct TestCa {
@@ -144,4 +154,77 @@ impl Leaf {
     pub fn private_key_der(&self) -> PrivateKeyDer<'static> {
         PrivatePkcs8KeyDer::from(self.key.serialize_der()).into()
     }
+}
+
+/// Throwaway certificates: a CA, and a client identity it signed.
+pub struct Certificates {
+    /// The CA certificate, which also signed the front's server certificate:
+    /// what the client must trust (`ClientBuilder::add_root_certificate`).
+    pub ca_pem: String,
+    /// A client certificate and its private key (PKCS#8) in one PEM: what
+    /// `ClientBuilder::identity` takes.
+    pub client_identity_pem: String,
+    ca: TestCa,
+}
+
+impl Certificates {
+    /// A new CA and a client certificate it signed.
+    pub fn generate() -> Result<Self, rcgen::Error> {
+        let ca = TestCa::new("rhombus-partner example CA")?;
+        Ok(Certificates {
+            ca_pem: ca.pem(),
+            client_identity_pem: ca.issue_client("example-partner-client")?.identity_pem(),
+            ca,
+        })
+    }
+}
+
+/// Starts the TLS front on 127.0.0.1, forwarding to `backend` (the fake
+/// server's address); returns its base URL, `https://localhost:<port>`. It
+/// serves until the process exits. Connections without a client
+/// certificate from the CA in `certificates` fail in the handshake.
+pub async fn start_front(
+    certificates: &Certificates,
+    backend: SocketAddr,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let server = certificates.ca.issue_server()?;
+    // An explicit provider, so nothing depends on a process-wide default.
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut client_roots = RootCertStore::empty();
+    client_roots.add(certificates.ca.der())?;
+    // Without `allow_unauthenticated`, a client certificate is mandatory.
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(client_roots), provider.clone())
+            .build()?;
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![server.cert_der()], server.private_key_der())?;
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Err(error) = forward(acceptor, tcp, backend).await {
+                    eprintln!("  (TLS front: connection refused: {error})");
+                }
+            });
+        }
+    });
+    Ok(format!("https://localhost:{port}"))
+}
+
+/// The handshake (which checks the client certificate), then bytes both ways.
+async fn forward(
+    acceptor: TlsAcceptor,
+    tcp: TcpStream,
+    backend: SocketAddr,
+) -> std::io::Result<()> {
+    let mut tls = acceptor.accept(tcp).await?;
+    let mut plain = TcpStream::connect(backend).await?;
+    tokio::io::copy_bidirectional(&mut tls, &mut plain).await?;
+    Ok(())
 }
