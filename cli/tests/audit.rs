@@ -13,6 +13,10 @@ use rhombus_fake::{
     BUSY, FAKE_API_KEY, FakeAnswer, FakeCall, FakeClient, FakeFleet, FakeOptions, FakeServer,
     LICENSES_FAIL, NEW_FIRMWARE, REFUSING, USERS_EMPTY,
 };
+
+mod common;
+
+use common::{run, run_async, stderr, stdout};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use wiremock::matchers::{method, path};
@@ -43,34 +47,6 @@ const DOCUMENT_FIELDS: [&str; 9] = [
     "license_pool_error",
 ];
 
-/// Runs the binary with `args` and only the `env` given of Rhombus' own.
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rhombus-audit"));
-    command.args(args);
-    for name in ["RHOMBUS_API_KEY", "RHOMBUS_BASE_URL", "RHOMBUS_AUTH_SCHEME"] {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().copied());
-    command.output().expect("the binary runs")
-}
-
-/// Runs it from async code, where a server of this process must keep
-/// answering meanwhile.
-async fn run_async(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        run(&args, &env)
-    })
-    .await
-    .expect("the child process is waited for")
-}
-
 /// Runs the audit of the fake server's account, with its key.
 async fn audit_fake(server: &FakeServer, args: &[&str]) -> Output {
     let uri = server.uri();
@@ -79,14 +55,6 @@ async fn audit_fake(server: &FakeServer, args: &[&str]) -> Output {
         ("RHOMBUS_BASE_URL", &uri),
     ];
     run_async(args, &env).await
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
 }
 
 /// The fake's call that a fact's source is.

@@ -3,10 +3,9 @@
 //! standard input, named accounts in a config file (`--profile`), one of
 //! them over mutual TLS, `--region`, and an HTML answer from a proxy.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -23,54 +22,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use rhombus_fake::tls::TestCa;
 
-/// Runs the binary with `args`, none of Rhombus' variables but `env`, and
-/// `stdin` on its standard input.
-fn run_with(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rhombus-audit"));
-    command.args(args);
-    for name in ["RHOMBUS_API_KEY", "RHOMBUS_BASE_URL", "RHOMBUS_AUTH_SCHEME"] {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().copied());
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("the binary runs");
-    let mut input = child.stdin.take().expect("stdin");
-    // A child that does not read its input may have exited already.
-    let _ = input.write_all(stdin.as_bytes());
-    drop(input);
-    child.wait_with_output().expect("the binary is waited for")
-}
+mod common;
 
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
-    run_with(args, env, "")
-}
-
-/// Runs it from async code, where a server of this process must keep
-/// answering meanwhile.
-async fn run_async(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let env: Vec<(String, String)> = (env.iter())
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        run(&args, &env)
-    })
-    .await
-    .expect("the child process is waited for")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
-}
+use common::{run, run_async, run_with, stderr, stdout};
 
 /// The JSON document of a run that must have audited every client.
 fn complete_document(output: &Output) -> Value {
