@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+use crate::codegen::layout::SPEC_ENV;
 use crate::project::{FRAGMENT, project_root};
 use crate::{refresh, source};
 
@@ -204,9 +205,9 @@ fn cargo_build_env(
         .arg(target_dir)
         .args(extra)
         .env_remove("CARGO_TARGET_DIR")
-        .env_remove("RHOMBUS_PARTNER_SPEC");
+        .env_remove(SPEC_ENV);
     if let Some(spec) = spec {
-        command.env("RHOMBUS_PARTNER_SPEC", spec);
+        command.env(SPEC_ENV, spec);
     }
     for (key, value) in env {
         command.env(key, value);
@@ -245,7 +246,7 @@ fn run_build_script(
         .current_dir(root)
         .env("CARGO_MANIFEST_DIR", root)
         .env("OUT_DIR", &out_dir)
-        .env("RHOMBUS_PARTNER_SPEC", spec);
+        .env(SPEC_ENV, spec);
     timed(command, "the build script")
 }
 

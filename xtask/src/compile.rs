@@ -17,6 +17,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::codegen::layout::SPEC_ENV;
 use crate::codegen::spec::{self, sanitize};
 use crate::project::project_root;
 
@@ -52,7 +53,7 @@ pub fn check_compiles(text: &str) -> Result<(), String> {
         .arg(root.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(scratch.join("target"))
-        .env("RHOMBUS_PARTNER_SPEC", &spec)
+        .env(SPEC_ENV, &spec)
         // What an outer cargo exported would steer this one elsewhere.
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET_DIR")

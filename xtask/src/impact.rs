@@ -7,7 +7,7 @@
 //! `format` the generator ignores changes nothing users compile against).
 //!
 //! A type the listing marks `[non-exhaustive]` (every generated struct and
-//! enum is, see `codegen/extensible.rs`) cannot be built with a literal or
+//! enum is, see `codegen/src/extensible.rs`) cannot be built with a literal or
 //! matched without a wildcard outside the crate, so a field or variant added
 //! to it breaks nobody: additive. Added to a type without the mark, it
 //! would break literals or exhaustive matches. Anything removed, renamed or

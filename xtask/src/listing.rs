@@ -13,8 +13,11 @@ use serde_json::Value;
 use syn::{Attribute, Fields, Item, ItemImpl, Type};
 
 use crate::codegen;
+use crate::codegen::layout;
 use crate::codegen::serde_rename;
-use crate::project::{API_LISTING, AREAS_DIR, FRAGMENT, project_root, write_atomically};
+use crate::project::{
+    API_LISTING, AREAS_DIR, FRAGMENT, area_listing, project_root, write_atomically,
+};
 
 const HEADER: &str = "\
 # The Rust API generated from spec/partner.json, for review.
@@ -101,20 +104,12 @@ pub fn fresh_listings() -> Result<Vec<(String, String)>, String> {
         std::fs::read_to_string(root.join(path)).map_err(|e| format!("cannot read {path}: {e}"))
     };
     let mut listings = vec![(API_LISTING.to_owned(), render(&read(FRAGMENT)?)?)];
-    let entries = std::fs::read_dir(root.join(AREAS_DIR))
+    let areas = layout::areas_in(&root.join(AREAS_DIR))
         .map_err(|e| format!("cannot read {AREAS_DIR}: {e}"))?;
-    let mut areas: Vec<String> = entries
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name().into_string().ok()?;
-            Some(name.strip_suffix(".json")?.to_owned())
-        })
-        .collect();
-    areas.sort();
     for area in areas {
-        let text = read(&format!("{AREAS_DIR}/{area}.json"))?;
-        let module = codegen::spec::sanitize(&area, false);
-        let listing = render_area(&area, &module, &text)?;
-        listings.push((format!("{AREAS_DIR}/{area}.api.txt"), listing));
+        let text = read(&layout::area_fragment(&area).to_string_lossy())?;
+        let listing = render_area(&area, &layout::area_module(&area), &text)?;
+        listings.push((area_listing(&area).to_string_lossy().into_owned(), listing));
     }
     Ok(listings)
 }

@@ -10,13 +10,17 @@ pub fn project_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// The checked-in fragment, relative to the root.
-pub const FRAGMENT: &str = "spec/partner.json";
-/// Its human-readable listing of the generated API, relative to the root.
+/// The fragments' places, as the build script knows them.
+pub use crate::codegen::layout::{AREAS_DIR, FRAGMENT};
+
+/// The partner fragment's human-readable listing of the generated API,
+/// relative to the root.
 pub const API_LISTING: &str = "spec/partner.api.txt";
 
-/// The client-org API's fragments and listings, one pair per area.
-pub const AREAS_DIR: &str = "spec/areas";
+/// The listing of an area's fragment, beside it, relative to the root.
+pub fn area_listing(area: &str) -> std::path::PathBuf {
+    Path::new(AREAS_DIR).join(format!("{area}.api.txt"))
+}
 
 /// Writes `contents` to `path` through a temporary file in the same
 /// directory and a rename, so a reader (or a crash) never sees half a file.

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use serde_json::Value;
 
 use crate::cli::{AreaChoice, RefreshOptions};
+use crate::codegen::layout;
 use crate::normalize::{self, LeftOut};
-use crate::project::{self, API_LISTING, AREAS_DIR, FRAGMENT, project_root};
+use crate::project::{self, API_LISTING, FRAGMENT, project_root};
 use crate::{canonical, codegen, compile, descriptions, extract, impact, listing, source, summary};
 
 /// A refreshed fragment and what it took to make it.
@@ -138,9 +139,9 @@ fn area_jobs(upstream: &Value, choice: &AreaChoice, root: &Path) -> Result<Vec<J
         .into_iter()
         .map(|area| Job {
             prefixes: vec![format!("/api/{area}/")],
-            out: root.join(AREAS_DIR).join(format!("{area}.json")),
-            listing: Some(root.join(AREAS_DIR).join(format!("{area}.api.txt"))),
-            module: Some(codegen::spec::sanitize(&area, false)),
+            out: root.join(layout::area_fragment(&area)),
+            listing: Some(root.join(project::area_listing(&area))),
+            module: Some(layout::area_module(&area)),
             name: area,
         })
         .collect())

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::codegen::layout::error_chain;
+
 /// Long enough for the multi-megabyte upstream document on a slow link,
 /// short enough that an unreachable host does not hang a CI job.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
@@ -48,15 +50,4 @@ fn fetch(url: &str) -> Result<String, String> {
         ));
     }
     response.text().map_err(unreachable)
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }
