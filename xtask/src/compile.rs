@@ -17,6 +17,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::Error;
 use crate::codegen::layout::SPEC_ENV;
 use crate::codegen::spec::{self, sanitize};
 use crate::project::project_root;
@@ -29,7 +30,7 @@ const SHOWN: usize = 3;
 /// Type-checks the crate built from `text` (a fragment); `Err` says where
 /// and why it does not compile, naming the copy of the fragment that was
 /// checked (kept under `target/`, to look at).
-pub fn check_compiles(text: &str) -> Result<(), String> {
+pub fn check_compiles(text: &str) -> Result<(), Error> {
     let root = project_root();
     let scratch = root.join(SCRATCH_DIR);
     let spec = write_fragment(&scratch, text)?;
@@ -61,7 +62,10 @@ pub fn check_compiles(text: &str) -> Result<(), String> {
         .env_remove("CARGO_MAKEFLAGS")
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .output()
-        .map_err(|e| format!("cannot run cargo to check the refreshed fragment: {e}"))?;
+        .map_err(|source| Error::Run {
+            what: "cargo to check the refreshed fragment".to_owned(),
+            source,
+        })?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let diagnostics = diagnostics(&stdout);
     if output.status.success() && diagnostics.is_empty() {
@@ -75,34 +79,32 @@ pub fn check_compiles(text: &str) -> Result<(), String> {
             .lines()
             .filter(|l| l.trim_start().starts_with("error"))
             .collect();
-        return Err(format!(
-            "{}: the crate does not build from it:\n{}",
-            shown_as.display(),
-            if said.is_empty() { stderr.trim() } else { "" }.to_owned() + &said.join("\n")
-        ));
+        return Err(Error::CrateDoesNotBuild {
+            fragment: shown_as.to_path_buf(),
+            said: if said.is_empty() { stderr.trim() } else { "" }.to_owned() + &said.join("\n"),
+        });
     }
-    let shown: Vec<String> = diagnostics
-        .iter()
-        .take(SHOWN)
-        .map(|d| d.located(&doc, shown_as))
-        .collect();
-    let more = diagnostics.len().saturating_sub(SHOWN);
-    let more = if more > 0 {
-        format!("\n(and {more} more)")
-    } else {
-        String::new()
-    };
-    Err(format!("{}{more}", shown.join("\n")))
+    Err(Error::DoesNotCompile {
+        shown: diagnostics
+            .iter()
+            .take(SHOWN)
+            .map(|d| d.located(&doc, shown_as))
+            .collect(),
+        more: diagnostics.len().saturating_sub(SHOWN),
+    })
 }
 
 /// Writes `text` to a file named after its hash, once: a fragment already
 /// checked keeps its path and modification time, so cargo has nothing to
 /// redo, and concurrent refreshes never write one another's file.
-fn write_fragment(scratch: &Path, text: &str) -> Result<PathBuf, String> {
+fn write_fragment(scratch: &Path, text: &str) -> Result<PathBuf, Error> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut hasher);
     let dir = scratch.join("specs");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Create {
+        path: dir.clone(),
+        source,
+    })?;
     let path = dir.join(format!("{:016x}.json", hasher.finish()));
     if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
         crate::project::write_atomically(&path, text)?;

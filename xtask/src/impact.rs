@@ -19,6 +19,8 @@ use std::fmt::Write as _;
 
 use semver::{BuildMetadata, Prerelease, Version};
 
+use crate::Error;
+
 /// How a change affects code compiled against the previous version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Impact {
@@ -210,9 +212,11 @@ pub fn overall(changes: &[Change]) -> Impact {
 /// exactly when the change is not breaking. In `0.y.z` a breaking change
 /// bumps `y` and anything else bumps `z`; from `1.0.0` on, breaking bumps
 /// the major, additive the minor, the rest the patch.
-pub fn bump(version: &str, impact: Impact) -> Result<String, String> {
-    let current = Version::parse(version)
-        .map_err(|e| format!("version {version:?} is not MAJOR.MINOR.PATCH: {e}"))?;
+pub fn bump(version: &str, impact: Impact) -> Result<String, Error> {
+    let current = Version::parse(version).map_err(|source| Error::Version {
+        version: version.to_owned(),
+        source,
+    })?;
     Ok(next_version(&current, impact).to_string())
 }
 
@@ -267,7 +271,7 @@ fn next_pre_release(pre: &Prerelease) -> Prerelease {
 /// line, so the list of pull requests shows which ones break users.
 pub fn title(changes: &[Change], version: &str) -> String {
     let impact = overall(changes);
-    let next = bump(version, impact).unwrap_or_else(|e| e);
+    let next = bump(version, impact).unwrap_or_else(|e| e.to_string());
     format!(
         "Refresh spec/partner.json: {version} → {next} ({})",
         impact.word()
@@ -290,7 +294,7 @@ pub fn text(changes: &[Change], version: &str) -> String {
     }
     let impact = overall(changes);
     let mut out = String::new();
-    let next = bump(version, impact).unwrap_or_else(|e| e);
+    let next = bump(version, impact).unwrap_or_else(|e| e.to_string());
     let count = |i: Impact| changes.iter().filter(|c| c.impact == i).count();
     let _ = writeln!(
         out,
@@ -310,7 +314,7 @@ pub fn text(changes: &[Change], version: &str) -> String {
 /// summary.
 pub fn markdown(changes: &[Change], version: &str, source: &str, summary: &str) -> String {
     let impact = overall(changes);
-    let next = bump(version, impact).unwrap_or_else(|e| e);
+    let next = bump(version, impact).unwrap_or_else(|e| e.to_string());
     let mut out = String::new();
     let _ = writeln!(out, "## Refresh of `spec/partner.json` from `{source}`\n");
     let _ = writeln!(

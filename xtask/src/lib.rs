@@ -10,6 +10,7 @@ pub mod canonical;
 pub mod cli;
 pub mod compile;
 pub mod descriptions;
+pub mod error;
 pub mod extract;
 pub mod impact;
 pub mod listing;
@@ -18,3 +19,5 @@ pub mod project;
 pub mod refresh;
 pub mod source;
 pub mod summary;
+
+pub use error::Error;
