@@ -8,14 +8,19 @@
 //! it would compile. It runs in its own target directory under `target/`,
 //! so it neither waits for nor invalidates the workspace's build: the first
 //! check compiles the dependencies (minutes), later ones only rerun the build
-//! script and check the crate (seconds). rustc's first diagnostics are mapped
-//! back to the schema or operation whose generated code they are in.
+//! script and check the crate (seconds). rustc's first diagnostics (cargo's
+//! JSON messages, read with `cargo_metadata`) are mapped back to the schema
+//! or operation whose generated code they are in (the item holding the
+//! diagnostic's line, found with `syn`).
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use cargo_metadata::Message;
+use cargo_metadata::diagnostic::{self as rustc, DiagnosticLevel};
 use serde_json::Value;
+use syn::spanned::Spanned;
 
 use crate::Error;
 use crate::codegen::layout::SPEC_ENV;
@@ -123,48 +128,37 @@ struct Diagnostic {
 /// Errors anywhere, and warnings in the generated files (the library's own
 /// warnings are not the fragment's doing), in rustc's order.
 fn diagnostics(stdout: &str) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for line in stdout.lines() {
-        let Ok(message) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        if message["reason"] != "compiler-message" {
-            continue;
-        }
-        let message = &message["message"];
-        let level = message["level"].as_str().unwrap_or_default();
-        let span = message["spans"]
-            .as_array()
-            .and_then(|spans| spans.iter().find(|s| s["is_primary"] == true));
-        let file = span
-            .and_then(|s| s["file_name"].as_str())
-            .unwrap_or_default();
-        let generated = Path::new(file)
-            .file_name()
-            .is_some_and(|n| n == "partner.rs" || n == "partner_mock.rs");
-        let counts = match level {
-            "error" => !message["message"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with("aborting due to"),
-            "warning" => generated,
-            _ => false,
-        };
-        if !counts {
-            continue;
-        }
-        let code = message["code"]["code"]
-            .as_str()
-            .map(|c| format!("[{c}]"))
-            .unwrap_or_default();
-        let text = message["message"].as_str().unwrap_or_default();
-        let line = span.and_then(|s| s["line_start"].as_u64()).unwrap_or(0) as usize;
-        out.push(Diagnostic {
-            headline: format!("{level}{code}: {text}"),
-            at: generated.then(|| (PathBuf::from(file), line)),
-        });
-    }
-    out
+    Message::parse_stream(stdout.as_bytes())
+        .filter_map(Result::ok)
+        .filter_map(|message| match message {
+            Message::CompilerMessage(compiler) => counted(&compiler.message),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `message`, if it counts: an error (not rustc's closing tally), or a
+/// warning whose primary span is in a generated file.
+fn counted(message: &rustc::Diagnostic) -> Option<Diagnostic> {
+    let span = message.spans.iter().find(|s| s.is_primary);
+    let file = span.map_or("", |s| s.file_name.as_str());
+    let generated = Path::new(file)
+        .file_name()
+        .is_some_and(|n| n == "partner.rs" || n == "partner_mock.rs");
+    let level = match message.level {
+        DiagnosticLevel::Error if !message.message.starts_with("aborting due to") => "error",
+        DiagnosticLevel::Warning if generated => "warning",
+        _ => return None,
+    };
+    let code = message
+        .code
+        .as_ref()
+        .map(|c| format!("[{}]", c.code))
+        .unwrap_or_default();
+    Some(Diagnostic {
+        headline: format!("{level}{code}: {}", message.message),
+        at: generated.then(|| (PathBuf::from(file), span.map_or(0, |s| s.line_start))),
+    })
 }
 
 impl Diagnostic {
@@ -204,61 +198,47 @@ struct Item {
     name: String,
 }
 
-/// Looks upward from `line` for the nearest less indented item header.
+/// The innermost named item of the generated `code` that holds `line`
+/// (1-based): a method or function by its name, else the type (a struct,
+/// an enum, an `impl`'s self type) it belongs to.
 fn enclosing_item(code: &str, line: usize) -> Option<Item> {
-    let lines: Vec<&str> = code.lines().collect();
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let start = line.checked_sub(1).filter(|&i| i < lines.len())?;
-    let mut limit = indent(lines[start]) + 1;
-    for text in lines[..=start].iter().rev() {
-        let depth = indent(text);
-        if depth >= limit || text.trim().is_empty() {
-            continue;
-        }
-        limit = depth + 1;
-        let words: Vec<&str> = text
-            .trim()
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .filter(|w| !w.is_empty())
-            .collect();
-        let after = |keyword: &str| {
-            words
-                .iter()
-                .position(|w| *w == keyword)
-                .and_then(|i| words.get(i + 1))
-                .map(|w| w.to_string())
-        };
-        if let Some(name) = after("struct").or_else(|| after("enum")) {
-            return Some(Item {
-                is_type: true,
-                name,
-            });
-        }
-        if let Some(name) = after("fn") {
-            return Some(Item {
-                is_type: false,
-                name,
-            });
-        }
-        if words.first() == Some(&"impl") {
-            // `impl X`, `impl Trait for X`, `impl<'a> X<'a>`: the last type.
-            let target = match words.iter().position(|w| *w == "for") {
-                Some(i) => words.get(i + 1..),
-                None => words.get(1..),
-            };
-            if let Some(name) = target
-                .into_iter()
-                .flatten()
-                .rfind(|w| !["types", "a", "c"].contains(*w))
-            {
-                return Some(Item {
-                    is_type: true,
-                    name: name.to_string(),
-                });
-            }
-        }
+    let file = syn::parse_file(code).ok()?;
+    innermost(&file.items, line)
+}
+
+fn innermost(items: &[syn::Item], line: usize) -> Option<Item> {
+    let item = items.iter().find(|item| holds(*item, line))?;
+    let named = |is_type, ident: &syn::Ident| {
+        Some(Item {
+            is_type,
+            name: ident.to_string(),
+        })
+    };
+    match item {
+        syn::Item::Mod(module) => innermost(module.content.as_ref().map_or(&[], |c| &c.1), line),
+        syn::Item::Struct(item) => named(true, &item.ident),
+        syn::Item::Enum(item) => named(true, &item.ident),
+        syn::Item::Fn(item) => named(false, &item.sig.ident),
+        syn::Item::Impl(block) => block
+            .items
+            .iter()
+            .find_map(|member| match member {
+                syn::ImplItem::Fn(method) if holds(method, line) => named(false, &method.sig.ident),
+                _ => None,
+            })
+            .or_else(|| match &*block.self_ty {
+                // `impl X`, `impl Trait for X`, `impl<'a> X<'a>`: X.
+                syn::Type::Path(path) => named(true, &path.path.segments.last()?.ident),
+                _ => None,
+            }),
+        _ => None,
     }
-    None
+}
+
+/// Whether `node`'s lines include `line`.
+fn holds(node: &impl Spanned, line: usize) -> bool {
+    let span = node.span();
+    (span.start().line..=span.end().line).contains(&line)
 }
 
 /// The schema or operation whose generated code `item` is.
@@ -352,14 +332,31 @@ impl Client {
     /// in the generated files, and the summary line does not count.
     #[test]
     fn errors_and_generated_warnings_are_kept() {
+        // As cargo writes them (`--message-format=json`), every field there.
         let line = |level: &str, file: &str, text: &str| {
+            let span = json!({
+                "file_name": file, "byte_start": 0, "byte_end": 1, "line_start": 3,
+                "line_end": 3, "column_start": 1, "column_end": 2, "is_primary": true,
+                "text": [], "label": null, "suggested_replacement": null,
+                "suggestion_applicability": null, "expansion": null
+            });
             json!({
                 "reason": "compiler-message",
+                "package_id": "path+file:///t#rhombus-partner@0.3.0",
+                "manifest_path": "/t/Cargo.toml",
+                "target": {
+                    "kind": ["lib"], "crate_types": ["lib"], "name": "rhombus_partner",
+                    "src_path": "/t/src/lib.rs", "edition": "2024", "required-features": [],
+                    "doc": true, "doctest": true, "test": true
+                },
                 "message": {
+                    "$message_type": "diagnostic",
                     "level": level,
                     "message": text,
-                    "code": { "code": "E0433" },
-                    "spans": [{ "is_primary": true, "file_name": file, "line_start": 3 }]
+                    "code": { "code": "E0433", "explanation": null },
+                    "spans": if file.is_empty() { json!([]) } else { json!([span]) },
+                    "children": [],
+                    "rendered": text
                 }
             })
             .to_string()

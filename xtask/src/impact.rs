@@ -280,11 +280,9 @@ pub fn title(changes: &[Change], version: &str) -> String {
 
 /// The crate's version, from the workspace's `Cargo.toml`.
 pub fn crate_version(manifest: &str) -> Option<String> {
-    manifest
-        .lines()
-        .skip_while(|l| l.trim() != "[package]")
-        .find_map(|l| l.trim().strip_prefix("version = "))
-        .map(|v| v.trim_matches('"').to_owned())
+    let manifest: toml::Table = toml::from_str(manifest).ok()?;
+    let version = manifest.get("package")?.get("version")?.as_str()?;
+    Some(version.to_owned())
 }
 
 /// The impact section of the printed summary.
