@@ -41,36 +41,7 @@ pub fn check_compiles(text: &str) -> Result<(), Error> {
     let spec = write_fragment(&scratch, text)?;
     let shown = spec.strip_prefix(&root).unwrap_or(&spec).to_path_buf();
     let shown_as = shown.as_path();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .current_dir(&root)
-        .args([
-            "check",
-            "--locked",
-            "--quiet",
-            "--lib",
-            "--package",
-            "rhombus-partner",
-            "--features",
-            "test-util",
-            "--message-format=json",
-            "--manifest-path",
-        ])
-        .arg(root.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(scratch.join("target"))
-        .env(SPEC_ENV, &spec)
-        // What an outer cargo exported would steer this one elsewhere.
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_BUILD_TARGET_DIR")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_MAKEFLAGS")
-        .env_remove("RUSTC_WORKSPACE_WRAPPER")
-        .output()
-        .map_err(|source| Error::Run {
-            what: "cargo to check the refreshed fragment".to_owned(),
-            source,
-        })?;
+    let output = cargo_check(&root, &scratch, &spec)?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let diagnostics = diagnostics(&stdout);
     if output.status.success() && diagnostics.is_empty() {
@@ -97,6 +68,41 @@ pub fn check_compiles(text: &str) -> Result<(), Error> {
             .collect(),
         more: diagnostics.len().saturating_sub(SHOWN),
     })
+}
+
+/// `cargo check` of the library (with `test-util`) built from `spec`, in
+/// its own target directory under `scratch`; JSON messages on stdout.
+fn cargo_check(root: &Path, scratch: &Path, spec: &Path) -> Result<std::process::Output, Error> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "check",
+            "--locked",
+            "--quiet",
+            "--lib",
+            "--package",
+            "rhombus-partner",
+            "--features",
+            "test-util",
+            "--message-format=json",
+            "--manifest-path",
+        ])
+        .arg(root.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(scratch.join("target"))
+        .env(SPEC_ENV, spec)
+        // What an outer cargo exported would steer this one elsewhere.
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_MAKEFLAGS")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .output()
+        .map_err(|source| Error::Run {
+            what: "cargo to check the refreshed fragment".to_owned(),
+            source,
+        })
 }
 
 /// Writes `text` to a file named after its hash, once: a fragment already

@@ -20,6 +20,7 @@ use std::fmt::Write as _;
 use semver::{BuildMetadata, Prerelease, Version};
 
 use crate::Error;
+use crate::diff::{Diff, diff};
 
 /// How a change affects code compiled against the previous version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -99,66 +100,66 @@ pub fn assess(old_listing: Option<&str>, new_listing: &str) -> Vec<Change> {
     let mut changes = Vec::new();
     let mut push = |impact, what: String| changes.push(Change { impact, what });
 
-    for (name, (signature, flags)) in &new_methods {
-        match old_methods.get(name) {
-            None => push(Impact::Additive, format!("method {name}: added")),
-            Some((old_signature, _)) if old_signature != signature => push(
+    for (name, change) in diff(&old_methods, &new_methods) {
+        let (impact, what) = match change {
+            Diff::Added(_) => (Impact::Additive, format!("method {name}: added")),
+            Diff::Removed(_) => (Impact::Breaking, format!("method {name}: removed")),
+            Diff::Changed { old, new } if old.0 != new.0 => (
                 Impact::Breaking,
-                format!("method {name}: signature changed to `{signature}`"),
+                format!("method {name}: signature changed to `{}`", new.0),
             ),
-            Some((_, old_flags)) if old_flags != flags => push(
+            Diff::Changed { new, .. } => (
                 Impact::Patch,
                 format!(
                     "method {name}: now {} (behaviour or documentation only)",
-                    flags.join(" ").trim()
+                    new.1.join(" ").trim()
                 ),
             ),
-            Some(_) => {}
-        }
-    }
-    for name in old_methods.keys().filter(|n| !new_methods.contains_key(*n)) {
-        push(Impact::Breaking, format!("method {name}: removed"));
-    }
-
-    for (name, (header, members)) in &new_types {
-        let Some((old_header, old_members)) = old_types.get(name) else {
-            push(Impact::Additive, format!("type {name}: added"));
-            continue;
         };
-        if old_header != header {
-            push(
+        push(impact, what);
+    }
+    for (name, change) in diff(&old_types, &new_types) {
+        match change {
+            Diff::Added(_) => push(Impact::Additive, format!("type {name}: added")),
+            Diff::Removed(_) => push(Impact::Breaking, format!("type {name}: removed")),
+            Diff::Changed { old, new } if old.0 != new.0 => push(
                 Impact::Breaking,
-                format!("type {name}: `{old_header}` became `{header}`"),
-            );
-            continue;
+                format!("type {name}: `{}` became `{}`", old.0, new.0),
+            ),
+            Diff::Changed { old, new } => members(name, &new.0, &old.1, &new.1, &mut push),
         }
-        let kind = header.split_whitespace().next().unwrap_or("");
-        let by_key = |lines: &[String]| -> BTreeMap<String, String> {
-            lines.iter().map(|l| (member_key(l), l.clone())).collect()
-        };
-        let (before, after) = (by_key(old_members), by_key(members));
-        for (key, line) in &after {
-            match before.get(key) {
-                None => {
-                    let (impact, what) = member_added(kind, header, name, key);
-                    push(impact, what);
-                }
-                Some(old) if old != line => push(
-                    Impact::Breaking,
-                    format!("{kind} {name}: `{old}` became `{line}`"),
-                ),
-                Some(_) => {}
-            }
-        }
-        for key in before.keys().filter(|k| !after.contains_key(*k)) {
-            push(Impact::Breaking, format!("{kind} {name}: {key} removed"));
-        }
-    }
-    for name in old_types.keys().filter(|n| !new_types.contains_key(*n)) {
-        push(Impact::Breaking, format!("type {name}: removed"));
     }
     changes.sort_by(|a, b| b.impact.cmp(&a.impact).then_with(|| a.what.cmp(&b.what)));
     changes
+}
+
+/// The changes among the members (fields, variants) of the type `name`,
+/// whose header (`struct Name`, ...) is `header` before and after.
+fn members(
+    name: &str,
+    header: &str,
+    old: &[String],
+    new: &[String],
+    push: &mut impl FnMut(Impact, String),
+) {
+    let kind = header.split_whitespace().next().unwrap_or("");
+    let by_key = |lines: &[String]| -> BTreeMap<String, String> {
+        lines.iter().map(|l| (member_key(l), l.clone())).collect()
+    };
+    let (before, after) = (by_key(old), by_key(new));
+    for (key, change) in diff(&before, &after) {
+        match change {
+            Diff::Added(_) => {
+                let (impact, what) = member_added(kind, header, name, key);
+                push(impact, what);
+            }
+            Diff::Removed(_) => push(Impact::Breaking, format!("{kind} {name}: {key} removed")),
+            Diff::Changed { old, new } => push(
+                Impact::Breaking,
+                format!("{kind} {name}: `{old}` became `{new}`"),
+            ),
+        }
+    }
 }
 
 /// What a field or variant `key` added to the type `name` does to users:

@@ -10,6 +10,7 @@ pub mod canonical;
 pub mod cli;
 pub mod compile;
 pub mod descriptions;
+pub mod diff;
 pub mod error;
 pub mod extract;
 pub mod impact;
