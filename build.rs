@@ -1,18 +1,13 @@
-//! Generates the client from the OpenAPI fragment into `OUT_DIR`.
-
-#[path = "codegen/mod.rs"]
-mod codegen;
+//! Generates the client from the OpenAPI fragment into `OUT_DIR`, with
+//! the generator of the `rhombus-partner-codegen` crate.
 
 use std::path::{Path, PathBuf};
 
-/// Names another fragment to build from, relative to the package root.
-const SPEC_ENV: &str = "RHOMBUS_PARTNER_SPEC";
-const DEFAULT_SPEC: &str = "spec/partner.json";
+use rhombus_partner_codegen as codegen;
+use rhombus_partner_codegen::layout::{self, AREAS_DIR, FRAGMENT, SPEC_ENV};
+
 /// Fragments that tests compile clients from.
 const FIXTURES: &str = "tests/fixtures";
-/// The client-org API's fragments, one per area, each built only under the
-/// cargo feature named after it.
-const AREAS: &str = "spec/areas";
 
 fn main() {
     if let Err(message) = try_main() {
@@ -29,10 +24,10 @@ fn try_main() -> Result<(), String> {
     let root = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
     let out_dir = PathBuf::from(env("OUT_DIR")?);
     println!("cargo::rerun-if-env-changed={SPEC_ENV}");
+    // The generator is a dependency: cargo rebuilds this script when it changes.
     println!("cargo::rerun-if-changed=build.rs");
-    println!("cargo::rerun-if-changed=codegen");
 
-    let spec = std::env::var_os(SPEC_ENV).map_or_else(|| DEFAULT_SPEC.into(), PathBuf::from);
+    let spec = std::env::var_os(SPEC_ENV).map_or_else(|| FRAGMENT.into(), PathBuf::from);
     println!("cargo::rerun-if-changed={}", root.join(&spec).display());
 
     // Cargo runs build scripts in the package root, so the relative path
@@ -86,33 +81,23 @@ fn fixtures(root: &Path, own: &str, out_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The crate's features that are not areas.
-const NOT_AREAS: [&str; 6] = [
-    "DEFAULT",
-    "RUSTLS",
-    "NATIVE_TLS",
-    "TEST_UTIL",
-    "FLEET",
-    "FULL",
-];
-
 /// Generates, into `OUT_DIR/areas/`, the client (and, with `test-util`, the
 /// mock helpers) of every area whose feature is on. A build without area
-/// features reads nothing under `spec/areas/`.
+/// features reads no fragment under `spec/areas/`, only their names.
 fn areas(out_dir: &Path) -> Result<(), String> {
     let areas = enabled_areas()?;
     if areas.is_empty() {
         return Ok(());
     }
-    println!("cargo::rerun-if-changed={AREAS}");
+    println!("cargo::rerun-if-changed={AREAS_DIR}");
     let target_dir = out_dir.join("areas");
     std::fs::create_dir_all(&target_dir)
         .map_err(|e| format!("cannot create {}: {e}", target_dir.display()))?;
     let mock = std::env::var_os("CARGO_FEATURE_TEST_UTIL").is_some();
     for area in areas {
-        let spec = Path::new(AREAS).join(format!("{area}.json"));
+        let spec = layout::area_fragment(&area);
         let text = codegen::read_spec(&spec).map_err(|e| e.to_string())?;
-        let module = format!("crate::areas::{}", module_name(&area));
+        let module = format!("crate::areas::{}", layout::area_module(&area));
         let target = codegen::Target { module: &module };
         let code = codegen::generate_for(&spec, &text, &target).map_err(|e| e.to_string())?;
         write(&target_dir.join(format!("{area}.rs")), &code.client)?;
@@ -124,51 +109,24 @@ fn areas(out_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The areas whose feature is on, named as their fragments are: cargo
-/// announces a feature as `CARGO_FEATURE_<NAME>` (upper case), so the
-/// fragments' names are read only when some feature is an area.
+/// The areas whose feature is on: a fragment's name is an area, and cargo
+/// announces its feature as `CARGO_FEATURE_<AREA>`. A package without
+/// `spec/areas/` (a test's copy of the crate) has none.
 fn enabled_areas() -> Result<Vec<String>, String> {
-    let features: Vec<String> = std::env::vars()
-        .filter_map(|(name, _)| name.strip_prefix("CARGO_FEATURE_").map(str::to_owned))
-        .filter(|feature| !NOT_AREAS.contains(&feature.as_str()))
-        .collect();
-    if features.is_empty() {
-        return Ok(Vec::new());
-    }
-    let entries = std::fs::read_dir(AREAS).map_err(|e| {
-        format!("cannot read {AREAS}: {e}; restore it from git (the area features build from it)")
-    })?;
-    let fragments: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()?
-                .strip_suffix(".json")
-                .map(str::to_owned)
-        })
-        .collect();
-    let mut areas = Vec::new();
-    for feature in features {
-        let area = fragments
-            .iter()
-            .find(|area| area.to_uppercase().replace('-', "_") == feature)
-            .ok_or_else(|| {
-                format!(
-                    "the feature of CARGO_FEATURE_{feature} is an area without a fragment in \
-                     {AREAS}; run `cargo xtask refresh-spec` or drop the feature"
-                )
-            })?;
-        areas.push(area.clone());
-    }
-    areas.sort();
-    Ok(areas)
-}
-
-/// The module an area's client lives in: the area in snake case, by the
-/// generator's naming rule, as `src/areas.rs` names it (`eventSearch` is
-/// `event_search`).
-fn module_name(area: &str) -> String {
-    codegen::spec::sanitize(area, false)
+    let areas = match layout::areas_in(Path::new(AREAS_DIR)) {
+        Ok(areas) => areas,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(format!(
+                "cannot read {AREAS_DIR}: {e}; restore it from git (the area features build \
+                 from it)"
+            ));
+        }
+    };
+    Ok(areas
+        .into_iter()
+        .filter(|area| std::env::var_os(layout::area_feature_env(area)).is_some())
+        .collect())
 }
 
 fn write(target: &Path, code: &str) -> Result<(), String> {

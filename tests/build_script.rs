@@ -280,18 +280,12 @@ fn copy_package(to: &Path) {
         if skipping || line.contains(" = { path = ") {
             continue;
         }
-        // Cargo hashes a path package by its place in its workspace, so
-        // the copy would share this package's units in the nested target
-        // directory, which the other tests here rebuild with other specs:
-        // another version keeps them apart.
         let line = if line.starts_with("members = ") {
-            "members = []"
-        } else if line.starts_with("version = ") {
-            "version = \"0.0.0-rerun-test\""
+            "members = []".to_owned()
         } else {
-            line
+            rerun_version(line)
         };
-        manifest.push_str(line);
+        manifest.push_str(&line);
         manifest.push('\n');
     }
     std::fs::create_dir_all(to.join("spec")).expect("copy directory");
@@ -301,6 +295,27 @@ fn copy_package(to: &Path) {
     }
     for dir in ["codegen", "src"] {
         copy_dir(&from.join(dir), &to.join(dir));
+    }
+    // The generator crate, at the same version as the package and pinned.
+    let generator = to.join("codegen/Cargo.toml");
+    let text = std::fs::read_to_string(&generator).expect("codegen/Cargo.toml");
+    let text: Vec<String> = text.lines().map(rerun_version).collect();
+    std::fs::write(&generator, text.join("\n") + "\n").expect("manifest");
+}
+
+/// The copy's version in place of the package's, in a manifest's `version`
+/// line or the generator's `=x.y.z` requirement. Cargo hashes a path package
+/// by its place in its workspace, so the copy would share this package's
+/// (and its generator's) units in the nested target directory, which the
+/// other tests here rebuild with other specs: another version keeps them
+/// apart.
+fn rerun_version(line: &str) -> String {
+    const RERUN: &str = "0.0.0-rerun-test";
+    if line.starts_with("version = ") {
+        format!("version = \"{RERUN}\"")
+    } else {
+        let pinned = format!("\"={}\"", env!("CARGO_PKG_VERSION"));
+        line.replace(&pinned, &format!("\"={RERUN}\""))
     }
 }
 
@@ -398,6 +413,6 @@ fn build_script_reruns_only_when_its_inputs_change() {
     assert_build_script(&package, named, BuildScript::Ran, "the variable");
     assert_build_script(&package, named, BuildScript::Fresh, "nothing, variable set");
 
-    touch(&package.join("codegen/settings.rs"));
+    touch(&package.join("codegen/src/settings.rs"));
     assert_build_script(&package, named, BuildScript::Rebuilt, "the generator");
 }

@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+use crate::Error;
+use crate::codegen::layout::SPEC_ENV;
 use crate::project::{FRAGMENT, project_root};
 use crate::{refresh, source};
 
@@ -35,10 +37,13 @@ struct Measure {
     output: String,
 }
 
-pub fn run(runs: usize) -> Result<ExitCode, String> {
+pub fn run(runs: usize) -> Result<ExitCode, Error> {
     let root = project_root();
     let work = root.join("target/bench-build");
-    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    std::fs::create_dir_all(&work).map_err(|source| Error::Create {
+        path: work.clone(),
+        source,
+    })?;
     let fragments = fragments(&root, &work)?;
 
     println!("== 1. clean builds (dev profile), {runs} runs each, interleaved");
@@ -148,7 +153,7 @@ pub fn run(runs: usize) -> Result<ExitCode, String> {
 
 /// `(label, operations, path)`: the checked-in fragment, and with the
 /// snapshot, its partner fragment and the whole document, under `work`.
-fn fragments(root: &Path, work: &Path) -> Result<Vec<(&'static str, usize, PathBuf)>, String> {
+fn fragments(root: &Path, work: &Path) -> Result<Vec<(&'static str, usize, PathBuf)>, Error> {
     let mut out = vec![("checked-in", 2, root.join(FRAGMENT))];
     let snapshot = root.join(SNAPSHOT);
     if !snapshot.is_file() {
@@ -164,8 +169,10 @@ fn fragments(root: &Path, work: &Path) -> Result<Vec<(&'static str, usize, PathB
         // Not type-checked here: what follows builds the crate from it.
         let fragment = refresh::refresh(&upstream, &[prefix.to_owned()], &from, false)?;
         let path = work.join(format!("{label}.json"));
-        std::fs::write(&path, &fragment.text)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, &fragment.text).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
         out.push((label, fragment.operations, path));
     }
     Ok(out)
@@ -177,7 +184,7 @@ fn cargo_build(
     target_dir: &Path,
     spec: Option<&Path>,
     extra: &[&str],
-) -> Result<Measure, String> {
+) -> Result<Measure, Error> {
     cargo_build_env(root, package, target_dir, spec, extra, &[])
 }
 
@@ -188,7 +195,7 @@ fn cargo_build_env(
     spec: Option<&Path>,
     extra: &[&str],
     env: &[(&str, &str)],
-) -> Result<Measure, String> {
+) -> Result<Measure, Error> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -204,9 +211,9 @@ fn cargo_build_env(
         .arg(target_dir)
         .args(extra)
         .env_remove("CARGO_TARGET_DIR")
-        .env_remove("RHOMBUS_PARTNER_SPEC");
+        .env_remove(SPEC_ENV);
     if let Some(spec) = spec {
-        command.env("RHOMBUS_PARTNER_SPEC", spec);
+        command.env(SPEC_ENV, spec);
     }
     for (key, value) in env {
         command.env(key, value);
@@ -215,10 +222,12 @@ fn cargo_build_env(
 }
 
 /// The compiled build script of the crate in `target_dir`.
-fn build_script(target_dir: &Path) -> Result<PathBuf, String> {
+fn build_script(target_dir: &Path) -> Result<PathBuf, Error> {
     let build = target_dir.join("debug/build");
-    let entries =
-        std::fs::read_dir(&build).map_err(|e| format!("cannot read {}: {e}", build.display()))?;
+    let entries = std::fs::read_dir(&build).map_err(|source| Error::Read {
+        path: build.clone(),
+        source,
+    })?;
     entries
         .filter_map(Result::ok)
         .map(|entry| entry.path().join("build-script-build"))
@@ -229,7 +238,10 @@ fn build_script(target_dir: &Path) -> Result<PathBuf, String> {
                     .and_then(Path::file_name)
                     .is_some_and(|n| n.to_string_lossy().starts_with("rhombus-partner-"))
         })
-        .ok_or_else(|| format!("no build script of {CRATE} under {}", build.display()))
+        .ok_or_else(|| Error::NoBuildScript {
+            krate: CRATE.to_owned(),
+            dir: build.clone(),
+        })
 }
 
 fn run_build_script(
@@ -237,21 +249,24 @@ fn run_build_script(
     script: &Path,
     spec: &Path,
     work: &Path,
-) -> Result<Measure, String> {
+) -> Result<Measure, Error> {
     let out_dir = work.join("script-out");
-    std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&out_dir).map_err(|source| Error::Create {
+        path: out_dir.clone(),
+        source,
+    })?;
     let mut command = Command::new(script);
     command
         .current_dir(root)
         .env("CARGO_MANIFEST_DIR", root)
         .env("OUT_DIR", &out_dir)
-        .env("RHOMBUS_PARTNER_SPEC", spec);
+        .env(SPEC_ENV, spec);
     timed(command, "the build script")
 }
 
 /// Runs `command`, under GNU time when it is there, and fails on a
 /// non-zero exit with the command's output.
-fn timed(command: Command, what: &str) -> Result<Measure, String> {
+fn timed(command: Command, what: &str) -> Result<Measure, Error> {
     let report = std::env::temp_dir().join(format!("bench-build-time-{}", std::process::id()));
     let mut command = if Path::new(GNU_TIME).is_file() {
         let mut wrapped = Command::new(GNU_TIME);
@@ -276,14 +291,18 @@ fn timed(command: Command, what: &str) -> Result<Measure, String> {
         command
     };
     let start = Instant::now();
-    let output = command
-        .output()
-        .map_err(|e| format!("cannot run {what}: {e}"))?;
+    let output = command.output().map_err(|source| Error::Run {
+        what: what.to_owned(),
+        source,
+    })?;
     let seconds = start.elapsed().as_secs_f64();
     let text = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
-        return Err(format!("{what} failed:\n{text}"));
+        return Err(Error::Failed {
+            what: what.to_owned(),
+            output: text,
+        });
     }
     let peak_mib = std::fs::read_to_string(&report)
         .ok()
@@ -297,13 +316,15 @@ fn timed(command: Command, what: &str) -> Result<Measure, String> {
     })
 }
 
-fn touch(path: &Path) -> Result<(), String> {
-    let file = std::fs::File::options()
+fn touch(path: &Path) -> Result<(), Error> {
+    std::fs::File::options()
         .append(true)
         .open(path)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    file.set_modified(std::time::SystemTime::now())
-        .map_err(|e| format!("cannot touch {}: {e}", path.display()))
+        .and_then(|file| file.set_modified(std::time::SystemTime::now()))
+        .map_err(|source| Error::Touch {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

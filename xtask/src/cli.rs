@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::builder::{NonEmptyStringValueParser, RangedU64ValueParser};
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::Error;
 use crate::descriptions::Source;
 use crate::normalize;
 
@@ -112,17 +113,17 @@ pub enum AreaChoice {
 }
 
 impl AreaChoice {
-    pub fn parse(value: &str) -> Result<Self, String> {
+    pub fn parse(value: &str) -> Result<Self, Error> {
         match value {
             "all" => Ok(AreaChoice::All),
             "none" => Ok(AreaChoice::None),
             list => {
                 let names: Vec<String> = list.split(',').map(|n| n.trim().to_owned()).collect();
                 match names.iter().find(|n| n.is_empty() || n.contains('/')) {
-                    Some(bad) => Err(format!(
+                    Some(bad) => Err(Error::Argument(format!(
                         "--areas takes `all`, `none` or area names separated by commas \
                          (like camera,door), not {bad:?} in {value:?}"
-                    )),
+                    ))),
                     None => Ok(AreaChoice::These(names)),
                 }
             }
@@ -132,13 +133,13 @@ impl AreaChoice {
 
 /// A prefix is matched against paths, which all start with `/`: without
 /// one it would match nothing, silently.
-fn prefix(value: &str) -> Result<String, String> {
+fn prefix(value: &str) -> Result<String, Error> {
     if value.starts_with('/') {
         Ok(value.to_owned())
     } else {
-        Err(format!(
+        Err(Error::Argument(format!(
             "--prefix {value:?} must start with `/`, like /api/partner/"
-        ))
+        )))
     }
 }
 
@@ -170,11 +171,11 @@ pub fn help() -> String {
 mod tests {
     use super::*;
 
-    fn refresh(args: &[&str]) -> Result<RefreshOptions, String> {
+    fn refresh(args: &[&str]) -> Result<RefreshOptions, clap::Error> {
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        match parse(&args).map_err(|e| e.to_string())? {
+        match parse(&args)? {
             Command::RefreshSpec(options) => Ok(options),
-            _ => Err("not refresh-spec".to_owned()),
+            _ => panic!("not refresh-spec: {args:?}"),
         }
     }
 
@@ -206,7 +207,12 @@ mod tests {
             areas("camera, door").unwrap(),
             AreaChoice::These(vec!["camera".to_owned(), "door".to_owned()])
         );
-        assert!(areas("camera,,door").unwrap_err().contains("camera,door"));
+        assert!(
+            areas("camera,,door")
+                .unwrap_err()
+                .to_string()
+                .contains("camera,door")
+        );
         assert!(areas("/api/camera/").is_err());
     }
 
@@ -251,6 +257,7 @@ mod tests {
         assert!(
             refresh(&["refresh-spec", "--from"])
                 .unwrap_err()
+                .to_string()
                 .contains("a value is required for '--from")
         );
         assert!(refresh(&["refresh-spec", "--from="]).is_err());
@@ -258,17 +265,20 @@ mod tests {
         assert!(
             refresh(&["refresh-spec", "--prefix", "api"])
                 .unwrap_err()
+                .to_string()
                 .contains("start with")
         );
         assert!(
             refresh(&["refresh-spec", "--frm", "x"])
                 .unwrap_err()
+                .to_string()
                 .contains("unexpected argument '--frm'")
         );
         assert!(refresh(&["refresh-spec", "--check=yes"]).is_err());
         assert!(
             refresh(&["refresh-spec", "--descriptions", "mine"])
                 .unwrap_err()
+                .to_string()
                 .contains("`upstream` or `own`")
         );
         assert!(parse_strs(&["bogus"]).is_err());

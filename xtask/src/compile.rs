@@ -8,15 +8,22 @@
 //! it would compile. It runs in its own target directory under `target/`,
 //! so it neither waits for nor invalidates the workspace's build: the first
 //! check compiles the dependencies (minutes), later ones only rerun the build
-//! script and check the crate (seconds). rustc's first diagnostics are mapped
-//! back to the schema or operation whose generated code they are in.
+//! script and check the crate (seconds). rustc's first diagnostics (cargo's
+//! JSON messages, read with `cargo_metadata`) are mapped back to the schema
+//! or operation whose generated code they are in (the item holding the
+//! diagnostic's line, found with `syn`).
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use cargo_metadata::Message;
+use cargo_metadata::diagnostic::{self as rustc, DiagnosticLevel};
 use serde_json::Value;
+use syn::spanned::Spanned;
 
+use crate::Error;
+use crate::codegen::layout::SPEC_ENV;
 use crate::codegen::spec::{self, sanitize};
 use crate::project::project_root;
 
@@ -28,15 +35,47 @@ const SHOWN: usize = 3;
 /// Type-checks the crate built from `text` (a fragment); `Err` says where
 /// and why it does not compile, naming the copy of the fragment that was
 /// checked (kept under `target/`, to look at).
-pub fn check_compiles(text: &str) -> Result<(), String> {
+pub fn check_compiles(text: &str) -> Result<(), Error> {
     let root = project_root();
     let scratch = root.join(SCRATCH_DIR);
     let spec = write_fragment(&scratch, text)?;
     let shown = spec.strip_prefix(&root).unwrap_or(&spec).to_path_buf();
     let shown_as = shown.as_path();
+    let output = cargo_check(&root, &scratch, &spec)?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let diagnostics = diagnostics(&stdout);
+    if output.status.success() && diagnostics.is_empty() {
+        return Ok(());
+    }
+    let doc: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    if diagnostics.is_empty() {
+        // The build script (or cargo itself) failed: its own words say why.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let said: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.trim_start().starts_with("error"))
+            .collect();
+        return Err(Error::CrateDoesNotBuild {
+            fragment: shown_as.to_path_buf(),
+            said: if said.is_empty() { stderr.trim() } else { "" }.to_owned() + &said.join("\n"),
+        });
+    }
+    Err(Error::DoesNotCompile {
+        shown: diagnostics
+            .iter()
+            .take(SHOWN)
+            .map(|d| d.located(&doc, shown_as))
+            .collect(),
+        more: diagnostics.len().saturating_sub(SHOWN),
+    })
+}
+
+/// `cargo check` of the library (with `test-util`) built from `spec`, in
+/// its own target directory under `scratch`; JSON messages on stdout.
+fn cargo_check(root: &Path, scratch: &Path, spec: &Path) -> Result<std::process::Output, Error> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .current_dir(&root)
+    Command::new(cargo)
+        .current_dir(root)
         .args([
             "check",
             "--locked",
@@ -52,7 +91,7 @@ pub fn check_compiles(text: &str) -> Result<(), String> {
         .arg(root.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(scratch.join("target"))
-        .env("RHOMBUS_PARTNER_SPEC", &spec)
+        .env(SPEC_ENV, spec)
         // What an outer cargo exported would steer this one elsewhere.
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET_DIR")
@@ -60,48 +99,23 @@ pub fn check_compiles(text: &str) -> Result<(), String> {
         .env_remove("CARGO_MAKEFLAGS")
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .output()
-        .map_err(|e| format!("cannot run cargo to check the refreshed fragment: {e}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let diagnostics = diagnostics(&stdout);
-    if output.status.success() && diagnostics.is_empty() {
-        return Ok(());
-    }
-    let doc: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-    if diagnostics.is_empty() {
-        // The build script (or cargo itself) failed: its own words say why.
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let said: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.trim_start().starts_with("error"))
-            .collect();
-        return Err(format!(
-            "{}: the crate does not build from it:\n{}",
-            shown_as.display(),
-            if said.is_empty() { stderr.trim() } else { "" }.to_owned() + &said.join("\n")
-        ));
-    }
-    let shown: Vec<String> = diagnostics
-        .iter()
-        .take(SHOWN)
-        .map(|d| d.located(&doc, shown_as))
-        .collect();
-    let more = diagnostics.len().saturating_sub(SHOWN);
-    let more = if more > 0 {
-        format!("\n(and {more} more)")
-    } else {
-        String::new()
-    };
-    Err(format!("{}{more}", shown.join("\n")))
+        .map_err(|source| Error::Run {
+            what: "cargo to check the refreshed fragment".to_owned(),
+            source,
+        })
 }
 
 /// Writes `text` to a file named after its hash, once: a fragment already
 /// checked keeps its path and modification time, so cargo has nothing to
 /// redo, and concurrent refreshes never write one another's file.
-fn write_fragment(scratch: &Path, text: &str) -> Result<PathBuf, String> {
+fn write_fragment(scratch: &Path, text: &str) -> Result<PathBuf, Error> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut hasher);
     let dir = scratch.join("specs");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Create {
+        path: dir.clone(),
+        source,
+    })?;
     let path = dir.join(format!("{:016x}.json", hasher.finish()));
     if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
         crate::project::write_atomically(&path, text)?;
@@ -120,48 +134,37 @@ struct Diagnostic {
 /// Errors anywhere, and warnings in the generated files (the library's own
 /// warnings are not the fragment's doing), in rustc's order.
 fn diagnostics(stdout: &str) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for line in stdout.lines() {
-        let Ok(message) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        if message["reason"] != "compiler-message" {
-            continue;
-        }
-        let message = &message["message"];
-        let level = message["level"].as_str().unwrap_or_default();
-        let span = message["spans"]
-            .as_array()
-            .and_then(|spans| spans.iter().find(|s| s["is_primary"] == true));
-        let file = span
-            .and_then(|s| s["file_name"].as_str())
-            .unwrap_or_default();
-        let generated = Path::new(file)
-            .file_name()
-            .is_some_and(|n| n == "partner.rs" || n == "partner_mock.rs");
-        let counts = match level {
-            "error" => !message["message"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with("aborting due to"),
-            "warning" => generated,
-            _ => false,
-        };
-        if !counts {
-            continue;
-        }
-        let code = message["code"]["code"]
-            .as_str()
-            .map(|c| format!("[{c}]"))
-            .unwrap_or_default();
-        let text = message["message"].as_str().unwrap_or_default();
-        let line = span.and_then(|s| s["line_start"].as_u64()).unwrap_or(0) as usize;
-        out.push(Diagnostic {
-            headline: format!("{level}{code}: {text}"),
-            at: generated.then(|| (PathBuf::from(file), line)),
-        });
-    }
-    out
+    Message::parse_stream(stdout.as_bytes())
+        .filter_map(Result::ok)
+        .filter_map(|message| match message {
+            Message::CompilerMessage(compiler) => counted(&compiler.message),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `message`, if it counts: an error (not rustc's closing tally), or a
+/// warning whose primary span is in a generated file.
+fn counted(message: &rustc::Diagnostic) -> Option<Diagnostic> {
+    let span = message.spans.iter().find(|s| s.is_primary);
+    let file = span.map_or("", |s| s.file_name.as_str());
+    let generated = Path::new(file)
+        .file_name()
+        .is_some_and(|n| n == "partner.rs" || n == "partner_mock.rs");
+    let level = match message.level {
+        DiagnosticLevel::Error if !message.message.starts_with("aborting due to") => "error",
+        DiagnosticLevel::Warning if generated => "warning",
+        _ => return None,
+    };
+    let code = message
+        .code
+        .as_ref()
+        .map(|c| format!("[{}]", c.code))
+        .unwrap_or_default();
+    Some(Diagnostic {
+        headline: format!("{level}{code}: {}", message.message),
+        at: generated.then(|| (PathBuf::from(file), span.map_or(0, |s| s.line_start))),
+    })
 }
 
 impl Diagnostic {
@@ -201,61 +204,47 @@ struct Item {
     name: String,
 }
 
-/// Looks upward from `line` for the nearest less indented item header.
+/// The innermost named item of the generated `code` that holds `line`
+/// (1-based): a method or function by its name, else the type (a struct,
+/// an enum, an `impl`'s self type) it belongs to.
 fn enclosing_item(code: &str, line: usize) -> Option<Item> {
-    let lines: Vec<&str> = code.lines().collect();
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let start = line.checked_sub(1).filter(|&i| i < lines.len())?;
-    let mut limit = indent(lines[start]) + 1;
-    for text in lines[..=start].iter().rev() {
-        let depth = indent(text);
-        if depth >= limit || text.trim().is_empty() {
-            continue;
-        }
-        limit = depth + 1;
-        let words: Vec<&str> = text
-            .trim()
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .filter(|w| !w.is_empty())
-            .collect();
-        let after = |keyword: &str| {
-            words
-                .iter()
-                .position(|w| *w == keyword)
-                .and_then(|i| words.get(i + 1))
-                .map(|w| w.to_string())
-        };
-        if let Some(name) = after("struct").or_else(|| after("enum")) {
-            return Some(Item {
-                is_type: true,
-                name,
-            });
-        }
-        if let Some(name) = after("fn") {
-            return Some(Item {
-                is_type: false,
-                name,
-            });
-        }
-        if words.first() == Some(&"impl") {
-            // `impl X`, `impl Trait for X`, `impl<'a> X<'a>`: the last type.
-            let target = match words.iter().position(|w| *w == "for") {
-                Some(i) => words.get(i + 1..),
-                None => words.get(1..),
-            };
-            if let Some(name) = target
-                .into_iter()
-                .flatten()
-                .rfind(|w| !["types", "a", "c"].contains(*w))
-            {
-                return Some(Item {
-                    is_type: true,
-                    name: name.to_string(),
-                });
-            }
-        }
+    let file = syn::parse_file(code).ok()?;
+    innermost(&file.items, line)
+}
+
+fn innermost(items: &[syn::Item], line: usize) -> Option<Item> {
+    let item = items.iter().find(|item| holds(*item, line))?;
+    let named = |is_type, ident: &syn::Ident| {
+        Some(Item {
+            is_type,
+            name: ident.to_string(),
+        })
+    };
+    match item {
+        syn::Item::Mod(module) => innermost(module.content.as_ref().map_or(&[], |c| &c.1), line),
+        syn::Item::Struct(item) => named(true, &item.ident),
+        syn::Item::Enum(item) => named(true, &item.ident),
+        syn::Item::Fn(item) => named(false, &item.sig.ident),
+        syn::Item::Impl(block) => block
+            .items
+            .iter()
+            .find_map(|member| match member {
+                syn::ImplItem::Fn(method) if holds(method, line) => named(false, &method.sig.ident),
+                _ => None,
+            })
+            .or_else(|| match &*block.self_ty {
+                // `impl X`, `impl Trait for X`, `impl<'a> X<'a>`: X.
+                syn::Type::Path(path) => named(true, &path.path.segments.last()?.ident),
+                _ => None,
+            }),
+        _ => None,
     }
-    None
+}
+
+/// Whether `node`'s lines include `line`.
+fn holds(node: &impl Spanned, line: usize) -> bool {
+    let span = node.span();
+    (span.start().line..=span.end().line).contains(&line)
 }
 
 /// The schema or operation whose generated code `item` is.
@@ -349,14 +338,31 @@ impl Client {
     /// in the generated files, and the summary line does not count.
     #[test]
     fn errors_and_generated_warnings_are_kept() {
+        // As cargo writes them (`--message-format=json`), every field there.
         let line = |level: &str, file: &str, text: &str| {
+            let span = json!({
+                "file_name": file, "byte_start": 0, "byte_end": 1, "line_start": 3,
+                "line_end": 3, "column_start": 1, "column_end": 2, "is_primary": true,
+                "text": [], "label": null, "suggested_replacement": null,
+                "suggestion_applicability": null, "expansion": null
+            });
             json!({
                 "reason": "compiler-message",
+                "package_id": "path+file:///t#rhombus-partner@0.3.0",
+                "manifest_path": "/t/Cargo.toml",
+                "target": {
+                    "kind": ["lib"], "crate_types": ["lib"], "name": "rhombus_partner",
+                    "src_path": "/t/src/lib.rs", "edition": "2024", "required-features": [],
+                    "doc": true, "doctest": true, "test": true
+                },
                 "message": {
+                    "$message_type": "diagnostic",
                     "level": level,
                     "message": text,
-                    "code": { "code": "E0433" },
-                    "spans": [{ "is_primary": true, "file_name": file, "line_start": 3 }]
+                    "code": { "code": "E0433", "explanation": null },
+                    "spans": if file.is_empty() { json!([]) } else { json!([span]) },
+                    "children": [],
+                    "rendered": text
                 }
             })
             .to_string()

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::Error;
 use crate::codegen::spec;
 
 /// The `--descriptions` choice.
@@ -21,13 +22,13 @@ pub enum Source {
 }
 
 impl Source {
-    pub fn parse(value: &str) -> Result<Self, String> {
+    pub fn parse(value: &str) -> Result<Self, Error> {
         match value {
             "upstream" => Ok(Source::Upstream),
             "own" => Ok(Source::Own),
-            other => Err(format!(
+            other => Err(Error::Argument(format!(
                 "--descriptions takes `upstream` or `own`, not {other:?}"
-            )),
+            ))),
         }
     }
 }
@@ -191,8 +192,9 @@ mod tests {
 
     #[test]
     fn the_choice_is_parsed_or_explained() {
-        assert_eq!(Source::parse("own"), Ok(Source::Own));
-        assert_eq!(Source::parse("upstream"), Ok(Source::Upstream));
-        assert!(Source::parse("mine").unwrap_err().contains("`own`"));
+        assert_eq!(Source::parse("own").unwrap(), Source::Own);
+        assert_eq!(Source::parse("upstream").unwrap(), Source::Upstream);
+        let refused = Source::parse("mine").unwrap_err();
+        assert!(refused.to_string().contains("`own`"), "{refused}");
     }
 }

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::Error;
 use crate::codegen::spec::{self, METHODS, closure, refs_in};
 
 /// Where the crate's users call the API; upstream names its test host.
@@ -15,22 +16,20 @@ const KEPT_TOP_LEVEL: [&str; 3] = ["openapi", "info", "tags"];
 
 /// A document with the paths under `prefixes` and, for now, every component
 /// of `source`; [`prune_components`] trims them once the passes have run.
-pub fn select(source: &Value, prefixes: &[String]) -> Result<Value, String> {
+pub fn select(source: &Value, prefixes: &[String]) -> Result<Value, Error> {
     let paths = source
         .get("paths")
         .and_then(Value::as_object)
-        .ok_or("the document has no `paths` object")?;
+        .ok_or(Error::NoPaths)?;
     let kept: Map<String, Value> = paths
         .iter()
         .filter(|(path, _)| prefixes.iter().any(|p| path.starts_with(p.as_str())))
         .map(|(path, item)| (path.clone(), item.clone()))
         .collect();
     if count_operations(&kept) == 0 {
-        return Err(format!(
-            "no operation's path starts with {}; check --prefix against the document's paths \
-             (e.g. /api/partner/)",
-            prefixes.join(" or ")
-        ));
+        return Err(Error::NoOperationUnder {
+            prefixes: prefixes.join(" or "),
+        });
     }
     let mut doc = Map::new();
     for key in KEPT_TOP_LEVEL {
@@ -52,7 +51,7 @@ pub fn select(source: &Value, prefixes: &[String]) -> Result<Value, String> {
 /// Keeps exactly the components that the paths reach, transitively, of any
 /// kind (schemas, parameters, responses, ...). Fails on a reference to a
 /// component that does not exist, naming it.
-pub fn prune_components(doc: &mut Value) -> Result<(), String> {
+pub fn prune_components(doc: &mut Value) -> Result<(), Error> {
     let mut start = Vec::new();
     if let Some(paths) = doc.get("paths") {
         refs_in(paths, &mut start);
@@ -69,10 +68,9 @@ pub fn prune_components(doc: &mut Value) -> Result<(), String> {
                 Some((kind, name, value.clone()))
             });
         let Some((kind, name, value)) = found else {
-            return Err(format!(
-                "`$ref` to `{target}` does not resolve to a component of the upstream document; \
-                 the document is inconsistent: refresh again later, or report it upstream"
-            ));
+            return Err(Error::UnresolvedRef {
+                target: target.clone(),
+            });
         };
         let group = kept
             .entry(kind.to_owned())
@@ -82,7 +80,7 @@ pub fn prune_components(doc: &mut Value) -> Result<(), String> {
         }
     }
     let used_tags = used_tags(doc);
-    let object = doc.as_object_mut().ok_or("the document is not an object")?;
+    let object = doc.as_object_mut().ok_or(Error::NotAnObject)?;
     if let Some(Value::Array(tags)) = object.get_mut("tags") {
         tags.retain(|tag| {
             tag.get("name")
@@ -209,7 +207,7 @@ mod tests {
     #[test]
     fn a_prefix_that_matches_nothing_is_refused() {
         let err = select(&upstream(), &["/api/nothing/".to_owned()]).unwrap_err();
-        assert!(err.contains("/api/nothing/"), "{err}");
+        assert!(err.to_string().contains("/api/nothing/"), "{err}");
     }
 
     #[test]
@@ -221,6 +219,12 @@ mod tests {
             .remove("Leaf");
         let mut doc = select(&source, &["/api/partner/".to_owned()]).unwrap();
         let err = prune_components(&mut doc).unwrap_err();
-        assert!(err.contains("#/components/schemas/Leaf"), "{err}");
+        assert!(
+            matches!(&err, Error::UnresolvedRef { target } if target == "#/components/schemas/Leaf")
+        );
+        assert!(
+            err.to_string().contains("#/components/schemas/Leaf"),
+            "{err}"
+        );
     }
 }

@@ -7,7 +7,7 @@
 //! `format` the generator ignores changes nothing users compile against).
 //!
 //! A type the listing marks `[non-exhaustive]` (every generated struct and
-//! enum is, see `codegen/extensible.rs`) cannot be built with a literal or
+//! enum is, see `codegen/src/extensible.rs`) cannot be built with a literal or
 //! matched without a wildcard outside the crate, so a field or variant added
 //! to it breaks nobody: additive. Added to a type without the mark, it
 //! would break literals or exhaustive matches. Anything removed, renamed or
@@ -18,6 +18,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use semver::{BuildMetadata, Prerelease, Version};
+
+use crate::Error;
+use crate::diff::{Diff, diff};
 
 /// How a change affects code compiled against the previous version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -97,66 +100,66 @@ pub fn assess(old_listing: Option<&str>, new_listing: &str) -> Vec<Change> {
     let mut changes = Vec::new();
     let mut push = |impact, what: String| changes.push(Change { impact, what });
 
-    for (name, (signature, flags)) in &new_methods {
-        match old_methods.get(name) {
-            None => push(Impact::Additive, format!("method {name}: added")),
-            Some((old_signature, _)) if old_signature != signature => push(
+    for (name, change) in diff(&old_methods, &new_methods) {
+        let (impact, what) = match change {
+            Diff::Added(_) => (Impact::Additive, format!("method {name}: added")),
+            Diff::Removed(_) => (Impact::Breaking, format!("method {name}: removed")),
+            Diff::Changed { old, new } if old.0 != new.0 => (
                 Impact::Breaking,
-                format!("method {name}: signature changed to `{signature}`"),
+                format!("method {name}: signature changed to `{}`", new.0),
             ),
-            Some((_, old_flags)) if old_flags != flags => push(
+            Diff::Changed { new, .. } => (
                 Impact::Patch,
                 format!(
                     "method {name}: now {} (behaviour or documentation only)",
-                    flags.join(" ").trim()
+                    new.1.join(" ").trim()
                 ),
             ),
-            Some(_) => {}
-        }
-    }
-    for name in old_methods.keys().filter(|n| !new_methods.contains_key(*n)) {
-        push(Impact::Breaking, format!("method {name}: removed"));
-    }
-
-    for (name, (header, members)) in &new_types {
-        let Some((old_header, old_members)) = old_types.get(name) else {
-            push(Impact::Additive, format!("type {name}: added"));
-            continue;
         };
-        if old_header != header {
-            push(
+        push(impact, what);
+    }
+    for (name, change) in diff(&old_types, &new_types) {
+        match change {
+            Diff::Added(_) => push(Impact::Additive, format!("type {name}: added")),
+            Diff::Removed(_) => push(Impact::Breaking, format!("type {name}: removed")),
+            Diff::Changed { old, new } if old.0 != new.0 => push(
                 Impact::Breaking,
-                format!("type {name}: `{old_header}` became `{header}`"),
-            );
-            continue;
+                format!("type {name}: `{}` became `{}`", old.0, new.0),
+            ),
+            Diff::Changed { old, new } => members(name, &new.0, &old.1, &new.1, &mut push),
         }
-        let kind = header.split_whitespace().next().unwrap_or("");
-        let by_key = |lines: &[String]| -> BTreeMap<String, String> {
-            lines.iter().map(|l| (member_key(l), l.clone())).collect()
-        };
-        let (before, after) = (by_key(old_members), by_key(members));
-        for (key, line) in &after {
-            match before.get(key) {
-                None => {
-                    let (impact, what) = member_added(kind, header, name, key);
-                    push(impact, what);
-                }
-                Some(old) if old != line => push(
-                    Impact::Breaking,
-                    format!("{kind} {name}: `{old}` became `{line}`"),
-                ),
-                Some(_) => {}
-            }
-        }
-        for key in before.keys().filter(|k| !after.contains_key(*k)) {
-            push(Impact::Breaking, format!("{kind} {name}: {key} removed"));
-        }
-    }
-    for name in old_types.keys().filter(|n| !new_types.contains_key(*n)) {
-        push(Impact::Breaking, format!("type {name}: removed"));
     }
     changes.sort_by(|a, b| b.impact.cmp(&a.impact).then_with(|| a.what.cmp(&b.what)));
     changes
+}
+
+/// The changes among the members (fields, variants) of the type `name`,
+/// whose header (`struct Name`, ...) is `header` before and after.
+fn members(
+    name: &str,
+    header: &str,
+    old: &[String],
+    new: &[String],
+    push: &mut impl FnMut(Impact, String),
+) {
+    let kind = header.split_whitespace().next().unwrap_or("");
+    let by_key = |lines: &[String]| -> BTreeMap<String, String> {
+        lines.iter().map(|l| (member_key(l), l.clone())).collect()
+    };
+    let (before, after) = (by_key(old), by_key(new));
+    for (key, change) in diff(&before, &after) {
+        match change {
+            Diff::Added(_) => {
+                let (impact, what) = member_added(kind, header, name, key);
+                push(impact, what);
+            }
+            Diff::Removed(_) => push(Impact::Breaking, format!("{kind} {name}: {key} removed")),
+            Diff::Changed { old, new } => push(
+                Impact::Breaking,
+                format!("{kind} {name}: `{old}` became `{new}`"),
+            ),
+        }
+    }
 }
 
 /// What a field or variant `key` added to the type `name` does to users:
@@ -210,9 +213,11 @@ pub fn overall(changes: &[Change]) -> Impact {
 /// exactly when the change is not breaking. In `0.y.z` a breaking change
 /// bumps `y` and anything else bumps `z`; from `1.0.0` on, breaking bumps
 /// the major, additive the minor, the rest the patch.
-pub fn bump(version: &str, impact: Impact) -> Result<String, String> {
-    let current = Version::parse(version)
-        .map_err(|e| format!("version {version:?} is not MAJOR.MINOR.PATCH: {e}"))?;
+pub fn bump(version: &str, impact: Impact) -> Result<String, Error> {
+    let current = Version::parse(version).map_err(|source| Error::Version {
+        version: version.to_owned(),
+        source,
+    })?;
     Ok(next_version(&current, impact).to_string())
 }
 
@@ -267,7 +272,7 @@ fn next_pre_release(pre: &Prerelease) -> Prerelease {
 /// line, so the list of pull requests shows which ones break users.
 pub fn title(changes: &[Change], version: &str) -> String {
     let impact = overall(changes);
-    let next = bump(version, impact).unwrap_or_else(|e| e);
+    let next = bump(version, impact).unwrap_or_else(|e| e.to_string());
     format!(
         "Refresh spec/partner.json: {version} → {next} ({})",
         impact.word()
@@ -276,11 +281,9 @@ pub fn title(changes: &[Change], version: &str) -> String {
 
 /// The crate's version, from the workspace's `Cargo.toml`.
 pub fn crate_version(manifest: &str) -> Option<String> {
-    manifest
-        .lines()
-        .skip_while(|l| l.trim() != "[package]")
-        .find_map(|l| l.trim().strip_prefix("version = "))
-        .map(|v| v.trim_matches('"').to_owned())
+    let manifest: toml::Table = toml::from_str(manifest).ok()?;
+    let version = manifest.get("package")?.get("version")?.as_str()?;
+    Some(version.to_owned())
 }
 
 /// The impact section of the printed summary.
@@ -290,7 +293,7 @@ pub fn text(changes: &[Change], version: &str) -> String {
     }
     let impact = overall(changes);
     let mut out = String::new();
-    let next = bump(version, impact).unwrap_or_else(|e| e);
+    let next = bump(version, impact).unwrap_or_else(|e| e.to_string());
     let count = |i: Impact| changes.iter().filter(|c| c.impact == i).count();
     let _ = writeln!(
         out,
@@ -310,7 +313,7 @@ pub fn text(changes: &[Change], version: &str) -> String {
 /// summary.
 pub fn markdown(changes: &[Change], version: &str, source: &str, summary: &str) -> String {
     let impact = overall(changes);
-    let next = bump(version, impact).unwrap_or_else(|e| e);
+    let next = bump(version, impact).unwrap_or_else(|e| e.to_string());
     let mut out = String::new();
     let _ = writeln!(out, "## Refresh of `spec/partner.json` from `{source}`\n");
     let _ = writeln!(

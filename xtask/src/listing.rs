@@ -12,9 +12,12 @@ use std::path::Path;
 use serde_json::Value;
 use syn::{Attribute, Fields, Item, ItemImpl, Type};
 
-use crate::codegen;
+use crate::codegen::layout;
 use crate::codegen::serde_rename;
-use crate::project::{API_LISTING, AREAS_DIR, FRAGMENT, project_root, write_atomically};
+use crate::project::{
+    API_LISTING, AREAS_DIR, FRAGMENT, area_listing, project_root, write_atomically,
+};
+use crate::{Error, codegen};
 
 const HEADER: &str = "\
 # The Rust API generated from spec/partner.json, for review.
@@ -28,15 +31,15 @@ struct OperationFacts {
 }
 
 /// The listing for the fragment `text`.
-pub fn render(text: &str) -> Result<String, String> {
-    let artifacts = codegen::generate(Path::new(FRAGMENT), text).map_err(|e| e.to_string())?;
+pub fn render(text: &str) -> Result<String, Error> {
+    let artifacts = codegen::generate(Path::new(FRAGMENT), text)?;
     of_client(text, &artifacts.client)
 }
 
 /// The listing for the fragment `text`, whose generated client is `client`.
-pub fn of_client(text: &str, client: &str) -> Result<String, String> {
-    let file = syn::parse_file(client).map_err(|e| format!("generated code: {e}"))?;
-    let spec: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+pub fn of_client(text: &str, client: &str) -> Result<String, Error> {
+    let file = syn::parse_file(client).map_err(Error::Unparsable)?;
+    let spec: Value = serde_json::from_str(text).map_err(Error::FragmentNotJson)?;
     let facts = operation_facts(&spec);
     let paged = codegen::paged_operations(&file);
 
@@ -63,7 +66,7 @@ pub fn of_client(text: &str, client: &str) -> Result<String, String> {
 /// The listing of an area's fragment (`spec/areas/<area>.json`), whose
 /// generated client is `client`: the same lines, under the area's header and
 /// module path.
-pub fn of_area(area: &str, module: &str, text: &str, client: &str) -> Result<String, String> {
+pub fn of_area(area: &str, module: &str, text: &str, client: &str) -> Result<String, Error> {
     let listing = of_client(text, client)?;
     let body = listing.strip_prefix(HEADER).unwrap_or(&listing);
     Ok(format!(
@@ -78,14 +81,14 @@ pub fn of_area(area: &str, module: &str, text: &str, client: &str) -> Result<Str
 }
 
 /// The listing of an area's fragment `text`, generating its client.
-pub fn render_area(area: &str, module: &str, text: &str) -> Result<String, String> {
-    let artifacts = codegen::generate(Path::new(FRAGMENT), text).map_err(|e| e.to_string())?;
+pub fn render_area(area: &str, module: &str, text: &str) -> Result<String, Error> {
+    let artifacts = codegen::generate(Path::new(FRAGMENT), text)?;
     of_area(area, module, text, &artifacts.client)
 }
 
 /// Rewrites the checked-in listings (the partner fragment's and every
 /// area's) from the checked-in fragments.
-pub fn write_checked_in() -> Result<(), String> {
+pub fn write_checked_in() -> Result<(), Error> {
     for (listing, fresh) in fresh_listings()? {
         write_atomically(&project_root().join(&listing), &fresh)?;
         println!("wrote {listing}");
@@ -95,26 +98,24 @@ pub fn write_checked_in() -> Result<(), String> {
 
 /// Every checked-in listing's path and what its fragment generates now:
 /// `spec/partner.api.txt`, then `spec/areas/<area>.api.txt` by area.
-pub fn fresh_listings() -> Result<Vec<(String, String)>, String> {
+pub fn fresh_listings() -> Result<Vec<(String, String)>, Error> {
     let root = project_root();
-    let read = |path: &str| {
-        std::fs::read_to_string(root.join(path)).map_err(|e| format!("cannot read {path}: {e}"))
-    };
-    let mut listings = vec![(API_LISTING.to_owned(), render(&read(FRAGMENT)?)?)];
-    let entries = std::fs::read_dir(root.join(AREAS_DIR))
-        .map_err(|e| format!("cannot read {AREAS_DIR}: {e}"))?;
-    let mut areas: Vec<String> = entries
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name().into_string().ok()?;
-            Some(name.strip_suffix(".json")?.to_owned())
+    // Named as the user knows them: relative to the root.
+    let read = |path: &Path| {
+        std::fs::read_to_string(root.join(path)).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
         })
-        .collect();
-    areas.sort();
+    };
+    let mut listings = vec![(API_LISTING.to_owned(), render(&read(Path::new(FRAGMENT))?)?)];
+    let areas = layout::areas_in(&root.join(AREAS_DIR)).map_err(|source| Error::Read {
+        path: AREAS_DIR.into(),
+        source,
+    })?;
     for area in areas {
-        let text = read(&format!("{AREAS_DIR}/{area}.json"))?;
-        let module = codegen::spec::sanitize(&area, false);
-        let listing = render_area(&area, &module, &text)?;
-        listings.push((format!("{AREAS_DIR}/{area}.api.txt"), listing));
+        let text = read(&layout::area_fragment(&area))?;
+        let listing = render_area(&area, &layout::area_module(&area), &text)?;
+        listings.push((area_listing(&area).to_string_lossy().into_owned(), listing));
     }
     Ok(listings)
 }

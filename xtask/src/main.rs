@@ -5,7 +5,7 @@
 //!   (`spec/partner.json`) and its API listing (`spec/partner.api.txt`) out.
 //! - `api-listing`: rewrites the API listing from the fragment in place.
 
-use xtask::{bench_build, cli, listing, refresh};
+use xtask::{Error, bench_build, cli, listing, refresh};
 
 use std::process::ExitCode;
 
@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn try_main() -> Result<ExitCode, String> {
+fn try_main() -> Result<ExitCode, Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // clap prints `--help` (exit 0) and its own errors (exit 2) itself.
     let command = cli::parse(&args).unwrap_or_else(|e| e.exit());

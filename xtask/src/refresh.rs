@@ -6,9 +6,11 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 
+use crate::Error;
 use crate::cli::{AreaChoice, RefreshOptions};
+use crate::codegen::layout;
 use crate::normalize::{self, LeftOut};
-use crate::project::{self, API_LISTING, AREAS_DIR, FRAGMENT, project_root};
+use crate::project::{self, API_LISTING, FRAGMENT, project_root};
 use crate::{canonical, codegen, compile, descriptions, extract, impact, listing, source, summary};
 
 /// A refreshed fragment and what it took to make it.
@@ -26,10 +28,6 @@ pub struct Refreshed {
     /// Whether the crate was type-checked against it.
     pub compiled: bool,
 }
-
-/// How a refresh says that nothing was left to write: an area in that state
-/// gets no fragment (and no feature), and the run goes on.
-const NOTHING_LEFT: &str = "was left out, so there is nothing to write";
 
 /// One fragment a run refreshes: the partner fragment, or an area's.
 struct Job {
@@ -56,7 +54,7 @@ struct Outcome {
 /// Refreshes the partner fragment and, unless `--out` names another file,
 /// every area of the client-org API that `--areas` selects from the source:
 /// every fragment is made and validated before any is written.
-pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
+pub fn run(options: &RefreshOptions) -> Result<ExitCode, Error> {
     let root = project_root();
     let upstream = source::load(&options.from)?;
     let mut jobs = Vec::new();
@@ -68,16 +66,18 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, String> {
     }
     let mut outcomes = Vec::new();
     for job in jobs {
-        match prepare(job, &upstream, options) {
-            Ok(outcome) => outcomes.push(outcome),
-            Err((Some(area), error)) if error.contains(NOTHING_LEFT) => {
+        let area = job.module.as_ref().map(|_| job.name.clone());
+        match (area, prepare_job(job, &upstream, options)) {
+            (_, Ok(outcome)) => outcomes.push(outcome),
+            // An area with nothing left gets no fragment, and the run goes on.
+            (Some(area), Err(error)) if error.is_nothing_left() => {
                 println!("area {area} has no fragment: {error}");
             }
-            Err((_, error)) => return Err(error),
+            (_, Err(error)) => return Err(error),
         }
     }
     if outcomes.is_empty() {
-        return Err("--no-partner with no area to refresh: nothing to do".to_owned());
+        return Err(Error::NothingToDo);
     }
 
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
@@ -120,7 +120,7 @@ fn partner_job(options: &RefreshOptions, root: &Path) -> Job {
 /// The areas `choice` selects among those the source has operations in
 /// (the path segment after `/api/`, the partner API aside); naming one the
 /// source lacks is an error.
-fn area_jobs(upstream: &Value, choice: &AreaChoice, root: &Path) -> Result<Vec<Job>, String> {
+fn area_jobs(upstream: &Value, choice: &AreaChoice, root: &Path) -> Result<Vec<Job>, Error> {
     let present = areas_in(upstream);
     let chosen: Vec<String> = match choice {
         AreaChoice::All => present.clone(),
@@ -128,19 +128,18 @@ fn area_jobs(upstream: &Value, choice: &AreaChoice, root: &Path) -> Result<Vec<J
         AreaChoice::These(names) => names.clone(),
     };
     if let Some(missing) = chosen.iter().find(|area| !present.contains(area)) {
-        return Err(format!(
-            "--areas names `{missing}`, but the source has no operation under /api/{missing}/; \
-             its areas are: {}",
-            present.join(", ")
-        ));
+        return Err(Error::UnknownArea {
+            area: missing.clone(),
+            present: present.join(", "),
+        });
     }
     Ok(chosen
         .into_iter()
         .map(|area| Job {
             prefixes: vec![format!("/api/{area}/")],
-            out: root.join(AREAS_DIR).join(format!("{area}.json")),
-            listing: Some(root.join(AREAS_DIR).join(format!("{area}.api.txt"))),
-            module: Some(codegen::spec::sanitize(&area, false)),
+            out: root.join(layout::area_fragment(&area)),
+            listing: Some(root.join(project::area_listing(&area))),
+            module: Some(layout::area_module(&area)),
             name: area,
         })
         .collect())
@@ -162,18 +161,9 @@ pub fn areas_in(doc: &Value) -> Vec<String> {
     areas
 }
 
-/// Refreshes one fragment in memory and compares it with the file in place.
-/// An error names the area it stopped at, if it was one.
-fn prepare(
-    job: Job,
-    upstream: &Value,
-    options: &RefreshOptions,
-) -> Result<Outcome, (Option<String>, String)> {
-    let area = job.module.as_ref().map(|_| job.name.clone());
-    prepare_job(job, upstream, options).map_err(|e| (area, e))
-}
-
-fn prepare_job(job: Job, upstream: &Value, options: &RefreshOptions) -> Result<Outcome, String> {
+/// Refreshes one fragment in memory and compares it with the file in place;
+/// an error names the job.
+fn prepare_job(job: Job, upstream: &Value, options: &RefreshOptions) -> Result<Outcome, Error> {
     println!("\n== {} ({})", job.name, job.prefixes.join(", "));
     let previous_text = std::fs::read_to_string(&job.out).ok();
     let previous = previous_text
@@ -194,7 +184,7 @@ fn prepare_job(job: Job, upstream: &Value, options: &RefreshOptions) -> Result<O
         &descriptions,
         compile,
     )
-    .map_err(|e| format!("{}: {e}", job.name))?;
+    .map_err(|e| e.in_job(&job.name))?;
     print_log(&refreshed);
 
     let summary = summary::compare(previous.as_ref(), &refreshed.value);
@@ -248,7 +238,7 @@ fn check_outcome(outcomes: &[Outcome]) -> ExitCode {
     code
 }
 
-fn write(outcome: &Outcome) -> Result<(), String> {
+fn write(outcome: &Outcome) -> Result<(), Error> {
     project::write_atomically(&outcome.job.out, &outcome.text)?;
     println!("wrote {}", outcome.job.out.display());
     if let (Some(path), Some(listing)) = (&outcome.job.listing, &outcome.listing) {
@@ -267,7 +257,7 @@ pub fn refresh(
     prefixes: &[String],
     from: &str,
     compile: bool,
-) -> Result<Refreshed, String> {
+) -> Result<Refreshed, Error> {
     let descriptions = Descriptions {
         source: descriptions::Source::Upstream,
         current: None,
@@ -289,8 +279,8 @@ pub fn refresh_with(
     from: &str,
     descriptions: &Descriptions,
     compile: bool,
-) -> Result<Refreshed, String> {
-    codegen::check_version(Path::new(from), upstream).map_err(|e| e.to_string())?;
+) -> Result<Refreshed, Error> {
+    codegen::check_version(Path::new(from), upstream)?;
     let mut doc = extract::select(upstream, prefixes)?;
     let outcomes = normalize::run_all(&mut doc);
     extract::prune_components(&mut doc)?;
@@ -307,11 +297,10 @@ pub fn refresh_with(
         .and_then(Value::as_object)
         .map_or(0, extract::count_operations);
     if operations == 0 {
-        return Err(format!(
-            "every operation under {} {NOTHING_LEFT}:\n{}",
-            prefixes.join(", "),
-            left_out_lines(&left_out)
-        ));
+        return Err(Error::NothingLeft {
+            prefixes: prefixes.join(", "),
+            reasons: left_out_lines(&left_out),
+        });
     }
     let schemas = doc
         .pointer("/components/schemas")
@@ -319,13 +308,11 @@ pub fn refresh_with(
         .map_or(0, |s| s.len());
 
     let text = canonical::to_text(doc);
-    let value: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let value: Value = serde_json::from_str(&text).map_err(Error::FragmentNotJson)?;
     let client = validate(&text, from)?;
     // The generator accepting it is not enough: rustc must too.
     if compile {
-        compile::check_compiles(&text).map_err(|e| {
-            format!("the refreshed fragment would not compile, so nothing was written:\n{e}")
-        })?;
+        compile::check_compiles(&text).map_err(|e| Error::WouldNotCompile(Box::new(e)))?;
     }
     Ok(Refreshed {
         text,
@@ -342,12 +329,10 @@ pub fn refresh_with(
 /// The same step build.rs runs, whose errors name the operation or schema:
 /// every artifact must generate, the `test-util` mock helpers included,
 /// which a build of the library alone would not ask for. Gives the client.
-fn validate(text: &str, from: &str) -> Result<String, String> {
+fn validate(text: &str, from: &str) -> Result<String, Error> {
     let validated_as = PathBuf::from(format!("<fragment refreshed from {from}>"));
-    let refused =
-        |e| format!("the refreshed fragment would not build, so nothing was written: {e}");
-    let artifacts = codegen::generate(&validated_as, text).map_err(refused)?;
-    artifacts.mock.map_err(refused)?;
+    let artifacts = codegen::generate(&validated_as, text).map_err(Error::WouldNotBuild)?;
+    artifacts.mock.map_err(Error::WouldNotBuild)?;
     Ok(artifacts.client)
 }
 

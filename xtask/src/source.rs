@@ -4,34 +4,34 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::Error;
+use crate::codegen::layout::error_chain;
+
 /// Long enough for the multi-megabyte upstream document on a slow link,
 /// short enough that an unreachable host does not hang a CI job.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads `from` (an http(s) URL or a path) and parses it as JSON.
-pub fn load(from: &str) -> Result<Value, String> {
+pub fn load(from: &str) -> Result<Value, Error> {
     let text = if from.starts_with("http://") || from.starts_with("https://") {
         fetch(from)?
     } else {
-        std::fs::read_to_string(from).map_err(|e| format!("cannot read {from}: {e}"))?
+        std::fs::read_to_string(from).map_err(|source| Error::Read {
+            path: from.into(),
+            source,
+        })?
     };
-    serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{from} is not JSON (line {}, column {}): {e}; check that it is the OpenAPI \
-             document (an HTML error page or a truncated download is not)",
-            e.line(),
-            e.column()
-        )
+    serde_json::from_str(&text).map_err(|source| Error::NotJson {
+        from: from.to_owned(),
+        source,
     })
 }
 
-fn fetch(url: &str) -> Result<String, String> {
-    let unreachable = |e: reqwest::Error| {
-        format!(
-            "cannot download {url}: {}; check the network, or pass a local copy with --from PATH",
-            error_chain(&e)
-        )
+fn fetch(url: &str) -> Result<String, Error> {
+    let unreachable = |e: reqwest::Error| Error::Download {
+        url: url.to_owned(),
+        reason: error_chain(&e),
     };
     let client = reqwest::blocking::Client::builder()
         .timeout(FETCH_TIMEOUT)
@@ -42,21 +42,10 @@ fn fetch(url: &str) -> Result<String, String> {
     let response = client.get(url).send().map_err(unreachable)?;
     let status = response.status();
     if !status.is_success() {
-        return Err(format!(
-            "cannot download {url}: the server answered {status}; check the URL, or pass a \
-             local copy with --from PATH"
-        ));
+        return Err(Error::Status {
+            url: url.to_owned(),
+            status: status.to_string(),
+        });
     }
     response.text().map_err(unreachable)
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }

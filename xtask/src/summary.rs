@@ -7,6 +7,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::codegen::spec;
+use crate::diff::{Diff, diff};
 
 /// The differences between the fragment in place and its replacement.
 #[derive(Debug, Default, PartialEq)]
@@ -35,13 +36,14 @@ pub fn compare(old: Option<&Value>, new: &Value) -> Summary {
     let old = old.unwrap_or(&empty);
     let mut summary = Summary::default();
 
-    let old_ops = operations(old);
-    let new_ops = operations(new);
-    for (key, op) in &new_ops {
-        match old_ops.get(key) {
-            None => summary.operations_added.push(label(key, op)),
-            Some(before) => {
-                let changes = operation_changes(before, op);
+    let (old_ops, new_ops) = (operations(old), operations(new));
+    for (key, change) in diff(&old_ops, &new_ops) {
+        match change {
+            Diff::Added(op) => summary.operations_added.push(label(key, op)),
+            Diff::Removed(op) => summary.operations_removed.push(label(key, op)),
+            Diff::Changed { old, new } => {
+                // A change no line reports (a description) is not listed.
+                let changes = operation_changes(old, new);
                 if !changes.is_empty() {
                     summary
                         .operations_changed
@@ -50,27 +52,15 @@ pub fn compare(old: Option<&Value>, new: &Value) -> Summary {
             }
         }
     }
-    for (key, op) in &old_ops {
-        if !new_ops.contains_key(key) {
-            summary.operations_removed.push(label(key, op));
-        }
-    }
 
-    let old_schemas = group(old, "schemas");
-    let new_schemas = group(new, "schemas");
-    for (name, schema) in &new_schemas {
-        match old_schemas.get(name) {
-            None => summary.schemas_added.push(name.clone()),
-            Some(before) if before != schema => summary.schemas_changed.push(format!(
-                "{name}: {}",
-                schema_changes(before, schema).join(", ")
-            )),
-            Some(_) => {}
-        }
-    }
-    for name in old_schemas.keys() {
-        if !new_schemas.contains_key(name) {
-            summary.schemas_removed.push(name.clone());
+    let (old_schemas, new_schemas) = (group(old, "schemas"), group(new, "schemas"));
+    for (name, change) in diff(&old_schemas, &new_schemas) {
+        match change {
+            Diff::Added(_) => summary.schemas_added.push(name.clone()),
+            Diff::Removed(_) => summary.schemas_removed.push(name.clone()),
+            Diff::Changed { old, new } => summary
+                .schemas_changed
+                .push(format!("{name}: {}", schema_changes(old, new).join(", "))),
         }
     }
 

@@ -25,7 +25,7 @@ use quote::{format_ident, quote};
 
 use super::operations::Operation;
 use super::syntax::{generated_type_name, generic_args, is_path_named, response_type_name};
-use crate::codegen::repair::serde_rename;
+use crate::repair::serde_rename;
 
 /// Cursors the answer carries: (answer field, request field).
 pub(crate) const CARRIED: &[(&str, &str)] = &[
@@ -422,7 +422,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::codegen::generate;
+    use crate::generate;
 
     /// A fragment with the operation `list`: `request` and `answer` are the
     /// properties of its body and its answer; `Item` has `item`'s.

@@ -15,7 +15,7 @@ use quote::quote;
 
 use super::operations::Operation;
 use super::syntax::{generic_args, is_path_named, return_type};
-use crate::codegen::SpecError;
+use crate::SpecError;
 
 /// How an operation's success body becomes its value.
 enum Decoding {

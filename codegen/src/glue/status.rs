@@ -11,8 +11,8 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::syntax::response_type_name;
-use crate::codegen::spec::{self, sanitize};
-use crate::codegen::{SpecError, repair};
+use crate::spec::{self, sanitize};
+use crate::{SpecError, repair};
 
 /// The response properties that report how a call went, by JSON name.
 const STATUS_PROPERTIES: [&str; 4] = ["error", "errorMsg", "warningMsg", "responseStatus"];
@@ -46,7 +46,7 @@ pub(super) fn status_impls(
                 file,
                 spec::schema_pointer(name),
                 format!("the generator did not name this schema's type `{rust_name}`"),
-                "report this as a bug in rhombus-partner (codegen/spec/naming.rs mirrors \
+                "report this as a bug in rhombus-partner (codegen/src/spec/naming.rs mirrors \
                  the generator's naming), with the spec attached",
             ));
         };

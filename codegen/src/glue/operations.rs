@@ -10,8 +10,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
-use crate::codegen::SpecError;
-use crate::codegen::spec::{self, READ_ONLY_EXTENSION, sanitize};
+use crate::SpecError;
+use crate::spec::{self, READ_ONLY_EXTENSION, sanitize};
 
 /// One operation of the spec.
 pub(super) struct Operation {
@@ -51,7 +51,7 @@ pub(super) fn operations(
                     file,
                     pointer,
                     format!("the generator did not name the method of `{id}` `{generated}`"),
-                    "report this as a bug in rhombus-partner (codegen/spec/naming.rs \
+                    "report this as a bug in rhombus-partner (codegen/src/spec/naming.rs \
                      mirrors the generator's naming), with the spec attached",
                 ));
             }

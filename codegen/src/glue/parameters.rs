@@ -10,8 +10,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::syntax::{generated_type_name, generic_args};
-use crate::codegen::SpecError;
-use crate::codegen::spec::{self, sanitize};
+use crate::SpecError;
+use crate::spec::{self, sanitize};
 
 /// Every path or header parameter has a type the generated code can write
 /// as text: not a generated one (a string, a number, a boolean), or a
@@ -89,7 +89,7 @@ fn generated_type(signature: &syn::Signature, argument: &str) -> Option<String> 
 
 #[cfg(test)]
 mod tests {
-    use crate::codegen::{Artifacts, construct, construct_file, generate, read_spec};
+    use crate::{Artifacts, construct, construct_file, generate, read_spec};
 
     /// A `oneOf` path parameter with `Display` (two string branches) builds;
     /// one with an object branch is refused at the parameter.

@@ -1,9 +1,11 @@
 //! The spec-to-code step: OpenAPI fragment in, every generated file out
 //! ([`Artifacts`], from [`generate`], the one entry).
 //!
-//! This module is not part of the library. `build.rs` and the `xtask` crate
-//! both include it with `#[path]`, so the code that the crate is built from
-//! and the code that a spec refresh is validated with are one implementation.
+//! This crate is not part of the library: rhombus-partner's `build.rs`
+//! runs it, and so does the `xtask` refresh, so the code that the crate is
+//! built from and the code that a spec refresh is validated with are one
+//! implementation. [`layout`] is where both learn the fragments' paths and
+//! how cargo names the area features.
 //!
 //! Every failure is a [`SpecError`] naming the file, the JSON pointer of the
 //! operation or schema at fault, and what to do about it; nothing here panics
@@ -13,6 +15,7 @@ mod check;
 mod extensible;
 mod forward;
 mod glue;
+pub mod layout;
 mod locate;
 mod lower;
 mod mock;
@@ -27,8 +30,6 @@ use std::path::{Path, PathBuf};
 // What the refresh needs besides `generate`: the first check it runs on an
 // upstream document, how the listing reads a generated field's JSON name,
 // and which operations it marks as paged.
-// build.rs includes this file too, and uses neither.
-#[allow(unused_imports)]
 pub use {
     check::check_version,
     glue::paging::{Paged, paged_operations},
@@ -171,8 +172,8 @@ fn unparsable(file: &Path, error: syn::Error) -> SpecError {
     )
 }
 
-/// The path of `tests/constructs/<name>.json`, for the unit tests (run from
-/// `xtask`, whose manifest sits one level down).
+/// The path of `tests/constructs/<name>.json`, for the unit tests (this
+/// crate's manifest sits one level down from the workspace root).
 #[cfg(test)]
 fn construct_file(name: &str) -> PathBuf {
     PathBuf::from(format!(
