@@ -275,9 +275,11 @@ fn copy_package(to: &Path) {
             "" => false,
             _ => skipping,
         };
-        // The path dev-dependencies (the baseline, the fake Rhombus) are
-        // not copied.
-        if skipping || line.contains(" = { path = ") {
+        // The path dev-dependencies (the baseline, the fake Rhombus: no
+        // version, never published) are not copied; the generator (a path
+        // with a version) is.
+        let unpublished = line.contains(" = { path = ") && !line.contains("version = ");
+        if skipping || unpublished {
             continue;
         }
         let line = if line.starts_with("members = ") {
