@@ -33,6 +33,7 @@ use std::path::{Path, PathBuf};
 pub use {
     check::check_version,
     glue::paging::{Paged, paged_operations},
+    lower::Repair,
     repair::serde_rename,
 };
 
@@ -96,6 +97,10 @@ pub struct Artifacts {
     /// a build that does (and the refresh, which validates every artifact)
     /// fails when they cannot be generated.
     pub mock: Result<String, SpecError>,
+    /// The shapes the generator refuses as written that were repaired
+    /// without changing the wire format (e.g. enum values differing only in
+    /// case), for the refresh's summary.
+    pub repairs: Vec<Repair>,
 }
 
 /// The text of the spec `file`, or an error saying how to get it back.
@@ -146,6 +151,7 @@ pub fn generate_for(file: &Path, text: &str, target: &Target) -> Result<Artifact
         client: with(glue.library)?,
         test_client: with(glue.with_test_helpers)?,
         mock: mock::generate(file, &parsed, target.module),
+        repairs: parsed.lowered.repairs.clone(),
     })
 }
 
@@ -155,7 +161,7 @@ pub fn generate_for(file: &Path, text: &str, target: &Target) -> Result<Artifact
 fn client_syntax(file: &Path, parsed: &check::Parsed) -> Result<syn::File, SpecError> {
     let tokens = locate::generate_tokens(file, &parsed.lowered.spec, &parsed.spec)?;
     let mut syntax = syn::parse2::<syn::File>(tokens).map_err(|e| unparsable(file, e))?;
-    lower::restore_parameter_names(&mut syntax, &parsed.lowered.parameter_names);
+    lower::restore_placeholders(&mut syntax, &parsed.lowered.parameter_names);
     repair::repair(&mut syntax);
     forward::open_enums(&mut syntax);
     extensible::extensible(&mut syntax);

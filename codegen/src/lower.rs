@@ -15,7 +15,12 @@
 //!   `futures` crate; the method that fetches one page remains.
 //! - parameters of one operation whose names give one Rust identifier
 //!   (`StartTime`, `StartTime<`) are given distinct placeholder names, which
-//!   [`restore_parameter_names`] turns back into the wire names.
+//!   [`restore_placeholders`] turns back into the wire names.
+//! - string enum values that give one Rust variant name (`RED`, `red`,
+//!   `Red`: typify refuses the enum) are given distinct placeholders the
+//!   same way, so each gets a variant of its own (`Red`, `Red1`, `Red2`)
+//!   and still reads and writes its exact wire string; each such repair is
+//!   listed in [`Lowered::repairs`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,21 +31,108 @@ use super::spec::{self, METHODS, sanitize};
 /// Marks a placeholder parameter name; no real name holds a NUL.
 const PLACEHOLDER_MARK: char = '\u{0}';
 
-/// The lowered spec, and the wire name of each placeholder parameter name.
+/// The lowered spec, the wire name of each placeholder (parameter names and
+/// enum values), and the repairs a refresh reports.
 pub struct Lowered {
     pub spec: Value,
     pub parameter_names: BTreeMap<String, String>,
+    pub repairs: Vec<Repair>,
+}
+
+/// A shape the generator refuses as written, made acceptable without
+/// changing the wire format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repair {
+    /// JSON pointer of the schema repaired.
+    pub pointer: String,
+    /// What was done, in a sentence.
+    pub what: String,
 }
 
 pub fn lower(raw: &Value) -> Lowered {
     let mut spec = raw.clone();
     lower_schemas(&mut spec);
     drop_pagination(&mut spec);
-    let parameter_names = distinct_parameters(&mut spec);
+    let mut parameter_names = distinct_parameters(&mut spec);
+    let repairs = distinct_enum_values(&mut spec, &mut parameter_names);
     Lowered {
         spec,
         parameter_names,
+        repairs,
     }
+}
+
+/// Gives the values of a string enum that would share a variant name
+/// (after the first) placeholders with distinct names; records placeholder
+/// -> wire value in `restore`.
+fn distinct_enum_values(doc: &mut Value, restore: &mut BTreeMap<String, String>) -> Vec<Repair> {
+    let pointers: Vec<String> = (spec::objects(doc).into_iter())
+        .filter(|(_, map)| map.get("enum").and_then(Value::as_array).is_some())
+        .map(|(pointer, _)| pointer)
+        .collect();
+    let mut repairs = Vec::new();
+    for pointer in pointers {
+        let Some(map) = doc.pointer_mut(&pointer).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let renamed = distinct_values_of(map, restore);
+        if !renamed.is_empty() {
+            repairs.push(Repair {
+                pointer,
+                what: format!(
+                    "enum values {} differ only in case or punctuation: each gets a variant \
+                     of its own, and keeps its wire string",
+                    renamed.join(", ")
+                ),
+            });
+        }
+    }
+    repairs
+}
+
+/// [`distinct_enum_values`] for one schema: the wire values renamed.
+fn distinct_values_of(
+    map: &mut Map<String, Value>,
+    restore: &mut BTreeMap<String, String>,
+) -> Vec<String> {
+    let Some(values) = map.get_mut("enum").and_then(Value::as_array_mut) else {
+        return Vec::new();
+    };
+    let variant = |text: &str| sanitize(text, true);
+    let mut taken: BTreeSet<String> = (values.iter())
+        .filter_map(Value::as_str)
+        .map(variant)
+        .collect();
+    let mut seen = BTreeSet::new();
+    let mut renamed = Vec::new();
+    for value in values.iter_mut() {
+        let Some(wire) = value.as_str().map(str::to_owned) else {
+            continue;
+        };
+        if seen.insert(variant(&wire)) {
+            continue;
+        }
+        let Some(placeholder) = (1..1000)
+            .map(|n| format!("{wire}{PLACEHOLDER_MARK}{n}"))
+            .find(|placeholder| !taken.contains(&variant(placeholder)))
+        else {
+            continue;
+        };
+        taken.insert(variant(&placeholder));
+        *value = Value::String(placeholder.clone());
+        restore.insert(placeholder.clone(), wire.clone());
+        renamed.push((wire, placeholder));
+    }
+    // A default naming a renamed value names its placeholder.
+    if let Some(default) = map.get_mut("default")
+        && let Some((_, placeholder)) = renamed.iter().find(|(wire, _)| default == wire)
+    {
+        *default = Value::String(placeholder.clone());
+    }
+    renamed
+        .into_iter()
+        .map(|(wire, _)| format!("`{wire}`"))
+        .collect()
 }
 
 /// Lowers every object of the document ([`spec::objects`]): a schema can
@@ -204,7 +296,7 @@ fn rename_colliding(params: &mut [Value], restore: &mut BTreeMap<String, String>
 
 /// Puts the wire names back where the generated code sends them: every
 /// string literal equal to a placeholder.
-pub fn restore_parameter_names(file: &mut syn::File, names: &BTreeMap<String, String>) {
+pub fn restore_placeholders(file: &mut syn::File, names: &BTreeMap<String, String>) {
     use syn::visit_mut::VisitMut;
     struct Restore<'a>(&'a BTreeMap<String, String>);
     impl VisitMut for Restore<'_> {
@@ -215,21 +307,37 @@ pub fn restore_parameter_names(file: &mut syn::File, names: &BTreeMap<String, St
         }
         fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
             // `format!` and friends keep their arguments as tokens.
-            let tokens = std::mem::take(&mut mac.tokens);
-            mac.tokens = tokens
-                .into_iter()
+            mac.tokens = self.restore_tokens(std::mem::take(&mut mac.tokens));
+        }
+        fn visit_attribute_mut(&mut self, attribute: &mut syn::Attribute) {
+            // `#[serde(rename = "...")]` keeps its arguments as tokens too.
+            if let syn::Meta::List(list) = &mut attribute.meta {
+                list.tokens = self.restore_tokens(std::mem::take(&mut list.tokens));
+            }
+        }
+    }
+    impl Restore<'_> {
+        fn restore_tokens(&mut self, tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+            use proc_macro2::{Group, TokenTree};
+            (tokens.into_iter())
                 .map(|tree| match tree {
-                    proc_macro2::TokenTree::Literal(literal) => {
+                    TokenTree::Literal(literal) => {
                         let mut parsed: syn::Lit = syn::Lit::new(literal.clone());
                         if let syn::Lit::Str(text) = &mut parsed {
                             self.visit_lit_str_mut(text);
-                            return proc_macro2::TokenTree::Literal(text.token());
+                            return TokenTree::Literal(text.token());
                         }
-                        proc_macro2::TokenTree::Literal(literal)
+                        TokenTree::Literal(literal)
+                    }
+                    TokenTree::Group(group) => {
+                        let inner = self.restore_tokens(group.stream());
+                        let mut restored = Group::new(group.delimiter(), inner);
+                        restored.set_span(group.span());
+                        TokenTree::Group(restored)
                     }
                     other => other,
                 })
-                .collect();
+                .collect()
         }
     }
     if !names.is_empty() {
@@ -264,6 +372,34 @@ mod tests {
             assert!(code.contains(argument), "{argument} missing:\n{code}");
         }
         assert!(!code.contains("\\0"), "a placeholder was left:\n{code}");
+    }
+
+    /// Enum values that differ only in case get a variant each, which
+    /// reads, writes and displays the exact wire string; the repair is
+    /// listed.
+    #[test]
+    fn case_colliding_enum_values_keep_their_wire_strings() {
+        let code = construct("case-colliding-enum").client;
+        let squeezed: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
+        for wire in [
+            "#[serde(rename = \"RED\")] Red,",
+            "#[serde(rename = \"red\")] Red1,",
+            "#[serde(rename = \"Red\")] Red2,",
+            "Self::Red1 => f.write_str(\"red\")",
+            "Self::Red2 => f.write_str(\"Red\")",
+            "\"red\" => Ok(Self::Red1)",
+            "\"Red\" => Ok(Self::Red2)",
+        ] {
+            assert!(squeezed.contains(wire), "{wire} missing:\n{code}");
+        }
+        assert!(!code.contains("\\0"), "a placeholder was left:\n{code}");
+        let file = super::super::construct_file("case-colliding-enum");
+        let text = std::fs::read_to_string(&file).expect("reads");
+        let parsed = super::super::check::parse(&file, &text).expect("parses");
+        let repairs = &parsed.lowered.repairs;
+        assert_eq!(repairs.len(), 1, "{repairs:?}");
+        assert_eq!(repairs[0].pointer, "/components/schemas/ColorEnum");
+        assert!(repairs[0].what.contains("`red`, `Red`"), "{repairs:?}");
     }
 
     /// What a lowered schema loses stays in its documentation.

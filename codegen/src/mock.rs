@@ -37,7 +37,7 @@ pub fn generate(file: &Path, parsed: &check::Parsed, module: &str) -> Result<Str
     };
     let mut syntax = syn::parse2::<syn::File>(tokens)
         .map_err(|e| failed(format!("it produced code that does not parse: {e}")))?;
-    super::lower::restore_parameter_names(&mut syntax, &parsed.lowered.parameter_names);
+    super::lower::restore_placeholders(&mut syntax, &parsed.lowered.parameter_names);
     repair_mock(&mut syntax);
     query_values(&mut syntax);
     super::extensible::seal_mock_trait(&mut syntax);
