@@ -196,17 +196,39 @@ fn smallest_failing_part(raw: &Value, pointer: &str) -> String {
                 _ => {}
             }
         }
-        for child in children {
-            if let Some(part) = raw.pointer(&child)
-                && part.get("$ref").is_none()
-                && fails_alone(raw, part)
-            {
-                at = child;
-                continue 'descend;
-            }
+        // A part that fails only by reaching back into this schema (a
+        // recursive property) is not where the fault is: the parts that do
+        // not reach it are tried first.
+        let component = component_of(&at);
+        let reaches_back = |part: &Value| {
+            let mut start = Vec::new();
+            refs_in(part, &mut start);
+            component
+                .as_ref()
+                .is_some_and(|c| closure(raw, start).contains(c))
+        };
+        let parts = children.into_iter().filter_map(|child| {
+            let part = raw.pointer(&child)?;
+            part.get("$ref").is_none().then_some((child, part))
+        });
+        let (mut own, back): (Vec<_>, Vec<_>) = parts.partition(|(_, part)| !reaches_back(part));
+        own.extend(back);
+        if let Some((child, _)) = own.into_iter().find(|(_, part)| fails_alone(raw, part)) {
+            at = child;
+            continue 'descend;
         }
         return at;
     }
+}
+
+/// The `$ref` target of the component schema `pointer` is in
+/// (`#/components/schemas/X` for `/components/schemas/X/properties/y`).
+fn component_of(pointer: &str) -> Option<String> {
+    let name = pointer
+        .strip_prefix("/components/schemas/")?
+        .split('/')
+        .next()?;
+    Some(format!("#/components/schemas/{name}"))
 }
 
 /// Whether the generator fails on `part` as the only schema of the

@@ -74,6 +74,10 @@ pub struct RefreshOptions {
     /// fragments that are only inspected.
     #[arg(long = "no-compile", action = ArgAction::SetFalse)]
     pub compile: bool,
+    /// Refuse (write nothing, exit non-zero) instead of opening a schema the
+    /// generator cannot type or leaving out an operation it refuses.
+    #[arg(long)]
+    pub strict: bool,
     /// Where `description` and `summary` texts come from: `upstream` keeps
     /// upstream's; `own` drops them and keeps those already in the fragment
     /// in place, by JSON pointer.

@@ -60,6 +60,8 @@ pub fn check_compiles(text: &str) -> Result<(), Error> {
             said: if said.is_empty() { stderr.trim() } else { "" }.to_owned() + &said.join("\n"),
         });
     }
+    let refused =
+        (diagnostics.first()).and_then(|d| Some((d.pointer(&doc).0?, d.headline.clone())));
     Err(Error::DoesNotCompile {
         shown: diagnostics
             .iter()
@@ -67,6 +69,7 @@ pub fn check_compiles(text: &str) -> Result<(), Error> {
             .map(|d| d.located(&doc, shown_as))
             .collect(),
         more: diagnostics.len().saturating_sub(SHOWN),
+        refused,
     })
 }
 
@@ -171,7 +174,21 @@ impl Diagnostic {
     /// `<fragment> at <pointer>: ...; to fix: ...`, in the form of the build
     /// script's messages.
     fn located(&self, doc: &Value, shown_as: &Path) -> String {
-        let (pointer, place) = match &self.at {
+        let (pointer, place) = self.pointer(doc);
+        let at = pointer.map(|p| format!(" at {p}")).unwrap_or_default();
+        format!(
+            "{}{at}: the code generated from this does not compile: {} ({place}); to fix: leave \
+             this part out of the fragment, and report it as a bug in rhombus-partner's \
+             generator (codegen/) with the fragment attached",
+            shown_as.display(),
+            self.headline
+        )
+    }
+
+    /// The schema or operation whose generated code it is in (its JSON
+    /// pointer), and where in the generated code.
+    fn pointer(&self, doc: &Value) -> (Option<String>, String) {
+        match &self.at {
             Some((file, line)) => {
                 let name = file.file_name().unwrap_or_default().to_string_lossy();
                 let item = std::fs::read_to_string(file)
@@ -185,15 +202,7 @@ impl Diagnostic {
                 (pointer, place)
             }
             None => (None, "in the library".to_owned()),
-        };
-        let at = pointer.map(|p| format!(" at {p}")).unwrap_or_default();
-        format!(
-            "{}{at}: the code generated from this does not compile: {} ({place}); to fix: leave \
-             this part out of the fragment, and report it as a bug in rhombus-partner's \
-             generator (codegen/) with the fragment attached",
-            shown_as.display(),
-            self.headline
-        )
+        }
     }
 }
 

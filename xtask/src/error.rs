@@ -101,9 +101,30 @@ pub enum Error {
     /// script, or cargo): its own error lines.
     #[error("{}: the crate does not build from it:\n{said}", .fragment.display())]
     CrateDoesNotBuild { fragment: PathBuf, said: String },
-    /// rustc's first diagnostics, each located in the fragment.
+    /// rustc's first diagnostics, each located in the fragment; `refused`:
+    /// the first one's schema or operation (its JSON pointer) and headline,
+    /// when it is in generated code.
     #[error("{}{}", .shown.join("\n"), more_line(*.more))]
-    DoesNotCompile { shown: Vec<String>, more: usize },
+    DoesNotCompile {
+        shown: Vec<String>,
+        more: usize,
+        refused: Option<(String, String)>,
+    },
+    /// The refresh opened or left out this many parts and the fragment still
+    /// did not build.
+    #[error(
+        "the generator or rustc refused {limit} parts of the fragment in turn, and it still does \
+         not build: report this as a bug in rhombus-partner's generator (codegen/) with the \
+         document attached"
+    )]
+    TooManyRefusals { limit: usize },
+    /// `--strict`: what a refresh would otherwise have opened or left out.
+    #[error(
+        "--strict: the fragment builds only with these parts opened or left out, so nothing was \
+         written:\n{}",
+        .lines.join("\n")
+    )]
+    Strict { lines: Vec<String> },
     #[error("generated code: {0}")]
     Unparsable(syn::Error),
     #[error("version {version:?} is not MAJOR.MINOR.PATCH: {source}")]
@@ -172,11 +193,13 @@ mod tests {
         let error = Error::DoesNotCompile {
             shown: vec!["a".to_owned(), "b".to_owned()],
             more: 2,
+            refused: None,
         };
         assert_eq!(error.to_string(), "a\nb\n(and 2 more)");
         let all = Error::DoesNotCompile {
             shown: vec!["a".to_owned()],
             more: 0,
+            refused: None,
         };
         assert_eq!(all.to_string(), "a");
     }

@@ -18,6 +18,7 @@ pub mod listing;
 pub mod normalize;
 pub mod project;
 pub mod refresh;
+pub mod salvage;
 pub mod source;
 pub mod summary;
 

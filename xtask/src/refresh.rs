@@ -11,6 +11,7 @@ use crate::cli::{AreaChoice, RefreshOptions};
 use crate::codegen::layout;
 use crate::normalize::{self, LeftOut};
 use crate::project::{self, API_LISTING, FRAGMENT, project_root};
+use crate::salvage::{self, Salvage};
 use crate::{canonical, codegen, compile, descriptions, extract, impact, listing, source, summary};
 
 /// A refreshed fragment and what it took to make it.
@@ -21,6 +22,9 @@ pub struct Refreshed {
     /// Every pass by name, with how many places it changed.
     pub passes: Vec<(&'static str, usize)>,
     pub left_out: Vec<LeftOut>,
+    /// What was repaired, opened or left out so that it builds (its
+    /// `left_out` holds the normalization's too, as `left_out` does).
+    pub salvage: Salvage,
     pub operations: usize,
     pub schemas: usize,
     /// The client generated from it, for the API listing.
@@ -177,12 +181,16 @@ fn prepare_job(job: Job, upstream: &Value, options: &RefreshOptions) -> Result<O
     // fragment is validated by the generator (mock helpers included) here,
     // and type-checked by CI's builds with `fleet` and `full`.
     let compile = options.compile && job.module.is_none();
+    let checks = Checks {
+        compile,
+        strict: options.strict,
+    };
     let refreshed = refresh_with(
         upstream,
         &job.prefixes,
         &options.from,
         &descriptions,
-        compile,
+        checks,
     )
     .map_err(|e| e.in_job(&job.name))?;
     print_log(&refreshed);
@@ -211,7 +219,11 @@ fn prepare_job(job: Job, upstream: &Value, options: &RefreshOptions) -> Result<O
     let listing = job.listing.as_ref().map(|_| new_listing);
     let unchanged = previous_text.as_deref() == Some(refreshed.text.as_str())
         && (listing.is_none() || listing == listing_in_place);
-    let summary = format!("against {}:\n{summary}\n", job.out.display());
+    let summary = format!(
+        "against {}:\n{summary}{}\n",
+        job.out.display(),
+        salvage_text(&refreshed.salvage)
+    );
     print!("{summary}");
     Ok(Outcome {
         job,
@@ -262,7 +274,20 @@ pub fn refresh(
         source: descriptions::Source::Upstream,
         current: None,
     };
-    refresh_with(upstream, prefixes, from, &descriptions, compile)
+    let checks = Checks {
+        compile,
+        strict: false,
+    };
+    refresh_with(upstream, prefixes, from, &descriptions, checks)
+}
+
+/// How hard the refresh checks what it makes.
+#[derive(Debug, Clone, Copy)]
+pub struct Checks {
+    /// Type-check the crate against the fragment ([`compile`]).
+    pub compile: bool,
+    /// `--strict`: refuse instead of opening or leaving anything out.
+    pub strict: bool,
 }
 
 /// Where the refreshed fragment's prose comes from.
@@ -278,8 +303,9 @@ pub fn refresh_with(
     prefixes: &[String],
     from: &str,
     descriptions: &Descriptions,
-    compile: bool,
+    checks: Checks,
 ) -> Result<Refreshed, Error> {
+    let Checks { compile, strict } = checks;
     codegen::check_version(Path::new(from), upstream)?;
     let mut doc = extract::select(upstream, prefixes)?;
     let outcomes = normalize::run_all(&mut doc);
@@ -292,48 +318,103 @@ pub fn refresh_with(
         passes.push((pass.name, outcome.changed));
         left_out.extend(outcome.left_out);
     }
-    let operations = doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .map_or(0, extract::count_operations);
-    if operations == 0 {
+    if count_operations(&doc) == 0 {
         return Err(Error::NothingLeft {
             prefixes: prefixes.join(", "),
             reasons: left_out_lines(&left_out),
         });
     }
+    let mut salvage = Salvage {
+        left_out,
+        ..Salvage::default()
+    };
+    if strict && salvage.lost_anything() {
+        return Err(Error::Strict {
+            lines: salvage.lines(),
+        });
+    }
+    let built = salvage::until_it_builds(
+        &mut doc,
+        &mut salvage,
+        strict,
+        |doc| build(doc, from, compile),
+        refusal,
+    )?;
+    let operations = count_operations(&doc);
+    if operations == 0 {
+        return Err(Error::NothingLeft {
+            prefixes: prefixes.join(", "),
+            reasons: left_out_lines(&salvage.left_out),
+        });
+    }
+    salvage.repaired = built.repairs;
     let schemas = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
         .map_or(0, |s| s.len());
+    let value: Value = serde_json::from_str(&built.text).map_err(Error::FragmentNotJson)?;
+    Ok(Refreshed {
+        text: built.text,
+        value,
+        passes,
+        left_out: salvage.left_out.clone(),
+        salvage,
+        operations,
+        schemas,
+        client: built.client,
+        compiled: compile,
+    })
+}
 
-    let text = canonical::to_text(doc);
-    let value: Value = serde_json::from_str(&text).map_err(Error::FragmentNotJson)?;
-    let client = validate(&text, from)?;
-    // The generator accepting it is not enough: rustc must too.
+fn count_operations(doc: &Value) -> usize {
+    doc.get("paths")
+        .and_then(Value::as_object)
+        .map_or(0, extract::count_operations)
+}
+
+/// A fragment that builds: its text, its client, the generator's repairs.
+struct Built {
+    text: String,
+    client: String,
+    repairs: Vec<codegen::Repair>,
+}
+
+/// Generates `doc` as build.rs would and, with `compile`, type-checks the
+/// crate against it ([`compile`]): the generator accepting it is not
+/// enough, rustc must too.
+fn build(doc: &Value, from: &str, compile: bool) -> Result<Built, Error> {
+    let text = canonical::to_text(doc.clone());
+    let (client, repairs) = validate(&text, from)?;
     if compile {
         compile::check_compiles(&text).map_err(|e| Error::WouldNotCompile(Box::new(e)))?;
     }
-    Ok(Refreshed {
+    Ok(Built {
         text,
-        value,
-        passes,
-        left_out,
-        operations,
-        schemas,
         client,
-        compiled: compile,
+        repairs,
     })
+}
+
+/// The part a failed [`build`] names (its JSON pointer) and why, if any.
+fn refusal(error: &Error) -> Option<(String, String)> {
+    match error {
+        Error::WouldNotBuild(spec) => salvage::spec_refusal(spec),
+        Error::WouldNotCompile(inner) => match inner.as_ref() {
+            Error::DoesNotCompile { refused, .. } => refused.clone(),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The same step build.rs runs, whose errors name the operation or schema:
 /// every artifact must generate, the `test-util` mock helpers included,
 /// which a build of the library alone would not ask for. Gives the client.
-fn validate(text: &str, from: &str) -> Result<String, Error> {
+fn validate(text: &str, from: &str) -> Result<(String, Vec<codegen::Repair>), Error> {
     let validated_as = PathBuf::from(format!("<fragment refreshed from {from}>"));
     let artifacts = codegen::generate(&validated_as, text).map_err(Error::WouldNotBuild)?;
     artifacts.mock.map_err(Error::WouldNotBuild)?;
-    Ok(artifacts.client)
+    Ok((artifacts.client, artifacts.repairs))
 }
 
 fn print_log(refreshed: &Refreshed) {
@@ -347,16 +428,20 @@ fn print_log(refreshed: &Refreshed) {
         println!("  {name:<28} {changed} changes");
     }
     if !refreshed.left_out.is_empty() {
-        println!(
-            "left out {} operations:\n{}",
-            refreshed.left_out.len(),
-            left_out_lines(&refreshed.left_out)
-        );
+        println!("left out {} operations", refreshed.left_out.len());
     }
+    print!("{}", salvage_text(&refreshed.salvage));
     println!(
         "result: {} operations, {} schemas",
         refreshed.operations, refreshed.schemas
     );
+}
+
+/// What was repaired, opened or left out, a line each (nothing if none).
+fn salvage_text(salvage: &Salvage) -> String {
+    (salvage.lines().iter())
+        .map(|line| format!("  {line}\n"))
+        .collect()
 }
 
 fn left_out_lines(left_out: &[LeftOut]) -> String {

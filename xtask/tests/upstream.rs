@@ -386,3 +386,95 @@ fn versions() -> (String, String, String) {
     let additive = format!("0.{minor}.{}", patch + 1);
     (current, breaking, additive)
 }
+
+/// A copy of the newer partner slice with what the generator refuses as
+/// written: enum values that differ only in case, a `not` schema, a
+/// recursive schema, a `oneOf` answer, and an operation whose two success
+/// answers have different schemas.
+fn hostile_slice() -> PathBuf {
+    let mut doc = json(&snapshot(PARTNER_SLICE));
+    let schemas = doc["components"]["schemas"]
+        .as_object_mut()
+        .expect("schemas");
+    let states = schemas["ClaimKeyStateEnum"]["enum"]
+        .as_array_mut()
+        .expect("an enum");
+    states.extend(["RED", "red", "Red"].map(serde_json::Value::from));
+    let aspect = schemas["AspectRatio"]["properties"]
+        .as_object_mut()
+        .expect("properties");
+    aspect.insert("odd".into(), serde_json::json!({"not": {"type": "string"}}));
+    aspect.insert(
+        "nested".into(),
+        serde_json::json!({"type": "array", "items": {"$ref": "#/components/schemas/AspectRatio"}}),
+    );
+    let paths = doc["paths"].as_object_mut().expect("paths");
+    let answer = |op: &str| format!("#/components/schemas/Partner_{op}WSResponse");
+    paths["/api/partner/customizeClient"]["post"]["responses"]["200"]["content"]["application/json"]
+        ["schema"] = serde_json::json!({"oneOf": [
+            {"$ref": answer("CustomizeClient")}, {"$ref": answer("CreatePartnerClient")}]});
+    let create = &mut paths["/api/partner/createPartnerClient"]["post"]["responses"];
+    create["201"] = serde_json::json!({"description": "Created", "content": {"application/json":
+        {"schema": {"$ref": answer("CustomizeClientDevice")}}}});
+    let path = support::scratch("hostile-slice", "upstream.json");
+    std::fs::write(&path, serde_json::to_string(&doc).expect("JSON")).expect("written");
+    path
+}
+
+#[test]
+#[cfg_attr(no_upstream, ignore = "../shared/upstream is absent")]
+fn a_slice_with_refused_shapes_refreshes_every_other_operation_and_builds() {
+    let from = hostile_slice();
+    let from = from.to_str().expect("UTF-8 path");
+    let (run, out) = refresh_into("hostile-slice", &["--from", from]);
+    let log = run.both();
+    for line in [
+        "repaired /components/schemas/ClaimKeyStateEnum: enum values `red`, `Red`",
+        "opened /components/schemas/AspectRatio/properties/odd to any JSON value",
+        "result: 31 operations",
+        "left out POST /api/partner/createPartnerClient: at /paths/~1api~1partner~1createPartnerClient/post/responses",
+        "compiled: the crate type-checks against this fragment",
+    ] {
+        assert!(log.contains(line), "no {line:?} in\n{log}");
+    }
+    let fragment = json(&out);
+    let states = &fragment["components"]["schemas"]["ClaimKeyStateEnum"]["enum"];
+    for wire in ["RED", "red", "Red"] {
+        assert!(
+            states.as_array().expect("an enum").contains(&wire.into()),
+            "{states}"
+        );
+    }
+    assert!(
+        fragment
+            .pointer("/paths/~1api~1partner~1customizeClient")
+            .is_some()
+    );
+    // The recursive property keeps its type: only the `not` was at fault.
+    let nested = "/components/schemas/AspectRatio/properties/nested/items/$ref";
+    assert!(fragment.pointer(nested).is_some(), "{log}");
+    assert!(
+        !log.contains("opened /components/schemas/AspectRatio/properties/nested"),
+        "{log}"
+    );
+
+    // --strict refuses the same, and writes nothing.
+    let strict = support::scratch("hostile-slice-strict", "fragment.json");
+    let _ = std::fs::remove_file(&strict);
+    let run = xtask(&[
+        "refresh-spec",
+        "--strict",
+        "--from",
+        from,
+        "--out",
+        strict.to_str().unwrap(),
+    ]);
+    assert_ne!(run.code, Some(0), "{}", run.both());
+    assert!(
+        run.both()
+            .contains("/components/schemas/AspectRatio/properties/odd"),
+        "{}",
+        run.both()
+    );
+    assert!(!strict.exists(), "--strict wrote the fragment");
+}

@@ -27,7 +27,7 @@ pub struct Outcome {
 }
 
 /// An operation the fragment cannot carry, never dropped silently.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LeftOut {
     /// `POST /api/...`
     pub operation: String,
