@@ -118,13 +118,6 @@ pub enum Error {
          document attached"
     )]
     TooManyRefusals { limit: usize },
-    /// `--strict`: what a refresh would otherwise have opened or left out.
-    #[error(
-        "--strict: the fragment builds only with these parts opened or left out, so nothing was \
-         written:\n{}",
-        .lines.join("\n")
-    )]
-    Strict { lines: Vec<String> },
     #[error("generated code: {0}")]
     Unparsable(syn::Error),
     #[error("version {version:?} is not MAJOR.MINOR.PATCH: {source}")]

@@ -328,11 +328,6 @@ pub fn refresh_with(
         left_out,
         ..Salvage::default()
     };
-    if strict && salvage.lost_anything() {
-        return Err(Error::Strict {
-            lines: salvage.lines(),
-        });
-    }
     let built = salvage::until_it_builds(
         &mut doc,
         &mut salvage,

@@ -350,12 +350,12 @@ fn json_with_parameters_and_refs_in_examples_refresh() {
 }
 
 #[test]
-fn a_result_the_generator_rejects_is_not_written() {
+fn under_strict_a_result_the_generator_rejects_is_not_written() {
     let from = write_fixture_variant("generator-rejects", |doc| {
         doc["components"]["schemas"]["LocationType"] = json!({ "not": { "type": "string" } });
     });
     assert_refresh_fails(
-        &["--from", &from],
+        &["--from", &from, "--strict"],
         &[
             "would not build, so nothing was written",
             "at /components/schemas/LocationType",
@@ -380,13 +380,46 @@ fn a_header_without_display_is_refused_without_compiling() {
         parameters.push(json!({ "in": "header", "name": "x-trace", "schema": either }));
     });
     assert_refresh_fails(
-        &["--from", &from, "--no-compile"],
+        &["--from", &from, "--no-compile", "--strict"],
         &[
             "would not build, so nothing was written",
             "at /paths/~1api~1partner~1getClients/post/parameters/0",
             "no `Display`",
         ],
     );
+}
+
+/// Without `--strict`, what the generator refuses is opened (a schema) or
+/// left out (an operation), each named, and the rest is written.
+#[test]
+fn without_strict_a_refused_schema_is_opened_and_a_refused_operation_left_out() {
+    let from = write_fixture_variant("refused-parts", |doc| {
+        doc["components"]["schemas"]["LocationType"] = json!({ "not": { "type": "string" } });
+        let either = json!({ "oneOf": [
+            { "type": "string" },
+            { "type": "object", "properties": { "id": { "type": "string" } } }
+        ] });
+        let parameters = doc
+            .pointer_mut("/paths/~1api~1partner~1getClients/post/parameters")
+            .and_then(Value::as_array_mut)
+            .expect("getClients has parameters");
+        parameters.push(json!({ "in": "header", "name": "x-trace", "schema": either }));
+    });
+    let (run, out) = refresh_into("refused-parts", &["--from", &from, "--no-compile"]);
+    for line in [
+        "opened /components/schemas/LocationType to any JSON value",
+        "left out POST /api/partner/getClients: at /paths/~1api~1partner~1getClients/post/parameters/0",
+    ] {
+        assert!(run.stdout.contains(line), "no {line:?} in\n{}", run.stdout);
+    }
+    let fragment = json(&out);
+    assert!(
+        fragment
+            .pointer("/paths/~1api~1partner~1getClients")
+            .is_none()
+    );
+    let location = &fragment["components"]["schemas"]["LocationType"];
+    assert!(location.get("not").is_none(), "{location}");
 }
 
 #[test]
