@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use rhombus_partner_codegen as codegen;
-use rhombus_partner_codegen::layout::{self, AREAS_DIR, FRAGMENT, SPEC_ENV};
+use rhombus_partner_codegen::layout::{self, AREAS_DIR, AREAS_ENV, FRAGMENT, SPEC_ENV};
 
 /// Fragments that tests compile clients from.
 const FIXTURES: &str = "tests/fixtures";
@@ -85,17 +85,19 @@ fn fixtures(root: &Path, own: &str, out_dir: &Path) -> Result<(), String> {
 /// mock helpers) of every area whose feature is on. A build without area
 /// features reads no fragment under `spec/areas/`, only their names.
 fn areas(out_dir: &Path) -> Result<(), String> {
-    let areas = enabled_areas()?;
+    println!("cargo::rerun-if-env-changed={AREAS_ENV}");
+    let dir = std::env::var_os(AREAS_ENV).map_or_else(|| AREAS_DIR.into(), PathBuf::from);
+    let areas = enabled_areas(&dir)?;
     if areas.is_empty() {
         return Ok(());
     }
-    println!("cargo::rerun-if-changed={AREAS_DIR}");
+    println!("cargo::rerun-if-changed={}", dir.display());
     let target_dir = out_dir.join("areas");
     std::fs::create_dir_all(&target_dir)
         .map_err(|e| format!("cannot create {}: {e}", target_dir.display()))?;
     let mock = std::env::var_os("CARGO_FEATURE_TEST_UTIL").is_some();
     for area in areas {
-        let spec = layout::area_fragment(&area);
+        let spec = dir.join(format!("{area}.json"));
         let text = codegen::read_spec(&spec).map_err(|e| e.to_string())?;
         let module = format!("crate::areas::{}", layout::area_module(&area));
         let target = codegen::Target { module: &module };
@@ -112,14 +114,15 @@ fn areas(out_dir: &Path) -> Result<(), String> {
 /// The areas whose feature is on: a fragment's name is an area, and cargo
 /// announces its feature as `CARGO_FEATURE_<AREA>`. A package without
 /// `spec/areas/` (a test's copy of the crate) has none.
-fn enabled_areas() -> Result<Vec<String>, String> {
-    let areas = match layout::areas_in(Path::new(AREAS_DIR)) {
+fn enabled_areas(dir: &Path) -> Result<Vec<String>, String> {
+    let areas = match layout::areas_in(dir) {
         Ok(areas) => areas,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => {
             return Err(format!(
-                "cannot read {AREAS_DIR}: {e}; restore it from git (the area features build \
-                 from it)"
+                "cannot read {}: {e}; restore {AREAS_DIR} from git (the area features build \
+                 from it), or point {AREAS_ENV} at a directory of area fragments",
+                dir.display()
             ));
         }
     };

@@ -14,6 +14,10 @@ pub const AREAS_DIR: &str = "spec/areas";
 /// the package root.
 pub const SPEC_ENV: &str = "RHOMBUS_PARTNER_SPEC";
 
+/// Names another directory of area fragments (`<area>.json`) to build the
+/// areas from, in place of [`AREAS_DIR`]: the refresh's type check.
+pub const AREAS_ENV: &str = "RHOMBUS_PARTNER_AREAS";
+
 /// The fragment of `area`, relative to the package root.
 pub fn area_fragment(area: &str) -> PathBuf {
     Path::new(AREAS_DIR).join(format!("{area}.json"))

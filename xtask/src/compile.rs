@@ -23,7 +23,7 @@ use serde_json::Value;
 use syn::spanned::Spanned;
 
 use crate::Error;
-use crate::codegen::layout::SPEC_ENV;
+use crate::codegen::layout::{self, SPEC_ENV};
 use crate::codegen::spec::{self, sanitize};
 use crate::project::project_root;
 
@@ -50,14 +50,9 @@ pub fn check_compiles(text: &str) -> Result<(), Error> {
     let doc: Value = serde_json::from_str(text).unwrap_or(Value::Null);
     if diagnostics.is_empty() {
         // The build script (or cargo itself) failed: its own words say why.
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let said: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.trim_start().starts_with("error"))
-            .collect();
         return Err(Error::CrateDoesNotBuild {
             fragment: shown_as.to_path_buf(),
-            said: if said.is_empty() { stderr.trim() } else { "" }.to_owned() + &said.join("\n"),
+            said: error_lines(&String::from_utf8_lossy(&output.stderr)),
         });
     }
     let refused =
@@ -73,9 +68,102 @@ pub fn check_compiles(text: &str) -> Result<(), Error> {
     })
 }
 
+/// Type-checks the crate with the features of the areas `refreshed` holds
+/// (`(area, text)`) and `test-util`, each built from its refreshed text
+/// (the others' fragments in place beside them): one check for all of
+/// them. `Err` names
+/// each diagnostic's area fragment (a copy under `target/`) and pointer.
+pub fn check_areas_compile(refreshed: &[(String, String)]) -> Result<(), Error> {
+    let root = project_root();
+    let scratch = root.join(SCRATCH_DIR);
+    let dir = write_areas(&root, &scratch, refreshed)?;
+    // The areas in place already build; each area is a module of its own.
+    let features = std::iter::once("test-util")
+        .chain(refreshed.iter().map(|(area, _)| area.as_str()))
+        .collect::<Vec<_>>()
+        .join(",");
+    let output = cargo_check_with(&root, &scratch, &features, (layout::AREAS_ENV, &dir))?;
+    let diagnostics = diagnostics(&String::from_utf8_lossy(&output.stdout));
+    if output.status.success() && diagnostics.is_empty() {
+        return Ok(());
+    }
+    if diagnostics.is_empty() {
+        return Err(Error::CrateDoesNotBuild {
+            fragment: dir.strip_prefix(&root).unwrap_or(&dir).to_path_buf(),
+            said: error_lines(&String::from_utf8_lossy(&output.stderr)),
+        });
+    }
+    let located = |d: &Diagnostic| {
+        let area = d.at.as_ref().and_then(|(file, _)| area_of(file));
+        let fragment = dir.join(format!("{}.json", area.as_deref().unwrap_or("?")));
+        let text = std::fs::read_to_string(&fragment).unwrap_or_default();
+        let doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        d.located(&doc, fragment.strip_prefix(&root).unwrap_or(&fragment))
+    };
+    Err(Error::DoesNotCompile {
+        shown: diagnostics.iter().take(SHOWN).map(located).collect(),
+        more: diagnostics.len().saturating_sub(SHOWN),
+        refused: None,
+    })
+}
+
+/// The area fragments to check, in a directory named after their hash:
+/// the fragments in place, with `refreshed`'s texts over them.
+fn write_areas(
+    root: &Path,
+    scratch: &Path,
+    refreshed: &[(String, String)],
+) -> Result<PathBuf, Error> {
+    let in_place = root.join(layout::AREAS_DIR);
+    let mut texts = std::collections::BTreeMap::new();
+    for area in layout::areas_in(&in_place).unwrap_or_default() {
+        let path = in_place.join(format!("{area}.json"));
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read { path, source })?;
+        texts.insert(area, text);
+    }
+    texts.extend(refreshed.iter().cloned());
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    texts.hash(&mut hasher);
+    let dir = scratch
+        .join("areas")
+        .join(format!("{:016x}", hasher.finish()));
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Create {
+        path: dir.clone(),
+        source,
+    })?;
+    for (area, text) in &texts {
+        let path = dir.join(format!("{area}.json"));
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            crate::project::write_atomically(&path, text)?;
+        }
+    }
+    Ok(dir)
+}
+
+/// The area whose generated code `file` is (`OUT_DIR/areas/<area>.rs`, or
+/// its mock helpers `<area>_mock.rs`).
+fn area_of(file: &Path) -> Option<String> {
+    if file.parent()?.file_name()? != "areas" {
+        return None;
+    }
+    let stem = file.file_stem()?.to_str()?;
+    Some(stem.strip_suffix("_mock").unwrap_or(stem).to_owned())
+}
+
 /// `cargo check` of the library (with `test-util`) built from `spec`, in
 /// its own target directory under `scratch`; JSON messages on stdout.
 fn cargo_check(root: &Path, scratch: &Path, spec: &Path) -> Result<std::process::Output, Error> {
+    cargo_check_with(root, scratch, "test-util", (SPEC_ENV, spec))
+}
+
+/// `cargo check` of the library with `features`, `fragment` naming the
+/// variable and path of what it builds from.
+fn cargo_check_with(
+    root: &Path,
+    scratch: &Path,
+    features: &str,
+    fragment: (&str, &Path),
+) -> Result<std::process::Output, Error> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     Command::new(cargo)
         .current_dir(root)
@@ -87,14 +175,14 @@ fn cargo_check(root: &Path, scratch: &Path, spec: &Path) -> Result<std::process:
             "--package",
             "rhombus-partner",
             "--features",
-            "test-util",
+            features,
             "--message-format=json",
             "--manifest-path",
         ])
         .arg(root.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(scratch.join("target"))
-        .env(SPEC_ENV, spec)
+        .env(fragment.0, fragment.1)
         // What an outer cargo exported would steer this one elsewhere.
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET_DIR")
@@ -126,6 +214,17 @@ fn write_fragment(scratch: &Path, text: &str) -> Result<PathBuf, Error> {
     Ok(path)
 }
 
+/// The build script's or cargo's own error lines (all of it if none).
+fn error_lines(stderr: &str) -> String {
+    let said: Vec<&str> = (stderr.lines())
+        .filter(|l| l.trim_start().starts_with("error"))
+        .collect();
+    match said.is_empty() {
+        true => stderr.trim().to_owned(),
+        false => said.join("\n"),
+    }
+}
+
 /// One rustc error, or a warning in the generated code.
 struct Diagnostic {
     /// `error[E0433]: cannot find ...`
@@ -151,9 +250,11 @@ fn diagnostics(stdout: &str) -> Vec<Diagnostic> {
 fn counted(message: &rustc::Diagnostic) -> Option<Diagnostic> {
     let span = message.spans.iter().find(|s| s.is_primary);
     let file = span.map_or("", |s| s.file_name.as_str());
-    let generated = Path::new(file)
+    let path = Path::new(file);
+    let generated = path
         .file_name()
-        .is_some_and(|n| n == "partner.rs" || n == "partner_mock.rs");
+        .is_some_and(|n| n == "partner.rs" || n == "partner_mock.rs")
+        || area_of(path).is_some();
     let level = match message.level {
         DiagnosticLevel::Error if !message.message.starts_with("aborting due to") => "error",
         DiagnosticLevel::Warning if generated => "warning",
@@ -316,6 +417,17 @@ impl Client {
             "paths": { "/gadgets/find": { "post": { "operationId": "findGadget" } } },
             "components": { "schemas": { "Foo-Bar": {} } }
         })
+    }
+
+    #[test]
+    fn an_area_file_is_named_by_its_area() {
+        let out = Path::new("target/debug/build/rhombus-partner-1/out");
+        assert_eq!(area_of(&out.join("areas/door.rs")).as_deref(), Some("door"));
+        assert_eq!(
+            area_of(&out.join("areas/door_mock.rs")).as_deref(),
+            Some("door")
+        );
+        assert_eq!(area_of(&out.join("partner.rs")), None);
     }
 
     #[test]

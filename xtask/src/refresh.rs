@@ -22,8 +22,8 @@ pub struct Refreshed {
     /// Every pass by name, with how many places it changed.
     pub passes: Vec<(&'static str, usize)>,
     pub left_out: Vec<LeftOut>,
-    /// What was repaired, opened or left out so that it builds (its
-    /// `left_out` holds the normalization's too, as `left_out` does).
+    /// What was repaired, opened or left out so that it builds (`left_out`
+    /// above holds its leave-outs too, after the normalization's).
     pub salvage: Salvage,
     pub operations: usize,
     pub schemas: usize,
@@ -83,6 +83,9 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, Error> {
     if outcomes.is_empty() {
         return Err(Error::NothingToDo);
     }
+    if options.compile {
+        check_areas(&outcomes)?;
+    }
 
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
     let version = impact::crate_version(&manifest).unwrap_or_else(|| "0.0.0".to_owned());
@@ -105,6 +108,27 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, Error> {
         write(outcome)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The refreshed area fragments, in one type check of the crate with all
+/// their features (the generator step already ran on each). Fragments equal
+/// to those in place are not checked again: the crate builds from those.
+fn check_areas(outcomes: &[Outcome]) -> Result<(), Error> {
+    let changed: Vec<(String, String)> = (outcomes.iter())
+        .filter(|o| o.job.module.is_some() && !o.unchanged)
+        .map(|o| (o.job.name.clone(), o.text.clone()))
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = changed.iter().map(|(area, _)| area.as_str()).collect();
+    println!(
+        "\n== type-checking the crate with the refreshed areas ({})",
+        names.join(", ")
+    );
+    compile::check_areas_compile(&changed).map_err(|e| Error::WouldNotCompile(Box::new(e)))?;
+    println!("compiled: the crate type-checks with the refreshed areas");
+    Ok(())
 }
 
 fn partner_job(options: &RefreshOptions, root: &Path) -> Job {
@@ -179,7 +203,8 @@ fn prepare_job(job: Job, upstream: &Value, options: &RefreshOptions) -> Result<O
     };
     // The crate's compile check builds the partner fragment; an area's
     // fragment is validated by the generator (mock helpers included) here,
-    // and type-checked by CI's builds with `fleet` and `full`.
+    // and every area is type-checked at once when all are made
+    // (`check_areas`).
     let compile = options.compile && job.module.is_none();
     let checks = Checks {
         compile,
@@ -324,10 +349,7 @@ pub fn refresh_with(
             reasons: left_out_lines(&left_out),
         });
     }
-    let mut salvage = Salvage {
-        left_out,
-        ..Salvage::default()
-    };
+    let mut salvage = Salvage::default();
     let built = salvage::until_it_builds(
         &mut doc,
         &mut salvage,
@@ -335,11 +357,13 @@ pub fn refresh_with(
         |doc| build(doc, from, compile),
         refusal,
     )?;
+    let mut left_out = left_out;
+    left_out.extend(salvage.left_out.iter().cloned());
     let operations = count_operations(&doc);
     if operations == 0 {
         return Err(Error::NothingLeft {
             prefixes: prefixes.join(", "),
-            reasons: left_out_lines(&salvage.left_out),
+            reasons: left_out_lines(&left_out),
         });
     }
     salvage.repaired = built.repairs;
@@ -352,7 +376,7 @@ pub fn refresh_with(
         text: built.text,
         value,
         passes,
-        left_out: salvage.left_out.clone(),
+        left_out,
         salvage,
         operations,
         schemas,
@@ -423,7 +447,11 @@ fn print_log(refreshed: &Refreshed) {
         println!("  {name:<28} {changed} changes");
     }
     if !refreshed.left_out.is_empty() {
-        println!("left out {} operations", refreshed.left_out.len());
+        println!(
+            "left out {} operations:\n{}",
+            refreshed.left_out.len(),
+            left_out_lines(&refreshed.left_out)
+        );
     }
     print!("{}", salvage_text(&refreshed.salvage));
     println!(

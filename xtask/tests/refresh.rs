@@ -502,3 +502,39 @@ fn help_and_unknown_flags() {
         bad.stderr
     );
 }
+
+/// An area's refreshed fragment is type-checked with its feature before
+/// anything is written (here under `--check`, which writes nothing): the
+/// door fragment with one more field in a schema.
+#[test]
+fn a_refreshed_area_is_type_checked_with_its_feature() {
+    let mut doc = json(&root().join("spec/areas/door.json"));
+    let schemas = doc["components"]["schemas"]
+        .as_object_mut()
+        .expect("schemas");
+    let (name, schema) = (schemas.iter_mut())
+        .find(|(_, s)| s.get("properties").is_some_and(Value::is_object))
+        .expect("a schema with properties");
+    let name = name.clone();
+    schema["properties"]["addedByTheTest"] = json!({ "type": "string" });
+    let from = scratch("area-type-check", "upstream.json");
+    std::fs::write(&from, serde_json::to_string(&doc).unwrap()).unwrap();
+    let from = from.to_str().unwrap();
+    let args = [
+        "refresh-spec",
+        "--from",
+        from,
+        "--no-partner",
+        "--areas",
+        "door",
+    ];
+    let run = xtask(&[&args[..], &["--descriptions", "own", "--check"]].concat());
+    assert_eq!(run.code, Some(1), "stale, not failed:\n{}", run.both());
+    for line in [
+        "== type-checking the crate with the refreshed areas (door)",
+        "compiled: the crate type-checks with the refreshed areas",
+        &format!("{name}"),
+    ] {
+        assert!(run.stdout.contains(line), "no {line:?} in\n{}", run.stdout);
+    }
+}
