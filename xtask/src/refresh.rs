@@ -357,7 +357,6 @@ pub fn refresh_with(
         |doc| build(doc, from, compile),
         refusal,
     )?;
-    let mut left_out = left_out;
     left_out.extend(salvage.left_out.iter().cloned());
     let operations = count_operations(&doc);
     if operations == 0 {

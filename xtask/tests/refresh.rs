@@ -533,7 +533,7 @@ fn a_refreshed_area_is_type_checked_with_its_feature() {
     for line in [
         "== type-checking the crate with the refreshed areas (door)",
         "compiled: the crate type-checks with the refreshed areas",
-        &format!("{name}"),
+        name.as_str(),
     ] {
         assert!(run.stdout.contains(line), "no {line:?} in\n{}", run.stdout);
     }
