@@ -13,6 +13,9 @@
 //!   twice; the component's key names the type instead.
 //! - `x-dropshot-pagination` is dropped: the paging streams it adds need the
 //!   `futures` crate; the method that fetches one page remains.
+//! - a `multipart/form-data` request body is taken out: the generator cannot
+//!   send one; the method rewrite (`glue/methods.rs`) adds a parameter for
+//!   the caller's parts and sends them.
 //! - parameters of one operation whose names give one Rust identifier
 //!   (`StartTime`, `StartTime<`) are given distinct placeholder names, which
 //!   [`restore_parameter_names`] turns back into the wire names.
@@ -36,6 +39,7 @@ pub fn lower(raw: &Value) -> Lowered {
     let mut spec = raw.clone();
     lower_schemas(&mut spec);
     drop_pagination(&mut spec);
+    drop_multipart_bodies(&mut spec);
     let parameter_names = distinct_parameters(&mut spec);
     Lowered {
         spec,
@@ -95,6 +99,14 @@ fn lower_one(map: &mut Map<String, Value>) {
 fn drop_pagination(spec: &mut Value) {
     for operation in spec::operations_mut(spec) {
         operation.remove("x-dropshot-pagination");
+    }
+}
+
+fn drop_multipart_bodies(spec: &mut Value) {
+    for operation in spec::operations_mut(spec) {
+        if spec::is_multipart(operation) {
+            operation.remove("requestBody");
+        }
     }
 }
 
