@@ -14,8 +14,8 @@
 use std::fmt;
 
 use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::classify::{Class, conclude, transport_kind};
@@ -132,12 +132,8 @@ impl Download {
         let mut body = Vec::new();
         while let Some(chunk) = self.chunk().await? {
             if body.len() + chunk.len() > self.max_body {
-                let too_large = BodyTooLarge::new(
-                    self.status,
-                    self.max_body,
-                    body.len() + chunk.len(),
-                    None,
-                );
+                let too_large =
+                    BodyTooLarge::new(self.status, self.max_body, body.len() + chunk.len(), None);
                 return Err(Error::BodyTooLarge {
                     operation: self.operation,
                     attempts: self.attempts,
@@ -156,12 +152,16 @@ impl Download {
             let Some(unread) = &mut self.body else {
                 return Ok(None);
             };
-            let next = unread.response.chunk().await.map_err(|source| Error::Transport {
-                operation: self.operation,
-                kind: transport_kind(&source),
-                attempts: self.attempts,
-                source,
-            })?;
+            let next = unread
+                .response
+                .chunk()
+                .await
+                .map_err(|source| Error::Transport {
+                    operation: self.operation,
+                    kind: transport_kind(&source),
+                    attempts: self.attempts,
+                    source,
+                })?;
             let clean = match (next, &self.scrubber) {
                 (next, None) => {
                     if next.is_none() {
@@ -169,7 +169,9 @@ impl Download {
                     }
                     return Ok(next);
                 }
-                (Some(chunk), Some(scrubber)) => streamer(&mut self.streaming, scrubber).push(&chunk),
+                (Some(chunk), Some(scrubber)) => {
+                    streamer(&mut self.streaming, scrubber).push(&chunk)
+                }
                 (None, Some(scrubber)) => {
                     // The end: the connection and the slot are free.
                     self.body = None;

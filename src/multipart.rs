@@ -207,8 +207,7 @@ pub async fn with_parts(request: Built, parts: Multipart) -> Built {
 async fn encoded(form: Form) -> Result<Bytes, reqwest::Error> {
     let mut stream = std::pin::pin!(form.into_stream());
     let mut body = Vec::new();
-    while let Some(chunk) =
-        std::future::poll_fn(|cx| Pin::as_mut(&mut stream).poll_next(cx)).await
+    while let Some(chunk) = std::future::poll_fn(|cx| Pin::as_mut(&mut stream).poll_next(cx)).await
     {
         body.extend_from_slice(&chunk?);
     }

@@ -615,7 +615,12 @@ impl StreamScrubber {
         let held = &self.held[..];
         let mut found = needle.find(held);
         if self.utf16 || may_be_utf16(held, true) {
-            for (order, offset) in [(Order::Le, 0), (Order::Be, 0), (Order::Le, 1), (Order::Be, 1)] {
+            for (order, offset) in [
+                (Order::Le, 0),
+                (Order::Be, 0),
+                (Order::Le, 1),
+                (Order::Be, 1),
+            ] {
                 found.extend(units_found(held, needle, order, offset));
             }
         }

@@ -208,7 +208,10 @@ fn non_json_answer_as_bytes(doc: &mut Value) -> Outcome {
     let mut changed = 0;
     let bytes = json!({ "type": "string", "format": "binary" });
     retain_operations(doc, |_, _, operation| {
-        let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
             return true;
         };
         for (status, response) in responses.iter_mut() {
@@ -646,11 +649,17 @@ mod tests {
         let (doc, outcome) = run(&MULTIPART_PARTS_BY_CALLER, doc);
         assert_eq!(outcome.changed, 1);
         let upload = "/paths/~1upload/post/requestBody/content/multipart~1form-data";
-        assert_eq!(doc.pointer(upload), Some(&json!({ "schema": { "type": "object" } })));
+        assert_eq!(
+            doc.pointer(upload),
+            Some(&json!({ "schema": { "type": "object" } }))
+        );
         let (doc, outcome) = run(&NON_JSON_ANSWER_AS_BYTES, doc);
         assert_eq!(outcome.changed, 1, "the 400 is not a success");
         let csv = "/paths/~1csv/post/responses/default/content/text~1csv; charset=UTF-8/schema";
-        assert_eq!(doc.pointer(csv), Some(&json!({ "type": "string", "format": "binary" })));
+        assert_eq!(
+            doc.pointer(csv),
+            Some(&json!({ "type": "string", "format": "binary" }))
+        );
         let (doc, outcome) = run(&LEAVE_OUT_UNKNOWN_REQUEST_BODIES, doc);
         let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
         assert_eq!(paths, ["/csv", "/json", "/upload"]);
