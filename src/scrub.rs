@@ -813,6 +813,41 @@ mod tests {
         );
     }
 
+    /// `body` through a stream scrubber in chunks of `size`.
+    fn streamed(scrubber: &Scrubber, body: &[u8], size: usize) -> Vec<u8> {
+        let mut stream = StreamScrubber::new(scrubber.clone());
+        let mut out: Vec<u8> = body.chunks(size).flat_map(|c| stream.push(c)).collect();
+        out.extend(stream.finish());
+        out
+    }
+
+    /// Keys, plain and escaped, spread over a body longer than a batch, so
+    /// that cuts fall inside them: in chunks of any size, the stream gives
+    /// what scrubbing the whole body gives.
+    #[test]
+    fn a_streamed_body_is_scrubbed_as_the_whole_one() {
+        let scrubber = scrubber();
+        let spellings = ["key-12345678", r"k\u0065y-12345678", "key%2D12345678"];
+        let mut body = Vec::new();
+        let mut n = 0;
+        while body.len() < 3 * STREAM_BATCH {
+            body.extend_from_slice(format!("{n},row,").as_bytes());
+            body.extend_from_slice(spellings[n % 3].as_bytes());
+            body.extend(std::iter::repeat_n(b'x', n % 997));
+            n += 1;
+        }
+        let whole = scrubber.scrub_slice(&body).expect("keys");
+        assert!(!String::from_utf8_lossy(&whole).contains("key-"));
+        for size in [1, 7, 100, 4096, 65_536, 100_000] {
+            assert!(streamed(&scrubber, &body, size) == whole, "chunks of {size}");
+        }
+        // A UTF-16 body, told by its start only.
+        let wide = Order::Le.encode(&String::from_utf8_lossy(&body));
+        let clean = streamed(&scrubber, &wide, 4096);
+        assert_eq!(clean, scrubber.scrub_slice(&wide).expect("keys"));
+        assert!(format!("{:?}", StreamScrubber::new(scrubber)).contains("0 bytes"));
+    }
+
     #[derive(Clone, Copy, Debug)]
     enum Layer {
         Percent { upper: bool },
