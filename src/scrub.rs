@@ -839,7 +839,10 @@ mod tests {
         let whole = scrubber.scrub_slice(&body).expect("keys");
         assert!(!String::from_utf8_lossy(&whole).contains("key-"));
         for size in [1, 7, 100, 4096, 65_536, 100_000] {
-            assert!(streamed(&scrubber, &body, size) == whole, "chunks of {size}");
+            assert!(
+                streamed(&scrubber, &body, size) == whole,
+                "chunks of {size}"
+            );
         }
         // A UTF-16 body, told by its start only.
         let wide = Order::Le.encode(&String::from_utf8_lossy(&body));
