@@ -25,7 +25,9 @@ fn fixture_keeps_partner_json_operations_and_exactly_what_they_reach() {
         ops,
         [
             "POST /api/partner/deleteClient",
-            "POST /api/partner/getClients"
+            "POST /api/partner/exportClients",
+            "POST /api/partner/getClients",
+            "POST /api/partner/uploadLogo"
         ]
     );
     assert!(
@@ -35,29 +37,33 @@ fn fixture_keeps_partner_json_operations_and_exactly_what_they_reach() {
         run.stdout
     );
 
-    // Non-JSON operations are left out, each with a printed reason.
+    // A CSV export and a multipart upload are kept; a body neither JSON
+    // nor multipart is left out, with a printed reason.
     assert!(
-        run.stdout.contains("left out 2 operations"),
+        run.stdout.contains("left out 1 operations"),
         "{}",
         run.stdout
     );
     assert!(
         run.stdout.contains(
-            "POST /api/partner/exportClients: `200` response is `text/csv; charset=UTF-8`, not JSON"
+            "POST /api/partner/uploadRaw: request body is `application/octet-stream`, neither JSON nor multipart"
         ),
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout.contains(
-            "POST /api/partner/uploadLogo: request body is `multipart/form-data`, not JSON"
-        ),
-        "{}",
-        run.stdout
+    let export = &fragment["paths"]["/api/partner/exportClients"]["post"]["responses"]["200"];
+    assert_eq!(
+        export["content"]["text/csv; charset=UTF-8"]["schema"],
+        json!({ "type": "string", "format": "binary" })
+    );
+    let upload = &fragment["paths"]["/api/partner/uploadLogo"]["post"]["requestBody"];
+    assert_eq!(
+        upload["content"]["multipart/form-data"]["schema"],
+        json!({ "type": "object" })
     );
 
     // The closure: through the ClientType <-> LocationType cycle, nothing
-    // that only the camera operation, the left-out export or nobody uses.
+    // that only the camera operation, the left-out raw upload or nobody uses.
     let mut schemas: Vec<&String> = fragment["components"]["schemas"]
         .as_object()
         .unwrap()
@@ -71,6 +77,7 @@ fn fixture_keeps_partner_json_operations_and_exactly_what_they_reach() {
             "ClientType",
             "LocationType",
             "Partner_DeleteClientRequest",
+            "Partner_ExportClientsRequest",
             "Partner_GetClientsRequest",
             "Partner_GetClientsResponse",
         ]
