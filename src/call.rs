@@ -137,14 +137,7 @@ async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<(Answer, u
     let policy = &state.retry;
     // A deadline too far to represent is no deadline.
     let deadline = start.checked_add(policy.call_deadline());
-    let guards = Guards {
-        in_flight: Some(&state.in_flight),
-        read: ReadLimits {
-            max_body: state.max_response_bytes,
-            scrubber: state.scrubber.as_ref(),
-            unread_success: download,
-        },
-    };
+    let guards = guards(state, download);
     let mut sending = request;
     let mut sent = 0;
     loop {
@@ -183,6 +176,19 @@ async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<(Answer, u
                 return conclude(operation.id, outcome, class, sent).map(|answer| (answer, sent));
             }
         }
+    }
+}
+
+/// What guards the attempts of a call with `state`; `download`: a success
+/// body is left for the caller.
+fn guards(state: &ClientState, download: bool) -> Guards<'_> {
+    Guards {
+        in_flight: Some(&state.in_flight),
+        read: ReadLimits {
+            max_body: state.max_response_bytes,
+            scrubber: state.scrubber.as_ref(),
+            unread_success: download,
+        },
     }
 }
 
