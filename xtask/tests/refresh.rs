@@ -280,10 +280,10 @@ fn a_prefix_that_matches_nothing_fails_cleanly() {
     );
 }
 
-/// An operation reaching a component the document does not define is left
-/// out, named with the missing target; the others are refreshed.
+/// A `$ref` to a schema the document does not define becomes an open
+/// schema marked with its target; the operation stays.
 #[test]
-fn an_operation_reaching_a_missing_component_is_left_out_and_named() {
+fn a_missing_schema_becomes_an_open_value_marked_with_its_target() {
     let from = write_fixture_variant("missing-ref", |doc| {
         doc["components"]["schemas"]
             .as_object_mut()
@@ -293,12 +293,19 @@ fn an_operation_reaching_a_missing_component_is_left_out_and_named() {
     let (run, out) = support::refresh_into("missing-ref-out", &["--from", &from]);
     assert!(
         run.stdout
-            .contains("`$ref` to `#/components/schemas/LocationType` does not resolve"),
+            .contains("open-dangling-schema-refs    1 changes"),
         "{}",
         run.stdout
     );
     let text = std::fs::read_to_string(out).unwrap();
-    assert!(!text.contains("LocationType"), "{text}");
+    assert!(
+        text.contains(r##""x-rhombus-dangling-ref": "#/components/schemas/LocationType""##),
+        "{text}"
+    );
+    assert!(
+        !text.contains(r##""$ref": "#/components/schemas/LocationType""##),
+        "{text}"
+    );
 }
 
 /// When that leaves nothing, the refresh fails and says why.
@@ -309,15 +316,15 @@ fn a_reference_to_a_missing_component_everywhere_fails_cleanly() {
         for path in ops {
             for op in doc["paths"][&path].as_object_mut().unwrap().values_mut() {
                 if op.is_object() {
-                    op["requestBody"] = json!({ "content": { "application/json": {
-                        "schema": { "$ref": "#/components/schemas/Nowhere" } } } });
+                    op["responses"] =
+                        json!({ "200": { "$ref": "#/components/responses/Nowhere" } });
                 }
             }
         }
     });
     assert_refresh_fails(
         &["--from", &from],
-        &["`#/components/schemas/Nowhere` does not resolve"],
+        &["`#/components/responses/Nowhere` does not resolve"],
     );
 }
 
@@ -399,10 +406,10 @@ fn a_header_without_display_is_refused_without_compiling() {
 #[test]
 fn a_result_without_operations_is_refused() {
     assert_refresh_fails(
-        &["--from", FIXTURE, "--prefix", "/api/partner/uploadLogo"],
+        &["--from", FIXTURE, "--prefix", "/api/partner/uploadRaw"],
         &[
             "nothing to write",
-            "POST /api/partner/uploadLogo: request body is `multipart/form-data`",
+            "POST /api/partner/uploadRaw: request body is `application/octet-stream`",
         ],
     );
 }
