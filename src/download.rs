@@ -78,7 +78,7 @@ impl Download {
             attempts,
             status: answer.status,
             headers: answer.headers,
-            body: answer.unread,
+            body: answer.unread.map(|unread| *unread),
             max_body,
             scrubber,
             streaming: None,

@@ -45,8 +45,9 @@ pub(crate) struct Answer {
     pub body: Bytes,
     /// Whether an error body went on past what was kept (or broke off).
     pub cut: bool,
-    /// A success body left unread ([`ReadLimits::unread_success`]).
-    pub unread: Option<Unread>,
+    /// A success body left unread ([`ReadLimits::unread_success`]); boxed,
+    /// as a whole response is large beside the rest.
+    pub unread: Option<Box<Unread>>,
 }
 
 /// A success answer whose body is still to come, and the request slot it
@@ -64,10 +65,10 @@ fn unread(mut response: Response) -> Answer {
         headers: std::mem::take(response.headers_mut()),
         body: Bytes::new(),
         cut: false,
-        unread: Some(Unread {
+        unread: Some(Box::new(Unread {
             response,
             slot: None,
-        }),
+        })),
     }
 }
 
