@@ -60,6 +60,7 @@ macro_rules! every_area {
             "search" search SearchApi,
             "sensors" sensors SensorsApi,
             "tvos" tvos TvosApi,
+            "upload" upload UploadApi,
             "user" user UserApi,
             "vehicle" vehicle VehicleApi,
             "video" video VideoApi,

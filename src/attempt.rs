@@ -1,7 +1,9 @@
 //! One attempt of a call: a free request slot (waited for within the
 //! call's deadline), the request sent with what is left of the deadline as
 //! its timeout, and the answer read whole within its limit. The slot is free
-//! again when the attempt returns, so nothing a caller keeps holds one.
+//! again when the attempt returns, so nothing a caller keeps holds one;
+//! but a download, whose body the caller reads, keeps its slot until it is
+//! read or dropped.
 //!
 //! Whether to make another attempt is not decided here (`retry.rs`), nor
 //! how the attempts of a call are strung together (`call.rs`).
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 use reqwest::Request;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::response::{Failure, Outcome, ReadLimits, read_bounded};
+use crate::response::{Answer, Failure, Outcome, ReadLimits, read_bounded};
 
 /// The least time an attempt is started with: a request given less would
 /// time out before it reached the server, counted as sent when it was not.
@@ -63,11 +65,18 @@ pub(crate) async fn attempt(
     };
     // The body is read within the attempt, so that its slot is free when
     // the call returns and a failure while reading is one of the attempt.
-    let result = match http.execute(request).await {
+    let mut result = match http.execute(request).await {
         Ok(response) => read_bounded(response, guards.read).await,
         Err(error) => Err(Failure::Send(error)),
     };
-    drop(permit);
+    // A download's body is still to come: its slot goes with it.
+    if let Ok(Answer {
+        unread: Some(unread),
+        ..
+    }) = &mut result
+    {
+        unread.slot = permit;
+    }
     Attempted::Sent(result)
 }
 
@@ -123,6 +132,7 @@ mod tests {
             read: ReadLimits {
                 max_body: 1024,
                 scrubber: None,
+                unread_success: false,
             },
         };
         for left in [Duration::ZERO, MIN_ATTEMPT_TIME / 2] {

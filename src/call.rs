@@ -16,6 +16,7 @@ use crate::attempt::{Attempted, Guards, attempt};
 use crate::classify::{asked_wait, classify, conclude};
 use crate::client::ClientState;
 use crate::decode::{Decode, check_body};
+use crate::download::Download;
 use crate::error::{BodyPreview, Error, error_chain};
 use crate::operation::Operation;
 use crate::response::{Answer, Outcome, ReadLimits};
@@ -44,6 +45,7 @@ pub async fn call<D: Decode>(
         http,
         operation,
         declared,
+        download: false,
     };
     let (answer, attempts) = send(exchange, request).await?;
     let status = answer.status;
@@ -60,6 +62,36 @@ pub async fn call<D: Decode>(
     check_body(operation.id, attempts, value)
 }
 
+/// Sends the request of `operation`, whose success body is not JSON, as
+/// [`call`] does, and hands the body over unread once a success answer's
+/// head came: retries happen only before that.
+#[doc(hidden)]
+pub async fn download(
+    state: &ClientState,
+    http: &reqwest::Client,
+    request: Built,
+    operation: &'static Operation,
+    declared: fn(u16) -> bool,
+) -> Result<Download, Error> {
+    let mut request = request.map_err(|source| invalid_request(operation.id, source))?;
+    state.auth.apply(request.headers_mut());
+    let exchange = Exchange {
+        state,
+        http,
+        operation,
+        declared,
+        download: true,
+    };
+    let (answer, attempts) = send(exchange, request).await?;
+    Ok(Download::new(
+        operation.id,
+        attempts,
+        answer,
+        state.max_response_bytes,
+        state.scrubber.clone(),
+    ))
+}
+
 /// What the attempts of one call share.
 #[derive(Clone, Copy)]
 struct Exchange<'a> {
@@ -68,6 +100,8 @@ struct Exchange<'a> {
     operation: &'static Operation,
     /// The statuses the spec declares for the operation's value.
     declared: fn(u16) -> bool,
+    /// Whether a success body is left for the caller to read.
+    download: bool,
 }
 
 /// Sends `request` under the client's retry policy and limits, in the
@@ -96,19 +130,14 @@ async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<(Answer, u
         http,
         operation,
         declared,
+        download,
     } = exchange;
     let span = tracing::Span::current();
     let start = Instant::now();
     let policy = &state.retry;
     // A deadline too far to represent is no deadline.
     let deadline = start.checked_add(policy.call_deadline());
-    let guards = Guards {
-        in_flight: Some(&state.in_flight),
-        read: ReadLimits {
-            max_body: state.max_response_bytes,
-            scrubber: state.scrubber.as_ref(),
-        },
-    };
+    let guards = guards(state, download);
     let mut sending = request;
     let mut sent = 0;
     loop {
@@ -147,6 +176,19 @@ async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<(Answer, u
                 return conclude(operation.id, outcome, class, sent).map(|answer| (answer, sent));
             }
         }
+    }
+}
+
+/// What guards the attempts of a call with `state`; `download`: a success
+/// body is left for the caller.
+fn guards(state: &ClientState, download: bool) -> Guards<'_> {
+    Guards {
+        in_flight: Some(&state.in_flight),
+        read: ReadLimits {
+            max_body: state.max_response_bytes,
+            scrubber: state.scrubber.as_ref(),
+            unread_success: download,
+        },
     }
 }
 

@@ -78,7 +78,7 @@ fn transport(error: &reqwest::Error, reading: bool) -> Class {
     Class::Transport { kind, transient }
 }
 
-fn transport_kind(error: &reqwest::Error) -> TransportKind {
+pub(crate) fn transport_kind(error: &reqwest::Error) -> TransportKind {
     if error.is_timeout() {
         TransportKind::Timeout
     } else if tls::is_rejection(error) {
@@ -227,6 +227,7 @@ mod tests {
             headers: map,
             body: Bytes::from_static(body.as_bytes()),
             cut: false,
+            unread: None,
         })
     }
 

@@ -350,6 +350,19 @@ pub enum Error {
         /// How many requests were sent before the wait.
         attempts: u32,
     },
+    /// A download's writer failed (`Download::write_to`): the answer came,
+    /// the caller's sink refused it. Not retried: the body is half handed
+    /// over.
+    #[error("{operation}: writing the download failed after {written} byte(s); check the writer")]
+    Write {
+        /// The `operationId`.
+        operation: &'static str,
+        /// How many bytes the writer took before it failed.
+        written: u64,
+        /// The writer's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The request could not be built from the arguments (a value that
     /// cannot be sent as a header, say); nothing was sent.
     #[error("{operation}: the request could not be built from the arguments; correct them")]
@@ -442,6 +455,7 @@ impl Error {
             | Error::Redirect { operation, .. }
             | Error::BodyTooLarge { operation, .. }
             | Error::QueueTimeout { operation, .. }
+            | Error::Write { operation, .. }
             | Error::InvalidRequest { operation, .. }
             | Error::CursorStuck { operation, .. }
             | Error::TooManyPages { operation, .. } => operation,
@@ -461,6 +475,7 @@ impl Error {
             Error::Api { .. } => Some(StatusCode::OK),
             Error::Transport { .. }
             | Error::QueueTimeout { .. }
+            | Error::Write { .. }
             | Error::InvalidRequest { .. }
             | Error::CursorStuck { .. }
             | Error::TooManyPages { .. } => None,
@@ -488,7 +503,7 @@ impl Error {
             | Error::BodyTooLarge { attempts, .. }
             | Error::QueueTimeout { attempts, .. } => Some(*attempts),
             Error::InvalidRequest { .. } => Some(0),
-            Error::CursorStuck { .. } | Error::TooManyPages { .. } => None,
+            Error::CursorStuck { .. } | Error::TooManyPages { .. } | Error::Write { .. } => None,
         }
     }
 

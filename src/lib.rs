@@ -13,7 +13,9 @@ mod call;
 mod classify;
 mod client;
 mod decode;
+mod download;
 mod error;
+mod multipart;
 mod operation;
 mod paging;
 mod response;
@@ -38,8 +40,10 @@ mod generated {
 pub use areas::OrgClient;
 pub use builder::{ClientBuilder, Region};
 pub use decode::ApiStatus;
+pub use download::Download;
 pub use error::{BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, BuildError, Error, TransportKind};
 pub use generated::{Client, types};
+pub use multipart::Multipart;
 pub use operation::Operation;
 pub use paging::{DEFAULT_MAX_PAGES, Items, Pages};
 pub use retry::RetryPolicy;
@@ -53,9 +57,10 @@ pub mod __private {
     pub use bytes::Bytes;
 
     pub use crate::builder::build_parts;
-    pub use crate::call::{Built, call};
+    pub use crate::call::{Built, call, download};
     pub use crate::client::ClientState;
     pub use crate::decode::{Decode, Empty, Json, Raw, json_text};
+    pub use crate::multipart::with_parts;
     pub use crate::paging::{CursorValue, ItemList, Step, carried_cursor, last_item_cursor, pages};
 }
 

@@ -31,6 +31,9 @@ pub(crate) struct ReadLimits<'a> {
     pub max_body: usize,
     /// What scrubs the key from headers and bodies, if anything.
     pub scrubber: Option<&'a Scrubber>,
+    /// Whether a success body is left unread, for the caller to read (a
+    /// download); its headers are scrubbed all the same.
+    pub unread_success: bool,
 }
 
 /// An answer, read: its status, its headers and its body, scrubbed of the
@@ -42,6 +45,31 @@ pub(crate) struct Answer {
     pub body: Bytes,
     /// Whether an error body went on past what was kept (or broke off).
     pub cut: bool,
+    /// A success body left unread ([`ReadLimits::unread_success`]); boxed,
+    /// as a whole response is large beside the rest.
+    pub unread: Option<Box<Unread>>,
+}
+
+/// A success answer whose body is still to come, and the request slot it
+/// holds until it is read or dropped.
+#[derive(Debug)]
+pub(crate) struct Unread {
+    pub response: Response,
+    pub slot: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+/// A success answer, its body left to the caller.
+fn unread(mut response: Response) -> Answer {
+    Answer {
+        status: response.status(),
+        headers: std::mem::take(response.headers_mut()),
+        body: Bytes::new(),
+        cut: false,
+        unread: Some(Box::new(Unread {
+            response,
+            slot: None,
+        })),
+    }
 }
 
 /// Why an attempt has no answer to decode.
@@ -69,12 +97,6 @@ impl fmt::Display for Failure {
 /// What an attempt gives: an answer, or why there is none.
 pub(crate) type Outcome = Result<Answer, Failure>;
 
-/// How far past [`BODY_PREVIEW_LIMIT`] an error body is read per byte of
-/// the key, so that a key echoed across the preview's end, under up to
-/// three escapes of six characters each, in UTF-16 (two bytes a unit), is
-/// whole when it is scrubbed.
-const ESCAPED_KEY_BYTES_PER_BYTE: usize = 6 * 6 * 6 * 2;
-
 /// Reads `response`'s body within the limit for its status, and scrubs it.
 ///
 /// A 2xx body may hold `max_body` bytes; past that, or announced past it,
@@ -84,12 +106,14 @@ const ESCAPED_KEY_BYTES_PER_BYTE: usize = 6 * 6 * 6 * 2;
 /// whole, and only then cut, so a cut never leaves part of the key.
 pub(crate) async fn read_bounded(response: Response, limits: ReadLimits<'_>) -> Outcome {
     let status = response.status();
-    let mut answer = if status.is_success() {
+    let mut answer = if status.is_success() && limits.unread_success {
+        unread(response)
+    } else if status.is_success() {
         read_success(response, limits.max_body).await?
     } else {
-        let margin = limits.scrubber.map_or(0, |scrubber| {
-            scrubber.key_len() * ESCAPED_KEY_BYTES_PER_BYTE
-        });
+        // Read past the preview by the key's longest spelling, so that a
+        // key echoed across the preview's end is whole when it is scrubbed.
+        let margin = limits.scrubber.map_or(0, Scrubber::longest_spelling);
         read_error(response, BODY_PREVIEW_LIMIT + margin).await
     };
     if let Some(scrubber) = limits.scrubber {
@@ -128,6 +152,7 @@ async fn read_success(mut response: Response, limit: usize) -> Outcome {
         headers: std::mem::take(response.headers_mut()),
         body: body.into_bytes(),
         cut: false,
+        unread: None,
     })
 }
 
@@ -156,6 +181,7 @@ async fn read_error(mut response: Response, limit: usize) -> Answer {
         headers: std::mem::take(response.headers_mut()),
         body: body.into_bytes(),
         cut,
+        unread: None,
     }
 }
 
@@ -276,6 +302,7 @@ mod tests {
         let limits = ReadLimits {
             max_body: 8,
             scrubber: None,
+            unread_success: false,
         };
         let Err(Failure::TooLarge(too_large)) = read_bounded(answer, limits).await else {
             panic!("expected TooLarge");
@@ -295,6 +322,7 @@ mod tests {
         let limits = ReadLimits {
             max_body: 8,
             scrubber: Some(&scrubber),
+            unread_success: false,
         };
         let answer = read_bounded(answer_with_body(500, &[body]), limits)
             .await

@@ -28,6 +28,14 @@ const REDACTED_NAME: &str = "redacted";
 /// How many layers of escapes are undone: a decoder run three times over.
 pub(crate) const MAX_LAYERS: u8 = 3;
 
+/// The most bytes one byte of the key can take once spelled: three stacked
+/// escapes of six characters each (`\u0041`), in UTF-16 (two bytes a unit).
+const SPELLED_BYTES_PER_BYTE: usize = 6 * 6 * 6 * 2;
+
+/// How much a streamed body is read ahead of what is handed on, at least:
+/// scrubbing works on batches, not on every small chunk.
+const STREAM_BATCH: usize = 64 * 1024;
+
 /// The ring of partial matches ahead of the position being read: larger
 /// than the widest spelling of one character, `\u0041` (6 bytes) with each
 /// of its characters written the same way, twice more (6³ = 216 bytes).
@@ -69,9 +77,10 @@ impl Scrubber {
         }
     }
 
-    /// The key's length in bytes.
-    pub(crate) fn key_len(&self) -> usize {
-        self.key_len
+    /// The longest spelling of the key there is to find, in bytes: what a
+    /// reader must hold back before a cut so that no key spans it.
+    pub(crate) fn longest_spelling(&self) -> usize {
+        self.key_len * SPELLED_BYTES_PER_BYTE
     }
 
     /// `bytes` with every occurrence of the secret replaced by
@@ -103,6 +112,12 @@ impl Scrubber {
     /// 8-bit text, then, if it may be UTF-16 (see [`may_be_utf16`]), as
     /// UTF-16 in either byte order.
     pub(crate) fn scrub_slice(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        self.scrub_slice_as(bytes, false)
+    }
+
+    /// [`Scrubber::scrub_slice`], also as UTF-16 if `utf16` (a later part of
+    /// a body whose start looked like UTF-16).
+    fn scrub_slice_as(&self, bytes: &[u8], utf16: bool) -> Option<Vec<u8>> {
         let needle = &self.secret.exact;
         if bytes.len() < needle.len() || needle.len() == 0 {
             return None;
@@ -116,7 +131,7 @@ impl Scrubber {
             needle.find_plain(bytes)
         };
         let narrow = (!found.is_empty()).then(|| replace(bytes, &found, REDACTED.as_bytes()));
-        if !may_be_utf16(bytes, escaped) {
+        if !utf16 && !may_be_utf16(bytes, escaped) {
             return narrow;
         }
         scrub_utf16(bytes, narrow, needle)
@@ -502,7 +517,16 @@ fn scrub_utf16(bytes: &[u8], narrow: Option<Vec<u8>>, needle: &Needle) -> Option
 /// with the key's units replaced by `<redacted>` in the same encoding;
 /// `None` if they hold no key.
 fn scrub_units(bytes: &[u8], needle: &Needle, order: Order, offset: usize) -> Option<Vec<u8>> {
-    let wide = bytes.get(offset..)?;
+    let in_bytes = units_found(bytes, needle, order, offset);
+    (!in_bytes.is_empty()).then(|| replace(bytes, &in_bytes, &order.encode(REDACTED)))
+}
+
+/// Where `bytes`, read as UTF-16 in `order` from `offset`, holds the key,
+/// in bytes.
+fn units_found(bytes: &[u8], needle: &Needle, order: Order, offset: usize) -> Vec<Range<usize>> {
+    let Some(wide) = bytes.get(offset..) else {
+        return Vec::new();
+    };
     let narrow: Vec<u8> = wide
         .chunks_exact(2)
         .map(|pair| {
@@ -510,15 +534,101 @@ fn scrub_units(bytes: &[u8], needle: &Needle, order: Order, offset: usize) -> Op
                 .map_or(0xFF, |unit| if unit.is_ascii() { unit } else { 0xFF })
         })
         .collect();
-    let found = needle.find(&narrow);
-    if found.is_empty() {
-        return None;
-    }
-    let in_bytes: Vec<Range<usize>> = found
+    needle
+        .find(&narrow)
         .iter()
         .map(|range| offset + 2 * range.start..offset + 2 * range.end)
-        .collect();
-    Some(replace(bytes, &in_bytes, &order.encode(REDACTED)))
+        .collect()
+}
+
+/// Scrubs a body that comes in chunks, handing on as much as it can: all
+/// but a tail as long as the key's longest spelling, cut where no spelling
+/// of the key crosses the cut. A key split across chunks is whole in the
+/// held bytes when it is scrubbed; each part is scrubbed by
+/// [`Scrubber::scrub_slice`], the one implementation.
+pub(crate) struct StreamScrubber {
+    scrubber: Scrubber,
+    /// Read, not yet handed on, not yet scrubbed.
+    held: Vec<u8>,
+    /// Whether the body's start looked like UTF-16.
+    utf16: bool,
+    /// Whether anything was handed on (the start is decided then).
+    started: bool,
+}
+
+impl fmt::Debug for StreamScrubber {
+    // What is held is not scrubbed yet.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StreamScrubber({} bytes held)", self.held.len())
+    }
+}
+
+impl StreamScrubber {
+    pub(crate) fn new(scrubber: Scrubber) -> Self {
+        StreamScrubber {
+            scrubber,
+            held: Vec::new(),
+            utf16: false,
+            started: false,
+        }
+    }
+
+    /// Takes `chunk`; gives what can be handed on, scrubbed (often empty).
+    pub(crate) fn push(&mut self, chunk: &[u8]) -> Vec<u8> {
+        self.held.extend_from_slice(chunk);
+        let hold = self.scrubber.longest_spelling();
+        if self.held.len() < STREAM_BATCH.max(2 * hold) {
+            return Vec::new();
+        }
+        if !self.started {
+            self.utf16 = may_be_utf16(&self.held, false);
+            self.started = true;
+        }
+        let cut = self.safe_cut(self.held.len() - hold);
+        let clean = self.scrub(..cut);
+        self.held.drain(..cut);
+        clean
+    }
+
+    /// What is held, scrubbed, at the body's end.
+    pub(crate) fn finish(&mut self) -> Vec<u8> {
+        if !self.started {
+            self.utf16 = may_be_utf16(&self.held, false);
+        }
+        let clean = self.scrub(..);
+        self.held.clear();
+        clean
+    }
+
+    fn scrub(&self, range: impl std::slice::SliceIndex<[u8], Output = [u8]>) -> Vec<u8> {
+        let part = &self.held[range];
+        self.scrubber
+            .scrub_slice_as(part, self.utf16)
+            .unwrap_or_else(|| part.to_vec())
+    }
+
+    /// `cut`, or the start of a spelling of the key that crosses it: moved
+    /// back until none does (spellings as 8-bit text and as UTF-16 may
+    /// overlap).
+    fn safe_cut(&self, mut cut: usize) -> usize {
+        let needle = &self.scrubber.secret.exact;
+        let held = &self.held[..];
+        let mut found = needle.find(held);
+        if self.utf16 || may_be_utf16(held, true) {
+            for (order, offset) in [
+                (Order::Le, 0),
+                (Order::Be, 0),
+                (Order::Le, 1),
+                (Order::Be, 1),
+            ] {
+                found.extend(units_found(held, needle, order, offset));
+            }
+        }
+        while let Some(crossing) = found.iter().find(|r| r.start < cut && cut < r.end) {
+            cut = crossing.start;
+        }
+        cut
+    }
 }
 
 #[cfg(test)]
@@ -701,6 +811,44 @@ mod tests {
             None,
             "another key"
         );
+    }
+
+    /// `body` through a stream scrubber in chunks of `size`.
+    fn streamed(scrubber: &Scrubber, body: &[u8], size: usize) -> Vec<u8> {
+        let mut stream = StreamScrubber::new(scrubber.clone());
+        let mut out: Vec<u8> = body.chunks(size).flat_map(|c| stream.push(c)).collect();
+        out.extend(stream.finish());
+        out
+    }
+
+    /// Keys, plain and escaped, spread over a body longer than a batch, so
+    /// that cuts fall inside them: in chunks of any size, the stream gives
+    /// what scrubbing the whole body gives.
+    #[test]
+    fn a_streamed_body_is_scrubbed_as_the_whole_one() {
+        let scrubber = scrubber();
+        let spellings = ["key-12345678", r"k\u0065y-12345678", "key%2D12345678"];
+        let mut body = Vec::new();
+        let mut n = 0;
+        while body.len() < 3 * STREAM_BATCH {
+            body.extend_from_slice(format!("{n},row,").as_bytes());
+            body.extend_from_slice(spellings[n % 3].as_bytes());
+            body.extend(std::iter::repeat_n(b'x', n % 997));
+            n += 1;
+        }
+        let whole = scrubber.scrub_slice(&body).expect("keys");
+        assert!(!String::from_utf8_lossy(&whole).contains("key-"));
+        for size in [1, 7, 100, 4096, 65_536, 100_000] {
+            assert!(
+                streamed(&scrubber, &body, size) == whole,
+                "chunks of {size}"
+            );
+        }
+        // A UTF-16 body, told by its start only.
+        let wide = Order::Le.encode(&String::from_utf8_lossy(&body));
+        let clean = streamed(&scrubber, &wide, 4096);
+        assert_eq!(clean, scrubber.scrub_slice(&wide).expect("keys"));
+        assert!(format!("{:?}", StreamScrubber::new(scrubber)).contains("0 bytes"));
     }
 
     #[derive(Clone, Copy, Debug)]

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 const LAYERS: &[&[&str]] = &[
     &["scheme"],
     &["error", "scrub"],
-    &["auth", "tls", "response", "paging"],
+    &["auth", "tls", "response", "paging", "multipart"],
     &["attempt", "classify", "decode"],
-    &["retry"],
+    &["retry", "download"],
     &["call", "client", "operation", "generated"],
     &["builder", "areas"],
     &["lib", "mock"],

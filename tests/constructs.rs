@@ -70,6 +70,9 @@ const CONSTRUCTS: &[(&str, Expected)] = &[
         ),
     ),
     ("two-media-types", Compiles),
+    // A multipart upload (the body taken out, a `Multipart` parameter
+    // beside the query's) and a CSV answer (a `Download`).
+    ("multipart-body", Compiles),
     (
         "unsupported-property",
         Refused(

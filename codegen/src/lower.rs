@@ -13,6 +13,9 @@
 //!   twice; the component's key names the type instead.
 //! - `x-dropshot-pagination` is dropped: the paging streams it adds need the
 //!   `futures` crate; the method that fetches one page remains.
+//! - a `multipart/form-data` request body is taken out: the generator cannot
+//!   send one; the method rewrite (`glue/methods.rs`) adds a parameter for
+//!   the caller's parts and sends them.
 //! - parameters of one operation whose names give one Rust identifier
 //!   (`StartTime`, `StartTime<`) are given distinct placeholder names, which
 //!   [`restore_placeholders`] turns back into the wire names.
@@ -53,6 +56,7 @@ pub fn lower(raw: &Value) -> Lowered {
     let mut spec = raw.clone();
     lower_schemas(&mut spec);
     drop_pagination(&mut spec);
+    drop_multipart_bodies(&mut spec);
     let mut parameter_names = distinct_parameters(&mut spec);
     let repairs = distinct_enum_values(&mut spec, &mut parameter_names);
     Lowered {
@@ -187,6 +191,14 @@ fn lower_one(map: &mut Map<String, Value>) {
 fn drop_pagination(spec: &mut Value) {
     for operation in spec::operations_mut(spec) {
         operation.remove("x-dropshot-pagination");
+    }
+}
+
+fn drop_multipart_bodies(spec: &mut Value) {
+    for operation in spec::operations_mut(spec) {
+        if spec::is_multipart(operation) {
+            operation.remove("requestBody");
+        }
     }
 }
 

@@ -33,6 +33,9 @@ pub enum Action {
     /// Send this status with a chunked body of `x` that never ends, until
     /// the client goes away.
     Endless { status: u16 },
+    /// Send `200` with a chunked `text/csv` body of `total` bytes, made up
+    /// as it goes (rows of a generated CSV, no file), in 64 KiB chunks.
+    HugeCsv { total: u64 },
     /// Send the first bytes, then nothing for this long, then the rest.
     Stall(Vec<u8>, Duration, Vec<u8>),
     /// Send these bytes (a head promising more body than they hold), then
@@ -260,6 +263,7 @@ async fn act(stream: &mut TcpStream, state: &State, action: Action) -> bool {
             }
             false
         }
+        Action::HugeCsv { total } => huge_csv(stream, state, total).await,
         Action::Stall(first, wait, rest) => {
             if stream.write_all(&first).await.is_err() {
                 return false;
@@ -268,6 +272,29 @@ async fn act(stream: &mut TcpStream, state: &State, action: Action) -> bool {
             stream.write_all(&rest).await.is_ok()
         }
     }
+}
+
+/// [`Action::HugeCsv`]: `total` bytes of CSV rows, chunked.
+async fn huge_csv(stream: &mut TcpStream, state: &State, total: u64) -> bool {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/csv; charset=UTF-8\r\ntransfer-encoding: chunked\r\n\r\n";
+    if stream.write_all(head.as_bytes()).await.is_err() {
+        return false;
+    }
+    let rows: Vec<u8> = (0..)
+        .flat_map(|i: u32| format!("{i},camera-{i},online,42.5\n").into_bytes())
+        .take(64 * 1024)
+        .collect();
+    let mut left = total;
+    while left > 0 {
+        let n = rows.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let chunk = [format!("{n:x}\r\n").as_bytes(), &rows[..n], b"\r\n"].concat();
+        if stream.write_all(&chunk).await.is_err() {
+            return false;
+        }
+        state.bytes_sent.fetch_add(n, Ordering::SeqCst);
+        left -= n as u64;
+    }
+    stream.write_all(b"0\r\n\r\n").await.is_ok()
 }
 
 /// Reads one request (head and `content-length` body) from a plain or TLS

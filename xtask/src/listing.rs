@@ -59,8 +59,30 @@ pub fn of_client(text: &str, client: &str) -> Result<String, Error> {
         }
     }
     Ok(format!(
-        "{HEADER}\n## Methods of Client\n{methods}\n## Types in rhombus_partner::types\n{types}"
+        "{HEADER}\n## Methods of Client\n{methods}\n## Types in rhombus_partner::types\n{types}{}",
+        dangling_notes(&spec)
     ))
+}
+
+/// A note per schema the refresh opened because upstream's `$ref` named
+/// nothing (`open-dangling-schema-refs`); nothing without one.
+fn dangling_notes(spec: &Value) -> String {
+    let mut notes = String::new();
+    for (pointer, object) in codegen::spec::objects(spec) {
+        if let Some(target) = object
+            .get(crate::normalize::DANGLING_REF_EXTENSION)
+            .and_then(Value::as_str)
+        {
+            let _ = writeln!(
+                notes,
+                "{pointer}: serde_json::Value, any JSON: upstream's `$ref` to `{target}` names no schema"
+            );
+        }
+    }
+    if notes.is_empty() {
+        return notes;
+    }
+    format!("\n## Notes\n{notes}")
 }
 
 /// The listing of an area's fragment (`spec/areas/<area>.json`), whose

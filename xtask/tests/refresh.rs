@@ -25,7 +25,9 @@ fn fixture_keeps_partner_json_operations_and_exactly_what_they_reach() {
         ops,
         [
             "POST /api/partner/deleteClient",
-            "POST /api/partner/getClients"
+            "POST /api/partner/exportClients",
+            "POST /api/partner/getClients",
+            "POST /api/partner/uploadLogo"
         ]
     );
     assert!(
@@ -35,29 +37,33 @@ fn fixture_keeps_partner_json_operations_and_exactly_what_they_reach() {
         run.stdout
     );
 
-    // Non-JSON operations are left out, each with a printed reason.
+    // A CSV export and a multipart upload are kept; a body neither JSON
+    // nor multipart is left out, with a printed reason.
     assert!(
-        run.stdout.contains("left out 2 operations"),
+        run.stdout.contains("left out 1 operations"),
         "{}",
         run.stdout
     );
     assert!(
         run.stdout.contains(
-            "POST /api/partner/exportClients: `200` response is `text/csv; charset=UTF-8`, not JSON"
+            "POST /api/partner/uploadRaw: request body is `application/octet-stream`, neither JSON nor multipart"
         ),
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout.contains(
-            "POST /api/partner/uploadLogo: request body is `multipart/form-data`, not JSON"
-        ),
-        "{}",
-        run.stdout
+    let export = &fragment["paths"]["/api/partner/exportClients"]["post"]["responses"]["200"];
+    assert_eq!(
+        export["content"]["text/csv; charset=UTF-8"]["schema"],
+        json!({ "type": "string", "format": "binary" })
+    );
+    let upload = &fragment["paths"]["/api/partner/uploadLogo"]["post"]["requestBody"];
+    assert_eq!(
+        upload["content"]["multipart/form-data"]["schema"],
+        json!({ "type": "object" })
     );
 
     // The closure: through the ClientType <-> LocationType cycle, nothing
-    // that only the camera operation, the left-out export or nobody uses.
+    // that only the camera operation, the left-out raw upload or nobody uses.
     let mut schemas: Vec<&String> = fragment["components"]["schemas"]
         .as_object()
         .unwrap()
@@ -71,6 +77,7 @@ fn fixture_keeps_partner_json_operations_and_exactly_what_they_reach() {
             "ClientType",
             "LocationType",
             "Partner_DeleteClientRequest",
+            "Partner_ExportClientsRequest",
             "Partner_GetClientsRequest",
             "Partner_GetClientsResponse",
         ]
@@ -273,10 +280,10 @@ fn a_prefix_that_matches_nothing_fails_cleanly() {
     );
 }
 
-/// An operation reaching a component the document does not define is left
-/// out, named with the missing target; the others are refreshed.
+/// A `$ref` to a schema the document does not define becomes an open
+/// schema marked with its target; the operation stays.
 #[test]
-fn an_operation_reaching_a_missing_component_is_left_out_and_named() {
+fn a_missing_schema_becomes_an_open_value_marked_with_its_target() {
     let from = write_fixture_variant("missing-ref", |doc| {
         doc["components"]["schemas"]
             .as_object_mut()
@@ -286,12 +293,19 @@ fn an_operation_reaching_a_missing_component_is_left_out_and_named() {
     let (run, out) = support::refresh_into("missing-ref-out", &["--from", &from]);
     assert!(
         run.stdout
-            .contains("`$ref` to `#/components/schemas/LocationType` does not resolve"),
+            .contains("open-dangling-schema-refs    1 changes"),
         "{}",
         run.stdout
     );
     let text = std::fs::read_to_string(out).unwrap();
-    assert!(!text.contains("LocationType"), "{text}");
+    assert!(
+        text.contains(r##""x-rhombus-dangling-ref": "#/components/schemas/LocationType""##),
+        "{text}"
+    );
+    assert!(
+        !text.contains(r##""$ref": "#/components/schemas/LocationType""##),
+        "{text}"
+    );
 }
 
 /// When that leaves nothing, the refresh fails and says why.
@@ -302,15 +316,15 @@ fn a_reference_to_a_missing_component_everywhere_fails_cleanly() {
         for path in ops {
             for op in doc["paths"][&path].as_object_mut().unwrap().values_mut() {
                 if op.is_object() {
-                    op["requestBody"] = json!({ "content": { "application/json": {
-                        "schema": { "$ref": "#/components/schemas/Nowhere" } } } });
+                    op["responses"] =
+                        json!({ "200": { "$ref": "#/components/responses/Nowhere" } });
                 }
             }
         }
     });
     assert_refresh_fails(
         &["--from", &from],
-        &["`#/components/schemas/Nowhere` does not resolve"],
+        &["`#/components/responses/Nowhere` does not resolve"],
     );
 }
 
@@ -425,10 +439,10 @@ fn without_strict_a_refused_schema_is_opened_and_a_refused_operation_left_out() 
 #[test]
 fn a_result_without_operations_is_refused() {
     assert_refresh_fails(
-        &["--from", FIXTURE, "--prefix", "/api/partner/uploadLogo"],
+        &["--from", FIXTURE, "--prefix", "/api/partner/uploadRaw"],
         &[
             "nothing to write",
-            "POST /api/partner/uploadLogo: request body is `multipart/form-data`",
+            "POST /api/partner/uploadRaw: request body is `application/octet-stream`",
         ],
     );
 }

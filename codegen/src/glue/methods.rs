@@ -2,7 +2,9 @@
 //! that it builds the request as progenitor wrote it and hands it to the
 //! library's call (`rhombus_partner::__private::call`), which sends it
 //! under the retry policy, reads and classifies the answer, and returns the
-//! decoded body or the crate's `Error`. Nothing of progenitor's hooks,
+//! decoded body or the crate's `Error` (or, for a body that is not JSON,
+//! a `Download` of it). An upload's method gains the `Multipart` parameter
+//! its body is made from (the generator never saw that body). Nothing of progenitor's hooks,
 //! `ResponseValue` or error type is left on the way back.
 //!
 //! Also here: the generated client loses its public constructors and its
@@ -23,8 +25,9 @@ enum Decoding {
     Json(Box<syn::Type>),
     /// No body (`()`).
     Empty,
-    /// The bytes as they came (a non-JSON media type).
-    Raw,
+    /// A body that is not JSON (CSV, an archive): handed over unread, to
+    /// be read whole within the limit or streamed.
+    Download,
 }
 
 /// Rewrites every operation method of `impl Client` and the client's
@@ -129,37 +132,62 @@ fn rewrite_method(
         .ok_or_else(|| bug("does not build an OperationInfo"))?;
     let building = &function.block.stmts[..cut];
     let declared = success_statuses(&function.block.stmts[cut..]);
-    let (value, decoder) = match &decoding {
-        Decoding::Json(ty) => (
-            quote!(#ty),
-            quote!(::rhombus_partner::__private::Json::<#ty>::new()),
-        ),
-        Decoding::Empty => (quote!(()), quote!(::rhombus_partner::__private::Empty)),
-        Decoding::Raw => (
-            quote!(::rhombus_partner::__private::Bytes),
-            quote!(::rhombus_partner::__private::Raw),
-        ),
-    };
+    let value = value_type(&decoding);
     function.sig.output = syn::parse_quote! {
         -> ::std::result::Result<#value, ::rhombus_partner::Error>
     };
+    let parts = operation.multipart.then(|| {
+        // The generator saw no body: the caller's parts are the body.
+        function
+            .sig
+            .inputs
+            .push(syn::parse_quote!(body: ::rhombus_partner::Multipart));
+        quote!(let request = ::rhombus_partner::__private::with_parts(request, body).await;)
+    });
+    let sending = sending(&decoding, index, &declared);
     function.block = syn::parse_quote! {{
         // progenitor's request code; its errors are the request's.
         let request = (|| -> ::std::result::Result<::reqwest::Request, Error<()>> {
             #(#building)*
             Ok(request)
         })();
-        ::rhombus_partner::__private::call(
-            &self.inner,
-            &self.client,
-            request,
-            &operations::ALL[#index],
-            |status: u16| matches!(status, #declared),
-            #decoder,
-        )
-        .await
+        #parts
+        #sending
     }};
     Ok(())
+}
+
+/// The value a method returns for `decoding`.
+fn value_type(decoding: &Decoding) -> proc_macro2::TokenStream {
+    match decoding {
+        Decoding::Json(ty) => quote!(#ty),
+        Decoding::Empty => quote!(()),
+        Decoding::Download => quote!(::rhombus_partner::Download),
+    }
+}
+
+/// The library call that sends the request of operation `index`: a body
+/// that is not JSON is handed over unread, as a `Download`.
+fn sending(
+    decoding: &Decoding,
+    index: usize,
+    declared: &proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let head = quote! {
+        &self.inner,
+        &self.client,
+        request,
+        &operations::ALL[#index],
+        |status: u16| matches!(status, #declared),
+    };
+    let decoder = match decoding {
+        Decoding::Json(ty) => quote!(::rhombus_partner::__private::Json::<#ty>::new()),
+        Decoding::Empty => quote!(::rhombus_partner::__private::Empty),
+        Decoding::Download => {
+            return quote!(::rhombus_partner::__private::download(#head).await);
+        }
+    };
+    quote!(::rhombus_partner::__private::call(#head #decoder).await)
 }
 
 /// What `Result<ResponseValue<T>, _>` says of the body.
@@ -170,7 +198,7 @@ fn decoding(signature: &syn::Signature) -> Option<Decoding> {
     let body = generic_args(&value, "ResponseValue")?.first().cloned()?;
     Some(match &body {
         syn::Type::Tuple(tuple) if tuple.elems.is_empty() => Decoding::Empty,
-        ty if is_path_named(ty, "ByteStream") => Decoding::Raw,
+        ty if is_path_named(ty, "ByteStream") => Decoding::Download,
         ty => Decoding::Json(Box::new(ty.clone())),
     })
 }

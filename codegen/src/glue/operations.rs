@@ -18,6 +18,8 @@ pub(super) struct Operation {
     pub(super) id: String,
     pub(super) method: String,
     pub(super) read_only: bool,
+    /// Its request body is the caller's `multipart/form-data` parts.
+    pub(super) multipart: bool,
 }
 
 pub(super) fn operations(
@@ -59,6 +61,7 @@ pub(super) fn operations(
                 id,
                 method: generated,
                 read_only,
+                multipart: operation.as_object().is_some_and(spec::is_multipart),
             });
         }
     }

@@ -25,6 +25,20 @@ pub const METHODS: [&str; 8] = [
 ];
 
 /// What a `$ref` to a component schema starts with.
+/// The media type of an upload's request body. The generator cannot send
+/// one, so the body is taken out before it runs ([`is_multipart`]) and the
+/// method takes the caller's parts instead (`glue/methods.rs`).
+pub const MULTIPART: &str = "multipart/form-data";
+
+/// Whether `operation`'s request body is `multipart/form-data` only.
+pub fn is_multipart(operation: &serde_json::Map<String, Value>) -> bool {
+    operation
+        .get("requestBody")
+        .and_then(|body| body.get("content"))
+        .and_then(Value::as_object)
+        .is_some_and(|content| content.len() == 1 && content.contains_key(MULTIPART))
+}
+
 pub const SCHEMA_PREFIX: &str = "#/components/schemas/";
 
 /// One operation of a document.

@@ -8,6 +8,8 @@ mod walk;
 
 use serde_json::Value;
 
+pub use operations::DANGLING_REF_EXTENSION;
+
 /// One step of the normalization.
 pub struct Pass {
     /// Short name, printed in the refresh log and listed in CONTRIBUTING.md.
@@ -52,7 +54,10 @@ pub const PASSES: &[Pass] = &[
     operations::JSON_WITH_PARAMETERS,
     operations::WILDCARD_BODY_AS_JSON,
     operations::JSON_WHEN_OFFERED,
-    operations::LEAVE_OUT_NON_JSON,
+    operations::MULTIPART_PARTS_BY_CALLER,
+    operations::NON_JSON_ANSWER_AS_BYTES,
+    operations::LEAVE_OUT_UNKNOWN_REQUEST_BODIES,
+    operations::OPEN_DANGLING_SCHEMA_REFS,
     operations::LEAVE_OUT_DANGLING_REFS,
     operations::MARK_READ_ONLY,
     operations::UNIQUE_OPERATION_IDS,

@@ -160,41 +160,106 @@ fn json_when_offered(doc: &mut Value) -> Outcome {
     Outcome::changed(changed)
 }
 
-pub const LEAVE_OUT_NON_JSON: Pass = Pass {
-    name: "leave-out-non-json",
-    why: "operations whose request or success response is not JSON (multipart uploads, \
-          octet-stream, CSV, images, archives) are left out, each with the reason printed: the \
-          client speaks JSON in and JSON out",
-    run: leave_out_non_json,
+/// The media type of an upload's parts.
+const MULTIPART: &str = "multipart/form-data";
+
+/// The vendor extension left where a `$ref` named a schema the document
+/// does not define; its value is the `$ref`. The listing notes each one.
+pub const DANGLING_REF_EXTENSION: &str = "x-rhombus-dangling-ref";
+
+pub const MULTIPART_PARTS_BY_CALLER: Pass = Pass {
+    name: "multipart-parts-by-caller",
+    why: "a `multipart/form-data` request body (an upload) gets the schema `{\"type\": \"object\"}`: \
+          upstream's `FormDataMultiPart` is its server framework's internal type and says \
+          nothing of the parts; the generated method takes the caller's `Multipart` instead",
+    run: multipart_parts_by_caller,
 };
 
-fn leave_out_non_json(doc: &mut Value) -> Outcome {
-    let mut left_out = Vec::new();
-    retain_operations(doc, |method, path, operation| {
-        let mut kinds = Vec::new();
-        if let Some(content) = operation
-            .get("requestBody")
-            .and_then(|b| b.get("content"))
-            .and_then(Value::as_object)
-            && !content.contains_key(JSON)
+fn multipart_parts_by_caller(doc: &mut Value) -> Outcome {
+    let mut changed = 0;
+    let open = json!({ "schema": { "type": "object" } });
+    retain_operations(doc, |_, _, operation| {
+        let media = operation
+            .get_mut("requestBody")
+            .and_then(|b| b.get_mut("content"))
+            .and_then(Value::as_object_mut)
+            .filter(|content| content.len() == 1)
+            .and_then(|content| content.get_mut(MULTIPART));
+        if let Some(media) = media
+            && *media != open
         {
-            kinds.push(format!("request body is {}", media_types(content)));
+            *media = open.clone();
+            changed += 1;
         }
-        if let Some(responses) = operation.get("responses").and_then(Value::as_object) {
-            for (status, response) in responses {
-                let success = status.starts_with('2') || status == "default";
-                let content = response.get("content").and_then(Value::as_object);
-                if let Some(content) = content.filter(|c| success && !c.contains_key(JSON)) {
-                    kinds.push(format!("`{status}` response is {}", media_types(content)));
+        true
+    });
+    Outcome::changed(changed)
+}
+
+pub const NON_JSON_ANSWER_AS_BYTES: Pass = Pass {
+    name: "non-json-answer-as-bytes",
+    why: "a success response that is not JSON (CSV, zip) gets the schema `{\"type\": \"string\", \
+          \"format\": \"binary\"}`, what it is on the wire (upstream names a server-side \
+          `StreamingOutput` type); its method returns a `Download` of the bytes",
+    run: non_json_answer_as_bytes,
+};
+
+fn non_json_answer_as_bytes(doc: &mut Value) -> Outcome {
+    let mut changed = 0;
+    let bytes = json!({ "type": "string", "format": "binary" });
+    retain_operations(doc, |_, _, operation| {
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            return true;
+        };
+        for (status, response) in responses.iter_mut() {
+            let success = status.starts_with('2') || status == "default";
+            let content = response.get_mut("content").and_then(Value::as_object_mut);
+            let Some(content) = content.filter(|c| success && !c.contains_key(JSON)) else {
+                continue;
+            };
+            for media in content.values_mut().filter_map(Value::as_object_mut) {
+                if media.get("schema") != Some(&bytes) {
+                    media.insert("schema".to_owned(), bytes.clone());
+                    changed += 1;
                 }
             }
         }
-        if kinds.is_empty() {
+        true
+    });
+    Outcome::changed(changed)
+}
+
+pub const LEAVE_OUT_UNKNOWN_REQUEST_BODIES: Pass = Pass {
+    name: "leave-out-unknown-request-bodies",
+    why: "operations whose request body is neither JSON nor `multipart/form-data` (octet-stream, \
+          text, form-urlencoded) are left out, each with the reason printed: no upstream operation \
+          has one, so no shape for it is known to be right",
+    run: leave_out_unknown_request_bodies,
+};
+
+fn leave_out_unknown_request_bodies(doc: &mut Value) -> Outcome {
+    let mut left_out = Vec::new();
+    retain_operations(doc, |method, path, operation| {
+        let Some(content) = operation
+            .get("requestBody")
+            .and_then(|b| b.get("content"))
+            .and_then(Value::as_object)
+        else {
+            return true;
+        };
+        let multipart = content.len() == 1 && content.contains_key(MULTIPART);
+        if content.contains_key(JSON) || multipart {
             return true;
         }
         left_out.push(LeftOut {
             operation: spec::label(path, method),
-            reason: format!("{}, not JSON", kinds.join(" and ")),
+            reason: format!(
+                "request body is {}, neither JSON nor multipart",
+                media_types(content)
+            ),
         });
         false
     });
@@ -212,12 +277,49 @@ fn media_types(content: &Map<String, Value>) -> String {
         .join(", ")
 }
 
+pub const OPEN_DANGLING_SCHEMA_REFS: Pass = Pass {
+    name: "open-dangling-schema-refs",
+    why: "a `$ref` to a schema the document does not define (the 2026-04-09 document names \
+          `IBoulevardType` without defining it) becomes an open schema, any JSON value \
+          (`serde_json::Value`), marked `x-rhombus-dangling-ref` with the target, which the \
+          listing notes: the value still decodes, whatever upstream meant",
+    run: open_dangling_schema_refs,
+};
+
+fn open_dangling_schema_refs(doc: &mut Value) -> Outcome {
+    let snapshot = doc.clone();
+    let mut changed = 0;
+    open_refs(doc, &snapshot, &mut changed);
+    Outcome::changed(changed)
+}
+
+/// Replaces, under `value`, every `$ref` to a schema `doc` lacks.
+fn open_refs(value: &mut Value, doc: &Value, changed: &mut usize) {
+    match value {
+        Value::Object(map) => {
+            let dangling = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .filter(|target| target.starts_with(spec::SCHEMA_PREFIX))
+                .filter(|target| doc.pointer(&target[1..]).is_none())
+                .map(str::to_owned);
+            if let Some(target) = dangling {
+                map.remove("$ref");
+                map.insert(DANGLING_REF_EXTENSION.to_owned(), Value::String(target));
+                *changed += 1;
+            }
+            map.values_mut().for_each(|v| open_refs(v, doc, changed));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| open_refs(v, doc, changed)),
+        _ => {}
+    }
+}
+
 pub const LEAVE_OUT_DANGLING_REFS: Pass = Pass {
     name: "leave-out-dangling-refs",
-    why: "operations that reach, through any chain of `$ref`s, a component the document does \
-          not define are left out, each printed with the missing target: upstream has shipped \
-          such holes (the 2026-04-09 document names `IBoulevardType` without defining it), and \
-          the rest of the document is still usable",
+    why: "operations that still reach, through any chain of `$ref`s, something the document \
+          does not define (a parameter, a response, a request body: no schema can stand in for \
+          those) are left out, each printed with the missing target",
     run: leave_out_dangling_refs,
 };
 
@@ -531,33 +633,66 @@ mod tests {
     }
 
     #[test]
-    fn non_json_operations_are_left_out_with_a_reason() {
+    fn uploads_and_non_json_answers_get_their_shapes_and_others_are_left_out() {
         let json_body = json!({ "application/json": { "schema": {} } });
+        let form = json!({ "$ref": "#/components/schemas/FormDataMultiPart" });
         let doc = json!({ "paths": {
-            "/upload": { "post": { "requestBody": { "content": { "multipart/form-data": {} } },
+            "/upload": { "post": { "requestBody": { "content": { "multipart/form-data": { "schema": form } } },
                                     "responses": { "200": { "content": json_body.clone() } } } },
             "/csv": { "post": { "requestBody": { "content": json_body.clone() },
                                  "responses": { "default": { "content": { "text/csv; charset=UTF-8": {} } } } } },
+            "/octets": { "post": { "requestBody": { "content": { "application/octet-stream": {} } } } },
             "/json": { "post": { "requestBody": { "content": json_body.clone() },
                                   "responses": { "200": { "content": json_body.clone() },
                                                  "400": { "content": { "text/plain": {} } } } } }
         } });
-        let (doc, outcome) = run(&LEAVE_OUT_NON_JSON, doc);
+        let (doc, outcome) = run(&MULTIPART_PARTS_BY_CALLER, doc);
+        assert_eq!(outcome.changed, 1);
+        let upload = "/paths/~1upload/post/requestBody/content/multipart~1form-data";
+        assert_eq!(
+            doc.pointer(upload),
+            Some(&json!({ "schema": { "type": "object" } }))
+        );
+        let (doc, outcome) = run(&NON_JSON_ANSWER_AS_BYTES, doc);
+        assert_eq!(outcome.changed, 1, "the 400 is not a success");
+        let csv = "/paths/~1csv/post/responses/default/content/text~1csv; charset=UTF-8/schema";
+        assert_eq!(
+            doc.pointer(csv),
+            Some(&json!({ "type": "string", "format": "binary" }))
+        );
+        let (doc, outcome) = run(&LEAVE_OUT_UNKNOWN_REQUEST_BODIES, doc);
         let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
-        assert_eq!(paths, ["/json"]);
+        assert_eq!(paths, ["/csv", "/json", "/upload"]);
         assert_eq!(
             outcome.left_out,
-            [
-                LeftOut {
-                    operation: "POST /csv".into(),
-                    reason: "`default` response is `text/csv; charset=UTF-8`, not JSON".into()
-                },
-                LeftOut {
-                    operation: "POST /upload".into(),
-                    reason: "request body is `multipart/form-data`, not JSON".into()
-                },
-            ]
+            [LeftOut {
+                operation: "POST /octets".into(),
+                reason: "request body is `application/octet-stream`, neither JSON nor multipart"
+                    .into()
+            }]
         );
+    }
+
+    #[test]
+    fn a_dangling_schema_ref_becomes_an_open_schema_marked_with_its_target() {
+        let doc = json!({
+            "paths": { "/hole": { "post": { "responses": { "200": { "content": {
+                "application/json": { "schema": { "$ref": "#/components/schemas/B" } } } } } } } },
+            "components": { "schemas": {
+                "B": { "properties": {
+                    "c": { "$ref": "#/components/schemas/Missing" },
+                    "d": { "items": { "$ref": "#/components/schemas/B" } }
+                } }
+            } }
+        });
+        let (doc, outcome) = run(&OPEN_DANGLING_SCHEMA_REFS, doc);
+        assert_eq!(outcome.changed, 1);
+        assert_eq!(
+            doc.pointer("/components/schemas/B/properties/c"),
+            Some(&json!({ DANGLING_REF_EXTENSION: "#/components/schemas/Missing" }))
+        );
+        let (_, outcome) = run(&LEAVE_OUT_DANGLING_REFS, doc);
+        assert!(outcome.left_out.is_empty());
     }
 
     #[test]
@@ -706,7 +841,7 @@ mod tests {
             },
             "components": { "schemas": {
                 "A": { "type": "object" },
-                "B": { "properties": { "c": { "$ref": "#/components/schemas/Missing" } } }
+                "B": { "properties": { "c": { "$ref": "#/components/responses/Missing" } } }
             } }
         });
         let (doc, outcome) = run(&LEAVE_OUT_DANGLING_REFS, doc);
@@ -717,7 +852,7 @@ mod tests {
         assert!(
             outcome.left_out[0]
                 .reason
-                .contains("`#/components/schemas/Missing` does not resolve"),
+                .contains("`#/components/responses/Missing` does not resolve"),
             "{}",
             outcome.left_out[0].reason
         );
