@@ -15,6 +15,7 @@ mod client;
 mod decode;
 mod download;
 mod error;
+#[cfg(feature = "multipart")]
 mod multipart;
 mod operation;
 mod paging;
@@ -43,6 +44,7 @@ pub use decode::ApiStatus;
 pub use download::Download;
 pub use error::{BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, BuildError, Error, TransportKind};
 pub use generated::{Client, types};
+#[cfg(feature = "multipart")]
 pub use multipart::Multipart;
 pub use operation::Operation;
 pub use paging::{DEFAULT_MAX_PAGES, Items, Pages};
@@ -60,6 +62,7 @@ pub mod __private {
     pub use crate::call::{Built, call, download};
     pub use crate::client::ClientState;
     pub use crate::decode::{Decode, Empty, Json, Raw, json_text};
+    #[cfg(feature = "multipart")]
     pub use crate::multipart::with_parts;
     pub use crate::paging::{CursorValue, ItemList, Step, carried_cursor, last_item_cursor, pages};
 }
