@@ -13,6 +13,7 @@ mod call;
 mod classify;
 mod client;
 mod decode;
+#[cfg(feature = "download")]
 mod download;
 mod error;
 #[cfg(feature = "multipart")]
@@ -41,6 +42,7 @@ mod generated {
 pub use areas::OrgClient;
 pub use builder::{ClientBuilder, Region};
 pub use decode::ApiStatus;
+#[cfg(feature = "download")]
 pub use download::Download;
 pub use error::{BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, BuildError, Error, TransportKind};
 pub use generated::{Client, types};
@@ -59,7 +61,9 @@ pub mod __private {
     pub use bytes::Bytes;
 
     pub use crate::builder::build_parts;
-    pub use crate::call::{Built, call, download};
+    #[cfg(feature = "download")]
+    pub use crate::call::download;
+    pub use crate::call::{Built, call};
     pub use crate::client::ClientState;
     pub use crate::decode::{Decode, Empty, Json, Raw, json_text};
     #[cfg(feature = "multipart")]

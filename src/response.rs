@@ -54,6 +54,8 @@ pub(crate) struct Answer {
 /// holds until it is read or dropped.
 #[derive(Debug)]
 pub(crate) struct Unread {
+    // Read by a download (the `download` feature) only.
+    #[cfg_attr(not(feature = "download"), allow(dead_code))]
     pub response: Response,
     pub slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
