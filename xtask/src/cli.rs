@@ -99,6 +99,10 @@ pub struct RefreshOptions {
     /// (`... 0.1.0 → 0.2.0 (breaking)`) to FILE.
     #[arg(long, value_name = "FILE")]
     pub pr_title: Option<PathBuf>,
+    /// Also list where this workspace's `.rs` files (outside target/) call
+    /// the methods of operations a `V<n>` twin supersedes.
+    #[arg(long)]
+    pub callers: bool,
 }
 
 /// The `--areas` choice.
