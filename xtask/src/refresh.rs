@@ -65,10 +65,13 @@ impl Job {
     /// else a name beside the fragment written elsewhere.
     fn listing_name(&self, root: &Path) -> String {
         let path = match &self.listing {
-            Some(listing) => listing.strip_prefix(root).unwrap_or(listing).to_path_buf(),
+            Some(listing) => listing.clone(),
             None => self.out.with_extension("api.txt"),
         };
-        path.display().to_string()
+        path.strip_prefix(root)
+            .unwrap_or(&path)
+            .display()
+            .to_string()
     }
 }
 
