@@ -283,4 +283,33 @@ mod tests {
             }]
         );
     }
+
+    /// The audit (`cli/`) must call the newest of each operation it reads:
+    /// `event/getPolicyAlertsV2` has no `V3` in the fragment (nor in any
+    /// upstream snapshot), so it stays; a `V3` would make this fail.
+    #[test]
+    fn the_audit_calls_no_superseded_method() {
+        use crate::codegen::layout;
+        use crate::project::{FRAGMENT, project_root};
+        let root = project_root();
+        let read = |path: &Path| std::fs::read_to_string(root.join(path)).unwrap();
+        let mut found = superseded(
+            None,
+            &crate::listing::surface_of(&read(Path::new(FRAGMENT))).unwrap(),
+        );
+        for area in ["camera", "door", "event", "license", "user"] {
+            let text = read(&layout::area_fragment(area));
+            found.extend(superseded(
+                Some(area),
+                &crate::listing::surface_of(&text).unwrap(),
+            ));
+        }
+        let alerts = found
+            .iter()
+            .find(|s| s.operation_id == "getPolicyAlerts")
+            .unwrap();
+        assert_eq!(alerts.by_id, "getPolicyAlertsV2");
+        let calls = callers(&root.join("cli"), &methods(&found)).unwrap();
+        assert!(calls.is_empty(), "{calls:#?}");
+    }
 }
