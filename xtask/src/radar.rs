@@ -77,7 +77,7 @@ pub struct Caller {
 }
 
 /// Where the `.rs` files under `root` (outside `target/` and hidden
-/// directories) name one of `methods` as an identifier, comments aside.
+/// directories) call one of `methods`, comments aside.
 pub fn callers(root: &Path, methods: &BTreeSet<String>) -> Result<Vec<Caller>, Error> {
     let mut files = Vec::new();
     rust_files(root, &mut files)?;
@@ -93,8 +93,7 @@ pub fn callers(root: &Path, methods: &BTreeSet<String>) -> Result<Vec<Caller>, E
             if line.trim_start().starts_with("//") {
                 continue;
             }
-            let words = line.split(|c: char| !(c.is_alphanumeric() || c == '_'));
-            for word in words.filter(|w| methods.contains(*w)) {
+            for word in method_calls(line).filter(|w| methods.contains(*w)) {
                 out.push(Caller {
                     file: relative.clone(),
                     line: index + 1,
@@ -104,6 +103,19 @@ pub fn callers(root: &Path, methods: &BTreeSet<String>) -> Result<Vec<Caller>, E
         }
     }
     Ok(out)
+}
+
+/// The methods `line` calls: `.name(`, so that a name in a string or a
+/// longer name (`get_policy_alerts_v2` for `get_policy_alerts`) is not one.
+fn method_calls(line: &str) -> impl Iterator<Item = &str> {
+    line.split('.').skip(1).filter_map(|segment| {
+        let segment = segment.trim_start();
+        let end = segment
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(segment.len());
+        let (name, rest) = segment.split_at(end);
+        (!name.is_empty() && rest.trim_start().starts_with('(')).then_some(name)
+    })
 }
 
 /// The `.rs` files under `dir`, build output and hidden directories aside.
@@ -259,29 +271,28 @@ mod tests {
     }
 
     #[test]
-    fn callers_are_whole_identifiers_outside_target_and_comments() {
+    fn callers_are_method_calls_outside_target_and_comments() {
         let root = std::env::temp_dir().join(format!("radar-callers-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("src")).unwrap();
         std::fs::create_dir_all(root.join("target/debug")).unwrap();
-        std::fs::write(
-            root.join("src/a.rs"),
-            "fn f() {\n    // get_policy_alerts in a comment\n    c.get_policy_alerts(r);\n    \
-             c.get_policy_alerts_v2(r);\n}\n",
-        )
-        .unwrap();
-        std::fs::write(root.join("target/debug/b.rs"), "get_policy_alerts()\n").unwrap();
-        let methods = BTreeSet::from(["get_policy_alerts".to_owned()]);
+        // Spelled through `m`, so that this file holds no call of it.
+        let m = "get_policy_alerts";
+        let source = format!(
+            "fn f() {{\n    // c.{m}(r) in a comment\n    c.{m}(r);\n    c.{m}_v2(r);\n    \
+             let s = \"{m}\";\n    client\n        . {m} (r)\n}}\n"
+        );
+        std::fs::write(root.join("src/a.rs"), source).unwrap();
+        std::fs::write(root.join("target/debug/b.rs"), format!("c.{m}()\n")).unwrap();
+        let methods = BTreeSet::from([m.to_owned()]);
         let found = callers(&root, &methods).unwrap();
         std::fs::remove_dir_all(&root).unwrap();
-        assert_eq!(
-            found,
-            [Caller {
-                file: PathBuf::from("src/a.rs"),
-                line: 3,
-                method: "get_policy_alerts".to_owned()
-            }]
-        );
+        let at = |line| Caller {
+            file: PathBuf::from("src/a.rs"),
+            line,
+            method: m.to_owned(),
+        };
+        assert_eq!(found, [at(3), at(7)]);
     }
 
     /// The audit (`cli/`) must call the newest of each operation it reads:
