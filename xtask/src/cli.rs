@@ -201,6 +201,7 @@ mod tests {
         assert_eq!(options.pr_title, None);
         assert_eq!(options.areas, AreaChoice::All);
         assert!(options.partner);
+        assert!(!options.callers);
     }
 
     #[test]
@@ -237,9 +238,11 @@ mod tests {
             "pr.md",
             "--pr-title=title.txt",
             "--no-partner",
+            "--callers",
         ])
         .unwrap();
         assert!(!options.partner);
+        assert!(options.callers);
         assert_eq!(options.descriptions, Source::Own);
         assert_eq!(options.summary_markdown, Some(PathBuf::from("pr.md")));
         assert_eq!(options.pr_title, Some(PathBuf::from("title.txt")));
