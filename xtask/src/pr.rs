@@ -189,4 +189,13 @@ mod tests {
             "{note}"
         );
     }
+
+    /// The workflow cuts a body over the same limit, as a last resort: the
+    /// two must agree, or the listing diff's fence would be cut open.
+    #[test]
+    fn the_workflow_cuts_at_the_same_limit() {
+        let workflow = crate::project::project_root().join(".github/workflows/refresh-spec.yml");
+        let text = std::fs::read_to_string(workflow).unwrap();
+        assert!(text.contains(&format!("head -c {BODY_LIMIT} ")), "{text}");
+    }
 }
