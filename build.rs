@@ -35,14 +35,41 @@ fn try_main() -> Result<(), String> {
     let text = codegen::read_spec(&spec).map_err(|e| e.to_string())?;
     let artifacts = codegen::generate(&spec, &text).map_err(|e| e.to_string())?;
     write(&out_dir.join("partner.rs"), &artifacts.client)?;
+    // `Download` is compiled only where a generated client hands one over
+    // (an answer that is not JSON): no feature to turn on, nothing for
+    // other builds to pay.
+    println!("cargo::rustc-check-cfg=cfg(rhombus_download)");
+    let mut downloads = hands_over_downloads(&artifacts.client);
+    if hands_over_uploads(&artifacts.client)
+        && std::env::var_os("CARGO_FEATURE_MULTIPART").is_none()
+    {
+        return Err(format!(
+            "{}: an operation takes multipart parts (an upload); to fix: turn on this crate's \
+             feature `multipart`",
+            spec.display()
+        ));
+    }
     // Only a build with `test-util` compiles the mock helpers, so only it
     // fails when they could not be generated.
     if std::env::var_os("CARGO_FEATURE_TEST_UTIL").is_some() {
         let mock = artifacts.mock.map_err(|e| e.to_string())?;
         write(&out_dir.join("partner_mock.rs"), &mock)?;
     }
-    areas(&out_dir)?;
+    downloads |= areas(&out_dir)?;
+    if downloads {
+        println!("cargo::rustc-cfg=rhombus_download");
+    }
     fixtures(&root, &artifacts.test_client, &out_dir)
+}
+
+/// Whether the generated `client` hands over a `Download`.
+fn hands_over_downloads(client: &str) -> bool {
+    client.contains("__private::download(")
+}
+
+/// Whether the generated `client` takes `Multipart` parts.
+fn hands_over_uploads(client: &str) -> bool {
+    client.contains("::rhombus_partner::Multipart")
 }
 
 /// Writes, into `OUT_DIR/fixtures/`, the crate's own client with the
@@ -84,18 +111,20 @@ fn fixtures(root: &Path, own: &str, out_dir: &Path) -> Result<(), String> {
 /// Generates, into `OUT_DIR/areas/`, the client (and, with `test-util`, the
 /// mock helpers) of every area whose feature is on. A build without area
 /// features reads no fragment under `spec/areas/`, only their names.
-fn areas(out_dir: &Path) -> Result<(), String> {
+/// Whether one of them hands over a `Download`.
+fn areas(out_dir: &Path) -> Result<bool, String> {
     println!("cargo::rerun-if-env-changed={AREAS_ENV}");
     let dir = std::env::var_os(AREAS_ENV).map_or_else(|| AREAS_DIR.into(), PathBuf::from);
     let areas = enabled_areas(&dir)?;
     if areas.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     println!("cargo::rerun-if-changed={}", dir.display());
     let target_dir = out_dir.join("areas");
     std::fs::create_dir_all(&target_dir)
         .map_err(|e| format!("cannot create {}: {e}", target_dir.display()))?;
     let mock = std::env::var_os("CARGO_FEATURE_TEST_UTIL").is_some();
+    let mut downloads = false;
     for area in areas {
         let spec = dir.join(format!("{area}.json"));
         let text = codegen::read_spec(&spec).map_err(|e| e.to_string())?;
@@ -103,12 +132,13 @@ fn areas(out_dir: &Path) -> Result<(), String> {
         let target = codegen::Target { module: &module };
         let code = codegen::generate_for(&spec, &text, &target).map_err(|e| e.to_string())?;
         write(&target_dir.join(format!("{area}.rs")), &code.client)?;
+        downloads |= hands_over_downloads(&code.client);
         if mock {
             let helpers = code.mock.map_err(|e| e.to_string())?;
             write(&target_dir.join(format!("{area}_mock.rs")), &helpers)?;
         }
     }
-    Ok(())
+    Ok(downloads)
 }
 
 /// The areas whose feature is on: a fragment's name is an area, and cargo

@@ -16,7 +16,7 @@ use crate::attempt::{Attempted, Guards, attempt};
 use crate::classify::{asked_wait, classify, conclude};
 use crate::client::ClientState;
 use crate::decode::{Decode, check_body};
-#[cfg(feature = "download")]
+#[cfg(rhombus_download)]
 use crate::download::Download;
 use crate::error::{BodyPreview, Error, error_chain};
 use crate::operation::Operation;
@@ -67,7 +67,7 @@ pub async fn call<D: Decode>(
 /// [`call`] does, and hands the body over unread once a success answer's
 /// head came: retries happen only before that.
 #[doc(hidden)]
-#[cfg(feature = "download")]
+#[cfg(rhombus_download)]
 pub async fn download(
     state: &ClientState,
     http: &reqwest::Client,

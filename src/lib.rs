@@ -13,7 +13,7 @@ mod call;
 mod classify;
 mod client;
 mod decode;
-#[cfg(feature = "download")]
+#[cfg(rhombus_download)]
 mod download;
 mod error;
 #[cfg(feature = "multipart")]
@@ -42,7 +42,7 @@ mod generated {
 pub use areas::OrgClient;
 pub use builder::{ClientBuilder, Region};
 pub use decode::ApiStatus;
-#[cfg(feature = "download")]
+#[cfg(rhombus_download)]
 pub use download::Download;
 pub use error::{BODY_PREVIEW_LIMIT, BodyPreview, BodyTooLarge, BuildError, Error, TransportKind};
 pub use generated::{Client, types};
@@ -61,7 +61,7 @@ pub mod __private {
     pub use bytes::Bytes;
 
     pub use crate::builder::build_parts;
-    #[cfg(feature = "download")]
+    #[cfg(rhombus_download)]
     pub use crate::call::download;
     pub use crate::call::{Built, call};
     pub use crate::client::ClientState;

@@ -55,7 +55,7 @@ pub(crate) struct Answer {
 #[derive(Debug)]
 pub(crate) struct Unread {
     // Read by a download (the `download` feature) only.
-    #[cfg_attr(not(feature = "download"), allow(dead_code))]
+    #[cfg_attr(not(rhombus_download), allow(dead_code))]
     pub response: Response,
     pub slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }

@@ -36,7 +36,7 @@ const SPELLED_BYTES_PER_BYTE: usize = 6 * 6 * 6 * 2;
 /// scrubbing works on batches, not on every small chunk.
 // Only a download streams (the `download` feature); its unit tests run in
 // every build.
-#[cfg_attr(not(feature = "download"), allow(dead_code))]
+#[cfg_attr(not(rhombus_download), allow(dead_code))]
 const STREAM_BATCH: usize = 64 * 1024;
 
 /// The ring of partial matches ahead of the position being read: larger
@@ -549,7 +549,7 @@ fn units_found(bytes: &[u8], needle: &Needle, order: Order, offset: usize) -> Ve
 /// of the key crosses the cut. A key split across chunks is whole in the
 /// held bytes when it is scrubbed; each part is scrubbed by
 /// [`Scrubber::scrub_slice`], the one implementation.
-#[cfg_attr(not(feature = "download"), allow(dead_code))]
+#[cfg_attr(not(rhombus_download), allow(dead_code))]
 pub(crate) struct StreamScrubber {
     scrubber: Scrubber,
     /// Read, not yet handed on, not yet scrubbed.
@@ -567,7 +567,7 @@ impl fmt::Debug for StreamScrubber {
     }
 }
 
-#[cfg_attr(not(feature = "download"), allow(dead_code))]
+#[cfg_attr(not(rhombus_download), allow(dead_code))]
 impl StreamScrubber {
     pub(crate) fn new(scrubber: Scrubber) -> Self {
         StreamScrubber {

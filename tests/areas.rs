@@ -47,17 +47,13 @@ fn features_fragments_and_the_area_list_agree() {
     assert_eq!(feature_list(&manifest, "fleet"), fleet, "`fleet`");
     let list = std::fs::read_to_string(Path::new(ROOT).join("src/areas.rs")).expect("areas.rs");
     for area in &fragments {
-        // An area with an upload needs the parts' encoding, one with a
-        // download the streamed body; no other area pulls them into a build.
+        // An area with an upload needs the parts' encoding; no other area
+        // pulls it into a build.
         let text = std::fs::read_to_string(Path::new(ROOT).join(format!("spec/areas/{area}.json")))
             .expect("fragment");
-        let answers_otherwise = ["text/csv", "application/zip", "application/octet-stream"]
-            .iter()
-            .any(|media| text.contains(media));
-        let needs = match (text.contains("multipart/form-data"), answers_otherwise) {
-            (true, _) => "\"multipart\"",
-            (false, true) => "\"download\"",
-            (false, false) => "",
+        let needs = match text.contains("multipart/form-data") {
+            true => "\"multipart\"",
+            false => "",
         };
         assert!(
             manifest.contains(&format!("\n{area} = [{needs}]\n")),

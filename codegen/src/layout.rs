@@ -18,6 +18,10 @@ pub const SPEC_ENV: &str = "RHOMBUS_PARTNER_SPEC";
 /// areas from, in place of [`AREAS_DIR`]: the refresh's type check.
 pub const AREAS_ENV: &str = "RHOMBUS_PARTNER_AREAS";
 
+/// Marks a schema the refresh opened to any JSON value because upstream's
+/// `$ref` named no schema; its value is the `$ref` target.
+pub const DANGLING_REF_EXTENSION: &str = "x-rhombus-dangling-ref";
+
 /// The fragment of `area`, relative to the package root.
 pub fn area_fragment(area: &str) -> PathBuf {
     Path::new(AREAS_DIR).join(format!("{area}.json"))

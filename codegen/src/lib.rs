@@ -23,19 +23,16 @@ mod panics;
 mod repair;
 mod settings;
 pub mod spec;
+pub mod surface;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 // What the refresh needs besides `generate`: the first check it runs on an
-// upstream document, how the listing reads a generated field's JSON name,
-// and which operations it marks as paged.
-pub use {
-    check::check_version,
-    glue::paging::{Paged, paged_operations},
-    lower::Repair,
-    repair::serde_rename,
-};
+// upstream document, and the repairs it reports.
+pub use {check::check_version, lower::Repair};
+
+use glue::paging::paged_operations;
 
 /// Why a spec could not be turned into code.
 #[derive(Debug)]
@@ -101,6 +98,9 @@ pub struct Artifacts {
     /// without changing the wire format (e.g. enum values differing only in
     /// case), for the refresh's summary.
     pub repairs: Vec<Repair>,
+    /// The API the client exposes, as data: the refresh's listing and
+    /// semver impact are made from it.
+    pub surface: surface::Surface,
 }
 
 /// The text of the spec `file`, or an error saying how to get it back.
@@ -141,6 +141,8 @@ pub fn generate_for(file: &Path, text: &str, target: &Target) -> Result<Artifact
     let parsed = check::parse(file, text)?;
     let mut client = client_syntax(file, &parsed)?;
     let glue = glue::glue(file, &parsed.raw, &mut client)?;
+    // Read off the tree the library compiles: the methods as rewritten.
+    let surface = surface::surface(&parsed.raw, &client, &paged_operations(&client));
     let with = |extra: proc_macro2::TokenStream| -> Result<String, SpecError> {
         let mut syntax = client.clone();
         let extra = syn::parse2::<syn::File>(extra).map_err(|e| unparsable(file, e))?;
@@ -152,6 +154,7 @@ pub fn generate_for(file: &Path, text: &str, target: &Target) -> Result<Artifact
         test_client: with(glue.with_test_helpers)?,
         mock: mock::generate(file, &parsed, target.module),
         repairs: parsed.lowered.repairs.clone(),
+        surface,
     })
 }
 

@@ -103,6 +103,10 @@ pub struct RefreshOptions {
     /// (`... 0.1.0 → 0.2.0 (breaking)`) to FILE.
     #[arg(long, value_name = "FILE")]
     pub pr_title: Option<PathBuf>,
+    /// Also list where this workspace's `.rs` files (outside target/) call
+    /// the methods of operations a `V<n>` twin supersedes.
+    #[arg(long)]
+    pub callers: bool,
 }
 
 /// The `--areas` choice.
@@ -201,6 +205,7 @@ mod tests {
         assert_eq!(options.pr_title, None);
         assert_eq!(options.areas, AreaChoice::All);
         assert!(options.partner);
+        assert!(!options.callers);
     }
 
     #[test]
@@ -237,9 +242,11 @@ mod tests {
             "pr.md",
             "--pr-title=title.txt",
             "--no-partner",
+            "--callers",
         ])
         .unwrap();
         assert!(!options.partner);
+        assert!(options.callers);
         assert_eq!(options.descriptions, Source::Own);
         assert_eq!(options.summary_markdown, Some(PathBuf::from("pr.md")));
         assert_eq!(options.pr_title, Some(PathBuf::from("title.txt")));

@@ -153,7 +153,9 @@ fn area_of(file: &Path) -> Option<String> {
 /// `cargo check` of the library (with `test-util`) built from `spec`, in
 /// its own target directory under `scratch`; JSON messages on stdout.
 fn cargo_check(root: &Path, scratch: &Path, spec: &Path) -> Result<std::process::Output, Error> {
-    cargo_check_with(root, scratch, "test-util", (SPEC_ENV, spec))
+    // `multipart`: the partner fragment may take an upload, which the build
+    // script then asks for.
+    cargo_check_with(root, scratch, "test-util,multipart", (SPEC_ENV, spec))
 }
 
 /// `cargo check` of the library with `features`, `fragment` naming the

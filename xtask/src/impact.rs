@@ -1,26 +1,28 @@
 //! What a refresh does to code compiled against the crate, and the version
 //! bump that follows under Cargo's semver rules.
 //!
-//! Read off the API listings (`spec/partner.api.txt`) before and after,
-//! which are themselves read off the generated code: a change counts only
-//! if it changes the Rust API, not the JSON that produced it (a new
-//! `format` the generator ignores changes nothing users compile against).
+//! A structural diff of two [`Surface`]s, the generator's account of the
+//! Rust API before and after (the one the fragment in place gives, and the
+//! refreshed one): a change counts only if it changes the Rust API, not the
+//! JSON that produced it (a new `format` the generator ignores changes
+//! nothing users compile against).
 //!
-//! A type the listing marks `[non-exhaustive]` (every generated struct and
-//! enum is, see `codegen/src/extensible.rs`) cannot be built with a literal or
-//! matched without a wildcard outside the crate, so a field or variant added
-//! to it breaks nobody: additive. Added to a type without the mark, it
-//! would break literals or exhaustive matches. Anything removed, renamed or
-//! retyped breaks; a type gaining or losing the mark changes its header, and
-//! breaks too.
+//! A non-exhaustive type (every generated struct and enum is, see
+//! `codegen/src/extensible.rs`) cannot be built with a literal or matched
+//! without a wildcard outside the crate, so a field or variant added to it
+//! breaks nobody: additive. Added to a type without the mark, it would
+//! break literals or exhaustive matches. Anything removed, renamed or
+//! retyped breaks; a type gaining or losing the mark breaks too.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use semver::{BuildMetadata, Prerelease, Version};
 
 use crate::Error;
+use crate::codegen::surface::{Field, Kind, Operation, Surface, Type, Variant};
 use crate::diff::{Diff, diff};
+use crate::listing;
 
 /// How a change affects code compiled against the previous version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -47,155 +49,282 @@ impl Impact {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     pub impact: Impact,
-    /// What changed, e.g. `struct DeviceLicenseType: field added "state"`.
-    pub what: String,
+    /// The area of the client-org API it is in; `None` for the partner API.
+    pub area: Option<String>,
+    /// What changed: `method get_a`, `type Old`, `struct A`.
+    pub subject: String,
+    pub detail: Detail,
 }
 
-/// An item of the listing: its header line and its member lines.
-type Items = BTreeMap<String, (String, Vec<String>)>;
+/// What happened to a change's subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    Added,
+    Removed,
+    /// A method's signature, now.
+    Signature(String),
+    /// A method's request line and paging, now: nothing users compile against.
+    Behaviour(String),
+    /// A method's stream methods, added or removed.
+    Streams {
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
+    /// A type's header or a member, as listed before and after.
+    Became {
+        old: String,
+        new: String,
+    },
+    /// A field or variant (`key`, as listed) added; `breaks` when the type
+    /// is exhaustive.
+    MemberAdded {
+        member: &'static str,
+        key: String,
+        breaks: Option<&'static str>,
+    },
+    MemberRemoved(String),
+}
 
-/// Splits a listing into methods and types, by name.
-fn items(listing: &str) -> (Items, Items) {
-    let (mut methods, mut types) = (Items::new(), Items::new());
-    let mut in_types = false;
-    let mut current: Option<(bool, String)> = None;
-    for line in listing.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            if line.starts_with("## Types") {
-                in_types = true;
-            }
-            continue;
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(area) = &self.area {
+            write!(f, "area {area}: ")?;
         }
-        let table = if in_types { &mut types } else { &mut methods };
-        if let Some(member) = line.strip_prefix("    ") {
-            if let Some((_, name)) = &current
-                && let Some(entry) = table.get_mut(name)
-            {
-                entry.1.push(member.to_owned());
+        write!(f, "{}: ", self.subject)?;
+        match &self.detail {
+            Detail::Added => write!(f, "added"),
+            Detail::Removed => write!(f, "removed"),
+            Detail::Signature(new) => write!(f, "signature changed to `{new}`"),
+            Detail::Behaviour(now) => write!(f, "now {now} (behaviour or documentation only)"),
+            Detail::Streams { added, removed } => {
+                let list = |l: &[String]| l.join(", ");
+                match (added.is_empty(), removed.is_empty()) {
+                    (false, true) => write!(f, "stream methods added: {}", list(added)),
+                    (true, _) => write!(f, "stream methods removed: {}", list(removed)),
+                    (false, false) => write!(
+                        f,
+                        "stream methods added: {}; removed: {}",
+                        list(added),
+                        list(removed)
+                    ),
+                }
             }
-            continue;
+            Detail::Became { old, new } => write!(f, "`{old}` became `{new}`"),
+            Detail::MemberAdded {
+                member,
+                key,
+                breaks: None,
+            } => {
+                write!(f, "{member} {key} added (non-exhaustive)")
+            }
+            Detail::MemberAdded {
+                member,
+                key,
+                breaks: Some(breaks),
+            } => {
+                write!(f, "{member} {key} added (breaks {breaks})")
+            }
+            Detail::MemberRemoved(key) => write!(f, "{key} removed"),
         }
-        let name = if in_types {
-            // `struct Name`, `enum Name`, `newtype Name(..)`, `type Name = ..`
-            line.split_whitespace()
-                .nth(1)
-                .unwrap_or(line)
-                .split('(')
-                .next()
-                .unwrap_or(line)
-                .to_owned()
-        } else {
-            line.split('(').next().unwrap_or(line).to_owned()
-        };
-        table.insert(name.clone(), (line.to_owned(), Vec::new()));
-        current = Some((in_types, name));
     }
-    (methods, types)
 }
 
-/// Every change between two listings, most severe first.
-pub fn assess(old_listing: Option<&str>, new_listing: &str) -> Vec<Change> {
-    let (old_methods, old_types) = items(old_listing.unwrap_or(""));
-    let (new_methods, new_types) = items(new_listing);
+/// Every change from `old` (none: an empty API) to `new`, most severe
+/// first.
+pub fn assess(old: Option<&Surface>, new: &Surface) -> Vec<Change> {
+    let empty = Surface::default();
+    let old = old.unwrap_or(&empty);
     let mut changes = Vec::new();
-    let mut push = |impact, what: String| changes.push(Change { impact, what });
-
-    for (name, change) in diff(&old_methods, &new_methods) {
-        let (impact, what) = match change {
-            Diff::Added(_) => (Impact::Additive, format!("method {name}: added")),
-            Diff::Removed(_) => (Impact::Breaking, format!("method {name}: removed")),
-            Diff::Changed { old, new } if old.0 != new.0 => (
-                Impact::Breaking,
-                format!("method {name}: signature changed to `{}`", new.0),
-            ),
-            Diff::Changed { new, .. } => (
-                Impact::Patch,
-                format!(
-                    "method {name}: now {} (behaviour or documentation only)",
-                    new.1.join(" ").trim()
-                ),
-            ),
-        };
-        push(impact, what);
+    let by_method = |s: &'_ Surface| -> BTreeMap<String, Operation> {
+        s.operations
+            .iter()
+            .map(|o| (o.method.clone(), o.clone()))
+            .collect()
+    };
+    for (name, change) in diff(&by_method(old), &by_method(new)) {
+        method_changes(&format!("method {name}"), change, &mut changes);
     }
-    for (name, change) in diff(&old_types, &new_types) {
-        match change {
-            Diff::Added(_) => push(Impact::Additive, format!("type {name}: added")),
-            Diff::Removed(_) => push(Impact::Breaking, format!("type {name}: removed")),
-            Diff::Changed { old, new } if old.0 != new.0 => push(
-                Impact::Breaking,
-                format!("type {name}: `{}` became `{}`", old.0, new.0),
-            ),
-            Diff::Changed { old, new } => members(name, &new.0, &old.1, &new.1, &mut push),
-        }
+    let by_name = |s: &'_ Surface| -> BTreeMap<String, Type> {
+        s.types
+            .iter()
+            .map(|t| (t.name.clone(), t.clone()))
+            .collect()
+    };
+    for (name, change) in diff(&by_name(old), &by_name(new)) {
+        type_changes(name, change, &mut changes);
     }
-    changes.sort_by(|a, b| b.impact.cmp(&a.impact).then_with(|| a.what.cmp(&b.what)));
+    changes.sort_by(|a, b| {
+        b.impact
+            .cmp(&a.impact)
+            .then_with(|| a.to_string().cmp(&b.to_string()))
+    });
     changes
 }
 
-/// The changes among the members (fields, variants) of the type `name`,
-/// whose header (`struct Name`, ...) is `header` before and after.
-fn members(
-    name: &str,
-    header: &str,
-    old: &[String],
-    new: &[String],
-    push: &mut impl FnMut(Impact, String),
-) {
-    let kind = header.split_whitespace().next().unwrap_or("");
-    let by_key = |lines: &[String]| -> BTreeMap<String, String> {
-        lines.iter().map(|l| (member_key(l), l.clone())).collect()
+fn change(impact: Impact, subject: &str, detail: Detail) -> Change {
+    Change {
+        impact,
+        area: None,
+        subject: subject.to_owned(),
+        detail,
+    }
+}
+
+/// A method added or removed breaks or adds; a new signature breaks; its
+/// stream methods count as methods; the rest (path, marks, cursor) is patch.
+fn method_changes(subject: &str, change_of: Diff<Operation>, out: &mut Vec<Change>) {
+    let (old, new) = match change_of {
+        Diff::Added(_) => return out.push(change(Impact::Additive, subject, Detail::Added)),
+        Diff::Removed(_) => return out.push(change(Impact::Breaking, subject, Detail::Removed)),
+        Diff::Changed { old, new } => (old, new),
     };
-    let (before, after) = (by_key(old), by_key(new));
-    for (key, change) in diff(&before, &after) {
-        match change {
-            Diff::Added(_) => {
-                let (impact, what) = member_added(kind, header, name, key);
-                push(impact, what);
-            }
-            Diff::Removed(_) => push(Impact::Breaking, format!("{kind} {name}: {key} removed")),
-            Diff::Changed { old, new } => push(
-                Impact::Breaking,
-                format!("{kind} {name}: `{old}` became `{new}`"),
-            ),
+    let (old_line, new_line) = (listing::signature(old), listing::signature(new));
+    if old_line != new_line {
+        return out.push(change(
+            Impact::Breaking,
+            subject,
+            Detail::Signature(new_line),
+        ));
+    }
+    let streams = |op: &Operation| {
+        op.paged
+            .iter()
+            .flat_map(|p| p.streams.clone())
+            .collect::<Vec<_>>()
+    };
+    let (before, after) = (streams(old), streams(new));
+    let added: Vec<String> = after
+        .iter()
+        .filter(|s| !before.contains(s))
+        .cloned()
+        .collect();
+    let removed: Vec<String> = before
+        .iter()
+        .filter(|s| !after.contains(s))
+        .cloned()
+        .collect();
+    if !added.is_empty() || !removed.is_empty() {
+        let impact = if removed.is_empty() {
+            Impact::Additive
+        } else {
+            Impact::Breaking
+        };
+        out.push(change(impact, subject, Detail::Streams { added, removed }));
+    }
+    let notes = |op: &Operation| listing::method_notes(op).join(" ");
+    if notes(old) != notes(new) {
+        out.push(change(
+            Impact::Patch,
+            subject,
+            Detail::Behaviour(notes(new)),
+        ));
+    }
+}
+
+fn type_changes(name: &str, change_of: Diff<Type>, out: &mut Vec<Change>) {
+    let subject = format!("type {name}");
+    let (old, new) = match change_of {
+        Diff::Added(_) => return out.push(change(Impact::Additive, &subject, Detail::Added)),
+        Diff::Removed(_) => return out.push(change(Impact::Breaking, &subject, Detail::Removed)),
+        Diff::Changed { old, new } => (old, new),
+    };
+    // The kind, a newtype's or alias's target, the mark: all in the header.
+    let (old_header, new_header) = (listing::type_header(old), listing::type_header(new));
+    if old_header != new_header {
+        let detail = Detail::Became {
+            old: old_header,
+            new: new_header,
+        };
+        return out.push(change(Impact::Breaking, &subject, detail));
+    }
+    let (word, member, breaks) = match new.kind {
+        Kind::Enum => ("enum", "variant", "exhaustive matches"),
+        _ => ("struct", "field", "struct literals"),
+    };
+    let subject = format!("{word} {name}");
+    let breaks = (!new.non_exhaustive).then_some(breaks);
+    let fields = |t: &'_ Type| -> BTreeMap<String, Field> {
+        t.fields
+            .iter()
+            .map(|f| (format!("{:?}", f.json), f.clone()))
+            .collect()
+    };
+    let variants = |t: &'_ Type| -> BTreeMap<String, Variant> {
+        t.variants
+            .iter()
+            .map(|v| (variant_key(v), v.clone()))
+            .collect()
+    };
+    // Each member's line before and after, by its key.
+    let mut members: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+    let (old_fields, new_fields) = (fields(old), fields(new));
+    for (key, d) in diff(&old_fields, &new_fields) {
+        let (before, after) = sides(d);
+        let line = |f: Option<&Field>| f.map(listing::field_line);
+        members.push((key.clone(), line(before), line(after)));
+    }
+    let (old_variants, new_variants) = (variants(old), variants(new));
+    for (key, d) in diff(&old_variants, &new_variants) {
+        let (before, after) = sides(d);
+        let line = |v: Option<&Variant>| v.map(listing::variant_line);
+        members.push((key.clone(), line(before), line(after)));
+    }
+    for (key, before, after) in members {
+        out.push(member_change(
+            &subject,
+            (member, breaks),
+            key,
+            before,
+            after,
+        ));
+    }
+}
+
+/// How a variant is named in a change: its wire value, quoted, or its line.
+fn variant_key(variant: &Variant) -> String {
+    match &variant.json {
+        Some(json) => format!("{json:?}"),
+        None => listing::variant_line(variant),
+    }
+}
+
+/// The value before and after, of a key that changed.
+fn sides<T>(d: Diff<'_, T>) -> (Option<&T>, Option<&T>) {
+    match d {
+        Diff::Added(new) => (None, Some(new)),
+        Diff::Removed(old) => (Some(old), None),
+        Diff::Changed { old, new } => (Some(old), Some(new)),
+    }
+}
+
+/// A member (`key`) of `subject` as listed `before` and `after`; `what` is
+/// the member's word and what adding one breaks, if the type is exhaustive.
+fn member_change(
+    subject: &str,
+    (member, breaks): (&'static str, Option<&'static str>),
+    key: String,
+    before: Option<String>,
+    after: Option<String>,
+) -> Change {
+    match (before, after) {
+        (Some(old), Some(new)) => change(Impact::Breaking, subject, Detail::Became { old, new }),
+        (Some(_), None) => change(Impact::Breaking, subject, Detail::MemberRemoved(key)),
+        (None, _) => {
+            let impact = if breaks.is_some() {
+                Impact::Breaking
+            } else {
+                Impact::Additive
+            };
+            change(
+                impact,
+                subject,
+                Detail::MemberAdded {
+                    member,
+                    key,
+                    breaks,
+                },
+            )
         }
-    }
-}
-
-/// What a field or variant `key` added to the type `name` does to users:
-/// nothing, if the type is non-exhaustive.
-fn member_added(kind: &str, header: &str, name: &str, key: &str) -> (Impact, String) {
-    let member = match kind {
-        "struct" => "field",
-        "enum" => "variant",
-        _ => "member",
-    };
-    if header.ends_with(NON_EXHAUSTIVE) {
-        return (
-            Impact::Additive,
-            format!("{kind} {name}: {member} {key} added (non-exhaustive)"),
-        );
-    }
-    let breaks = match kind {
-        "struct" => " (breaks struct literals)",
-        "enum" => " (breaks exhaustive matches)",
-        _ => "",
-    };
-    (
-        Impact::Breaking,
-        format!("{kind} {name}: {member} {key} added{breaks}"),
-    )
-}
-
-/// How the listing marks a type that may grow (`listing.rs`).
-const NON_EXHAUSTIVE: &str = " [non-exhaustive]";
-
-/// A member line's identity: the JSON name of a field or variant, else the
-/// whole line.
-fn member_key(line: &str) -> String {
-    match line.split_once(" -> ") {
-        Some((json, _)) => json.to_owned(),
-        None => line.to_owned(),
     }
 }
 
@@ -304,155 +433,287 @@ pub fn text(changes: &[Change], version: &str) -> String {
         impact.word()
     );
     for change in changes {
-        let _ = writeln!(out, "  [{}] {}", change.impact.word(), change.what);
+        let _ = writeln!(out, "  [{}] {change}", change.impact.word());
     }
-    out
-}
-
-/// A pull request description: the bump, the changes by impact, and the
-/// summary.
-pub fn markdown(changes: &[Change], version: &str, source: &str, summary: &str) -> String {
-    let impact = overall(changes);
-    let next = bump(version, impact).unwrap_or_else(|e| e.to_string());
-    let mut out = String::new();
-    let _ = writeln!(out, "## Refresh of `spec/partner.json` from `{source}`\n");
-    let _ = writeln!(
-        out,
-        "**Version bump: {version} → {next}** ({} under Cargo's semver rules)\n",
-        impact.word()
-    );
-    for (level, title) in [
-        (
-            Impact::Breaking,
-            "Breaking: code built against the previous version may not compile",
-        ),
-        (
-            Impact::Additive,
-            "Additive: new API, existing code compiles",
-        ),
-        (Impact::Patch, "Patch: no change to the Rust API"),
-    ] {
-        let lines: Vec<&Change> = changes.iter().filter(|c| c.impact == level).collect();
-        if lines.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out, "### {title} ({})\n", lines.len());
-        for change in lines {
-            let _ = writeln!(out, "- {}", change.what.replace('`', "\\`"));
-        }
-        out.push('\n');
-    }
-    let _ = writeln!(
-        out,
-        "### Summary of the fragment's changes\n\n```text\n{}```",
-        summary
-    );
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codegen::surface::{Paging, Parameter};
 
-    const OLD: &str = "\
-# header
+    fn op(method: &str, body: &str) -> Operation {
+        Operation {
+            method: method.to_owned(),
+            http_method: "POST".to_owned(),
+            path: format!("/{method}"),
+            operation_id: method.to_owned(),
+            parameters: vec![Parameter {
+                name: "body".to_owned(),
+                ty: format!("&{body}"),
+            }],
+            response: "Result<B, Error>".to_owned(),
+            read_only: true,
+            deprecated: false,
+            paged: None,
+        }
+    }
 
-## Methods of Client
-get_a(body: &A) -> Result<ResponseValue<B>, Error<()>>
-    POST /a [read-only]
-gone(body: &A) -> Result<ResponseValue<B>, Error<()>>
-    POST /gone [state-changing]
-renamed(body: &A) -> Result<ResponseValue<B>, Error<()>>
-    POST /r [read-only]
+    fn item(name: &str, kind: Kind, non_exhaustive: bool) -> Type {
+        Type {
+            name: name.to_owned(),
+            kind,
+            non_exhaustive,
+            fields: Vec::new(),
+            variants: Vec::new(),
+        }
+    }
 
-## Types in rhombus_partner::types
-struct A
-    \"x\" -> x: Option<String>
-enum Kind
-    \"A\" -> A
-struct Old
-newtype Open(Map<String, Value>)
-struct Grows [non-exhaustive]
-    \"a\" -> a: Option<String>
-enum Values [non-exhaustive]
-    \"A\" -> A
-struct Marked
-    \"a\" -> a: Option<String>
-";
+    /// A struct with `(json name, type)` fields, the Rust name the JSON one.
+    fn strukt(name: &str, non_exhaustive: bool, fields: &[(&str, &str)]) -> Type {
+        let fields = fields.iter().map(|(json, ty)| Field {
+            rust: json.to_lowercase(),
+            json: (*json).to_owned(),
+            ty: (*ty).to_owned(),
+            required: false,
+        });
+        Type {
+            fields: fields.collect(),
+            ..item(name, Kind::Struct, non_exhaustive)
+        }
+    }
+
+    fn enumeration(name: &str, non_exhaustive: bool, values: &[&str]) -> Type {
+        let variants = values.iter().map(|v| Variant {
+            rust: (*v).to_owned(),
+            json: Some((*v).to_owned()),
+            data: Vec::new(),
+        });
+        Type {
+            variants: variants.collect(),
+            ..item(name, Kind::Enum, non_exhaustive)
+        }
+    }
+
+    fn old() -> Surface {
+        Surface {
+            operations: vec![op("get_a", "A"), op("gone", "A")],
+            types: vec![
+                strukt("Grows", true, &[("a", "Option<String>")]),
+                strukt("Fixed", false, &[("a", "Option<String>")]),
+                enumeration("Values", true, &["A"]),
+                enumeration("Closed", false, &["A"]),
+                item(
+                    "Open",
+                    Kind::Newtype(vec!["Map<String, Value>".into()]),
+                    true,
+                ),
+            ],
+            ..Surface::default()
+        }
+    }
+
+    /// The changes from `old()` to `old()` changed by `edit`, as
+    /// `(impact, text)`.
+    fn after(edit: impl FnOnce(&mut Surface)) -> Vec<(Impact, String)> {
+        let mut new = old();
+        edit(&mut new);
+        let changes = assess(Some(&old()), &new);
+        changes.iter().map(|c| (c.impact, c.to_string())).collect()
+    }
+
+    fn ty<'a>(surface: &'a mut Surface, name: &str) -> &'a mut Type {
+        surface.types.iter_mut().find(|t| t.name == name).unwrap()
+    }
 
     #[test]
     fn nothing_changed_is_a_patch() {
-        assert!(assess(Some(OLD), OLD).is_empty());
+        assert!(assess(Some(&old()), &old()).is_empty());
         assert_eq!(overall(&[]), Impact::Patch);
     }
 
     #[test]
-    fn additions_are_additive_and_removals_retypes_and_growing_exhaustive_types_break() {
-        let new = "\
-## Methods of Client
-get_a(body: &A) -> Result<ResponseValue<B>, Error<()>>
-    POST /a [read-only, deprecated]
-renamed(body: &Open) -> Result<ResponseValue<B>, Error<()>>
-    POST /r [read-only]
-added(body: &A) -> Result<ResponseValue<B>, Error<()>>
-    POST /added [state-changing]
-
-## Types in rhombus_partner::types
-struct A
-    \"x\" -> x: Option<i64>
-    \"y\" -> y: Option<String>
-enum Kind
-    \"A\" -> A
-    \"B\" -> B
-newtype Open(Map<String, Value>)
-struct New
-struct Grows [non-exhaustive]
-    \"a\" -> a: Option<String>
-    \"b\" -> b: Option<String>
-enum Values [non-exhaustive]
-    \"A\" -> A
-    \"B\" -> B
-struct Marked [non-exhaustive]
-    \"a\" -> a: Option<String>
-";
-        let changes = assess(Some(OLD), new);
-        let of = |impact| -> Vec<&str> {
-            changes
-                .iter()
-                .filter(|c| c.impact == impact)
-                .map(|c| c.what.as_str())
-                .collect()
-        };
+    fn a_field_added_to_a_non_exhaustive_struct_is_additive() {
+        let changes = after(|s| {
+            ty(s, "Grows")
+                .fields
+                .extend(strukt("", true, &[("b", "i64")]).fields)
+        });
         assert_eq!(
-            of(Impact::Additive),
+            changes,
+            [(
+                Impact::Additive,
+                "struct Grows: field \"b\" added (non-exhaustive)".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_field_added_to_an_exhaustive_struct_breaks_literals() {
+        let changes = after(|s| {
+            ty(s, "Fixed")
+                .fields
+                .extend(strukt("", true, &[("b", "i64")]).fields)
+        });
+        assert_eq!(
+            changes,
+            [(
+                Impact::Breaking,
+                "struct Fixed: field \"b\" added (breaks struct literals)".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_variant_is_additive_only_on_a_non_exhaustive_enum() {
+        let changes = after(|s| {
+            ty(s, "Values")
+                .variants
+                .push(enumeration("", true, &["B"]).variants[0].clone());
+            ty(s, "Closed")
+                .variants
+                .push(enumeration("", true, &["B"]).variants[0].clone());
+        });
+        assert_eq!(
+            changes,
             [
-                "enum Values: variant \"B\" added (non-exhaustive)",
-                "method added: added",
-                "struct Grows: field \"b\" added (non-exhaustive)",
-                "type New: added",
+                (
+                    Impact::Breaking,
+                    "enum Closed: variant \"B\" added (breaks exhaustive matches)".into()
+                ),
+                (
+                    Impact::Additive,
+                    "enum Values: variant \"B\" added (non-exhaustive)".into()
+                ),
             ]
         );
+    }
+
+    #[test]
+    fn a_type_removed_breaks_and_a_type_added_is_additive() {
+        let changes = after(|s| {
+            s.types.retain(|t| t.name != "Open");
+            s.types.push(strukt("New", true, &[]));
+        });
         assert_eq!(
-            of(Impact::Patch),
-            ["method get_a: now POST /a [read-only, deprecated] (behaviour or documentation only)"]
+            changes,
+            [
+                (Impact::Breaking, "type Open: removed".into()),
+                (Impact::Additive, "type New: added".into()),
+            ]
         );
-        let breaking = of(Impact::Breaking);
-        for expected in [
-            "method gone: removed",
-            "method renamed: signature changed",
-            "struct A: `\"x\" -> x: Option<String>` became `\"x\" -> x: Option<i64>`",
-            "struct A: field \"y\" added (breaks struct literals)",
-            "enum Kind: variant \"B\" added (breaks exhaustive matches)",
-            "type Old: removed",
-            "type Marked: `struct Marked` became `struct Marked [non-exhaustive]`",
-        ] {
-            assert!(
-                breaking.iter().any(|b| b.starts_with(expected)),
-                "{expected} not in {breaking:#?}"
-            );
-        }
-        assert_eq!(breaking.len(), 7, "{breaking:#?}");
-        assert_eq!(overall(&changes), Impact::Breaking);
+    }
+
+    #[test]
+    fn a_member_removed_or_retyped_breaks() {
+        let changes = after(|s| {
+            ty(s, "Grows").fields[0].ty = "Option<i64>".to_owned();
+            ty(s, "Values").variants.clear();
+        });
+        assert_eq!(
+            changes,
+            [
+                (Impact::Breaking, "enum Values: \"A\" removed".into()),
+                (
+                    Impact::Breaking,
+                    "struct Grows: `\"a\" -> a: Option<String>` became `\"a\" -> a: Option<i64>`"
+                        .into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_header_change_breaks_even_gaining_the_mark() {
+        let changes = after(|s| {
+            ty(s, "Fixed").non_exhaustive = true;
+            ty(s, "Open").kind = Kind::Newtype(vec!["Value".into()]);
+        });
+        assert_eq!(
+            changes,
+            [
+                (
+                    Impact::Breaking,
+                    "type Fixed: `struct Fixed` became `struct Fixed [non-exhaustive]`".into()
+                ),
+                (
+                    Impact::Breaking,
+                    "type Open: `newtype Open(Map<String, Value>) [non-exhaustive]` became \
+                     `newtype Open(Value) [non-exhaustive]`"
+                        .into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn methods_added_removed_retyped_and_remarked() {
+        let changes = after(|s| {
+            s.operations.retain(|o| o.method != "gone");
+            s.operations.push(op("added", "A"));
+            s.operations[0].deprecated = true;
+            s.operations.push(op("gone", "Open"));
+        });
+        assert_eq!(
+            changes,
+            [
+                (
+                    Impact::Breaking,
+                    "method gone: signature changed to `gone(body: &Open) -> Result<B, Error>`"
+                        .into()
+                ),
+                (Impact::Additive, "method added: added".into()),
+                (
+                    Impact::Patch,
+                    "method get_a: now POST /get_a [read-only, deprecated] (behaviour or \
+                     documentation only)"
+                        .into()
+                ),
+            ]
+        );
+        let removed = after(|s| s.operations.truncate(1));
+        assert_eq!(removed, [(Impact::Breaking, "method gone: removed".into())]);
+    }
+
+    #[test]
+    fn stream_methods_count_as_methods_and_a_new_cursor_as_patch() {
+        let paging = |cursor: &str, streams: &[&str]| {
+            Some(Paging {
+                cursor: cursor.to_owned(),
+                streams: streams.iter().map(|s| (*s).to_owned()).collect(),
+            })
+        };
+        let mut before = old();
+        before.operations[0].paged = paging("a -> a", &["get_a_pages"]);
+        let mut new = before.clone();
+        new.operations[0].paged = paging("b -> b", &["get_a_pages", "get_a_items"]);
+        let changes = assess(Some(&before), &new);
+        let texts: Vec<(Impact, String)> =
+            changes.iter().map(|c| (c.impact, c.to_string())).collect();
+        assert_eq!(
+            texts[0],
+            (
+                Impact::Additive,
+                "method get_a: stream methods added: get_a_items".into()
+            )
+        );
+        assert_eq!(texts[1].0, Impact::Patch, "{texts:#?}");
+        let gone = assess(Some(&new), &old());
+        assert_eq!(gone[0].impact, Impact::Breaking, "{gone:#?}");
+    }
+
+    #[test]
+    fn against_nothing_everything_is_additive_and_an_area_is_named() {
+        let mut changes = assess(None, &old());
+        assert!(changes.iter().all(|c| c.impact == Impact::Additive));
+        assert_eq!(changes.len(), 7);
+        changes[0].area = Some("event".to_owned());
+        assert!(
+            changes[0].to_string().starts_with("area event: "),
+            "{}",
+            changes[0]
+        );
     }
 
     #[test]
@@ -545,7 +806,9 @@ struct Marked [non-exhaustive]
 
     #[test]
     fn the_title_names_the_bump() {
-        let changes = assess(Some(OLD), &OLD.replace("struct Old\n", ""));
+        let mut new = old();
+        new.types.pop();
+        let changes = assess(Some(&old()), &new);
         assert_eq!(
             title(&changes, "0.1.0"),
             "Refresh spec/partner.json: 0.1.0 → 0.2.0 (breaking)"
@@ -561,18 +824,5 @@ struct Marked [non-exhaustive]
         let manifest =
             "[workspace]\nversion = \"9.9.9\"\n[package]\nname = \"x\"\nversion = \"0.3.1\"\n";
         assert_eq!(crate_version(manifest).as_deref(), Some("0.3.1"));
-    }
-
-    #[test]
-    fn markdown_names_the_bump_and_groups_changes() {
-        let changes = assess(Some(OLD), &OLD.replace("struct Old\n", ""));
-        let md = markdown(&changes, "0.1.0", "up.json", "schemas: 0 added\n");
-        assert!(
-            md.contains("**Version bump: 0.1.0 → 0.2.0** (breaking"),
-            "{md}"
-        );
-        assert!(md.contains("### Breaking"), "{md}");
-        assert!(md.contains("- type Old: removed"), "{md}");
-        assert!(md.contains("```text\nschemas: 0 added\n```"), "{md}");
     }
 }

@@ -9,10 +9,13 @@ use serde_json::Value;
 use crate::Error;
 use crate::cli::{AreaChoice, RefreshOptions};
 use crate::codegen::layout;
+use crate::codegen::surface::Surface;
 use crate::normalize::{self, LeftOut};
 use crate::project::{self, API_LISTING, FRAGMENT, project_root};
 use crate::salvage::{self, Salvage};
-use crate::{canonical, codegen, compile, descriptions, extract, impact, listing, source, summary};
+use crate::{
+    canonical, codegen, compile, descriptions, extract, impact, listing, pr, radar, source, summary,
+};
 
 /// A refreshed fragment and what it took to make it.
 pub struct Refreshed {
@@ -27,8 +30,8 @@ pub struct Refreshed {
     pub salvage: Salvage,
     pub operations: usize,
     pub schemas: usize,
-    /// The client generated from it, for the API listing.
-    pub client: String,
+    /// The API its client exposes, for the listing and the impact.
+    pub surface: Surface,
     /// Whether the crate was type-checked against it.
     pub compiled: bool,
 }
@@ -45,14 +48,55 @@ struct Job {
     module: Option<String>,
 }
 
+impl Job {
+    /// The area, `None` for the partner fragment.
+    fn area(&self) -> Option<&str> {
+        self.module.as_ref().map(|_| self.name.as_str())
+    }
+
+    /// Which client its listing describes.
+    fn of(&self) -> listing::Of<'_> {
+        match &self.module {
+            Some(module) => listing::Of::Area {
+                area: &self.name,
+                module,
+            },
+            None => listing::Of::Partner,
+        }
+    }
+
+    /// Its listing's name in the pull request body: the checked-in path,
+    /// else a name beside the fragment written elsewhere.
+    fn listing_name(&self, root: &Path) -> String {
+        let path = match &self.listing {
+            Some(listing) => listing.clone(),
+            None => self.out.with_extension("api.txt"),
+        };
+        path.strip_prefix(root)
+            .unwrap_or(&path)
+            .display()
+            .to_string()
+    }
+}
+
 /// A job done in memory: what it would write, and what changed.
 struct Outcome {
     job: Job,
     text: String,
     listing: Option<String>,
+    /// The listings the surfaces before and after render, for the body.
+    listing_diff: pr::ListingDiff,
     summary: String,
     changes: Vec<impact::Change>,
+    superseded: Vec<radar::Superseded>,
     unchanged: bool,
+}
+
+/// What a job's refresh does to the Rust API.
+struct Assessed {
+    changes: Vec<impact::Change>,
+    listing_diff: pr::ListingDiff,
+    superseded: Vec<radar::Superseded>,
 }
 
 /// Refreshes the partner fragment and, unless `--out` names another file,
@@ -87,20 +131,7 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, Error> {
         check_areas(&outcomes)?;
     }
 
-    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
-    let version = impact::crate_version(&manifest).unwrap_or_else(|| "0.0.0".to_owned());
-    let changes: Vec<impact::Change> = outcomes.iter().flat_map(|o| o.changes.clone()).collect();
-    let summary: String = outcomes.iter().map(|o| o.summary.as_str()).collect();
-    print!("{}", impact::text(&changes, &version));
-    if let Some(path) = &options.summary_markdown {
-        let markdown = impact::markdown(&changes, &version, &options.from, &summary);
-        project::write_atomically(path, &markdown)?;
-        println!("wrote {}", path.display());
-    }
-    if let Some(path) = &options.pr_title {
-        project::write_atomically(path, &impact::title(&changes, &version))?;
-        println!("wrote {}", path.display());
-    }
+    report(&outcomes, options, &root)?;
     if options.check {
         return Ok(check_outcome(&outcomes));
     }
@@ -128,6 +159,41 @@ fn check_areas(outcomes: &[Outcome]) -> Result<(), Error> {
     );
     compile::check_areas_compile(&changed).map_err(|e| Error::WouldNotCompile(Box::new(e)))?;
     println!("compiled: the crate type-checks with the refreshed areas");
+    Ok(())
+}
+
+/// Prints the impact and the deprecations of every outcome, and writes the
+/// pull request body and title when asked for.
+fn report(outcomes: &[Outcome], options: &RefreshOptions, root: &Path) -> Result<(), Error> {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+    let version = impact::crate_version(&manifest).unwrap_or_else(|| "0.0.0".to_owned());
+    let changes: Vec<impact::Change> = outcomes.iter().flat_map(|o| o.changes.clone()).collect();
+    let summary: String = outcomes.iter().map(|o| o.summary.as_str()).collect();
+    let superseded: Vec<radar::Superseded> =
+        outcomes.iter().flat_map(|o| o.superseded.clone()).collect();
+    let callers = match options.callers {
+        true => Some(radar::callers(root, &radar::methods(&superseded))?),
+        false => None,
+    };
+    print!("{}", impact::text(&changes, &version));
+    print!("{}", radar::text(&superseded, callers.as_deref()));
+    if let Some(path) = &options.summary_markdown {
+        let listings: Vec<&pr::ListingDiff> = outcomes.iter().map(|o| &o.listing_diff).collect();
+        let body = pr::Body {
+            version: &version,
+            source: &options.from,
+            changes: &changes,
+            summary: &summary,
+            deprecations: &radar::markdown(&superseded, callers.as_deref()),
+            listings: &listings,
+        };
+        project::write_atomically(path, &pr::markdown(&body))?;
+        println!("wrote {}", path.display());
+    }
+    if let Some(path) = &options.pr_title {
+        project::write_atomically(path, &impact::title(&changes, &version))?;
+        println!("wrote {}", path.display());
+    }
     Ok(())
 }
 
@@ -221,27 +287,15 @@ fn prepare_job(job: Job, upstream: &Value, options: &RefreshOptions) -> Result<O
     print_log(&refreshed);
 
     let summary = summary::compare(previous.as_ref(), &refreshed.value);
-    let new_listing = match &job.module {
-        Some(module) => listing::of_area(&job.name, module, &refreshed.text, &refreshed.client)?,
-        None => listing::of_client(&refreshed.text, &refreshed.client)?,
-    };
-    // The fragment in place may predate a generator change; without its
-    // listing every type counts as added.
-    let old_listing = previous_text.as_deref().and_then(|text| match &job.module {
-        Some(module) => listing::render_area(&job.name, module, text).ok(),
-        None => listing::render(text).ok(),
-    });
+    let assessed = assess(&job, previous_text.as_deref(), &refreshed.surface);
     let listing_in_place = job
         .listing
         .as_ref()
         .and_then(|path| std::fs::read_to_string(path).ok());
-    let mut changes = impact::assess(old_listing.as_deref(), &new_listing);
-    if job.module.is_some() {
-        for change in &mut changes {
-            change.what = format!("area {}: {}", job.name, change.what);
-        }
-    }
-    let listing = job.listing.as_ref().map(|_| new_listing);
+    let listing = job
+        .listing
+        .as_ref()
+        .map(|_| assessed.listing_diff.new.clone());
     let unchanged = previous_text.as_deref() == Some(refreshed.text.as_str())
         && (listing.is_none() || listing == listing_in_place);
     let summary = format!(
@@ -254,10 +308,35 @@ fn prepare_job(job: Job, upstream: &Value, options: &RefreshOptions) -> Result<O
         job,
         text: refreshed.text,
         listing,
+        listing_diff: assessed.listing_diff,
         summary,
-        changes,
+        changes: assessed.changes,
+        superseded: assessed.superseded,
         unchanged,
     })
+}
+
+/// The surface the fragment in place gives against the refreshed one: the
+/// changes, the listings' diff and the superseded operations.
+fn assess(job: &Job, previous_text: Option<&str>, surface: &Surface) -> Assessed {
+    // The fragment in place may predate a generator change; without its
+    // surface every method and type counts as added.
+    let old = previous_text.and_then(|text| listing::surface_of(text).ok());
+    let mut changes = impact::assess(old.as_ref(), surface);
+    for change in &mut changes {
+        change.area = job.area().map(str::to_owned);
+    }
+    let render = |s: &Surface| listing::of_surface(job.of(), s);
+    let root = project_root();
+    Assessed {
+        changes,
+        listing_diff: pr::ListingDiff {
+            name: job.listing_name(&root),
+            old: old.as_ref().map(render).unwrap_or_default(),
+            new: render(surface),
+        },
+        superseded: radar::superseded(job.area(), surface),
+    }
 }
 
 /// `--check`: success only if every fragment (and listing) is up to date.
@@ -379,7 +458,7 @@ pub fn refresh_with(
         salvage,
         operations,
         schemas,
-        client: built.client,
+        surface: built.surface,
         compiled: compile,
     })
 }
@@ -390,10 +469,10 @@ fn count_operations(doc: &Value) -> usize {
         .map_or(0, extract::count_operations)
 }
 
-/// A fragment that builds: its text, its client, the generator's repairs.
+/// A fragment that builds: its text, its API, the generator's repairs.
 struct Built {
     text: String,
-    client: String,
+    surface: Surface,
     repairs: Vec<codegen::Repair>,
 }
 
@@ -402,13 +481,13 @@ struct Built {
 /// enough, rustc must too.
 fn build(doc: &Value, from: &str, compile: bool) -> Result<Built, Error> {
     let text = canonical::to_text(doc.clone());
-    let (client, repairs) = validate(&text, from)?;
+    let (surface, repairs) = validate(&text, from)?;
     if compile {
         compile::check_compiles(&text).map_err(|e| Error::WouldNotCompile(Box::new(e)))?;
     }
     Ok(Built {
         text,
-        client,
+        surface,
         repairs,
     })
 }
@@ -427,12 +506,13 @@ fn refusal(error: &Error) -> Option<(String, String)> {
 
 /// The same step build.rs runs, whose errors name the operation or schema:
 /// every artifact must generate, the `test-util` mock helpers included,
-/// which a build of the library alone would not ask for. Gives the client.
-fn validate(text: &str, from: &str) -> Result<(String, Vec<codegen::Repair>), Error> {
+/// which a build of the library alone would not ask for. Gives the API its
+/// client exposes, and the generator's repairs.
+fn validate(text: &str, from: &str) -> Result<(Surface, Vec<codegen::Repair>), Error> {
     let validated_as = PathBuf::from(format!("<fragment refreshed from {from}>"));
     let artifacts = codegen::generate(&validated_as, text).map_err(Error::WouldNotBuild)?;
     artifacts.mock.map_err(Error::WouldNotBuild)?;
-    Ok((artifacts.client, artifacts.repairs))
+    Ok((artifacts.surface, artifacts.repairs))
 }
 
 fn print_log(refreshed: &Refreshed) {

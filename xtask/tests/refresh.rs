@@ -497,6 +497,60 @@ fn pr_title_names_the_version_bump() {
     );
 }
 
+/// The pull request body carries the verdict, the deprecations (a `V2`
+/// twin supersedes its operation) and the unified diff of the listing the
+/// fragment in place gives against the refreshed one's.
+#[test]
+fn the_pr_body_has_the_listing_diff_and_the_deprecations() {
+    let (_, out) = refresh_into("pr-body", &["--from", FIXTURE, "--no-compile"]);
+    // The fragment in place: a field retyped, so its listing line changes.
+    let mut older: Value = json(&out);
+    older["components"]["schemas"]["Partner_GetClientsRequest"]["properties"]["includeDeleted"] =
+        json!({ "type": "string" });
+    std::fs::write(&out, serde_json::to_string_pretty(&older).unwrap() + "\n").unwrap();
+    let upstream = write_fixture_variant("pr-body", |doc| {
+        let mut twin = doc["paths"]["/api/partner/getClients"].clone();
+        twin["post"]["operationId"] = json!("getClientsV2");
+        doc["paths"]["/api/partner/getClientsV2"] = twin;
+    });
+    let body = scratch("pr-body", "body.md");
+    let _ = std::fs::remove_file(&body);
+    let run = xtask(&[
+        "refresh-spec",
+        "--from",
+        &upstream,
+        "--out",
+        out.to_str().unwrap(),
+        "--no-compile",
+        "--callers",
+        "--summary-markdown",
+        body.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    let body = read(&body);
+    for wanted in [
+        "**Version bump: ",
+        "### Deprecations: superseded operations (1)",
+        "- `partner: getClients (get_clients) -> getClientsV2 (get_clients_v2)`",
+        "Calls in this workspace (",
+        "### Summary of the fragment's changes",
+        "```diff\n--- a/target/xtask-tests/pr-body/fragment.api.txt\n+++ \
+         b/target/xtask-tests/pr-body/fragment.api.txt\n",
+        "\n-    \"includeDeleted\" -> include_deleted: Option<String>\n\
+         +    \"includeDeleted\" -> include_deleted: Option<bool>\n",
+        "\n+get_clients_v2(body: &PartnerGetClientsRequest) -> ",
+    ] {
+        assert!(body.contains(wanted), "expected {wanted:?} in:\n{body}");
+    }
+    assert!(
+        run.stdout.contains(
+            "superseded operations (a V<n> twin in the same fragment; the highest wins): 1"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
 /// `--help` and mistakes are clap's: help on stdout with success, an
 /// unknown flag named on stderr with exit code 2, nothing written.
 #[test]

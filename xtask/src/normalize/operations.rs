@@ -165,7 +165,7 @@ const MULTIPART: &str = "multipart/form-data";
 
 /// The vendor extension left where a `$ref` named a schema the document
 /// does not define; its value is the `$ref`. The listing notes each one.
-pub const DANGLING_REF_EXTENSION: &str = "x-rhombus-dangling-ref";
+pub use crate::codegen::layout::DANGLING_REF_EXTENSION;
 
 pub const MULTIPART_PARTS_BY_CALLER: Pass = Pass {
     name: "multipart-parts-by-caller",
