@@ -379,6 +379,9 @@ async fn a_retry_past_the_deadline_is_logged_and_not_made() {
     let recorder = common::recorder::Recorder::default();
     let _guard =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(recorder.clone()));
+    // Another test's thread may have met the library's callsites first,
+    // with no subscriber: their cached interest is made anew with this one.
+    tracing::callsite::rebuild_interest_cache();
 
     let server =
         Server::start(|_, _| Action::Raw(response(429, &[("retry-after", "30")], ""))).await;
@@ -421,6 +424,9 @@ async fn the_call_span_and_the_retry_lines_carry_their_values() {
     let recorder = common::recorder::Recorder::default();
     let _guard =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(recorder.clone()));
+    // Another test's thread may have met the library's callsites first,
+    // with no subscriber: their cached interest is made anew with this one.
+    tracing::callsite::rebuild_interest_cache();
 
     let server = Server::start(|n, _| match n {
         0 => Action::Raw(response(503, &[], "unavailable")),
