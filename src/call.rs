@@ -39,8 +39,6 @@ pub async fn call<D: Decode>(
     declared: fn(u16) -> bool,
     decoder: D,
 ) -> Result<D::Output, Error> {
-    let mut request = request.map_err(|source| invalid_request(operation.id, source))?;
-    state.auth.apply(request.headers_mut());
     let exchange = Exchange {
         state,
         http,
@@ -48,7 +46,7 @@ pub async fn call<D: Decode>(
         declared,
         download: false,
     };
-    let (answer, attempts) = send(exchange, request).await?;
+    let (answer, attempts) = send(exchange, exchange.authorized(request)?).await?;
     let status = answer.status;
     let body = answer.body;
     let value = decoder
@@ -75,8 +73,6 @@ pub async fn download(
     operation: &'static Operation,
     declared: fn(u16) -> bool,
 ) -> Result<Download, Error> {
-    let mut request = request.map_err(|source| invalid_request(operation.id, source))?;
-    state.auth.apply(request.headers_mut());
     let exchange = Exchange {
         state,
         http,
@@ -84,7 +80,7 @@ pub async fn download(
         declared,
         download: true,
     };
-    let (answer, attempts) = send(exchange, request).await?;
+    let (answer, attempts) = send(exchange, exchange.authorized(request)?).await?;
     Ok(Download::new(
         operation.id,
         attempts,
@@ -104,6 +100,15 @@ struct Exchange<'a> {
     declared: fn(u16) -> bool,
     /// Whether a success body is left for the caller to read.
     download: bool,
+}
+
+impl Exchange<'_> {
+    /// The generated method's request, with the key (and org) on it.
+    fn authorized(&self, request: Built) -> Result<Request, Error> {
+        let mut request = request.map_err(|source| invalid_request(self.operation.id, source))?;
+        self.state.auth.apply(request.headers_mut());
+        Ok(request)
+    }
 }
 
 /// Sends `request` under the client's retry policy and limits, in the

@@ -76,24 +76,41 @@ fn distinct_field_names(strukt: &mut ItemStruct) {
 
 /// The JSON name in `#[serde(rename = "...")]`, if the item has one.
 pub fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
-    let mut rename = None;
+    (serde_keys(attrs).into_iter()).find_map(|(key, value)| (key == "rename").then_some(value)?)
+}
+
+/// Whether `#[serde(default ...)]` is among `attrs`.
+pub fn has_serde_default(attrs: &[syn::Attribute]) -> bool {
+    serde_keys(attrs).iter().any(|(key, _)| key == "default")
+}
+
+/// The keys of the item's `#[serde(...)]` attributes, each with its string
+/// value (`rename = "x"`), if it has one.
+fn serde_keys(attrs: &[syn::Attribute]) -> Vec<(String, Option<String>)> {
+    let mut keys = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                let value: syn::LitStr = meta.value()?.parse()?;
-                rename = Some(value.value());
-            } else if meta.input.peek(syn::Token![=]) {
-                // Skip the values of the other keys (`default = "..."`).
-                let _: syn::Expr = meta.value()?.parse()?;
+            let key = meta.path.get_ident().map(ToString::to_string);
+            let mut value = None;
+            // Each key's value is read (or skipped), so the next key parses.
+            if meta.input.peek(syn::Token![=]) {
+                if let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) = meta.value()?.parse()?
+                {
+                    value = Some(text.value());
+                }
             } else if meta.input.peek(syn::token::Paren) {
                 let content;
                 syn::parenthesized!(content in meta.input);
                 let _: proc_macro2::TokenStream = content.parse()?;
             }
+            keys.extend(key.map(|key| (key, value)));
             Ok(())
         });
     }
-    rename
+    keys
 }
 
 #[cfg(test)]

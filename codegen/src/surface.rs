@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::glue::paging::Paged;
-use crate::repair::serde_rename;
+use crate::repair::{has_serde_default, serde_rename};
 use crate::spec::{self, READ_ONLY_EXTENSION, sanitize};
 
 /// Everything users of one generated client compile against.
@@ -285,26 +285,6 @@ fn variant(variant: &syn::Variant) -> Variant {
             rust,
         },
     }
-}
-
-/// Whether `#[serde(default ...)]` is among `attrs`.
-fn has_serde_default(attrs: &[syn::Attribute]) -> bool {
-    let mut found = false;
-    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            found |= meta.path.is_ident("default");
-            // Skip each key's value, so the next key parses.
-            if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let content;
-                syn::parenthesized!(content in meta.input);
-                let _: proc_macro2::TokenStream = content.parse()?;
-            }
-            Ok(())
-        });
-    }
-    found
 }
 
 fn has_attr(attrs: &[syn::Attribute], name: &str) -> bool {
