@@ -34,15 +34,16 @@ fn try_main() -> Result<(), String> {
     // resolves there and error messages name the file as the user wrote it.
     let text = codegen::read_spec(&spec).map_err(|e| e.to_string())?;
     let artifacts = codegen::generate(&spec, &text).map_err(|e| e.to_string())?;
-    write(&out_dir.join("partner.rs"), &artifacts.client)?;
+    write(
+        &out_dir.join("partner.rs"),
+        &artifacts.client().map_err(|e| e.to_string())?,
+    )?;
     // `Download` is compiled only where a generated client hands one over
     // (an answer that is not JSON): no feature to turn on, nothing for
     // other builds to pay.
     println!("cargo::rustc-check-cfg=cfg(rhombus_download)");
-    let mut downloads = hands_over_downloads(&artifacts.client);
-    if hands_over_uploads(&artifacts.client)
-        && std::env::var_os("CARGO_FEATURE_MULTIPART").is_none()
-    {
+    let mut downloads = artifacts.hands_over.downloads;
+    if artifacts.hands_over.uploads && std::env::var_os("CARGO_FEATURE_MULTIPART").is_none() {
         return Err(format!(
             "{}: an operation takes multipart parts (an upload); to fix: turn on this crate's \
              feature `multipart`",
@@ -52,24 +53,15 @@ fn try_main() -> Result<(), String> {
     // Only a build with `test-util` compiles the mock helpers, so only it
     // fails when they could not be generated.
     if std::env::var_os("CARGO_FEATURE_TEST_UTIL").is_some() {
-        let mock = artifacts.mock.map_err(|e| e.to_string())?;
+        let mock = artifacts.mock().map_err(|e| e.to_string())?;
         write(&out_dir.join("partner_mock.rs"), &mock)?;
     }
     downloads |= areas(&out_dir)?;
     if downloads {
         println!("cargo::rustc-cfg=rhombus_download");
     }
-    fixtures(&root, &artifacts.test_client, &out_dir)
-}
-
-/// Whether the generated `client` hands over a `Download`.
-fn hands_over_downloads(client: &str) -> bool {
-    client.contains("__private::download(")
-}
-
-/// Whether the generated `client` takes `Multipart` parts.
-fn hands_over_uploads(client: &str) -> bool {
-    client.contains("::rhombus_partner::Multipart")
+    let own = artifacts.test_client().map_err(|e| e.to_string())?;
+    fixtures(&root, &own, &out_dir)
 }
 
 /// Writes, into `OUT_DIR/fixtures/`, the crate's own client with the
@@ -103,7 +95,7 @@ fn fixtures(root: &Path, own: &str, out_dir: &Path) -> Result<(), String> {
         let text = codegen::read_spec(&spec).map_err(|e| e.to_string())?;
         let code = codegen::generate(&spec, &text).map_err(|e| e.to_string())?;
         let target = target_dir.join(spec.with_extension("rs").file_name().unwrap_or_default());
-        write(&target, &code.test_client)?;
+        write(&target, &code.test_client().map_err(|e| e.to_string())?)?;
     }
     Ok(())
 }
@@ -131,10 +123,13 @@ fn areas(out_dir: &Path) -> Result<bool, String> {
         let module = format!("crate::areas::{}", layout::area_module(&area));
         let target = codegen::Target { module: &module };
         let code = codegen::generate_for(&spec, &text, &target).map_err(|e| e.to_string())?;
-        write(&target_dir.join(format!("{area}.rs")), &code.client)?;
-        downloads |= hands_over_downloads(&code.client);
+        write(
+            &target_dir.join(format!("{area}.rs")),
+            &code.client().map_err(|e| e.to_string())?,
+        )?;
+        downloads |= code.hands_over.downloads;
         if mock {
-            let helpers = code.mock.map_err(|e| e.to_string())?;
+            let helpers = code.mock().map_err(|e| e.to_string())?;
             write(&target_dir.join(format!("{area}_mock.rs")), &helpers)?;
         }
     }

@@ -34,9 +34,9 @@ const SPELLED_BYTES_PER_BYTE: usize = 6 * 6 * 6 * 2;
 
 /// How much a streamed body is read ahead of what is handed on, at least:
 /// scrubbing works on batches, not on every small chunk.
-// Only a download streams (the `download` feature); its unit tests run in
-// every build.
-#[cfg_attr(not(rhombus_download), allow(dead_code))]
+// Only a download streams: compiled where a generated client hands one over,
+// and for the unit tests.
+#[cfg(any(rhombus_download, test))]
 const STREAM_BATCH: usize = 64 * 1024;
 
 /// The ring of partial matches ahead of the position being read: larger
@@ -549,7 +549,7 @@ fn units_found(bytes: &[u8], needle: &Needle, order: Order, offset: usize) -> Ve
 /// of the key crosses the cut. A key split across chunks is whole in the
 /// held bytes when it is scrubbed; each part is scrubbed by
 /// [`Scrubber::scrub_slice`], the one implementation.
-#[cfg_attr(not(rhombus_download), allow(dead_code))]
+#[cfg(any(rhombus_download, test))]
 pub(crate) struct StreamScrubber {
     scrubber: Scrubber,
     /// Read, not yet handed on, not yet scrubbed.
@@ -560,6 +560,7 @@ pub(crate) struct StreamScrubber {
     started: bool,
 }
 
+#[cfg(any(rhombus_download, test))]
 impl fmt::Debug for StreamScrubber {
     // What is held is not scrubbed yet.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -567,7 +568,7 @@ impl fmt::Debug for StreamScrubber {
     }
 }
 
-#[cfg_attr(not(rhombus_download), allow(dead_code))]
+#[cfg(any(rhombus_download, test))]
 impl StreamScrubber {
     pub(crate) fn new(scrubber: Scrubber) -> Self {
         StreamScrubber {

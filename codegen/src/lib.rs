@@ -23,6 +23,7 @@ mod panics;
 mod repair;
 mod settings;
 pub mod spec;
+#[cfg(feature = "surface")]
 pub mod surface;
 
 use std::fmt;
@@ -31,8 +32,6 @@ use std::path::{Path, PathBuf};
 // What the refresh needs besides `generate`: the first check it runs on an
 // upstream document, and the repairs it reports.
 pub use {check::check_version, lower::Repair};
-
-use glue::paging::paged_operations;
 
 /// Why a spec could not be turned into code.
 #[derive(Debug)]
@@ -77,30 +76,77 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
-/// Everything one fragment generates, from one parse: the files `build.rs`
-/// writes, which the refresh validates before it writes anything. The client
-/// comes from one run of progenitor, the mock helpers from its httpmock run
-/// on the same checked spec.
+/// Everything one fragment generates, from one parse and one run of
+/// progenitor: the files `build.rs` writes, which the refresh validates
+/// before it writes anything. Each file is rendered when asked for, so a
+/// build pays only for the ones it writes (no mock helpers without
+/// `test-util`, no API surface outside the refresh).
 pub struct Artifacts {
-    /// `partner.rs`: the client, its string enums opened to unknown values
-    /// ([`forward`]), and what the runtime derives from the spec ([`glue`]:
-    /// read-only operations, hooks, response status fields, checked methods).
-    pub client: String,
-    /// [`Artifacts::client`] plus what only tests compile
-    /// (`operations::decode_responses`).
-    pub test_client: String,
-    /// `partner_mock.rs`, the `test-util` httpmock helpers ([`mock`]). Kept
-    /// as a result: a build without `test-util` does not need them, so only
-    /// a build that does (and the refresh, which validates every artifact)
-    /// fails when they cannot be generated.
-    pub mock: Result<String, SpecError>,
+    file: PathBuf,
+    /// Where the mock helpers find the client's types.
+    module: String,
+    parsed: check::Parsed,
+    /// The client as rewritten ([`client_syntax`], [`glue`]), without the glue.
+    syntax: syn::File,
+    glue: glue::Glue,
     /// The shapes the generator refuses as written that were repaired
     /// without changing the wire format (e.g. enum values differing only in
     /// case), for the refresh's summary.
     pub repairs: Vec<Repair>,
+    /// Which of the library's optional types the client hands over.
+    pub hands_over: HandsOver,
+}
+
+/// The library's types that only some clients hand over, so the build
+/// compiles (or asks for) them only then.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HandsOver {
+    /// An operation answers with a body that is not JSON: a `Download`.
+    pub downloads: bool,
+    /// An operation takes multipart parts: a `Multipart` (the `multipart`
+    /// feature).
+    pub uploads: bool,
+}
+
+impl Artifacts {
+    /// `partner.rs`: the client, its string enums opened to unknown values
+    /// ([`forward`]), and what the runtime derives from the spec ([`glue`]:
+    /// read-only operations, hooks, response status fields, checked methods).
+    pub fn client(&self) -> Result<String, SpecError> {
+        self.with(&self.glue.library)
+    }
+
+    /// [`Artifacts::client`] plus what only tests compile
+    /// (`operations::decode_responses`).
+    pub fn test_client(&self) -> Result<String, SpecError> {
+        self.with(&self.glue.with_test_helpers)
+    }
+
+    /// `partner_mock.rs`, the `test-util` httpmock helpers ([`mock`]), from
+    /// progenitor's httpmock run on the same checked spec. Only a build
+    /// with `test-util` (and the refresh, which validates every artifact)
+    /// fails when they cannot be generated.
+    pub fn mock(&self) -> Result<String, SpecError> {
+        mock::generate(&self.file, &self.parsed, &self.module)
+    }
+
     /// The API the client exposes, as data: the refresh's listing and
-    /// semver impact are made from it.
-    pub surface: surface::Surface,
+    /// semver impact are made from it. (Feature `surface`: a build script
+    /// has no use for it.)
+    #[cfg(feature = "surface")]
+    pub fn surface(&self) -> surface::Surface {
+        // Read off the tree the library compiles: the methods as rewritten.
+        let paged = glue::paging::paged_operations(&self.syntax);
+        surface::surface(&self.parsed.raw, &self.syntax, &paged)
+    }
+
+    fn with(&self, glue: &proc_macro2::TokenStream) -> Result<String, SpecError> {
+        let mut syntax = self.syntax.clone();
+        let extra =
+            syn::parse2::<syn::File>(glue.clone()).map_err(|e| unparsable(&self.file, e))?;
+        syntax.items.extend(extra.items);
+        Ok(prettyplease::unparse(&syntax))
+    }
 }
 
 /// The text of the spec `file`, or an error saying how to get it back.
@@ -139,22 +185,16 @@ pub fn generate(file: &Path, text: &str) -> Result<Artifacts, SpecError> {
 /// API, or the partner client).
 pub fn generate_for(file: &Path, text: &str, target: &Target) -> Result<Artifacts, SpecError> {
     let parsed = check::parse(file, text)?;
-    let mut client = client_syntax(file, &parsed)?;
-    let glue = glue::glue(file, &parsed.raw, &mut client)?;
-    // Read off the tree the library compiles: the methods as rewritten.
-    let surface = surface::surface(&parsed.raw, &client, &paged_operations(&client));
-    let with = |extra: proc_macro2::TokenStream| -> Result<String, SpecError> {
-        let mut syntax = client.clone();
-        let extra = syn::parse2::<syn::File>(extra).map_err(|e| unparsable(file, e))?;
-        syntax.items.extend(extra.items);
-        Ok(prettyplease::unparse(&syntax))
-    };
+    let mut syntax = client_syntax(file, &parsed)?;
+    let glue = glue::glue(file, &parsed.raw, &mut syntax)?;
     Ok(Artifacts {
-        client: with(glue.library)?,
-        test_client: with(glue.with_test_helpers)?,
-        mock: mock::generate(file, &parsed, target.module),
+        file: file.to_path_buf(),
+        module: target.module.to_owned(),
         repairs: parsed.lowered.repairs.clone(),
-        surface,
+        hands_over: glue.hands_over,
+        parsed,
+        syntax,
+        glue,
     })
 }
 

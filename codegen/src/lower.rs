@@ -365,7 +365,7 @@ mod tests {
     /// parameter under its own wire name.
     #[test]
     fn colliding_parameters_keep_their_wire_names() {
-        let code = construct("colliding-parameters").client;
+        let code = construct("colliding-parameters").client().expect("renders");
         for wire in [
             "\"StartTime\"",
             "\"StartTime<\"",
@@ -391,7 +391,7 @@ mod tests {
     /// listed.
     #[test]
     fn case_colliding_enum_values_keep_their_wire_strings() {
-        let code = construct("case-colliding-enum").client;
+        let code = construct("case-colliding-enum").client().expect("renders");
         let squeezed: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
         for wire in [
             "#[serde(rename = \"RED\")] Red,",
@@ -417,7 +417,7 @@ mod tests {
     /// What a lowered schema loses stays in its documentation.
     #[test]
     fn a_dropped_pattern_is_documented() {
-        let code = construct("string-pattern").client;
+        let code = construct("string-pattern").client().expect("renders");
         assert!(code.contains("Pattern: `^[A-Z]{2}$`."), "{code}");
         assert!(!code.contains("regress"), "{code}");
     }

@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn query_values_are_matched_as_the_client_sends_them() {
         let mock = construct("query-and-path-types")
-            .mock
+            .mock()
             .expect("mock helpers");
         let compact: String = mock.split_whitespace().collect();
         for name in ["colors", "sizes", "shape", "fallback"] {
@@ -174,7 +174,7 @@ mod tests {
     /// would be an unused-function warning.
     #[test]
     fn no_query_parameter_no_helper() {
-        let mock = construct("string-pattern").mock.expect("mock helpers");
+        let mock = construct("string-pattern").mock().expect("mock helpers");
         assert!(!mock.contains("query_values"), "{mock}");
     }
 }

@@ -80,6 +80,7 @@ pub fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
 }
 
 /// Whether `#[serde(default ...)]` is among `attrs`.
+#[cfg(feature = "surface")]
 pub fn has_serde_default(attrs: &[syn::Attribute]) -> bool {
     serde_keys(attrs).iter().any(|(key, _)| key == "default")
 }

@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn the_surface_has_operations_and_types_from_the_tree_not_the_docs() {
         let artifacts = crate::construct("colliding-parameters");
-        let surface = &artifacts.surface;
+        let surface = artifacts.surface();
         assert!(!surface.operations.is_empty(), "{surface:#?}");
         for op in &surface.operations {
             assert!(op.path.starts_with('/'), "{op:#?}");

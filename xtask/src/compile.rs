@@ -65,6 +65,7 @@ pub fn check_compiles(text: &str) -> Result<(), Error> {
             .collect(),
         more: diagnostics.len().saturating_sub(SHOWN),
         refused,
+        area: None,
     })
 }
 
@@ -93,17 +94,29 @@ pub fn check_areas_compile(refreshed: &[(String, String)]) -> Result<(), Error> 
             said: error_lines(&String::from_utf8_lossy(&output.stderr)),
         });
     }
-    let located = |d: &Diagnostic| {
+    let fragment_of = |d: &Diagnostic| {
         let area = d.at.as_ref().and_then(|(file, _)| area_of(file));
         let fragment = dir.join(format!("{}.json", area.as_deref().unwrap_or("?")));
         let text = std::fs::read_to_string(&fragment).unwrap_or_default();
         let doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        (area, fragment, doc)
+    };
+    let located = |d: &Diagnostic| {
+        let (_, fragment, doc) = fragment_of(d);
         d.located(&doc, fragment.strip_prefix(&root).unwrap_or(&fragment))
     };
+    // The first diagnostic's part, in its area, for the refresh to salvage.
+    let first = diagnostics.first().map(|d| (d, fragment_of(d)));
+    let (area, refused) = first
+        .and_then(|(d, (area, _, doc))| {
+            Some((area, Some((d.pointer(&doc).0?, d.headline.clone()))))
+        })
+        .unwrap_or((None, None));
     Err(Error::DoesNotCompile {
         shown: diagnostics.iter().take(SHOWN).map(located).collect(),
         more: diagnostics.len().saturating_sub(SHOWN),
-        refused: None,
+        refused,
+        area,
     })
 }
 

@@ -103,12 +103,14 @@ pub enum Error {
     CrateDoesNotBuild { fragment: PathBuf, said: String },
     /// rustc's first diagnostics, each located in the fragment; `refused`:
     /// the first one's schema or operation (its JSON pointer) and headline,
-    /// when it is in generated code.
+    /// when it is in generated code; `area`: the area fragment it is in,
+    /// when the check built areas.
     #[error("{}{}", .shown.join("\n"), more_line(*.more))]
     DoesNotCompile {
         shown: Vec<String>,
         more: usize,
         refused: Option<(String, String)>,
+        area: Option<String>,
     },
     /// The refresh opened or left out this many parts and the fragment still
     /// did not build.
@@ -187,12 +189,14 @@ mod tests {
             shown: vec!["a".to_owned(), "b".to_owned()],
             more: 2,
             refused: None,
+            area: None,
         };
         assert_eq!(error.to_string(), "a\nb\n(and 2 more)");
         let all = Error::DoesNotCompile {
             shown: vec!["a".to_owned()],
             more: 0,
             refused: None,
+            area: None,
         };
         assert_eq!(all.to_string(), "a");
     }

@@ -39,7 +39,7 @@ pub enum Of<'a> {
 
 /// The surface the fragment `text` generates.
 pub fn surface_of(text: &str) -> Result<Surface, Error> {
-    Ok(codegen::generate(Path::new(FRAGMENT), text)?.surface)
+    Ok(codegen::generate(Path::new(FRAGMENT), text)?.surface())
 }
 
 /// The listing for the fragment `text`.

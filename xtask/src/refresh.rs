@@ -1,6 +1,7 @@
 //! `cargo xtask refresh-spec`: load, cut, normalize, validate, compare,
 //! write. Nothing is written unless every step succeeded.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -37,6 +38,7 @@ pub struct Refreshed {
 }
 
 /// One fragment a run refreshes: the partner fragment, or an area's.
+#[derive(Clone)]
 struct Job {
     /// `partner`, or the area (`camera`).
     name: String,
@@ -115,7 +117,7 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, Error> {
     let mut outcomes = Vec::new();
     for job in jobs {
         let area = job.module.as_ref().map(|_| job.name.clone());
-        match (area, prepare_job(job, &upstream, options)) {
+        match (area, prepare_job(job, &upstream, options, &[])) {
             (_, Ok(outcome)) => outcomes.push(outcome),
             // An area with nothing left gets no fragment, and the run goes on.
             (Some(area), Err(error)) if error.is_nothing_left() => {
@@ -128,7 +130,7 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, Error> {
         return Err(Error::NothingToDo);
     }
     if options.compile {
-        check_areas(&outcomes)?;
+        type_check_areas(&mut outcomes, &upstream, options)?;
     }
 
     report(&outcomes, options, &root)?;
@@ -139,6 +141,56 @@ pub fn run(options: &RefreshOptions) -> Result<ExitCode, Error> {
         write(outcome)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// [`check_areas`] until it passes: a part rustc refuses in an area's
+/// fragment is opened or left out ([`salvage`], by its pointer) and that
+/// area refreshed again with every refusal so far, as the partner
+/// fragment's compile check does; `--strict` refuses instead.
+fn type_check_areas(
+    outcomes: &mut [Outcome],
+    upstream: &Value,
+    options: &RefreshOptions,
+) -> Result<(), Error> {
+    let mut refused: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for _ in 0..salvage::MAX_ROUNDS {
+        let error = match check_areas(outcomes) {
+            Ok(()) => return Ok(()),
+            Err(error) => error,
+        };
+        let Some((area, part)) = area_refusal(&error) else {
+            return Err(error);
+        };
+        let at = outcomes
+            .iter()
+            .position(|o| o.job.area() == Some(area.as_str()));
+        let seen = refused.entry(area).or_default();
+        let (Some(at), false, false) = (at, options.strict, seen.contains(&part)) else {
+            return Err(error);
+        };
+        seen.push(part);
+        let job = outcomes[at].job.clone();
+        outcomes[at] = prepare_job(job, upstream, options, seen)?;
+    }
+    Err(Error::TooManyRefusals {
+        limit: salvage::MAX_ROUNDS,
+    })
+}
+
+/// The area, pointer and headline of the first diagnostic of a failed
+/// [`check_areas`], when it is in an area's generated code.
+fn area_refusal(error: &Error) -> Option<(String, (String, String))> {
+    let Error::WouldNotCompile(inner) = error else {
+        return None;
+    };
+    match inner.as_ref() {
+        Error::DoesNotCompile {
+            refused: Some(part),
+            area: Some(area),
+            ..
+        } => Some((area.clone(), part.clone())),
+        _ => None,
+    }
 }
 
 /// The refreshed area fragments, in one type check of the crate with all
@@ -256,8 +308,14 @@ pub fn areas_in(doc: &Value) -> Vec<String> {
 }
 
 /// Refreshes one fragment in memory and compares it with the file in place;
-/// an error names the job.
-fn prepare_job(job: Job, upstream: &Value, options: &RefreshOptions) -> Result<Outcome, Error> {
+/// an error names the job. `refused`: the parts (pointer, why) a type check
+/// of the crate refused in an earlier round, opened or left out first.
+fn prepare_job(
+    job: Job,
+    upstream: &Value,
+    options: &RefreshOptions,
+    refused: &[(String, String)],
+) -> Result<Outcome, Error> {
     println!("\n== {} ({})", job.name, job.prefixes.join(", "));
     let previous_text = std::fs::read_to_string(&job.out).ok();
     let previous = previous_text
@@ -275,6 +333,7 @@ fn prepare_job(job: Job, upstream: &Value, options: &RefreshOptions) -> Result<O
     let checks = Checks {
         compile,
         strict: options.strict,
+        refused,
     };
     let refreshed = refresh_with(
         upstream,
@@ -381,17 +440,21 @@ pub fn refresh(
     let checks = Checks {
         compile,
         strict: false,
+        refused: &[],
     };
     refresh_with(upstream, prefixes, from, &descriptions, checks)
 }
 
 /// How hard the refresh checks what it makes.
 #[derive(Debug, Clone, Copy)]
-pub struct Checks {
+pub struct Checks<'a> {
     /// Type-check the crate against the fragment ([`compile`]).
     pub compile: bool,
     /// `--strict`: refuse instead of opening or leaving anything out.
     pub strict: bool,
+    /// Parts (pointer, why) an earlier type check refused, opened or left
+    /// out before the rest is salvaged.
+    pub refused: &'a [(String, String)],
 }
 
 /// Where the refreshed fragment's prose comes from.
@@ -409,7 +472,11 @@ pub fn refresh_with(
     descriptions: &Descriptions,
     checks: Checks,
 ) -> Result<Refreshed, Error> {
-    let Checks { compile, strict } = checks;
+    let Checks {
+        compile,
+        strict,
+        refused,
+    } = checks;
     codegen::check_version(Path::new(from), upstream)?;
     let mut doc = extract::select(upstream, prefixes)?;
     let outcomes = normalize::run_all(&mut doc);
@@ -429,6 +496,9 @@ pub fn refresh_with(
         });
     }
     let mut salvage = Salvage::default();
+    for (pointer, why) in refused {
+        salvage::take_out(&mut doc, pointer, why, &mut salvage)?;
+    }
     let built = salvage::until_it_builds(
         &mut doc,
         &mut salvage,
@@ -511,8 +581,10 @@ fn refusal(error: &Error) -> Option<(String, String)> {
 fn validate(text: &str, from: &str) -> Result<(Surface, Vec<codegen::Repair>), Error> {
     let validated_as = PathBuf::from(format!("<fragment refreshed from {from}>"));
     let artifacts = codegen::generate(&validated_as, text).map_err(Error::WouldNotBuild)?;
-    artifacts.mock.map_err(Error::WouldNotBuild)?;
-    Ok((artifacts.surface, artifacts.repairs))
+    artifacts.client().map_err(Error::WouldNotBuild)?;
+    artifacts.test_client().map_err(Error::WouldNotBuild)?;
+    artifacts.mock().map_err(Error::WouldNotBuild)?;
+    Ok((artifacts.surface(), artifacts.repairs))
 }
 
 fn print_log(refreshed: &Refreshed) {
@@ -552,4 +624,33 @@ fn left_out_lines(left_out: &[LeftOut]) -> String {
         .map(|l| format!("  {}: {}", l.operation, l.reason))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn does_not_compile(area: Option<&str>, refused: bool) -> Error {
+        Error::WouldNotCompile(Box::new(Error::DoesNotCompile {
+            shown: vec!["error[E0412]".to_owned()],
+            more: 0,
+            refused: refused.then(|| ("/components/schemas/Gadget".to_owned(), "E0412".to_owned())),
+            area: area.map(str::to_owned),
+        }))
+    }
+
+    /// Only a refusal rustc located in an area's fragment is salvaged there:
+    /// one outside generated code, or outside any area, stops the refresh.
+    #[test]
+    fn an_area_refusal_names_its_area_and_part() {
+        let (area, (pointer, _)) =
+            area_refusal(&does_not_compile(Some("door"), true)).expect("an area refusal");
+        assert_eq!(
+            (area.as_str(), pointer.as_str()),
+            ("door", "/components/schemas/Gadget")
+        );
+        assert!(area_refusal(&does_not_compile(Some("door"), false)).is_none());
+        assert!(area_refusal(&does_not_compile(None, true)).is_none());
+        assert!(area_refusal(&Error::NothingToDo).is_none());
+    }
 }

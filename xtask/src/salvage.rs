@@ -18,7 +18,7 @@ use crate::normalize::LeftOut;
 
 /// More refusals than this in one fragment is a generator gone wrong, not a
 /// few odd schemas: the refresh stops.
-const MAX_ROUNDS: usize = 200;
+pub const MAX_ROUNDS: usize = 200;
 
 /// A schema the refresh opened to any JSON value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +89,7 @@ pub fn spec_refusal(error: &SpecError) -> Option<(String, String)> {
 
 /// Opens the schema at `pointer` or leaves out the operation it is in;
 /// whether there was anything to do.
-fn take_out(
+pub fn take_out(
     doc: &mut Value,
     pointer: &str,
     why: &str,

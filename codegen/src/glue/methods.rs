@@ -17,7 +17,7 @@ use quote::quote;
 
 use super::operations::Operation;
 use super::syntax::{generic_args, is_path_named, return_type};
-use crate::SpecError;
+use crate::{HandsOver, SpecError};
 
 /// How an operation's success body becomes its value.
 enum Decoding {
@@ -31,12 +31,14 @@ enum Decoding {
 }
 
 /// Rewrites every operation method of `impl Client` and the client's
-/// constructors and trait impls, in place.
+/// constructors and trait impls, in place. Says which of the library's
+/// optional types the rewritten methods hand over.
 pub(super) fn rewrite(
     file: &Path,
     generated: &mut syn::File,
     operations: &[Operation],
-) -> Result<(), SpecError> {
+) -> Result<HandsOver, SpecError> {
+    let mut hands_over = HandsOver::default();
     let api_version = api_version(generated);
     generated.items.retain(|item| !is_dropped(item));
     for item in &mut generated.items {
@@ -58,7 +60,10 @@ pub(super) fn rewrite(
             if name == "new_with_client" {
                 function.vis = syn::parse_quote!(pub(crate));
             } else if let Some(index) = operations.iter().position(|op| op.method == name) {
-                rewrite_method(file, function, index, &operations[index])?;
+                let operation = &operations[index];
+                let download = rewrite_method(file, function, index, operation)?;
+                hands_over.downloads |= download;
+                hands_over.uploads |= operation.multipart;
             }
         }
         block.items.retain(|member| !is_public_new(member));
@@ -69,7 +74,7 @@ pub(super) fn rewrite(
             #api_version
         }
     });
-    Ok(())
+    Ok(hands_over)
 }
 
 /// `fn api_version()` of the `ClientInfo` impl, kept as an inherent function.
@@ -109,12 +114,13 @@ fn is_public_new(member: &syn::ImplItem) -> bool {
 
 /// The method keeps its name, arguments and docs; it returns the body or
 /// the crate's `Error`, and its request goes through the library's call.
+/// Whether it hands over a `Download`.
 fn rewrite_method(
     file: &Path,
     function: &mut syn::ImplItemFn,
     index: usize,
     operation: &Operation,
-) -> Result<(), SpecError> {
+) -> Result<bool, SpecError> {
     let bug = |what: &str| {
         SpecError::new(
             file,
@@ -154,7 +160,7 @@ fn rewrite_method(
         #parts
         #sending
     }};
-    Ok(())
+    Ok(matches!(decoding, Decoding::Download))
 }
 
 /// The value a method returns for `decoding`.

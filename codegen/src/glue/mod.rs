@@ -32,7 +32,7 @@ use serde_json::Value;
 
 use self::operations::Operation;
 use self::syntax::{client_methods, displayed_types, generic_args, return_type, type_items};
-use super::SpecError;
+use super::{HandsOver, SpecError};
 
 /// The glue for one generated client, in the two forms that get built.
 pub struct Glue {
@@ -41,6 +41,8 @@ pub struct Glue {
     /// The same, with `operations::decode_responses`, which only tests
     /// compile.
     pub with_test_helpers: TokenStream,
+    /// Which of the library's optional types the methods hand over.
+    pub hands_over: HandsOver,
 }
 
 /// The glue to append to the generated client: worked out once, emitted
@@ -56,7 +58,7 @@ pub fn glue(file: &Path, raw: &Value, generated: &mut syn::File) -> Result<Glue,
     let paging = paging::paging_methods(&paging::paged_operations(generated), &operations);
     let table = operations::table(&operations);
     let decoders = decoders(&methods, &operations);
-    methods::rewrite(file, generated, &operations)?;
+    let hands_over = methods::rewrite(file, generated, &operations)?;
     let emit = |test_helpers: Option<&TokenStream>| {
         quote! {
             /// Facts about each operation, generated from the spec.
@@ -71,6 +73,7 @@ pub fn glue(file: &Path, raw: &Value, generated: &mut syn::File) -> Result<Glue,
     Ok(Glue {
         library: emit(None),
         with_test_helpers: emit(Some(&decoders)),
+        hands_over,
     })
 }
 

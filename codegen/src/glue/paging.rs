@@ -451,7 +451,7 @@ mod tests {
     /// What the recogniser makes of `text`'s operation `list`, described.
     fn recognised(text: &str) -> Option<(String, Option<String>)> {
         let artifacts = generate(Path::new("paging.json"), text).expect("generates");
-        let file = syn::parse_file(&artifacts.client).expect("parses");
+        let file = syn::parse_file(&artifacts.client().expect("renders")).expect("parses");
         let paged = paged_operations(&file).remove("list")?;
         Some((paged.describe(), paged.items_method()))
     }
