@@ -135,20 +135,9 @@ fn write_areas(
         texts.insert(area, text);
     }
     texts.extend(refreshed.iter().cloned());
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    texts.hash(&mut hasher);
-    let dir = scratch
-        .join("areas")
-        .join(format!("{:016x}", hasher.finish()));
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Create {
-        path: dir.clone(),
-        source,
-    })?;
+    let dir = scratch.join("areas").join(hash_of(&texts));
     for (area, text) in &texts {
-        let path = dir.join(format!("{area}.json"));
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            crate::project::write_atomically(&path, text)?;
-        }
+        write_once(&dir.join(format!("{area}.json")), text)?;
     }
     Ok(dir)
 }
@@ -211,22 +200,37 @@ fn cargo_check_with(
         })
 }
 
-/// Writes `text` to a file named after its hash, once: a fragment already
-/// checked keeps its path and modification time, so cargo has nothing to
-/// redo, and concurrent refreshes never write one another's file.
+/// Writes `text` to a file named after its hash, once ([`write_once`]).
 fn write_fragment(scratch: &Path, text: &str) -> Result<PathBuf, Error> {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    text.hash(&mut hasher);
-    let dir = scratch.join("specs");
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Create {
-        path: dir.clone(),
-        source,
-    })?;
-    let path = dir.join(format!("{:016x}.json", hasher.finish()));
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
-        crate::project::write_atomically(&path, text)?;
-    }
+    let path = scratch
+        .join("specs")
+        .join(format!("{}.json", hash_of(text)));
+    write_once(&path, text)?;
     Ok(path)
+}
+
+/// A name for what `value` holds.
+fn hash_of(value: &(impl Hash + ?Sized)) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+/// Writes `text` to `path` unless it holds it already: a fragment already
+/// checked keeps its modification time, so cargo has nothing to redo, and
+/// concurrent refreshes (each path named after a hash of what it holds)
+/// never write one another's file.
+fn write_once(path: &Path, text: &str) -> Result<(), Error> {
+    if std::fs::read_to_string(path).ok().as_deref() == Some(text) {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Create {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    crate::project::write_atomically(path, text)
 }
 
 /// The build script's or cargo's own error lines (all of it if none).

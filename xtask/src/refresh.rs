@@ -25,9 +25,9 @@ pub struct Refreshed {
     pub value: Value,
     /// Every pass by name, with how many places it changed.
     pub passes: Vec<(&'static str, usize)>,
+    /// What the normalization left out (no shape serves it).
     pub left_out: Vec<LeftOut>,
-    /// What was repaired, opened or left out so that it builds (`left_out`
-    /// above holds its leave-outs too, after the normalization's).
+    /// What was repaired, opened or left out so that it builds.
     pub salvage: Salvage,
     pub operations: usize,
     pub schemas: usize,
@@ -506,12 +506,12 @@ pub fn refresh_with(
         |doc| build(doc, from, compile),
         refusal,
     )?;
-    left_out.extend(salvage.left_out.iter().cloned());
     let operations = count_operations(&doc);
     if operations == 0 {
+        let every = [&left_out[..], &salvage.left_out[..]].concat();
         return Err(Error::NothingLeft {
             prefixes: prefixes.join(", "),
-            reasons: left_out_lines(&left_out),
+            reasons: left_out_lines(&every),
         });
     }
     salvage.repaired = built.repairs;
