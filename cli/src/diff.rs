@@ -561,3 +561,387 @@ fn alerts(old: &ClientSnapshot, new: &ClientSnapshot, rules: Rules) -> Option<Wh
     let beyond = u128::from(moved) * 100 > u128::from(rules.alerts_threshold_percent) * u128::from(old);
     (moved >= ALERTS_MIN_CHANGE && beyond).then_some(What::PolicyAlerts { old, new })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::PoolLine;
+    use crate::facts::FactError;
+    use crate::output::{View, json};
+    use proptest::prelude::*;
+
+    fn client(uuid: &str) -> ClientSnapshot {
+        ClientSnapshot {
+            uuid: uuid.to_owned(),
+            name: format!("Client {uuid}"),
+            facts: FACTS.iter().map(|s| (s.fact, Some(0))).collect(),
+            errors: Vec::new(),
+            problem_devices: Vec::new(),
+        }
+    }
+
+    fn snapshot(clients: Vec<ClientSnapshot>) -> Snapshot {
+        Snapshot {
+            generated_at: "2026-12-06T08:00:00+00:00".to_owned(),
+            partner: Partner {
+                base_url: "https://api2.rhombussystems.com".to_owned(),
+                org_uuid: Some("partner".to_owned()),
+            },
+            clients,
+        }
+    }
+
+    fn camera(uuid: &str, name: Option<&str>, problems: &[Problem]) -> ProblemDevice {
+        ProblemDevice {
+            kind: DeviceKind::Camera,
+            uuid: Some(uuid.to_owned()),
+            name: name.map(str::to_owned),
+            problems: problems.to_vec(),
+        }
+    }
+
+    /// Leaves `facts` unknown for `kind`.
+    fn unread(client: &mut ClientSnapshot, facts: &[Fact], kind: ErrorKind) {
+        for fact in facts {
+            client.facts.insert(*fact, None);
+        }
+        client.errors.push(Unread {
+            facts: facts.to_vec(),
+            kind,
+            status: Some(500),
+            message: "broken".to_owned(),
+        });
+    }
+
+    fn whats(old: Vec<ClientSnapshot>, new: Vec<ClientSnapshot>) -> Vec<What> {
+        let diff = diff(&snapshot(old), &snapshot(new), Rules::default()).expect("one partner");
+        diff.changes.into_iter().map(|c| c.what).collect()
+    }
+
+    fn named(uuid: &str, name: Option<&str>) -> DeviceRef {
+        DeviceRef {
+            kind: DeviceKind::Camera,
+            uuid: uuid.to_owned(),
+            name: name.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_camera_newly_offline_or_back_to_health_is_named() {
+        let mut old = client("a");
+        old.problem_devices = vec![
+            camera("c1", Some("Lobby"), &[Problem::NotRecording]),
+            camera("c2", None, &[Problem::FirmwareBehind]),
+        ];
+        let mut new = client("a");
+        new.problem_devices = vec![
+            camera("c1", Some("Lobby"), &[Problem::Offline]),
+            camera("c3", Some("Dock"), &[Problem::Offline, Problem::NotRecording]),
+        ];
+        let device = |uuid, name, started: &[Problem], stopped: &[Problem], healthy| What::Device {
+            device: named(uuid, name),
+            started: started.to_vec(),
+            stopped: stopped.to_vec(),
+            healthy,
+        };
+        assert_eq!(
+            whats(vec![old], vec![new]),
+            [
+                device("c1", Some("Lobby"), &[Problem::Offline], &[Problem::NotRecording], false),
+                device("c3", Some("Dock"), &[Problem::Offline, Problem::NotRecording], &[], false),
+                device("c2", None, &[], &[Problem::FirmwareBehind], true),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_door_newly_in_error_is_named() {
+        let mut new = client("a");
+        let door = ProblemDevice::of(
+            DeviceKind::Door,
+            Some("d1".into()),
+            Some("Front".into()),
+            vec![Problem::Unhealthy],
+        );
+        new.problem_devices.extend(door);
+        let [What::Device { device, started, .. }] = &whats(vec![client("a")], vec![new])[..]
+        else {
+            panic!("one device change");
+        };
+        assert_eq!((device.kind, device.uuid.as_str()), (DeviceKind::Door, "d1"));
+        assert_eq!(started, &[Problem::Unhealthy]);
+    }
+
+    #[test]
+    fn a_fact_gone_unknown_is_said_so_never_as_a_count_gone_to_zero() {
+        let mut old = client("a");
+        old.facts.insert(Fact::LicensesEnding30d, Some(2));
+        let mut new = client("a");
+        unread(&mut new, &[Fact::LicensesEnding30d, Fact::LicensesTrial], ErrorKind::Server);
+        let unknown = What::FactsUnknown {
+            facts: vec!["licenses_ending_30d", "licenses_trial"],
+            kind: Some(ErrorKind::Server),
+            status: Some(500),
+            message: Some("broken".to_owned()),
+        };
+        assert_eq!(whats(vec![old.clone()], vec![new.clone()]), [unknown]);
+        let known = What::FactsKnown {
+            facts: vec!["licenses_ending_30d", "licenses_trial"],
+        };
+        assert_eq!(whats(vec![new], vec![old]), [known]);
+    }
+
+    #[test]
+    fn devices_are_not_back_to_health_when_their_list_is_unknown_now() {
+        let mut old = client("a");
+        old.problem_devices = vec![camera("c1", None, &[Problem::Offline])];
+        let mut new = client("a");
+        let cameras: Vec<Fact> = crate::facts::Source::Cameras.facts().collect();
+        unread(&mut new, &cameras, ErrorKind::Transport);
+        let changes = whats(vec![old], vec![new]);
+        assert!(matches!(&changes[..], [What::FactsUnknown { .. }]), "{changes:?}");
+    }
+
+    #[test]
+    fn a_problem_whose_count_was_unknown_is_not_new() {
+        let mut old = client("a");
+        unread(&mut old, &[Fact::CamerasNotOnNewestFirmware], ErrorKind::Missing);
+        let mut new = client("a");
+        new.problem_devices = vec![camera("c1", None, &[Problem::NotOnNewestFirmware])];
+        let changes = whats(vec![old], vec![new]);
+        assert!(matches!(&changes[..], [What::FactsKnown { .. }]), "{changes:?}");
+    }
+
+    #[test]
+    fn clients_added_removed_refusing_and_let_in_again() {
+        let mut refusing = client("r");
+        let every: Vec<Fact> = FACTS.iter().map(|s| s.fact).collect();
+        unread(&mut refusing, &every, ErrorKind::Forbidden);
+        let old = vec![client("gone"), client("r"), client("s")];
+        let new = vec![client("new"), refusing.clone(), client("s")];
+        assert_eq!(
+            whats(old, new),
+            [What::ClientRemoved, What::ClientAdded, What::AccessRefused]
+        );
+        assert_eq!(whats(vec![refusing], vec![client("r")]), [What::AccessRestored]);
+    }
+
+    fn alerts_moved(old: u64, new: u64, percent: u32) -> bool {
+        let with = |n| {
+            let mut c = client("a");
+            c.facts.insert(Fact::PolicyAlerts7d, Some(n));
+            snapshot(vec![c])
+        };
+        let rules = Rules {
+            alerts_threshold_percent: percent,
+        };
+        let diff = diff(&with(old), &with(new), rules).expect("one partner");
+        !diff.changes.is_empty()
+    }
+
+    #[test]
+    fn alerts_are_reported_beyond_the_threshold_only() {
+        assert!(!alerts_moved(10, 15, 50), "50% is not beyond 50%");
+        assert!(alerts_moved(10, 16, 50));
+        assert!(alerts_moved(20, 9, 50), "down by 55%");
+        assert!(!alerts_moved(2, 6, 50), "up 200%, but by fewer than 5");
+        assert!(alerts_moved(0, 5, 50));
+        assert!(!alerts_moved(10, 16, 100));
+        assert!(alerts_moved(u64::MAX - 10, u64::MAX, 0), "no overflow");
+        assert!(!alerts_moved(u64::MAX - 10, u64::MAX, 50));
+    }
+
+    #[test]
+    fn licenses_crossing_the_30_day_window_either_way() {
+        let with = |n| {
+            let mut c = client("a");
+            c.facts.insert(Fact::LicensesEnding30d, Some(n));
+            c
+        };
+        let up = What::LicensesEnding { old: 1, new: 3 };
+        assert_eq!(whats(vec![with(1)], vec![with(3)]), [up]);
+        let down = What::LicensesEnding { old: 3, new: 0 };
+        assert_eq!(whats(vec![with(3)], vec![with(0)]), [down]);
+    }
+
+    #[test]
+    fn another_partner_account_is_refused() {
+        let (a, mut b) = (snapshot(vec![]), snapshot(vec![]));
+        b.partner.org_uuid = Some("another".into());
+        let refused = diff(&a, &b, Rules::default());
+        assert!(matches!(refused, Err(DiffError::DifferentPartner { .. })));
+        b.partner.org_uuid = a.partner.org_uuid.clone();
+        b.partner.base_url = "http://127.0.0.1:1".into();
+        assert!(diff(&a, &b, Rules::default()).is_ok(), "one organization");
+        b.partner.org_uuid = None;
+        assert!(diff(&a, &b, Rules::default()).is_err(), "no organization, other URLs");
+    }
+
+    /// An audit of two clients: one with a camera offline and a door in
+    /// error, one whose licenses were not read.
+    fn audit() -> Audit {
+        let mut one = ClientAudit {
+            uuid: "a".into(),
+            name: "A".into(),
+            facts: FACTS.iter().map(|s| (s.fact, Ok(1))).collect(),
+            needs: BTreeMap::new(),
+            firmware: None,
+            problem_devices: vec![camera("c1", None, &[Problem::Offline])],
+        };
+        let mut two = one.clone();
+        two.uuid = "b".into();
+        two.problem_devices.extend(ProblemDevice::of(
+            DeviceKind::Door,
+            Some("d".into()),
+            Some("Door".into()),
+            vec![Problem::Unhealthy],
+        ));
+        let error = FactError::missing("license/getDeviceLicenses", "deviceLicenses");
+        one.facts.insert(Fact::LicensesTrial, Err(error.clone()));
+        one.facts.insert(Fact::LicensesEnding30d, Err(error));
+        Audit {
+            generated_at: chrono::Utc::now(),
+            base_url: "http://x".into(),
+            partner_org: Some("p".into()),
+            clients: vec![one, two],
+            pool: Ok(Vec::<PoolLine>::new()),
+            interrupted: false,
+            not_audited: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_document_reads_back_as_the_audit_it_was_written_from() {
+        let audit = audit();
+        let read = Snapshot::parse(&json(&audit, View::default())).expect("a document");
+        assert_eq!(read, Snapshot::of(&audit));
+    }
+
+    /// The audit's document, changed by `edit`, read.
+    fn edited(edit: impl FnOnce(&mut Value)) -> Result<Snapshot, DocumentError> {
+        let mut document: Value =
+            serde_json::from_str(&json(&audit(), View::default())).expect("JSON");
+        edit(&mut document);
+        Snapshot::parse(&document.to_string())
+    }
+
+    #[test]
+    fn a_document_that_would_make_a_wrong_diff_is_refused_saying_why() {
+        let refused = |edit: fn(&mut Value)| edited(edit).expect_err("refused").to_string();
+        assert!(refused(|d| d["schema_version"] = 3.into()).contains("schema_version 3"));
+        assert!(refused(|d| d["interrupted"] = true.into()).contains("interrupted"));
+        assert!(refused(|d| d["problems_only"] = true.into()).contains("--problems"));
+        let older = refused(|d| {
+            d["clients"][1].as_object_mut().map(|r| r.remove("problem_devices"));
+        });
+        assert!(older.contains("older rhombus-audit"), "{older}");
+        let lacking = refused(|d| {
+            d["clients"][0].as_object_mut().map(|r| r.remove("users"));
+        });
+        assert!(lacking.contains("has no `users`"), "{lacking}");
+        let text = json(&audit(), View::default());
+        let cut = Snapshot::parse(&text[..text.len() / 2]).expect_err("cut short");
+        assert!(matches!(cut, DocumentError::NotJson(_)), "{cut}");
+        let fatal = crate::output::fatal_json(Some(ErrorKind::Forbidden), "no");
+        assert!(matches!(Snapshot::parse(&fatal), Err(DocumentError::Fatal(_))));
+    }
+
+    fn arbitrary_device() -> impl Strategy<Value = ProblemDevice> {
+        let camera_problems = proptest::sample::subsequence(&Problem::ALL[..5], 1..=5);
+        (0..5usize, any::<bool>(), proptest::option::of("[A-Za-z ]{0,6}"), camera_problems)
+            .prop_map(|(n, door, name, problems)| ProblemDevice {
+                kind: if door { DeviceKind::Door } else { DeviceKind::Camera },
+                uuid: Some(format!("d{n}")),
+                name,
+                problems: if door { vec![Problem::Unhealthy] } else { problems },
+            })
+    }
+
+    fn arbitrary_client(uuid: String) -> impl Strategy<Value = ClientSnapshot> {
+        let facts = proptest::collection::vec(proptest::option::of(0..4u64), FACTS.len());
+        let kind = proptest::sample::select(vec![ErrorKind::Forbidden, ErrorKind::Server]);
+        let devices = proptest::collection::vec(arbitrary_device(), 0..4);
+        (facts, kind, devices).prop_map(move |(values, kind, devices)| {
+            let mut client = client(&uuid);
+            client.facts = FACTS.iter().map(|s| s.fact).zip(values).collect();
+            let unknown: Vec<Fact> = (client.facts.iter())
+                .filter(|(_, v)| v.is_none())
+                .map(|(f, _)| *f)
+                .collect();
+            if !unknown.is_empty() {
+                unread(&mut client, &unknown, kind);
+            }
+            // One record per device, as an audit lists them.
+            let mut seen = BTreeSet::new();
+            client.problem_devices = (devices.into_iter())
+                .filter(|d| seen.insert(d.uuid.clone()))
+                .collect();
+            client
+        })
+    }
+
+    fn arbitrary_snapshot() -> impl Strategy<Value = Snapshot> {
+        proptest::sample::subsequence(vec!["a", "b", "c", "d", "e"], 0..=5)
+            .prop_flat_map(|uuids| {
+                (uuids.into_iter())
+                    .map(|u| arbitrary_client(u.to_owned()))
+                    .collect::<Vec<_>>()
+            })
+            .prop_map(snapshot)
+    }
+
+    proptest! {
+        #[test]
+        fn the_same_audit_twice_changes_nothing(a in arbitrary_snapshot()) {
+            let same = diff(&a, &a, Rules::default()).expect("one partner");
+            prop_assert!(same.changes.is_empty(), "{:?}", same.changes);
+        }
+
+        #[test]
+        /// Backwards, a diff's changes are reversed: a client added is
+        /// removed, a problem started stops (the alerts' threshold is a
+        /// share of the earlier count, so they are left out).
+        fn what_starts_one_way_stops_the_other(a in arbitrary_snapshot(), b in arbitrary_snapshot()) {
+            let forth = diff(&a, &b, Rules::default()).expect("one partner").changes;
+            let back = diff(&b, &a, Rules::default()).expect("one partner").changes;
+            let flip = |what: &What| match what {
+                What::ClientAdded => What::ClientRemoved,
+                What::ClientRemoved => What::ClientAdded,
+                What::AccessRefused => What::AccessRestored,
+                What::AccessRestored => What::AccessRefused,
+                What::Device { device, started, stopped, .. } => What::Device {
+                    device: DeviceRef { name: None, ..device.clone() },
+                    started: stopped.clone(),
+                    stopped: started.clone(),
+                    healthy: false,
+                },
+                What::LicensesEnding { old, new } => What::LicensesEnding { old: *new, new: *old },
+                other => other.clone(),
+            };
+            let shape = |what: &What| match what {
+                What::Device { device, started, stopped, .. } => What::Device {
+                    device: DeviceRef { name: None, ..device.clone() },
+                    started: started.clone(),
+                    stopped: stopped.clone(),
+                    healthy: false,
+                },
+                other => other.clone(),
+            };
+            let compared = |c: &&Change| !matches!(
+                c.what,
+                What::FactsUnknown { .. } | What::FactsKnown { .. } | What::PolicyAlerts { .. }
+            );
+            let mut forth: Vec<(String, String)> = forth.iter()
+                .filter(compared)
+                .map(|c| (c.client_uuid.clone(), format!("{:?}", flip(&c.what))))
+                .collect();
+            let mut back: Vec<(String, String)> = back.iter()
+                .filter(compared)
+                .map(|c| (c.client_uuid.clone(), format!("{:?}", shape(&c.what))))
+                .collect();
+            forth.sort();
+            back.sort();
+            prop_assert_eq!(forth, back);
+        }
+    }
+}
