@@ -337,7 +337,7 @@ fn pretty(document: &impl Serialize) -> String {
 }
 
 /// `--csv`: a header line, then one line per client, its fields those of
-/// the JSON record (`problem_devices` as one text: `kind uuid (name):
+/// the JSON record (`problem_devices` as one text: `kind name (uuid):
 /// problem,problem`, and `errors` as one text: `facts: kind (HTTP status):
 /// message`, each joined by ` | `). A text cell that a spreadsheet would run as
 /// a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage
@@ -367,15 +367,16 @@ pub fn csv(audit: &Audit, view: View) -> String {
     String::from_utf8(bytes).expect("the records are UTF-8")
 }
 
-/// A client's problem devices in one line of text: `kind uuid (name):
-/// problem,problem`, joined by ` | ` (a device without a UUID: `?`).
+/// A client's problem devices in one line of text: `kind name (uuid):
+/// problem,problem`, joined by ` | ` (a device without a name: `(name
+/// unknown)`, without a UUID: `?`), as the diff's table names devices.
 pub fn devices_text(devices: &[ProblemDevice]) -> String {
     let devices: Vec<String> = (devices.iter())
         .map(|d| {
             let problems: Vec<&str> = d.problems.iter().map(|p| p.name()).collect();
             let uuid = d.uuid.as_deref().unwrap_or("?");
             format!(
-                "{} {uuid} ({}): {}",
+                "{} {} ({uuid}): {}",
                 d.kind.name(),
                 d.shown_name(),
                 problems.join(",")
