@@ -398,7 +398,13 @@ async fn audit_client(
             );
         }
     };
-    let ((cameras, firmware, mut problem_devices), (doors, door_problems), alerts, users, (licenses, needs)) = tokio::join!(
+    let (
+        (cameras, firmware, mut problem_devices),
+        (doors, door_problems),
+        alerts,
+        users,
+        (licenses, needs),
+    ) = tokio::join!(
         cameras(&org),
         doors(&org),
         policy_alerts(&org, now),
@@ -1060,7 +1066,10 @@ mod tests {
         let org = |list: &[Option<&str>]| partner_org(list.iter().copied());
         assert_eq!(org(&[]), None);
         assert_eq!(org(&[None, Some("")]), None);
-        assert_eq!(org(&[Some("b"), None, Some("a"), Some("b")]).as_deref(), Some("b"));
+        assert_eq!(
+            org(&[Some("b"), None, Some("a"), Some("b")]).as_deref(),
+            Some("b")
+        );
         assert_eq!(org(&[Some("b"), Some("a")]).as_deref(), Some("a"));
     }
 

@@ -154,7 +154,10 @@ mod tests {
 
     #[test]
     fn a_device_without_problems_is_not_a_problem_device() {
-        assert_eq!(ProblemDevice::of(DeviceKind::Door, None, None, vec![]), None);
+        assert_eq!(
+            ProblemDevice::of(DeviceKind::Door, None, None, vec![]),
+            None
+        );
         let device = ProblemDevice::of(
             DeviceKind::Camera,
             Some("u".into()),

@@ -123,7 +123,10 @@ impl ClientSnapshot {
         ClientSnapshot {
             uuid: client.uuid.clone(),
             name: client.name.clone(),
-            facts: FACTS.iter().map(|s| (s.fact, client.value(s.fact))).collect(),
+            facts: FACTS
+                .iter()
+                .map(|s| (s.fact, client.value(s.fact)))
+                .collect(),
             errors,
             problem_devices: client.problem_devices.clone(),
         }
@@ -222,9 +225,7 @@ impl Snapshot {
         let document: Value = serde_json::from_str(text).map_err(DocumentError::NotJson)?;
         usable(&document)?;
         let raw: RawDocument = serde_json::from_value(document).map_err(shape)?;
-        let clients = (raw.clients.iter())
-            .map(client)
-            .collect::<Result<_, _>>()?;
+        let clients = (raw.clients.iter()).map(client).collect::<Result<_, _>>()?;
         Ok(Snapshot {
             generated_at: raw.generated_at,
             partner: raw.partner,
@@ -270,10 +271,18 @@ fn client(record: &Value) -> Result<ClientSnapshot, DocumentError> {
     let mut facts = BTreeMap::new();
     for spec in FACTS {
         let value = match record.get(spec.field) {
-            None => return Err(shape(format!("client {:?} has no `{}`", raw.client_uuid, spec.field))),
+            None => {
+                return Err(shape(format!(
+                    "client {:?} has no `{}`",
+                    raw.client_uuid, spec.field
+                )));
+            }
             Some(Value::Null) => None,
             Some(count) => Some(count.as_u64().ok_or_else(|| {
-                shape(format!("client {:?}: `{}` is not a count", raw.client_uuid, spec.field))
+                shape(format!(
+                    "client {:?}: `{}` is not a count",
+                    raw.client_uuid, spec.field
+                ))
             })?),
         };
         facts.insert(spec.fact, value);
@@ -351,7 +360,9 @@ pub enum What {
         message: Option<String>,
     },
     /// Unknown before, known now.
-    FactsKnown { facts: Vec<&'static str> },
+    FactsKnown {
+        facts: Vec<&'static str>,
+    },
     /// A device's problems changed.
     Device {
         device: DeviceRef,
@@ -363,9 +374,15 @@ pub enum What {
         healthy: bool,
     },
     #[serde(rename = "licenses_ending_30d")]
-    LicensesEnding { old: u64, new: u64 },
+    LicensesEnding {
+        old: u64,
+        new: u64,
+    },
     #[serde(rename = "policy_alerts_7d")]
-    PolicyAlerts { old: u64, new: u64 },
+    PolicyAlerts {
+        old: u64,
+        new: u64,
+    },
 }
 
 /// One change, of one client.
@@ -558,7 +575,8 @@ fn alerts(old: &ClientSnapshot, new: &ClientSnapshot, rules: Rules) -> Option<Wh
     let fact = Fact::PolicyAlerts7d;
     let (old, new) = (old.value(fact)?, new.value(fact)?);
     let moved = old.abs_diff(new);
-    let beyond = u128::from(moved) * 100 > u128::from(rules.alerts_threshold_percent) * u128::from(old);
+    let beyond =
+        u128::from(moved) * 100 > u128::from(rules.alerts_threshold_percent) * u128::from(old);
     (moved >= ALERTS_MIN_CHANGE && beyond).then_some(What::PolicyAlerts { old, new })
 }
 
@@ -636,7 +654,11 @@ mod tests {
         let mut new = client("a");
         new.problem_devices = vec![
             camera("c1", Some("Lobby"), &[Problem::Offline]),
-            camera("c3", Some("Dock"), &[Problem::Offline, Problem::NotRecording]),
+            camera(
+                "c3",
+                Some("Dock"),
+                &[Problem::Offline, Problem::NotRecording],
+            ),
         ];
         let device = |uuid, name, started: &[Problem], stopped: &[Problem], healthy| What::Device {
             device: named(uuid, name),
@@ -647,8 +669,20 @@ mod tests {
         assert_eq!(
             whats(vec![old], vec![new]),
             [
-                device("c1", Some("Lobby"), &[Problem::Offline], &[Problem::NotRecording], false),
-                device("c3", Some("Dock"), &[Problem::Offline, Problem::NotRecording], &[], false),
+                device(
+                    "c1",
+                    Some("Lobby"),
+                    &[Problem::Offline],
+                    &[Problem::NotRecording],
+                    false
+                ),
+                device(
+                    "c3",
+                    Some("Dock"),
+                    &[Problem::Offline, Problem::NotRecording],
+                    &[],
+                    false
+                ),
                 device("c2", None, &[], &[Problem::FirmwareBehind], true),
             ]
         );
@@ -664,11 +698,18 @@ mod tests {
             vec![Problem::Unhealthy],
         );
         new.problem_devices.extend(door);
-        let [What::Device { device, started, .. }] = &whats(vec![client("a")], vec![new])[..]
+        let [
+            What::Device {
+                device, started, ..
+            },
+        ] = &whats(vec![client("a")], vec![new])[..]
         else {
             panic!("one device change");
         };
-        assert_eq!((device.kind, device.uuid.as_str()), (DeviceKind::Door, "d1"));
+        assert_eq!(
+            (device.kind, device.uuid.as_str()),
+            (DeviceKind::Door, "d1")
+        );
         assert_eq!(started, &[Problem::Unhealthy]);
     }
 
@@ -677,7 +718,11 @@ mod tests {
         let mut old = client("a");
         old.facts.insert(Fact::LicensesEnding30d, Some(2));
         let mut new = client("a");
-        unread(&mut new, &[Fact::LicensesEnding30d, Fact::LicensesTrial], ErrorKind::Server);
+        unread(
+            &mut new,
+            &[Fact::LicensesEnding30d, Fact::LicensesTrial],
+            ErrorKind::Server,
+        );
         let unknown = What::FactsUnknown {
             facts: vec!["licenses_ending_30d", "licenses_trial"],
             kind: Some(ErrorKind::Server),
@@ -699,17 +744,27 @@ mod tests {
         let cameras: Vec<Fact> = crate::facts::Source::Cameras.facts().collect();
         unread(&mut new, &cameras, ErrorKind::Transport);
         let changes = whats(vec![old], vec![new]);
-        assert!(matches!(&changes[..], [What::FactsUnknown { .. }]), "{changes:?}");
+        assert!(
+            matches!(&changes[..], [What::FactsUnknown { .. }]),
+            "{changes:?}"
+        );
     }
 
     #[test]
     fn a_problem_whose_count_was_unknown_is_not_new() {
         let mut old = client("a");
-        unread(&mut old, &[Fact::CamerasNotOnNewestFirmware], ErrorKind::Missing);
+        unread(
+            &mut old,
+            &[Fact::CamerasNotOnNewestFirmware],
+            ErrorKind::Missing,
+        );
         let mut new = client("a");
         new.problem_devices = vec![camera("c1", None, &[Problem::NotOnNewestFirmware])];
         let changes = whats(vec![old], vec![new]);
-        assert!(matches!(&changes[..], [What::FactsKnown { .. }]), "{changes:?}");
+        assert!(
+            matches!(&changes[..], [What::FactsKnown { .. }]),
+            "{changes:?}"
+        );
     }
 
     #[test]
@@ -723,7 +778,10 @@ mod tests {
             whats(old, new),
             [What::ClientRemoved, What::ClientAdded, What::AccessRefused]
         );
-        assert_eq!(whats(vec![refusing], vec![client("r")]), [What::AccessRestored]);
+        assert_eq!(
+            whats(vec![refusing], vec![client("r")]),
+            [What::AccessRestored]
+        );
     }
 
     fn alerts_moved(old: u64, new: u64, percent: u32) -> bool {
@@ -774,7 +832,10 @@ mod tests {
         b.partner.base_url = "http://127.0.0.1:1".into();
         assert!(diff(&a, &b, Rules::default()).is_ok(), "one organization");
         b.partner.org_uuid = None;
-        assert!(diff(&a, &b, Rules::default()).is_err(), "no organization, other URLs");
+        assert!(
+            diff(&a, &b, Rules::default()).is_err(),
+            "no organization, other URLs"
+        );
     }
 
     /// An audit of two clients: one with a camera offline and a door in
@@ -832,7 +893,9 @@ mod tests {
         assert!(refused(|d| d["interrupted"] = true.into()).contains("interrupted"));
         assert!(refused(|d| d["problems_only"] = true.into()).contains("--problems"));
         let older = refused(|d| {
-            d["clients"][1].as_object_mut().map(|r| r.remove("problem_devices"));
+            d["clients"][1]
+                .as_object_mut()
+                .map(|r| r.remove("problem_devices"));
         });
         assert!(older.contains("older rhombus-audit"), "{older}");
         let lacking = refused(|d| {
@@ -843,17 +906,33 @@ mod tests {
         let cut = Snapshot::parse(&text[..text.len() / 2]).expect_err("cut short");
         assert!(matches!(cut, DocumentError::NotJson(_)), "{cut}");
         let fatal = crate::output::fatal_json(Some(ErrorKind::Forbidden), "no");
-        assert!(matches!(Snapshot::parse(&fatal), Err(DocumentError::Fatal(_))));
+        assert!(matches!(
+            Snapshot::parse(&fatal),
+            Err(DocumentError::Fatal(_))
+        ));
     }
 
     fn arbitrary_device() -> impl Strategy<Value = ProblemDevice> {
         let camera_problems = proptest::sample::subsequence(&Problem::ALL[..5], 1..=5);
-        (0..5usize, any::<bool>(), proptest::option::of("[A-Za-z ]{0,6}"), camera_problems)
+        (
+            0..5usize,
+            any::<bool>(),
+            proptest::option::of("[A-Za-z ]{0,6}"),
+            camera_problems,
+        )
             .prop_map(|(n, door, name, problems)| ProblemDevice {
-                kind: if door { DeviceKind::Door } else { DeviceKind::Camera },
+                kind: if door {
+                    DeviceKind::Door
+                } else {
+                    DeviceKind::Camera
+                },
                 uuid: Some(format!("d{n}")),
                 name,
-                problems: if door { vec![Problem::Unhealthy] } else { problems },
+                problems: if door {
+                    vec![Problem::Unhealthy]
+                } else {
+                    problems
+                },
             })
     }
 

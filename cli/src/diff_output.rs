@@ -99,7 +99,11 @@ fn line(what: &What) -> String {
                 said.push(format!("no longer {}", names(stopped)));
             }
             let uuid = printable(&device.uuid);
-            format!("{} {name} ({uuid}): {}", device.kind.name(), said.join("; "))
+            format!(
+                "{} {name} ({uuid}): {}",
+                device.kind.name(),
+                said.join("; ")
+            )
         }
         What::LicensesEnding { old, new } => {
             format!("licenses ending within 30 days: {old} -> {new}")

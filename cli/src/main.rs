@@ -10,10 +10,10 @@ use clap::builder::TypedValueParser as _;
 use clap::{CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rhombus_audit::audit::{self, Audit, Plan, SortBy, Tally};
-use rhombus_audit::{clients, diff, diff_output};
 use rhombus_audit::config::{self, Profile, RegionName};
 use rhombus_audit::facts::{ErrorKind, Fact};
 use rhombus_audit::output::{self, View};
+use rhombus_audit::{clients, diff, diff_output};
 use rhombus_fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
 use rhombus_partner::{Client, ClientBuilder};
 
@@ -194,9 +194,8 @@ fn run_diff(args: &DiffArgs) -> u8 {
     };
     let compared = read(&args.old).and_then(|old| {
         let new = read(&args.new)?;
-        diff::diff(&old, &new, rules).map_err(|e| {
-            format!("{} and {}: {e}", args.old.display(), args.new.display())
-        })
+        diff::diff(&old, &new, rules)
+            .map_err(|e| format!("{} and {}: {e}", args.old.display(), args.new.display()))
     });
     let changes = match compared {
         Ok(changes) => changes,

@@ -276,7 +276,12 @@ fn check_record(record: &Value, client: &FakeClient) {
     let complete = FACTS.iter().all(|s| expected(client, s).is_some());
     assert_eq!(record["complete"], complete, "{}", client.name);
     let devices = expected_devices(client);
-    assert_eq!(record["problem_devices"], Value::Array(devices), "{}", client.name);
+    assert_eq!(
+        record["problem_devices"],
+        Value::Array(devices),
+        "{}",
+        client.name
+    );
 }
 
 /// The cameras and doors of a client of the fake fleet with a problem, as
@@ -288,7 +293,8 @@ fn expected_devices(client: &FakeClient) -> Vec<Value> {
         let spec = FACTS.iter().find(|s| s.source == source).expect("a fact");
         unknown(client, spec).is_none()
     };
-    let id = |kind: &str, n: usize| format!("{}{kind}{n:04}", &client.uuid[client.uuid.len() - 8..]);
+    let id =
+        |kind: &str, n: usize| format!("{}{kind}{n:04}", &client.uuid[client.uuid.len() - 8..]);
     let mut devices = Vec::new();
     for (n, camera) in client.cameras.iter().enumerate() {
         let problems: Vec<&str> = [
@@ -422,7 +428,10 @@ fn json_is_one_documented_document_with_a_record_per_client_totals_and_the_pool(
     assert_eq!(document["schema_version"], 2);
     assert_eq!(document["complete"], false);
     assert_eq!(document["problems_only"], false);
-    assert_eq!(document["partner"]["org_uuid"], rhombus_fake::msp::PARTNER_ORG);
+    assert_eq!(
+        document["partner"]["org_uuid"],
+        rhombus_fake::msp::PARTNER_ORG
+    );
     let base_url = document["partner"]["base_url"]
         .as_str()
         .expect("a base URL");
@@ -602,7 +611,10 @@ fn wide_shows_every_column_and_problems_only_the_clients_with_something_to_do() 
     let document: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
     let records = document["clients"].as_array().expect("clients");
     assert_eq!(records.len(), with_problems.len());
-    assert_eq!(document["problems_only"], true, "the document says it left clients out");
+    assert_eq!(
+        document["problems_only"], true,
+        "the document says it left clients out"
+    );
 }
 
 #[test]

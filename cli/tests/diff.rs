@@ -27,7 +27,10 @@ const NEWPORT: &str = "nEwPoRtPhArMaCy000001w";
 /// as `name`.
 async fn audit(server: &FakeServer, dir: &Path, name: &str) -> PathBuf {
     let uri = server.uri();
-    let env = [("RHOMBUS_API_KEY", FAKE_API_KEY), ("RHOMBUS_BASE_URL", &uri)];
+    let env = [
+        ("RHOMBUS_API_KEY", FAKE_API_KEY),
+        ("RHOMBUS_BASE_URL", &uri),
+    ];
     let output = run_async(&["--json", "--quiet"], &env).await;
     // The demo always has facts it cannot read (exit 1).
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
@@ -68,10 +71,17 @@ fn change(fleet: &mut FakeFleet) {
     fleet.clients.retain(|c| c.uuid != KESTREL); // removed
     fleet.client_mut(ELM_STREET).expect("Elm").access_allowed = false; // refusing
     fleet.client_mut(REFUSING).expect("Granite").access_allowed = true; // let in
-    fleet.client_mut(IRONWOOD).expect("Ironwood").alerts_last_week = 60; // from 22
+    fleet
+        .client_mut(IRONWOOD)
+        .expect("Ironwood")
+        .alerts_last_week = 60; // from 22
     let juniper = fleet.client_mut(JUNIPER).expect("Juniper");
     juniper.broken = vec![(FakeCall::Cameras, FakeAnswer::Status(500))]; // unknown
-    fleet.client_mut(USERS_EMPTY).expect("Lakeside").broken.clear(); // known
+    fleet
+        .client_mut(USERS_EMPTY)
+        .expect("Lakeside")
+        .broken
+        .clear(); // known
 }
 
 /// A device's change, as `--json` gives it.
@@ -93,15 +103,19 @@ fn device_change(
 fn expected() -> Vec<Value> {
     let acme = (DEMO_CLIENT, "Acme Logistics");
     let camera = |n: usize, name: Value| ("camera", device(DEMO_CLIENT, "CaM", n), name);
-    let client = |uuid: &str, name: &str, change: &str| {
-        json!({ "client_uuid": uuid, "client_name": name, "change": change })
-    };
+    let client = |uuid: &str, name: &str, change: &str| json!({ "client_uuid": uuid, "client_name": name, "change": change });
     let camera_facts: Vec<&str> = (rhombus_audit::facts::Source::Cameras.facts())
         .map(|f| f.spec().field)
         .collect();
     vec![
         device_change(acme, camera(3, json!("Camera 4")), &["offline"], &[], false),
-        device_change(acme, camera(4, json!("Camera 5")), &["not_recording"], &[], false),
+        device_change(
+            acme,
+            camera(4, json!("Camera 5")),
+            &["not_recording"],
+            &[],
+            false,
+        ),
         device_change(
             acme,
             camera(5, json!("Camera 6")),
@@ -110,7 +124,13 @@ fn expected() -> Vec<Value> {
             false,
         ),
         device_change(acme, camera(7, Value::Null), &["offline"], &[], false),
-        device_change(acme, camera(0, json!("Camera 1")), &[], &["not_recording"], true),
+        device_change(
+            acme,
+            camera(0, json!("Camera 1")),
+            &[],
+            &["not_recording"],
+            true,
+        ),
         device_change(
             acme,
             ("door", device(DEMO_CLIENT, "DoR", 0), json!("Door 1")),
@@ -149,31 +169,50 @@ async fn a_changed_fleet_gives_each_change_each_device_named_and_exit_1() {
     // The reason's message is the library's; its kind and status are checked.
     for change in &mut changes {
         if change["change"] == "facts_unknown" {
-            assert!(change["message"].as_str().is_some_and(|m| m.contains("500")));
+            assert!(
+                change["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("500"))
+            );
             change["message"] = Value::Null;
         }
     }
     assert_eq!(changes, expected());
     assert_eq!(document["alerts_threshold_percent"], 50);
-    assert_eq!(document["partner"]["org_uuid"], rhombus_fake::msp::PARTNER_ORG);
+    assert_eq!(
+        document["partner"]["org_uuid"],
+        rhombus_fake::msp::PARTNER_ORG
+    );
 
     let output = diff(&[&old, &new]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let table = stdout(&output);
     for line in [
         "\nAcme Logistics (dEmOcLiEnToRgUuId00001w)\n",
-        &format!("  camera Camera 4 ({}): now offline\n", device(DEMO_CLIENT, "CaM", 3)),
-        &format!("  camera Camera 5 ({}): now not_recording\n", device(DEMO_CLIENT, "CaM", 4)),
+        &format!(
+            "  camera Camera 4 ({}): now offline\n",
+            device(DEMO_CLIENT, "CaM", 3)
+        ),
+        &format!(
+            "  camera Camera 5 ({}): now not_recording\n",
+            device(DEMO_CLIENT, "CaM", 4)
+        ),
         &format!(
             "  camera Camera 6 ({}): now firmware_behind, not_on_newest_firmware\n",
             device(DEMO_CLIENT, "CaM", 5)
         ),
-        &format!("  camera (name unknown) ({}): now offline\n", device(DEMO_CLIENT, "CaM", 7)),
+        &format!(
+            "  camera (name unknown) ({}): now offline\n",
+            device(DEMO_CLIENT, "CaM", 7)
+        ),
         &format!(
             "  camera Camera 1 ({}): back to health (was not_recording)\n",
             device(DEMO_CLIENT, "CaM", 0)
         ),
-        &format!("  door Door 1 ({}): now unhealthy\n", device(DEMO_CLIENT, "DoR", 0)),
+        &format!(
+            "  door Door 1 ({}): now unhealthy\n",
+            device(DEMO_CLIENT, "DoR", 0)
+        ),
         "  licenses ending within 30 days: 0 -> 1\n",
         "  now refuses partner access (every call forbidden)\n",
         "  lets the partner in again\n",
@@ -187,7 +226,10 @@ async fn a_changed_fleet_gives_each_change_each_device_named_and_exit_1() {
     }
     // Juniper's cameras are unknown now: none of them is back to health.
     assert!(!table.contains(&device(JUNIPER, "CaM", 0)[..]), "{table}");
-    assert_eq!(table.lines().filter(|l| l.starts_with("  ")).count(), expected().len());
+    assert_eq!(
+        table.lines().filter(|l| l.starts_with("  ")).count(),
+        expected().len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -196,13 +238,26 @@ async fn alerts_within_the_threshold_are_not_reported() {
     let server = FakeServer::start(FakeFleet::demo(), FakeOptions::default()).await;
     let old = audit(&server, dir.path(), "old.json").await;
     server.change(|fleet| {
-        fleet.client_mut(IRONWOOD).expect("Ironwood").alerts_last_week = 60; // +172%
+        fleet
+            .client_mut(IRONWOOD)
+            .expect("Ironwood")
+            .alerts_last_week = 60; // +172%
     });
     let new = audit(&server, dir.path(), "new.json").await;
-    let output = diff(&[&old, &new, Path::new("--alerts-threshold"), Path::new("200")]);
+    let output = diff(&[
+        &old,
+        &new,
+        Path::new("--alerts-threshold"),
+        Path::new("200"),
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(stdout(&output), "");
-    let output = diff(&[&old, &new, Path::new("--alerts-threshold"), Path::new("150")]);
+    let output = diff(&[
+        &old,
+        &new,
+        Path::new("--alerts-threshold"),
+        Path::new("150"),
+    ]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(stdout(&output).contains("22 -> 60"));
 }

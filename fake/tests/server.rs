@@ -297,17 +297,33 @@ async fn a_change_to_the_running_fleet_shows_in_the_next_answers() {
     let doors = "/api/door/getMinimalDoorStateList";
     let (_, doors) = call(&server, doors, key, Some(DEMO_CLIENT), json!({})).await;
     assert_eq!(doors["doorStates"][0]["health"], "RED");
-    assert_eq!(doors["doorStates"][0]["sensorUuid"], doors["doorStates"][0]["uuid"]);
+    assert_eq!(
+        doors["doorStates"][0]["sensorUuid"],
+        doors["doorStates"][0]["uuid"]
+    );
     let (_, listing) = call(&server, "/api/partner/getClientsV2", key, None, json!({})).await;
     let listed: Vec<&str> = (listing["clients"].as_array().expect("clients").iter())
         .filter_map(|c| c["clientOrgUuid"].as_str())
         .collect();
     assert!(listed.contains(&"nEwClIeNtOrGuUiD00001w") && !listed.contains(&LICENSES_FAIL));
-    assert_eq!(listing["clients"][0]["authorityUuid"], rhombus_fake::msp::PARTNER_ORG);
-    let (status, _) = call(&server, cameras, key, Some("nEwClIeNtOrGuUiD00001w"), json!({})).await;
+    assert_eq!(
+        listing["clients"][0]["authorityUuid"],
+        rhombus_fake::msp::PARTNER_ORG
+    );
+    let (status, _) = call(
+        &server,
+        cameras,
+        key,
+        Some("nEwClIeNtOrGuUiD00001w"),
+        json!({}),
+    )
+    .await;
     assert_eq!(status, 200, "a client added is served");
     let (status, _) = call(&server, cameras, key, Some(REFUSING), json!({})).await;
-    assert_eq!(status, 200, "a client letting the partner in again is served");
+    assert_eq!(
+        status, 200,
+        "a client letting the partner in again is served"
+    );
     let (status, _) = call(&server, cameras, key, Some(LICENSES_FAIL), json!({})).await;
     assert_eq!(status, 403, "a client removed is a stranger");
     assert!(server.fleet().client(LICENSES_FAIL).is_none());
