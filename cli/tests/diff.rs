@@ -323,3 +323,104 @@ async fn another_schema_a_cut_file_or_another_partner_is_exit_2_saying_so() {
     let missing = dir.join("missing.json");
     refused(&diff(&[&good, &missing]), &missing, "cannot be read");
 }
+
+/// Every change's name, from its JSON; the match breaks the build when a
+/// change is added, so that it is added to the README too.
+fn every_change() -> Vec<String> {
+    use rhombus_audit::devices::DeviceKind;
+    use rhombus_audit::diff::{DeviceRef, What};
+    let device = DeviceRef {
+        kind: DeviceKind::Camera,
+        uuid: "u".into(),
+        name: None,
+    };
+    let all = [
+        What::ClientAdded,
+        What::ClientRemoved,
+        What::AccessRefused,
+        What::AccessRestored,
+        What::FactsUnknown {
+            facts: vec![],
+            kind: None,
+            status: None,
+            message: None,
+        },
+        What::FactsKnown { facts: vec![] },
+        What::Device {
+            device,
+            started: vec![],
+            stopped: vec![],
+            healthy: false,
+        },
+        What::LicensesEnding { old: 0, new: 1 },
+        What::PolicyAlerts { old: 0, new: 1 },
+    ];
+    for what in &all {
+        match what {
+            What::ClientAdded
+            | What::ClientRemoved
+            | What::AccessRefused
+            | What::AccessRestored
+            | What::FactsUnknown { .. }
+            | What::FactsKnown { .. }
+            | What::Device { .. }
+            | What::LicensesEnding { .. }
+            | What::PolicyAlerts { .. } => {}
+        }
+    }
+    (all.iter())
+        .map(|w| {
+            serde_json::to_value(w).expect("JSON")["change"]
+                .as_str()
+                .expect("a name")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The README's fleet audit section documents every change of the diff,
+/// every device problem and kind, the new fields and the option.
+#[test]
+fn the_readme_documents_every_change_problem_and_field_of_the_diff() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    let readme = std::fs::read_to_string(path).expect("the README");
+    let start = readme.find("## The fleet audit").expect("the section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |n| n + 3)];
+    let problems = rhombus_audit::devices::Problem::ALL.map(|p| p.name());
+    let kinds = ["camera", "door"];
+    let fields = [
+        "problem_devices",
+        "org_uuid",
+        "problems_only",
+        "--alerts-threshold PERCENT",
+        "diff_schema_version",
+        "alerts_threshold_percent",
+        "started",
+        "stopped",
+        "healthy",
+    ];
+    let changes = every_change();
+    for name in changes.iter().map(String::as_str).chain(problems) {
+        assert!(
+            section.contains(&format!("`{name}`")),
+            "the README lacks `{name}`"
+        );
+    }
+    for kind in kinds {
+        assert!(
+            section.contains(&format!("\"{kind}\"")),
+            "the README lacks {kind:?}"
+        );
+    }
+    for field in fields {
+        assert!(section.contains(field), "the README lacks {field}");
+    }
+    let default = format!(
+        "(default {})",
+        rhombus_audit::diff::DEFAULT_ALERTS_THRESHOLD
+    );
+    assert!(section.contains(&default), "{default}");
+    let least = format!("by at least {}", rhombus_audit::diff::ALERTS_MIN_CHANGE);
+    assert!(section.contains(&least), "{least}");
+}
