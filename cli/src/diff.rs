@@ -111,7 +111,9 @@ impl ClientSnapshot {
         self.errors.iter().find(|e| e.facts.contains(&fact))
     }
 
-    fn of(client: &ClientAudit) -> ClientSnapshot {
+    /// The snapshot of a client audited in this process (a streamed
+    /// audit keeps no [`Audit`], but its records).
+    pub fn of(client: &ClientAudit) -> ClientSnapshot {
         let errors = (client.errors().into_iter())
             .map(|(facts, error)| Unread {
                 facts,
