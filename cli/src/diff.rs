@@ -270,44 +270,46 @@ fn client(record: &Value) -> Result<ClientSnapshot, DocumentError> {
     let problem_devices = raw
         .problem_devices
         .ok_or(DocumentError::Older("problem_devices"))?;
+    Ok(ClientSnapshot {
+        facts: facts(record, &raw.client_uuid)?,
+        errors: raw
+            .errors
+            .into_iter()
+            .map(unread)
+            .collect::<Result<_, _>>()?,
+        uuid: raw.client_uuid,
+        name: raw.client_name,
+        problem_devices,
+    })
+}
+
+/// Every fact of a record: a count, or `None` for `null`; a fact left out
+/// is an error, not unknown, since the audit writes every one.
+fn facts(record: &Value, uuid: &str) -> Result<BTreeMap<Fact, Option<u64>>, DocumentError> {
     let mut facts = BTreeMap::new();
     for spec in FACTS {
         let value = match record.get(spec.field) {
-            None => {
-                return Err(shape(format!(
-                    "client {:?} has no `{}`",
-                    raw.client_uuid, spec.field
-                )));
-            }
+            None => return Err(shape(format!("client {uuid:?} has no `{}`", spec.field))),
             Some(Value::Null) => None,
             Some(count) => Some(count.as_u64().ok_or_else(|| {
-                shape(format!(
-                    "client {:?}: `{}` is not a count",
-                    raw.client_uuid, spec.field
-                ))
+                shape(format!("client {uuid:?}: `{}` is not a count", spec.field))
             })?),
         };
         facts.insert(spec.fact, value);
     }
-    let errors = (raw.errors.into_iter())
-        .map(|e| {
-            let facts = (e.facts.iter())
-                .map(|f| Fact::by_field(f).map_err(shape))
-                .collect::<Result<_, _>>()?;
-            Ok(Unread {
-                facts,
-                kind: e.kind,
-                status: e.status,
-                message: e.message,
-            })
-        })
-        .collect::<Result<_, DocumentError>>()?;
-    Ok(ClientSnapshot {
-        uuid: raw.client_uuid,
-        name: raw.client_name,
+    Ok(facts)
+}
+
+/// An entry of a record's `errors`, its facts by name.
+fn unread(raw: RawUnread) -> Result<Unread, DocumentError> {
+    let facts = (raw.facts.iter())
+        .map(|f| Fact::by_field(f).map_err(shape))
+        .collect::<Result<_, _>>()?;
+    Ok(Unread {
         facts,
-        errors,
-        problem_devices,
+        kind: raw.kind,
+        status: raw.status,
+        message: raw.message,
     })
 }
 
