@@ -419,22 +419,17 @@ pub fn diff(old: &Snapshot, new: &Snapshot, rules: Rules) -> Result<Diff, DiffEr
             new: new.partner.clone(),
         });
     }
-    let by_uuid = |s: &Snapshot| -> BTreeMap<String, ClientSnapshot> {
-        (s.clients.iter().rev())
-            .map(|c| (c.uuid.clone(), c.clone()))
-            .collect()
-    };
     let (before, after) = (by_uuid(old), by_uuid(new));
     let mut changes = Vec::new();
     for client in &new.clients {
-        let whats = match before.get(&client.uuid) {
+        let whats = match before.get(client.uuid.as_str()) {
             Some(earlier) => client_changes(earlier, client, rules),
             None => vec![What::ClientAdded],
         };
         changes.extend(whats.into_iter().map(|what| change(client, what)));
     }
     (old.clients.iter())
-        .filter(|c| !after.contains_key(&c.uuid))
+        .filter(|c| !after.contains_key(c.uuid.as_str()))
         .for_each(|c| changes.push(change(c, What::ClientRemoved)));
     changes.sort_by_cached_key(|c| (c.client_name.to_lowercase(), c.client_uuid.clone()));
     Ok(Diff {
@@ -444,6 +439,13 @@ pub fn diff(old: &Snapshot, new: &Snapshot, rules: Rules) -> Result<Diff, DiffEr
         rules,
         changes,
     })
+}
+
+/// The audit's clients by UUID; of two with one UUID, the first.
+fn by_uuid(audit: &Snapshot) -> BTreeMap<&str, &ClientSnapshot> {
+    (audit.clients.iter().rev())
+        .map(|c| (c.uuid.as_str(), c))
+        .collect()
 }
 
 fn change(client: &ClientSnapshot, what: What) -> Change {
@@ -505,7 +507,7 @@ fn knowledge(old: &ClientSnapshot, new: &ClientSnapshot) -> Vec<What> {
 
 /// The devices of `kind` whose problems changed, the later audit's first
 /// (in its order), then those only the earlier one lists.
-fn devices(old: &ClientSnapshot, new: &ClientSnapshot, kind: DeviceKind) -> Vec<What> {
+fn devices<'a>(old: &'a ClientSnapshot, new: &'a ClientSnapshot, kind: DeviceKind) -> Vec<What> {
     if !(old.known(kind.count()) && new.known(kind.count())) {
         return Vec::new();
     }
@@ -513,10 +515,11 @@ fn devices(old: &ClientSnapshot, new: &ClientSnapshot, kind: DeviceKind) -> Vec<
     let comparable: BTreeSet<Problem> = (Problem::ALL.into_iter())
         .filter(|p| old.known(p.fact()) && new.known(p.fact()))
         .collect();
-    let listed = |c: &ClientSnapshot| -> BTreeMap<String, ProblemDevice> {
+    // A device without a UUID cannot be followed from one audit to the next.
+    let listed = |c: &'a ClientSnapshot| -> BTreeMap<&'a str, &'a ProblemDevice> {
         (c.problem_devices.iter().rev())
             .filter(|d| d.kind == kind)
-            .filter_map(|d| Some((d.uuid.clone()?, d.clone())))
+            .filter_map(|d| Some((d.uuid.as_deref()?, d)))
             .collect()
     };
     let (before, after) = (listed(old), listed(new));
@@ -528,7 +531,8 @@ fn devices(old: &ClientSnapshot, new: &ClientSnapshot, kind: DeviceKind) -> Vec<
     let mut whats = Vec::new();
     for uuid in order {
         if seen.insert(uuid) {
-            whats.extend(device(uuid, before.get(uuid), after.get(uuid), &comparable));
+            let (had, has) = (before.get(uuid).copied(), after.get(uuid).copied());
+            whats.extend(device(uuid, had, has, &comparable));
         }
     }
     whats
