@@ -432,6 +432,10 @@ fn json_is_one_documented_document_with_a_record_per_client_totals_and_the_pool(
         document["partner"]["org_uuid"],
         rhombus_fake::msp::PARTNER_ORG
     );
+    assert!(
+        !text.contains(FAKE_API_KEY),
+        "nothing of the key is written"
+    );
     let base_url = document["partner"]["base_url"]
         .as_str()
         .expect("a base URL");

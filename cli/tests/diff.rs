@@ -178,6 +178,17 @@ async fn a_changed_fleet_gives_each_change_each_device_named_and_exit_1() {
         }
     }
     assert_eq!(changes, expected());
+    // The document's own fields, in the order printed (a `Value` sorts them).
+    let text = stdout(&output);
+    let at: Vec<Option<usize>> = (DIFF_FIELDS.iter())
+        .map(|f| text.find(&format!("\n  \"{f}\":")))
+        .collect();
+    assert!(at.iter().all(Option::is_some), "{at:?}");
+    assert!(
+        at.is_sorted(),
+        "the diff document's fields, in order: {at:?}"
+    );
+    assert_eq!(document["diff_schema_version"], 1);
     assert_eq!(document["alerts_threshold_percent"], 50);
     assert_eq!(
         document["partner"]["org_uuid"],
@@ -224,7 +235,20 @@ async fn a_changed_fleet_gives_each_change_each_device_named_and_exit_1() {
     ] {
         assert!(table.contains(line), "the table lacks {line:?}:\n{table}");
     }
-    // Juniper's cameras are unknown now: none of them is back to health.
+    // Juniper's cameras are unknown now: its record lists none (its door
+    // in error still), and none of them is back to health.
+    let audited: Value = serde_json::from_slice(&std::fs::read(&new).expect("new")).expect("JSON");
+    let juniper = (audited["clients"].as_array().expect("clients").iter())
+        .find(|c| c["client_uuid"] == JUNIPER)
+        .expect("Juniper");
+    assert_eq!(juniper["cameras"], Value::Null);
+    let kinds: Vec<&Value> = (juniper["problem_devices"]
+        .as_array()
+        .expect("a list")
+        .iter())
+    .map(|d| &d["kind"])
+    .collect();
+    assert_eq!(kinds, [&json!("door")]);
     assert!(!table.contains(&device(JUNIPER, "CaM", 0)[..]), "{table}");
     assert_eq!(
         table.lines().filter(|l| l.starts_with("  ")).count(),
@@ -279,6 +303,16 @@ async fn the_same_audit_twice_is_exit_0_and_no_lines() {
     }
 }
 
+/// The fields of the diff's `--json` document, in order.
+const DIFF_FIELDS: [&str; 6] = [
+    "diff_schema_version",
+    "old_generated_at",
+    "new_generated_at",
+    "partner",
+    "alerts_threshold_percent",
+    "changes",
+];
+
 /// The demo's audit, edited by `edit`, written to `dir` as `name`.
 fn edited(audit: &Path, dir: &Path, name: &str, edit: impl FnOnce(&mut String)) -> PathBuf {
     let mut text = std::fs::read_to_string(audit).expect("the audit");
@@ -322,6 +356,22 @@ async fn another_schema_a_cut_file_or_another_partner_is_exit_2_saying_so() {
     refused(&diff(&[&good, &older]), &older, "run the audit again");
     let missing = dir.join("missing.json");
     refused(&diff(&[&good, &missing]), &missing, "cannot be read");
+    let problems = edited(&good, dir, "problems.json", |t| {
+        *t = t.replacen("\"problems_only\": false", "\"problems_only\": true", 1);
+    });
+    refused(&diff(&[&problems, &good]), &problems, "--problems");
+    let interrupted = edited(&good, dir, "interrupted.json", |t| {
+        *t = t.replacen(
+            "\"complete\": false",
+            "\"complete\": false, \"interrupted\": true",
+            1,
+        );
+    });
+    refused(&diff(&[&good, &interrupted]), &interrupted, "interrupted");
+    let fatal = edited(&good, dir, "fatal.json", |t| {
+        *t = rhombus_audit::output::fatal_json(None, "the listing was refused");
+    });
+    refused(&diff(&[&fatal, &good]), &fatal, "did not run");
 }
 
 /// Every change's name, from its JSON; the match breaks the build when a
