@@ -10,10 +10,11 @@ use clap::builder::TypedValueParser as _;
 use clap::{CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rhombus_audit::audit::{self, Audit, Plan, SortBy, Tally};
+use rhombus_audit::clients;
 use rhombus_audit::config::{self, Profile, RegionName};
 use rhombus_audit::facts::{ErrorKind, Fact};
 use rhombus_audit::output::{self, View};
-use rhombus_audit::{clients, diff, diff_output};
+use rhombus_audit::{diff, diff_output};
 use rhombus_fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
 use rhombus_partner::{Client, ClientBuilder};
 
@@ -143,9 +144,10 @@ enum Tool {
     /// not recording, behind on firmware or in error, or back to health;
     /// licenses ending within 30 days; alerts up or down; clients added,
     /// removed or refusing; facts newly unknown or known again. Exit
-    /// status: 0 nothing changed (nothing printed), 1 changes, 2 trouble
-    /// (a file unreadable, cut short, of another schema_version, or the
-    /// two of different partner accounts).
+    /// status: 0 nothing changed (nothing printed), 1 changes, 2 trouble:
+    /// a file unreadable, cut short, or not an audit the diff can compare
+    /// (another schema_version, interrupted, made with --problems), or the
+    /// two of different partner accounts; the message says which.
     Diff(DiffArgs),
 }
 
