@@ -920,6 +920,19 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn a_document_cut_anywhere_is_refused_not_misread() {
+        let text = json(&audit(), View::default());
+        let whole = text.trim_end().len();
+        for cut in (0..whole).filter(|n| text.is_char_boundary(*n)) {
+            let read = Snapshot::parse(&text[..cut]);
+            assert!(
+                matches!(read, Err(DocumentError::NotJson(_))),
+                "cut at {cut}"
+            );
+        }
+    }
+
     fn arbitrary_device() -> impl Strategy<Value = ProblemDevice> {
         let camera_problems = proptest::sample::subsequence(&Problem::ALL[..5], 1..=5);
         (
@@ -978,6 +991,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn any_text_is_read_or_refused_without_a_panic(text in "\\PC{0,200}") {
+            let _ = Snapshot::parse(&text);
+        }
+
         #[test]
         fn the_same_audit_twice_changes_nothing(a in arbitrary_snapshot()) {
             let same = diff(&a, &a, Rules::default()).expect("one partner");
