@@ -21,6 +21,7 @@ use rhombus_partner::{Client, Error, OrgClient, TransportKind};
 use tokio::task::JoinSet;
 use tracing::Instrument as _;
 
+use crate::devices::{DeviceKind, Problem, ProblemDevice};
 use crate::facts::{
     ErrorKind, FACTS, Fact, FactError, Source, compare_versions, older_than_newest,
 };
@@ -50,6 +51,10 @@ pub struct ClientAudit {
     pub needs: BTreeMap<String, u64>,
     /// Cameras by `firmwareVersion`, when every camera has one.
     pub firmware: Option<BTreeMap<String, u64>>,
+    /// The cameras and doors with a problem, cameras first, each in the
+    /// answer's order; a kind whose call failed has none here (its count,
+    /// [`DeviceKind::count`], is unknown).
+    pub problem_devices: Vec<ProblemDevice>,
 }
 
 impl ClientAudit {
@@ -64,6 +69,7 @@ impl ClientAudit {
             facts,
             needs: BTreeMap::new(),
             firmware: None,
+            problem_devices: Vec::new(),
         }
     }
 
@@ -132,6 +138,9 @@ pub struct Audit {
     pub generated_at: DateTime<Utc>,
     /// The base URL of the account audited.
     pub base_url: String,
+    /// The partner's own organization, as the client listing names it
+    /// ([`partner_org`]).
+    pub partner_org: Option<String>,
     /// In the plan's order; see [`Audit::sort`].
     pub clients: Vec<ClientAudit>,
     /// The pool, or why it could not be read.
@@ -175,6 +184,9 @@ pub enum AuditError {
 pub struct Ending {
     /// The base URL of the account audited.
     pub base_url: String,
+    /// The partner's own organization, as the client listing names it
+    /// ([`partner_org`]).
+    pub partner_org: Option<String>,
     /// Clients the listing gave (after `--clients`).
     pub total: usize,
     /// The pool, or why it could not be read (the clients' needs not yet
@@ -197,7 +209,8 @@ pub async fn stream(
     stop: impl Future<Output = ()>,
     mut each: impl FnMut(ClientAudit, usize, usize),
 ) -> Result<Ending, AuditError> {
-    let clients = select(list_clients(partner).await?, &plan.only)?;
+    let (clients, partner_org) = list_clients(partner).await?;
+    let clients = select(clients, &plan.only)?;
     let mut pool = tokio::spawn(pool(partner.clone()));
     let total = clients.len();
     let mut pending = clients.into_iter().enumerate();
@@ -238,6 +251,7 @@ pub async fn stream(
     let not_audited = in_progress.into_values().chain(pending.map(|(_, c)| c));
     Ok(Ending {
         base_url: partner.base_url().to_owned(),
+        partner_org,
         total,
         pool,
         interrupted,
@@ -283,27 +297,50 @@ pub async fn run(
     .await?;
     let mut audit = Audit::new(plan.now, clients, ending.pool);
     audit.base_url = ending.base_url;
+    audit.partner_org = ending.partner_org;
     audit.interrupted = ending.interrupted;
     audit.not_audited = ending.not_audited;
     audit.sort(plan.sort);
     Ok(audit)
 }
 
-/// `getClientsV2`: every client's `(uuid, name)`, in the listing's order.
-async fn list_clients(partner: &Client) -> Result<Vec<(String, String)>, AuditError> {
+/// `getClientsV2`: every client's `(uuid, name)`, in the listing's order,
+/// and the partner's own organization ([`partner_org`]).
+async fn list_clients(
+    partner: &Client,
+) -> Result<(Vec<(String, String)>, Option<String>), AuditError> {
     let listing = partner
         .get_partner_clients_v2(&PartnerGetPartnerClientsWsRequest::default())
         .await
         .map_err(AuditError::Listing)?;
+    let listed = listing.clients.unwrap_or_default();
+    let org = partner_org(listed.iter().map(|c| c.authority_uuid.as_deref()));
     // A client listed without a UUID is kept, with an empty one: it gets
     // an error row rather than vanishing from the audit.
-    Ok((listing.clients.unwrap_or_default().into_iter())
+    let clients = (listed.into_iter())
         .map(|c| {
             let uuid = c.client_org_uuid.unwrap_or_default();
             let name = (c.client_org_name).unwrap_or_else(|| format!("(unnamed {uuid})"));
             (uuid, name)
         })
-        .collect())
+        .collect();
+    Ok((clients, org))
+}
+
+/// The partner's own organization: the `authorityUuid` most clients of
+/// the listing give (the organization with authority over a client, the
+/// partner itself but for a client another organization manages), the
+/// least by text on a tie; `None` when no client gives one. No call
+/// answers the partner's own UUID (`getPartnerOrgProfile` has none), and
+/// the key must never stand for the account.
+pub fn partner_org<'a>(authorities: impl Iterator<Item = Option<&'a str>>) -> Option<String> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for authority in authorities.flatten().filter(|a| !a.is_empty()) {
+        *counts.entry(authority).or_default() += 1;
+    }
+    // Ties go to the first by text: `max_by_key` keeps the last maximum.
+    let most = counts.iter().rev().max_by_key(|(_, n)| **n)?;
+    Some(most.0.to_string())
 }
 
 /// The clients `only` names (by UUID, or name in any case), or all of them.
@@ -361,7 +398,13 @@ async fn audit_client(
             );
         }
     };
-    let ((cameras, firmware), doors, alerts, users, (licenses, needs)) = tokio::join!(
+    let (
+        (cameras, firmware, mut problem_devices),
+        (doors, door_problems),
+        alerts,
+        users,
+        (licenses, needs),
+    ) = tokio::join!(
         cameras(&org),
         doors(&org),
         policy_alerts(&org, now),
@@ -372,12 +415,14 @@ async fn audit_client(
         .into_iter()
         .flatten()
         .collect();
+    problem_devices.extend(door_problems);
     ClientAudit {
         uuid,
         name,
         facts,
         needs,
         firmware,
+        problem_devices,
     }
 }
 
@@ -421,21 +466,23 @@ async fn users(org: &OrgClient) -> Vec<(Fact, Reading)> {
     }
 }
 
-async fn doors(org: &OrgClient) -> Vec<(Fact, Reading)> {
+/// The door facts, and the doors in error.
+async fn doors(org: &OrgClient) -> (Vec<(Fact, Reading)>, Vec<ProblemDevice>) {
     let request = DoorGetMinimalDoorStatesWsRequest::default();
     let answer = match org.door().get_minimal_door_state_list(&request).await {
         Ok(answer) => answer,
-        Err(e) => return failed(Source::Doors, &e),
+        Err(e) => return (failed(Source::Doors, &e), Vec::new()),
     };
     let Some(doors) = answer.door_states else {
         let error = FactError::missing(Source::Doors.operation(), "doorStates");
-        return unknown(Source::Doors, error);
+        return (unknown(Source::Doors, error), Vec::new());
     };
     let mut counts = BTreeMap::from([
         (Fact::Doors, doors.len() as u64),
         (Fact::DoorsUnhealthy, 0),
         (Fact::DoorsHealthUnknown, 0),
     ]);
+    let mut in_error = Vec::new();
     for door in doors {
         let fact = match door.health {
             Some(DoorDoorHealthEnum::Green) => continue,
@@ -443,21 +490,41 @@ async fn doors(org: &OrgClient) -> Vec<(Fact, Reading)> {
             _ => Fact::DoorsHealthUnknown,
         };
         *counts.entry(fact).or_default() += 1;
+        let problems = match fact {
+            Fact::DoorsUnhealthy => vec![Problem::Unhealthy],
+            _ => Vec::new(),
+        };
+        // A door state has no `uuid` of its own: its sensor's stands for it.
+        in_error.extend(ProblemDevice::of(
+            DeviceKind::Door,
+            door.sensor_uuid,
+            door.name,
+            problems,
+        ));
     }
-    counts.into_iter().map(|(f, n)| (f, Ok(n))).collect()
+    let facts = counts.into_iter().map(|(f, n)| (f, Ok(n))).collect();
+    (facts, in_error)
 }
 
-/// The camera facts, and the cameras by firmware version when every
-/// camera gives one.
-async fn cameras(org: &OrgClient) -> (Vec<(Fact, Reading)>, Option<BTreeMap<String, u64>>) {
+/// What [`cameras`] gives: the facts, the cameras by firmware version
+/// (when every camera gives one), the cameras with a problem.
+type CameraReading = (
+    Vec<(Fact, Reading)>,
+    Option<BTreeMap<String, u64>>,
+    Vec<ProblemDevice>,
+);
+
+/// The camera facts, the cameras by firmware version when every camera
+/// gives one, and the cameras with a problem.
+async fn cameras(org: &OrgClient) -> CameraReading {
     let request = CameraGetMinimalCameraStateListWsRequest::default();
     let answer = match org.camera().get_minimal_camera_state_list(&request).await {
         Ok(answer) => answer,
-        Err(e) => return (failed(Source::Cameras, &e), None),
+        Err(e) => return (failed(Source::Cameras, &e), None, Vec::new()),
     };
     let Some(states) = answer.camera_states else {
         let error = FactError::missing(Source::Cameras.operation(), "cameraStates");
-        return (unknown(Source::Cameras, error), None);
+        return (unknown(Source::Cameras, error), None, Vec::new());
     };
     let mut firmware = Some(BTreeMap::new());
     for camera in &states {
@@ -466,7 +533,43 @@ async fn cameras(org: &OrgClient) -> (Vec<(Fact, Reading)>, Option<BTreeMap<Stri
             _ => firmware = None,
         }
     }
-    (camera_facts(&states), firmware)
+    let problem_cameras = problem_cameras(&states);
+    (camera_facts(&states), firmware, problem_cameras)
+}
+
+/// The cameras with a problem, in the answer's order. Behind the
+/// client's newest firmware only when every camera gives its version (as
+/// the fact, unknown otherwise).
+fn problem_cameras(states: &[MinimalDeviceStateType]) -> Vec<ProblemDevice> {
+    let versions: Option<Vec<&str>> = (states.iter())
+        .map(|c| c.firmware_version.as_deref())
+        .collect();
+    let newest = versions.and_then(|v| v.into_iter().max_by(|a, b| compare_versions(a, b)));
+    (states.iter())
+        .filter_map(|camera| {
+            let behind = match (newest, camera.firmware_version.as_deref()) {
+                (Some(newest), Some(version)) => compare_versions(version, newest).is_lt(),
+                _ => false,
+            };
+            let problems = [connection_fact(camera), health_fact(camera)]
+                .into_iter()
+                .flatten()
+                .filter_map(camera_problem)
+                .chain(behind.then_some(Problem::NotOnNewestFirmware))
+                .collect();
+            ProblemDevice::of(
+                DeviceKind::Camera,
+                camera.uuid.clone(),
+                camera.name.clone(),
+                problems,
+            )
+        })
+        .collect()
+}
+
+/// The device problem a camera fact is, if it is one.
+fn camera_problem(fact: Fact) -> Option<Problem> {
+    Problem::ALL.into_iter().find(|p| p.fact() == fact)
 }
 
 /// The camera facts of a client's `cameraStates`.
@@ -716,6 +819,7 @@ impl Audit {
         Audit {
             generated_at,
             base_url: String::new(),
+            partner_org: None,
             clients,
             pool,
             interrupted: false,
@@ -923,6 +1027,7 @@ mod tests {
             facts,
             needs: BTreeMap::new(),
             firmware: None,
+            problem_devices: Vec::new(),
         }
     }
 
@@ -954,6 +1059,18 @@ mod tests {
         assert_eq!(sorted(SortBy::Offline), ["C", "b", "d", "Aardvark"]);
         assert_eq!(sorted(SortBy::Alerts), ["b", "d", "C", "Aardvark"]);
         assert_eq!(sorted(SortBy::Licenses), ["d", "C", "b", "Aardvark"]);
+    }
+
+    #[test]
+    fn the_partner_is_the_authority_most_clients_name() {
+        let org = |list: &[Option<&str>]| partner_org(list.iter().copied());
+        assert_eq!(org(&[]), None);
+        assert_eq!(org(&[None, Some("")]), None);
+        assert_eq!(
+            org(&[Some("b"), None, Some("a"), Some("b")]).as_deref(),
+            Some("b")
+        );
+        assert_eq!(org(&[Some("b"), Some("a")]).as_deref(), Some("a"));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 
 use rhombus_partner::Error;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One fact of a client. The order is [`FACTS`]'s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -185,7 +185,7 @@ impl Fact {
 }
 
 /// Why a fact is unknown, as a script can match it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// `403`, or the key refused (`401`).

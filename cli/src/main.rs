@@ -14,6 +14,7 @@ use rhombus_audit::clients;
 use rhombus_audit::config::{self, Profile, RegionName};
 use rhombus_audit::facts::{ErrorKind, Fact};
 use rhombus_audit::output::{self, View};
+use rhombus_audit::{diff, diff_output};
 use rhombus_fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
 use rhombus_partner::{Client, ClientBuilder};
 
@@ -119,12 +120,14 @@ struct Args {
     #[arg(long, conflicts_with_all = ["json", "csv"])]
     ndjson: bool,
 
-    /// Print shell completions or the man page instead of auditing.
+    /// Print shell completions or the man page, or compare two audits,
+    /// instead of auditing.
     #[command(subcommand)]
     tool: Option<Tool>,
 }
 
-/// What the command prints about itself instead of auditing.
+/// What the command does instead of auditing: print about itself, or
+/// compare two audits.
 #[derive(Debug, Subcommand)]
 enum Tool {
     /// Print the completion script for SHELL on stdout, e.g.
@@ -136,6 +139,32 @@ enum Tool {
     },
     /// Print the man page (roff) on stdout, e.g. `rhombus-audit man > rhombus-audit.1`.
     Man,
+    /// What changed between two audits of the same partner (each
+    /// `rhombus-audit --json > FILE`), per client: devices newly offline,
+    /// not recording, behind on firmware or in error, or back to health;
+    /// licenses ending within 30 days; alerts up or down; clients added,
+    /// removed or refusing; facts newly unknown or known again. Exit
+    /// status: 0 nothing changed (nothing printed), 1 changes, 2 trouble:
+    /// a file unreadable, cut short, or not an audit the diff can compare
+    /// (another schema_version, interrupted, made with --problems), or the
+    /// two of different partner accounts; the message says which.
+    Diff(DiffArgs),
+}
+
+/// `rhombus-audit diff OLD NEW`.
+#[derive(Debug, clap::Args)]
+struct DiffArgs {
+    /// The earlier audit's `--json` document.
+    old: PathBuf,
+    /// The later audit's `--json` document.
+    new: PathBuf,
+    /// Print one JSON document (one record per change) instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Report a client's policy alerts of the last 7 days when they move
+    /// by more than PERCENT of the earlier count (and by at least 5).
+    #[arg(long, value_name = "PERCENT", default_value_t = diff::DEFAULT_ALERTS_THRESHOLD)]
+    alerts_threshold: u32,
 }
 
 /// Prints what `tool` asks for.
@@ -143,6 +172,7 @@ fn print_tool(tool: &Tool) -> ExitCode {
     let mut command = Args::command();
     let mut text = Vec::new();
     match tool {
+        Tool::Diff(args) => return ExitCode::from(run_diff(args)),
         Tool::Completions { shell } => {
             clap_complete::generate(*shell, &mut command, "rhombus-audit", &mut text)
         }
@@ -151,6 +181,36 @@ fn print_tool(tool: &Tool) -> ExitCode {
     }
     write_stdout(&String::from_utf8_lossy(&text));
     ExitCode::SUCCESS
+}
+
+/// `diff`: the two documents compared, printed; 0 nothing changed, 1
+/// changes, 2 (`USAGE`) a file or a pair that cannot be compared.
+fn run_diff(args: &DiffArgs) -> u8 {
+    let read = |path: &PathBuf| -> Result<diff::Snapshot, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot be read: {e}", path.display()))?;
+        diff::Snapshot::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let rules = diff::Rules {
+        alerts_threshold_percent: args.alerts_threshold,
+    };
+    let compared = read(&args.old).and_then(|old| {
+        let new = read(&args.new)?;
+        diff::diff(&old, &new, rules)
+            .map_err(|e| format!("{} and {}: {e}", args.old.display(), args.new.display()))
+    });
+    let changes = match compared {
+        Ok(changes) => changes,
+        Err(problem) => {
+            eprintln!("error: {problem}");
+            return USAGE;
+        }
+    };
+    write_stdout(&match args.json {
+        true => diff_output::json(&changes),
+        false => diff_output::table(&changes),
+    });
+    u8::from(!changes.changes.is_empty())
 }
 
 fn main() -> ExitCode {

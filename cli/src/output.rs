@@ -4,7 +4,8 @@
 //!
 //! A record has, in this order: `client_uuid`, `client_name`, `complete`,
 //! each fact of [`FACTS`] (a count, or `null` / an empty cell when
-//! unknown), and `errors` (why each unknown fact is unknown).
+//! unknown), `problem_devices` (the cameras and doors with a problem) and
+//! `errors` (why each unknown fact is unknown).
 
 use std::fmt::Write as _;
 
@@ -18,6 +19,7 @@ use crate::audit::{
     ALERT_WINDOW_DAYS, Audit, ClientAudit, Ending, FleetFirmware, LICENSE_WINDOW_DAYS, PoolLine,
     Tally, Total,
 };
+use crate::devices::ProblemDevice;
 use crate::facts::{ErrorKind, FACTS, Fact, FactError, FactSpec};
 
 /// The version of the `--json` document's shape; it grows when a field
@@ -97,7 +99,7 @@ impl<'a> ClientRecord<'a> {
 impl Serialize for ClientRecord<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let client = self.client;
-        let mut map = serializer.serialize_map(Some(FACTS.len() + 5))?;
+        let mut map = serializer.serialize_map(Some(FACTS.len() + 6))?;
         if let Some(kind) = self.kind {
             map.serialize_entry("kind", kind)?;
         }
@@ -107,6 +109,7 @@ impl Serialize for ClientRecord<'_> {
         for spec in FACTS {
             map.serialize_entry(spec.field, &client.value(spec.fact))?;
         }
+        map.serialize_entry("problem_devices", &client.problem_devices)?;
         map.serialize_entry("errors", &error_records(client))?;
         map.end()
     }
@@ -179,9 +182,12 @@ impl From<FleetFirmware> for FirmwareRecord {
     }
 }
 
+/// The partner account audited: its base URL and its own organization
+/// (`null` when the listing names none), never its key.
 #[derive(Serialize)]
 struct Partner<'a> {
     base_url: &'a str,
+    org_uuid: Option<&'a str>,
 }
 
 /// The whole `--json` document.
@@ -190,6 +196,8 @@ struct Document<'a> {
     schema_version: u32,
     generated_at: String,
     partner: Partner<'a>,
+    /// `--problems`: the clients without a problem are left out.
+    problems_only: bool,
     complete: bool,
     /// Only when the audit was interrupted (`true`), with `not_audited`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -226,7 +234,9 @@ pub fn json(audit: &Audit, view: View) -> String {
         generated_at: audit.generated_at.to_rfc3339(),
         partner: Partner {
             base_url: &audit.base_url,
+            org_uuid: audit.partner_org.as_deref(),
         },
+        problems_only: view.problems,
         complete: audit.complete(),
         interrupted: audit.interrupted,
         not_audited: (audit.interrupted).then(|| not_audited(&audit.not_audited)),
@@ -280,6 +290,7 @@ pub fn ndjson_summary(generated_at: DateTime<Utc>, ending: &Ending, tally: &Tall
         generated_at: generated_at.to_rfc3339(),
         partner: Partner {
             base_url: &ending.base_url,
+            org_uuid: ending.partner_org.as_deref(),
         },
         complete,
         interrupted: ending.interrupted,
@@ -326,8 +337,9 @@ fn pretty(document: &impl Serialize) -> String {
 }
 
 /// `--csv`: a header line, then one line per client, its fields those of
-/// the JSON record (`errors` as one text: `facts: kind (HTTP status):
-/// message`, joined by ` | `). A text cell that a spreadsheet would run as
+/// the JSON record (`problem_devices` as one text: `kind name (uuid):
+/// problem,problem`, and `errors` as one text: `facts: kind (HTTP status):
+/// message`, each joined by ` | `). A text cell that a spreadsheet would run as
 /// a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage
 /// return) gets a leading `'`: names come from the server, and a client
 /// names itself.
@@ -336,7 +348,7 @@ pub fn csv(audit: &Audit, view: View) -> String {
     let header = ["client_uuid", "client_name", "complete"]
         .into_iter()
         .chain(FACTS.iter().map(|s| s.field))
-        .chain(["errors"]);
+        .chain(["problem_devices", "errors"]);
     writer.write_record(header).expect("writing to memory");
     for client in view.clients(audit) {
         let counts = FACTS.iter().map(|s| match client.value(s.fact) {
@@ -347,11 +359,31 @@ pub fn csv(audit: &Audit, view: View) -> String {
             .into_iter()
             .chain([client.complete().to_string()])
             .chain(counts)
+            .chain([inert(&devices_text(&client.problem_devices))])
             .chain([inert(&errors_text(client))]);
         writer.write_record(record).expect("writing to memory");
     }
     let bytes = writer.into_inner().expect("writing to memory succeeds");
     String::from_utf8(bytes).expect("the records are UTF-8")
+}
+
+/// A client's problem devices in one line of text: `kind name (uuid):
+/// problem,problem`, joined by ` | ` (a device without a name: `(name
+/// unknown)`, without a UUID: `?`), as the diff's table names devices.
+pub fn devices_text(devices: &[ProblemDevice]) -> String {
+    let devices: Vec<String> = (devices.iter())
+        .map(|d| {
+            let problems: Vec<&str> = d.problems.iter().map(|p| p.name()).collect();
+            let uuid = d.uuid.as_deref().unwrap_or("?");
+            format!(
+                "{} {} ({uuid}): {}",
+                d.kind.name(),
+                d.shown_name(),
+                problems.join(",")
+            )
+        })
+        .collect();
+    devices.join(" | ")
 }
 
 /// A client's errors in one line of text.
@@ -670,7 +702,7 @@ fn fit(text: &str, width: usize) -> String {
 
 /// The text with control characters escaped (`\u{1b}`): names and errors
 /// come from the server, and a terminal would obey them.
-fn printable(text: &str) -> String {
+pub fn printable(text: &str) -> String {
     text.chars()
         .map(|c| match c.is_control() {
             true => c.escape_unicode().to_string(),

@@ -23,22 +23,24 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The first fields of a client record, in order, as the README documents
-/// them; then one per fact of `FACTS`, then `errors`.
+/// them; then one per fact of `FACTS`, then `problem_devices` and
+/// `errors`.
 const FIRST_FIELDS: [&str; 3] = ["client_uuid", "client_name", "complete"];
 
 /// Every field of a client record, in order.
 fn fields() -> Vec<&'static str> {
     (FIRST_FIELDS.iter().copied())
         .chain(FACTS.iter().map(|s| s.field))
-        .chain(["errors"])
+        .chain(["problem_devices", "errors"])
         .collect()
 }
 
 /// The fields of the JSON document, in order.
-const DOCUMENT_FIELDS: [&str; 9] = [
+const DOCUMENT_FIELDS: [&str; 10] = [
     "schema_version",
     "generated_at",
     "partner",
+    "problems_only",
     "complete",
     "totals",
     "fleet_firmware",
@@ -273,6 +275,51 @@ fn check_record(record: &Value, client: &FakeClient) {
     }
     let complete = FACTS.iter().all(|s| expected(client, s).is_some());
     assert_eq!(record["complete"], complete, "{}", client.name);
+    let devices = expected_devices(client);
+    assert_eq!(
+        record["problem_devices"],
+        Value::Array(devices),
+        "{}",
+        client.name
+    );
+}
+
+/// The cameras and doors of a client of the fake fleet with a problem, as
+/// a record lists them (none of a kind whose call fails). The fake puts
+/// the old firmware on some cameras, never all, so those are behind the
+/// client's newest.
+fn expected_devices(client: &FakeClient) -> Vec<Value> {
+    let read = |source| {
+        let spec = FACTS.iter().find(|s| s.source == source).expect("a fact");
+        unknown(client, spec).is_none()
+    };
+    let id =
+        |kind: &str, n: usize| format!("{}{kind}{n:04}", &client.uuid[client.uuid.len() - 8..]);
+    let mut devices = Vec::new();
+    for (n, camera) in client.cameras.iter().enumerate() {
+        let problems: Vec<&str> = [
+            (camera.connection == "RED", "offline"),
+            (camera.health == "NOT_RECORDING", "not_recording"),
+            (camera.health == "FIRMWARE_BEHIND", "firmware_behind"),
+            (camera.health == "MALFUNCTIONING_MODULES", "malfunctioning"),
+            (camera.firmware_behind, "not_on_newest_firmware"),
+        ]
+        .into_iter()
+        .filter_map(|(has, problem)| has.then_some(problem))
+        .collect();
+        if read(Source::Cameras) && !problems.is_empty() {
+            let name = (!camera.unnamed).then(|| format!("Camera {}", n + 1));
+            devices.push(serde_json::json!({ "kind": "camera", "uuid": id("CaM", n),
+                "name": name, "problems": problems }));
+        }
+    }
+    for (n, health) in client.doors.iter().enumerate() {
+        if read(Source::Doors) && health == "RED" {
+            devices.push(serde_json::json!({ "kind": "door", "uuid": id("DoR", n),
+                "name": format!("Door {}", n + 1), "problems": ["unhealthy"] }));
+        }
+    }
+    devices
 }
 
 #[test]
@@ -380,6 +427,15 @@ fn json_is_one_documented_document_with_a_record_per_client_totals_and_the_pool(
     let document: Value = serde_json::from_str(&text).expect("stdout is JSON");
     assert_eq!(document["schema_version"], 2);
     assert_eq!(document["complete"], false);
+    assert_eq!(document["problems_only"], false);
+    assert_eq!(
+        document["partner"]["org_uuid"],
+        rhombus_fake::msp::PARTNER_ORG
+    );
+    assert!(
+        !text.contains(FAKE_API_KEY),
+        "nothing of the key is written"
+    );
     let base_url = document["partner"]["base_url"]
         .as_str()
         .expect("a base URL");
@@ -487,7 +543,10 @@ fn csv_has_the_documented_header_and_one_line_per_client() {
             .collect();
         assert_eq!(counts, expected_all(client), "{}", client.name);
         assert_eq!(record[2] == *"true", counts.iter().all(Option::is_some));
-        let errors = &record[3 + FACTS.len()];
+        let devices = &record[3 + FACTS.len()];
+        let listed = devices.split(" | ").filter(|d| !d.is_empty()).count();
+        assert_eq!(listed, expected_devices(client).len(), "{devices}");
+        let errors = &record[4 + FACTS.len()];
         assert_eq!(
             errors.is_empty(),
             counts.iter().all(Option::is_some),
@@ -556,6 +615,10 @@ fn wide_shows_every_column_and_problems_only_the_clients_with_something_to_do() 
     let document: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
     let records = document["clients"].as_array().expect("clients");
     assert_eq!(records.len(), with_problems.len());
+    assert_eq!(
+        document["problems_only"], true,
+        "the document says it left clients out"
+    );
 }
 
 #[test]

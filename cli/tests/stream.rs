@@ -204,6 +204,7 @@ fn camera(connection: &str) -> FakeCamera {
         health: "NONE".to_owned(),
         firmware_behind: false,
         updating: false,
+        unnamed: false,
     }
 }
 

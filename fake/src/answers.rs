@@ -74,6 +74,8 @@ pub(crate) fn clients_listing(fleet: &FakeFleet) -> Value {
                 "clientOrgUuid": c.uuid,
                 "clientOrgName": c.name,
                 "clientAccessAllowed": c.access_allowed,
+                // The partner itself has authority over each of its clients.
+                "authorityUuid": msp::PARTNER_ORG,
                 "totalLocations": c.locations,
                 "totalCameras": c.cameras.len(),
                 "createdAtMillis": 1_699_334_716_000_i64,
@@ -197,11 +199,15 @@ pub(crate) fn cameras(client: &FakeClient) -> Value {
                 "GREEN" => "YELLOW",
                 other => other,
             };
-            json!({ "uuid": camera_id(client, n),
+            let mut state = json!({ "uuid": camera_id(client, n),
                     "name": format!("Camera {}", n + 1), "connectionStatus": camera.connection,
                     "healthStatus": health, "healthStatusDetails": camera.health,
                     "firmwareVersion": firmware,
-                    "firmwareUpdateInProgress": camera.updating })
+                    "firmwareUpdateInProgress": camera.updating });
+            if camera.unnamed {
+                state.as_object_mut().map(|fields| fields.remove("name"));
+            }
+            state
         })
         .collect();
     json!({ "cameraStates": states, "error": false })
@@ -216,7 +222,8 @@ pub(crate) fn doors(client: &FakeClient) -> Value {
             } else {
                 "NONE"
             };
-            json!({ "uuid": door_id(client, n),
+            // The door's sensor, which the API names the door by.
+            json!({ "uuid": door_id(client, n), "sensorUuid": door_id(client, n),
                     "name": format!("Door {}", n + 1), "health": health,
                     "healthDetails": details })
         })

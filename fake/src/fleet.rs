@@ -48,6 +48,9 @@ pub struct FakeCamera {
     pub firmware_behind: bool,
     /// `firmwareUpdateInProgress`.
     pub updating: bool,
+    /// The answer leaves its `name` out (it has `Camera N` otherwise, N
+    /// its place in the list from 1).
+    pub unnamed: bool,
 }
 
 /// The firmware most cameras run, and the one before it (numerically
@@ -176,8 +179,17 @@ fn cameras(
             .to_owned(),
             firmware_behind: false,
             updating: false,
+            unnamed: false,
         })
         .collect()
+}
+
+/// The cameras, the `n`-th (from 0) without a name.
+fn unnamed(mut cameras: Vec<FakeCamera>, n: usize) -> Vec<FakeCamera> {
+    if let Some(camera) = cameras.get_mut(n) {
+        camera.unnamed = true;
+    }
+    cameras
 }
 
 /// The cameras with, from the first `GREEN` one on, `health` given to as
@@ -282,7 +294,8 @@ fn demo_rows() -> [DemoRow; 12] {
             doors(8, 0, 0), 17, 21, licenses(&[CAM_3Y, CAM_3Y, CAM_3Y])),
         ("07", "Granite Manufacturing", cameras(15, 0, 0, 0, 0), doors(4, 0, 0), 3, 12,
             licenses(&[CAM_3Y])),
-        ("08", "Harbor Marina", health(cameras(6, 2, 0, 1, 1), &[("OVERHEATING", 1)], 0, 0),
+        ("08", "Harbor Marina",
+            unnamed(health(cameras(6, 2, 0, 1, 1), &[("OVERHEATING", 1)], 0, 0), 7),
             doors(0, 0, 0), 8, 4, licenses(&[CAM_3Y])),
         ("09", "Ironwood Hotels", cameras(60, 0, 1, 0, 0), doors(10, 0, 1), 22, 47,
             licenses(&[CAM_3Y, ("LIC-DOOR-1Y", true, 45)])),
@@ -385,5 +398,10 @@ impl FakeFleet {
     /// The client with this UUID.
     pub fn client(&self, uuid: &str) -> Option<&FakeClient> {
         self.clients.iter().find(|client| client.uuid == uuid)
+    }
+
+    /// The client with this UUID, to change (see `FakeServer::change`).
+    pub fn client_mut(&mut self, uuid: &str) -> Option<&mut FakeClient> {
+        self.clients.iter_mut().find(|client| client.uuid == uuid)
     }
 }

@@ -20,7 +20,10 @@
 //!   values the API does not list and missing fields, doors, policy alerts
 //!   in pages, users and device licenses;
 //! - on request ([`FakeOptions`]), a latency on every answer and `429`
-//!   with `Retry-After`.
+//!   with `Retry-After`;
+//! - a fleet that changes while the server runs ([`FakeServer::change`]):
+//!   a camera going offline, a door in error, a client added, removed or
+//!   refusing, as a test between two audits needs.
 //!
 //! Every answer about a client is worked out from one model, [`FakeFleet`],
 //! so they agree: the camera count of a client's summary is the length of
@@ -46,7 +49,7 @@ pub mod tls;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -166,9 +169,52 @@ impl FakeServer {
         lock(&self.state.received).clone()
     }
 
-    /// The fleet it plays.
-    pub fn fleet(&self) -> &FakeFleet {
-        &self.state.fleet
+    /// The fleet it plays now (a copy: [`FakeServer::change`] changes it).
+    pub fn fleet(&self) -> FakeFleet {
+        read(&self.state.model).fleet.clone()
+    }
+
+    /// Changes the fleet while the server runs: every answer from then on
+    /// is worked out from the changed fleet (a client added or removed is
+    /// in the listing, a client whose `access_allowed` is turned off is
+    /// refused). License ends and alert times still count from the
+    /// server's start.
+    pub fn change(&self, change: impl FnOnce(&mut FakeFleet)) {
+        let mut model = self.state.model.write().unwrap_or_else(|e| e.into_inner());
+        change(&mut model.fleet);
+        model.index = Model::index(&model.fleet);
+    }
+}
+
+/// A read lock whose writer panicked is still usable: a change is made in
+/// one closure, and the index is rebuilt after it.
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The fleet, and where each client is in it.
+struct Model {
+    fleet: FakeFleet,
+    index: HashMap<String, usize>,
+}
+
+impl Model {
+    fn new(fleet: FakeFleet) -> Model {
+        let index = Model::index(&fleet);
+        Model { fleet, index }
+    }
+
+    fn index(fleet: &FakeFleet) -> HashMap<String, usize> {
+        (fleet.clients.iter().enumerate())
+            .map(|(n, client)| (client.uuid.clone(), n))
+            .collect()
+    }
+
+    /// The client `uuid`, if it lets the partner in; `None` for a stranger
+    /// or a client that refuses.
+    fn allowed(&self, uuid: &str) -> Option<usize> {
+        let n = *self.index.get(uuid)?;
+        self.fleet.clients[n].access_allowed.then_some(n)
     }
 }
 
@@ -179,8 +225,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 struct State {
-    fleet: FakeFleet,
-    index: HashMap<String, usize>,
+    /// Read by every answer, written by [`FakeServer::change`].
+    model: RwLock<Model>,
     options: FakeOptions,
     /// When the server started: license ends and alert times count from it.
     started: DateTime<Utc>,
@@ -201,12 +247,8 @@ const ORG_KEYS: [&str; 4] = [
 
 impl State {
     fn new(fleet: FakeFleet, options: FakeOptions, started: DateTime<Utc>) -> State {
-        let index = (fleet.clients.iter().enumerate())
-            .map(|(n, client)| (client.uuid.clone(), n))
-            .collect();
         State {
-            fleet,
-            index,
+            model: RwLock::new(Model::new(fleet)),
             options,
             started,
             requests: AtomicUsize::new(0),
@@ -214,13 +256,6 @@ impl State {
             limited_once: Mutex::new(HashSet::new()),
             received: Mutex::new(Vec::new()),
         }
-    }
-
-    /// The client `uuid`, if it lets the partner in; `None` for a stranger
-    /// or a client that refuses.
-    fn allowed(&self, uuid: &str) -> Option<usize> {
-        let n = *self.index.get(uuid)?;
-        self.fleet.clients[n].access_allowed.then_some(n)
     }
 
     fn answer(&self, request: &Request) -> ResponseTemplate {
@@ -234,14 +269,15 @@ impl State {
         }
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
         let path = request.url.path();
+        let model = read(&self.model);
         if let Some(partner_call) = path.strip_prefix("/api/partner/") {
-            return self.partner(partner_call, header("x-auth-org"), &body);
+            return self.partner(&model, partner_call, header("x-auth-org"), &body);
         }
         // Inside a client organization: the one in `x-auth-org`.
-        let Some(n) = header("x-auth-org").and_then(|org| self.allowed(org)) else {
+        let Some(n) = header("x-auth-org").and_then(|org| model.allowed(org)) else {
             return forbidden();
         };
-        let client = &self.fleet.clients[n];
+        let client = &model.fleet.clients[n];
         if self.limits(n, path) {
             self.rate_limited.fetch_add(1, Ordering::Relaxed);
             return ResponseTemplate::new(429)
@@ -267,30 +303,36 @@ impl State {
     }
 
     /// A partner-level call (`/api/partner/...`).
-    fn partner(&self, call: &str, org_header: Option<&str>, body: &Value) -> ResponseTemplate {
+    fn partner(
+        &self,
+        model: &Model,
+        call: &str,
+        org_header: Option<&str>,
+        body: &Value,
+    ) -> ResponseTemplate {
         // Acting on an organization that is not a client, or on one that
         // keeps the partner out, is forbidden, whether the organization is
         // in `x-auth-org` or in the body (a hardware move names two).
         let named: Vec<&str> = (org_header.into_iter())
             .chain(ORG_KEYS.iter().filter_map(|key| body.get(key)?.as_str()))
             .collect();
-        if named.iter().any(|org| self.allowed(org).is_none()) {
+        if named.iter().any(|org| model.allowed(org).is_none()) {
             return forbidden();
         }
         // The organization a per-client call is about: the body's, else the
         // one the client acts for.
         let about = named
             .first()
-            .map(|org| &self.fleet.clients[self.index[*org]]);
+            .map(|org| &model.fleet.clients[model.index[*org]]);
         let per_client = |answer: fn(&FakeClient, DateTime<Utc>) -> Value| match about {
             Some(client) => ok(answer(client, self.started)),
             None => ok(msp::refused("name the client organization (clientOrgUuid)")),
         };
         match call {
-            "getClients" | "getClientsV2" => ok(answers::clients_listing(&self.fleet)),
+            "getClients" | "getClientsV2" => ok(answers::clients_listing(&model.fleet)),
             "getClientSummaryInfo" => per_client(answers::summary),
             "getDeviceLicensesForOrg" => per_client(answers::device_licenses),
-            _ => match msp::answer(&self.fleet, self.started, call, body) {
+            _ => match msp::answer(&model.fleet, self.started, call, body) {
                 Some(Ok(answer)) => ok(answer),
                 Some(Err(403)) => forbidden(),
                 Some(Err(status)) => ResponseTemplate::new(status),

@@ -269,3 +269,62 @@ async fn the_pool_counts_the_clients_licenses() {
         );
     }
 }
+
+/// A change to the running fleet shows in the next answers: the camera
+/// list, the door list, the listing, a refusal.
+#[tokio::test]
+async fn a_change_to_the_running_fleet_shows_in_the_next_answers() {
+    let server = demo().await;
+    let key = Some(FAKE_API_KEY);
+    let cameras = "/api/camera/getMinimalCameraStateList";
+    let (_, before) = call(&server, cameras, key, Some(DEMO_CLIENT), json!({})).await;
+    assert_eq!(before["cameraStates"][0]["connectionStatus"], "GREEN");
+    server.change(|fleet| {
+        let acme = fleet.client_mut(DEMO_CLIENT).expect("the demo client");
+        acme.cameras[0].connection = "RED".into();
+        acme.cameras[0].unnamed = true;
+        acme.doors[0] = "RED".into();
+        let mut new = acme.clone();
+        new.uuid = "nEwClIeNtOrGuUiD00001w".into();
+        fleet.clients.retain(|c| c.uuid != LICENSES_FAIL);
+        fleet.clients.push(new);
+        fleet.client_mut(REFUSING).expect("refusing").access_allowed = true;
+    });
+    let (_, after) = call(&server, cameras, key, Some(DEMO_CLIENT), json!({})).await;
+    let camera = &after["cameraStates"][0];
+    assert_eq!(camera["connectionStatus"], "RED");
+    assert!(camera.get("name").is_none(), "{camera}");
+    let doors = "/api/door/getMinimalDoorStateList";
+    let (_, doors) = call(&server, doors, key, Some(DEMO_CLIENT), json!({})).await;
+    assert_eq!(doors["doorStates"][0]["health"], "RED");
+    assert_eq!(
+        doors["doorStates"][0]["sensorUuid"],
+        doors["doorStates"][0]["uuid"]
+    );
+    let (_, listing) = call(&server, "/api/partner/getClientsV2", key, None, json!({})).await;
+    let listed: Vec<&str> = (listing["clients"].as_array().expect("clients").iter())
+        .filter_map(|c| c["clientOrgUuid"].as_str())
+        .collect();
+    assert!(listed.contains(&"nEwClIeNtOrGuUiD00001w") && !listed.contains(&LICENSES_FAIL));
+    assert_eq!(
+        listing["clients"][0]["authorityUuid"],
+        rhombus_fake::msp::PARTNER_ORG
+    );
+    let (status, _) = call(
+        &server,
+        cameras,
+        key,
+        Some("nEwClIeNtOrGuUiD00001w"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "a client added is served");
+    let (status, _) = call(&server, cameras, key, Some(REFUSING), json!({})).await;
+    assert_eq!(
+        status, 200,
+        "a client letting the partner in again is served"
+    );
+    let (status, _) = call(&server, cameras, key, Some(LICENSES_FAIL), json!({})).await;
+    assert_eq!(status, 403, "a client removed is a stranger");
+    assert!(server.fleet().client(LICENSES_FAIL).is_none());
+}
