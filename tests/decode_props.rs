@@ -37,13 +37,10 @@ type Decode = fn(&[u8]) -> Vec<(&'static str, Result<[Value; 2], serde_json::Err
 
 /// Each fragment with the decoders generated from it.
 const FRAGMENTS: [(&str, Decode); 2] = [
-    (
-        "spec/partner.json",
-        this_crate::operations::decode_responses,
-    ),
+    ("spec/partner.json", this_crate::decoding::decode_responses),
     (
         "tests/fixtures/state-and-enums.json",
-        fixture::operations::decode_responses,
+        fixture::decoding::decode_responses,
     ),
 ];
 

@@ -11,6 +11,7 @@
 //! operation or schema at fault, and what to do about it; nothing here panics
 //! at the user, and panics inside the generator are caught and located.
 
+pub mod build_script;
 mod check;
 mod extensible;
 mod forward;
@@ -113,13 +114,25 @@ impl Artifacts {
     /// ([`forward`]), and what the runtime derives from the spec ([`glue`]:
     /// read-only operations, hooks, response status fields, checked methods).
     pub fn client(&self) -> Result<String, SpecError> {
-        self.with(&self.glue.library)
+        let mut syntax = self.syntax.clone();
+        let glue = syn::parse2::<syn::File>(self.glue.library.clone())
+            .map_err(|e| unparsable(&self.file, e))?;
+        syntax.items.extend(glue.items);
+        Ok(prettyplease::unparse(&syntax))
     }
 
-    /// [`Artifacts::client`] plus what only tests compile
-    /// (`operations::decode_responses`).
+    /// What a test appends to [`Artifacts::client`] to get the test-only
+    /// helpers (`decoding::decode_responses`): rendered on their own, so
+    /// that the client is rendered once.
+    pub fn test_helpers(&self) -> Result<String, SpecError> {
+        let syntax = syn::parse2::<syn::File>(self.glue.test_helpers.clone())
+            .map_err(|e| unparsable(&self.file, e))?;
+        Ok(prettyplease::unparse(&syntax))
+    }
+
+    /// The client with the test helpers, as a fixture of the tests.
     pub fn test_client(&self) -> Result<String, SpecError> {
-        self.with(&self.glue.with_test_helpers)
+        Ok(format!("{}\n{}", self.client()?, self.test_helpers()?))
     }
 
     /// `partner_mock.rs`, the `test-util` httpmock helpers ([`mock`]), from
@@ -138,14 +151,6 @@ impl Artifacts {
         // Read off the tree the library compiles: the methods as rewritten.
         let paged = glue::paging::paged_operations(&self.syntax);
         surface::surface(&self.parsed.raw, &self.syntax, &paged)
-    }
-
-    fn with(&self, glue: &proc_macro2::TokenStream) -> Result<String, SpecError> {
-        let mut syntax = self.syntax.clone();
-        let extra =
-            syn::parse2::<syn::File>(glue.clone()).map_err(|e| unparsable(&self.file, e))?;
-        syntax.items.extend(extra.items);
-        Ok(prettyplease::unparse(&syntax))
     }
 }
 

@@ -38,15 +38,15 @@ use super::{HandsOver, SpecError};
 pub struct Glue {
     /// What the library appends to the client.
     pub library: TokenStream,
-    /// The same, with `operations::decode_responses`, which only tests
-    /// compile.
-    pub with_test_helpers: TokenStream,
+    /// What only tests compile, appended to the library's client:
+    /// `decoding::decode_responses`.
+    pub test_helpers: TokenStream,
     /// Which of the library's optional types the methods hand over.
     pub hands_over: HandsOver,
 }
 
-/// The glue to append to the generated client: worked out once, emitted
-/// with and without the test helpers. The operation methods of `generated`
+/// The glue to append to the generated client, and the test helpers to
+/// append to that: worked out once. The operation methods of `generated`
 /// are rewritten in place ([`methods`]).
 pub fn glue(file: &Path, raw: &Value, generated: &mut syn::File) -> Result<Glue, SpecError> {
     let methods = client_methods(generated);
@@ -59,20 +59,21 @@ pub fn glue(file: &Path, raw: &Value, generated: &mut syn::File) -> Result<Glue,
     let table = operations::table(&operations);
     let decoders = decoders(&methods, &operations);
     let hands_over = methods::rewrite(file, generated, &operations)?;
-    let emit = |test_helpers: Option<&TokenStream>| {
-        quote! {
+    Ok(Glue {
+        library: quote! {
             /// Facts about each operation, generated from the spec.
             pub mod operations {
                 #table
-                #test_helpers
             }
             #status_impls
             #paging
-        }
-    };
-    Ok(Glue {
-        library: emit(None),
-        with_test_helpers: emit(Some(&decoders)),
+        },
+        test_helpers: quote! {
+            /// What only tests compile.
+            pub mod decoding {
+                #decoders
+            }
+        },
         hands_over,
     })
 }
