@@ -10,6 +10,8 @@
 //! - [`config`]: the config file of named partner accounts (`--profile`).
 //! - [`clients`]: the `--clients` list, from the command line, a file or
 //!   standard input.
+//! - [`serve`]: `serve`, the audit on an interval behind `/metrics`, `/`
+//!   and `/healthz`.
 //! - [`version`]: what `--version` says.
 
 pub mod audit;
@@ -17,4 +19,5 @@ pub mod clients;
 pub mod config;
 pub mod facts;
 pub mod output;
+pub mod serve;
 pub mod version;

@@ -382,6 +382,22 @@ impl FakeFleet {
         }
     }
 
+    /// The fleet with clients renamed by `names`, a JSON object from
+    /// client UUID to name (as [`NAMES_VARIABLE`] holds it), so that a test
+    /// can give a client a name that quotes, escapes or breaks a line.
+    /// A UUID the fleet lacks is an error.
+    pub fn renamed(mut self, names: &str) -> Result<FakeFleet, String> {
+        let names: std::collections::BTreeMap<String, String> =
+            serde_json::from_str(names).map_err(|e| format!("not a JSON object of names: {e}"))?;
+        for (uuid, name) in names {
+            let client = (self.clients.iter_mut())
+                .find(|c| c.uuid == uuid)
+                .ok_or_else(|| format!("no client has the UUID {uuid:?}"))?;
+            client.name = name;
+        }
+        Ok(self)
+    }
+
     /// The client with this UUID.
     pub fn client(&self, uuid: &str) -> Option<&FakeClient> {
         self.clients.iter().find(|client| client.uuid == uuid)
