@@ -570,12 +570,21 @@ fn ctrl_c_exits_0() {
 }
 
 #[test]
-fn a_bad_interval_or_an_address_in_use_exits_2() {
+fn a_bad_interval_an_address_in_use_or_an_empty_key_exits_2() {
+    for interval in ["soon", "500ms"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_rhombus-audit"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--interval", interval])
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "--interval {interval}");
+    }
     let output = Command::new(env!("CARGO_BIN_EXE_rhombus-audit"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--interval", "soon"])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RHOMBUS_API_KEY", "")
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("RHOMBUS_API_KEY is set but empty"));
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let address = taken.local_addr().expect("an address").to_string();
     let output = Command::new(env!("CARGO_BIN_EXE_rhombus-audit"))

@@ -220,3 +220,119 @@ fn pool(out: &mut Exposition, served: &Served) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::audit::{Audit, ClientAudit, Reading};
+    use crate::facts::{Fact, FactError};
+    use crate::serve::{Failure, LastAttempt};
+
+    /// A snapshot that writes every family: a client with a fact not
+    /// read, the pool not read, the last audit failed.
+    fn every_family() -> Snapshot {
+        let mut facts: BTreeMap<Fact, Reading> = FACTS.iter().map(|s| (s.fact, Ok(1))).collect();
+        facts.insert(
+            Fact::Users,
+            Err(FactError::missing("user/getUsersInOrg", "users")),
+        );
+        let client = ClientAudit {
+            uuid: "u".into(),
+            name: "n".into(),
+            facts,
+            needs: BTreeMap::new(),
+            firmware: None,
+        };
+        let audit = |pool| Audit {
+            generated_at: chrono::Utc::now(),
+            base_url: String::new(),
+            clients: vec![client.clone()],
+            pool,
+            interrupted: false,
+            not_audited: Vec::new(),
+        };
+        let served = |pool| Served {
+            audit: audit(pool),
+            finished_at: chrono::Utc::now(),
+            duration: Duration::from_secs(1),
+            counts: Default::default(),
+            changes: None,
+        };
+        let mut snapshot = Snapshot::new(Duration::from_secs(60));
+        snapshot.served = Some(Arc::new(served(Err(FactError::missing(
+            "pool", "products",
+        )))));
+        snapshot.last_attempt = Some(LastAttempt {
+            finished_at: chrono::Utc::now(),
+            failure: Some(Failure {
+                kind: ErrorKind::Transport,
+                message: "down".into(),
+            }),
+        });
+        let read_pool = render(
+            &Snapshot {
+                served: Some(Arc::new(served(Ok(
+                    vec![crate::audit::PoolLine::default()],
+                )))),
+                ..Snapshot::new(Duration::from_secs(60))
+            },
+            Format::Prometheus,
+        );
+        assert!(read_pool.contains("rhombus_audit_pool_unassigned{product=\"\"} 0"));
+        snapshot
+    }
+
+    fn families(text: &str) -> Vec<String> {
+        (text.lines())
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split(' ').next())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn a_fact_not_read_has_an_unknown_sample_and_no_gauge() {
+        let text = render(&every_family(), Format::Prometheus);
+        assert!(
+            text.contains("rhombus_audit_client_cameras{client_uuid=\"u\",client_name=\"n\"} 1")
+        );
+        assert!(!text.contains("rhombus_audit_client_users{"));
+        assert!(text.contains(
+            "rhombus_audit_client_fact_unknown{client_uuid=\"u\",client_name=\"n\",fact=\"users\",kind=\"missing\"} 1"
+        ));
+        assert!(text.contains("rhombus_audit_pool_unknown{kind=\"missing\"} 1"));
+        assert!(text.contains("rhombus_audit_last_audit_failure{kind=\"transport\"} 1"));
+        assert!(text.contains("rhombus_audit_last_audit_success 0"));
+    }
+
+    /// The README's `serve` section names every family the exposition can
+    /// have (a fact's family by the pattern and the facts' table above it).
+    #[test]
+    fn the_readme_names_every_metric_family() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+        let readme = std::fs::read_to_string(path).expect("the README");
+        let start = readme.find("### `serve`").expect("the serve section");
+        let section = &readme[start..];
+        let section = &section[..section[4..].find("\n## ").map_or(section.len(), |n| n + 4)];
+        let mut with_openmetrics = families(&render(&every_family(), Format::OpenMetrics));
+        with_openmetrics.extend(families(&render(&every_family(), Format::Prometheus)));
+        for family in with_openmetrics {
+            let fact = FACTS
+                .iter()
+                .find(|s| family == format!("{PREFIX}client_{}", s.field));
+            if fact.is_some() {
+                assert!(section.contains("`rhombus_audit_client_<fact>`"));
+                continue;
+            }
+            let family = family.trim_end_matches("_total");
+            assert!(
+                section.contains(&format!("`{family}")),
+                "the README lacks {family}"
+            );
+        }
+    }
+}

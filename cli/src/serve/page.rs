@@ -84,6 +84,9 @@ pub fn render(snapshot: &Snapshot) -> String {
                 h1 { "Rhombus fleet audit" }
                 (status(snapshot))
                 @if let Some(served) = &snapshot.served {
+                    @if served.changes.as_ref().is_some_and(|c| !c.is_empty()) {
+                        p { span.mark { "● " } "changed since the audit served before (was: the count then)" }
+                    }
                     (clients(served))
                     (removed(served))
                 }
@@ -98,7 +101,7 @@ table{border-collapse:collapse;width:100%}th,td{padding:.3em .6em;border-bottom:
 text-align:right}th:first-child,td:first-child{text-align:left}\
 tr.problem td:first-child{border-left:.4em solid #e44}tr.changed{background:#332}\
 .unknown{color:#fa0}.bad{color:#f66;font-weight:bold}.was{color:#999;font-size:.8em}\
-.failed{background:#611;padding:.5em}.mark{color:#ff0}";
+.failed{background:#611;padding:.5em}.mark{color:#ff0}td.unknown{text-align:left}";
 
 /// When the audit served finished, and whether the last one failed.
 fn status(snapshot: &Snapshot) -> Markup {
@@ -278,5 +281,32 @@ mod tests {
             ]
         );
         assert!(changed_clients(&current, &current).is_empty());
+    }
+
+    #[test]
+    fn the_page_marks_changed_new_and_gone_clients_and_escapes_names() {
+        let previous = audit(vec![
+            client("b", "B", Ok(2)),
+            client("gone", "Gone <i>", Ok(0)),
+        ]);
+        let current = audit(vec![
+            client("b", "B", Ok(3)),
+            client("new", "<b>New</b>", Ok(0)),
+        ]);
+        let changes = changed_clients(&previous, &current);
+        let mut snapshot = Snapshot::new(std::time::Duration::from_secs(60));
+        snapshot.served = Some(std::sync::Arc::new(Served {
+            audit: current,
+            finished_at: chrono::Utc::now(),
+            duration: std::time::Duration::from_secs(1),
+            counts: Default::default(),
+            changes: Some(changes),
+        }));
+        let page = render(&snapshot);
+        assert!(page.contains("was 2"), "{page}");
+        assert!(page.contains("&lt;b&gt;New&lt;/b&gt; (new)"));
+        assert!(page.contains("No longer listed since the previous audit: Gone &lt;i&gt;"));
+        assert!(!page.contains("<b>New") && !page.contains("<script"));
+        assert!(page.contains(r#"<meta http-equiv="refresh" content="60">"#));
     }
 }
