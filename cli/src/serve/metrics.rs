@@ -187,6 +187,9 @@ fn unknown_facts(out: &mut Exposition, served: &Served) {
     }
 }
 
+/// A count of a pool's line.
+type PoolColumn = fn(&crate::audit::PoolLine) -> u64;
+
 /// The license pool against the clients' needs, or why it is unknown.
 fn pool(out: &mut Exposition, served: &Served) {
     let lines = match &served.audit.pool {
@@ -201,7 +204,7 @@ fn pool(out: &mut Exposition, served: &Served) {
             return;
         }
     };
-    let columns: [(&str, &str, fn(&crate::audit::PoolLine) -> u64); 2] = [
+    let columns: [(&str, &str, PoolColumn); 2] = [
         (
             "pool_unassigned",
             "Licenses in the partner's pool assigned to no client, by product.",
