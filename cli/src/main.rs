@@ -243,7 +243,7 @@ fn serve(options: &rhombus_audit::serve::Options) -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(problem) => {
                 eprintln!("error: {problem}");
-                ExitCode::from(USAGE)
+                ExitCode::from(problem.exit_status())
             }
         }
     })

@@ -183,16 +183,22 @@ impl Snapshot {
 
 /// The snapshot the endpoints read, replaced whole by the audit loop.
 #[derive(Clone)]
-struct Shared(Arc<Mutex<Arc<Snapshot>>>);
+struct Shared {
+    snapshot: Arc<Mutex<Arc<Snapshot>>>,
+    /// Before each scrape is answered (a test's, [`SCRAPE_DELAY_VARIABLE`]).
+    scrape_delay: Option<Duration>,
+}
 
 impl Shared {
     fn get(&self) -> Arc<Snapshot> {
         // Only ever replaced whole: a panic elsewhere leaves a whole one.
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        (self.snapshot.lock())
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn set(&self, snapshot: Snapshot) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
+        *(self.snapshot.lock()).unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
     }
 }
 
@@ -209,6 +215,21 @@ pub enum ServeError {
     Clients(String),
     #[error("the HTTP server stopped: {0}")]
     Server(#[source] std::io::Error),
+    /// The audit loop ended (it panicked): serving its last audit forever
+    /// would hide that, so the server stops for its supervisor to restart.
+    #[error("the audits stopped (a bug: see the message above); stopping the server")]
+    AuditsStopped,
+}
+
+impl ServeError {
+    /// The exit status: 2 for what the command line or the configuration
+    /// got wrong, 1 for a server that stopped.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            ServeError::Listen { .. } | ServeError::Clients(_) => 2,
+            ServeError::Server(_) | ServeError::AuditsStopped => 1,
+        }
+    }
 }
 
 /// Installs the log on stderr (at `-v`'s level) and the counting of the
@@ -252,9 +273,12 @@ pub async fn run(
     // The first line on stdout alone is the address, for a script (or a
     // test) that asked for port 0.
     println!("http://{address}");
-    let shared = Shared(Arc::new(Mutex::new(Arc::new(Snapshot::new(
-        options.interval,
-    )))));
+    let shared = Shared {
+        snapshot: Arc::new(Mutex::new(Arc::new(Snapshot::new(options.interval)))),
+        scrape_delay: (std::env::var(SCRAPE_DELAY_VARIABLE).ok())
+            .and_then(|ms| ms.parse().ok())
+            .map(Duration::from_millis),
+    };
     let auditing = tokio::spawn(audit_loop(
         partner,
         only,
@@ -262,16 +286,37 @@ pub async fn run(
         shared.clone(),
         counters,
     ));
+    let audits = auditing.abort_handle();
+    let (audits_ended, ended) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        // The loop never returns: it ended only if it panicked.
+        let _ = auditing.await;
+        let _ = audits_ended.send(());
+    });
     let app = Router::new()
         .route("/metrics", get(metrics_endpoint))
         .route("/healthz", get(healthz))
         .route("/", get(page_endpoint))
         .with_state(shared);
+    let audits_stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = {
+        let audits_stopped = audits_stopped.clone();
+        async move {
+            tokio::select! {
+                () = shutdown_signal() => {}
+                Ok(()) = ended => audits_stopped.store(true, std::sync::atomic::Ordering::Relaxed),
+            }
+        }
+    };
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(stop)
         .await;
-    auditing.abort();
-    served.map_err(ServeError::Server)
+    audits.abort();
+    served.map_err(ServeError::Server)?;
+    match audits_stopped.load(std::sync::atomic::Ordering::Relaxed) {
+        true => Err(ServeError::AuditsStopped),
+        false => Ok(()),
+    }
 }
 
 /// Audits now, then every interval after each start, publishing each
@@ -316,7 +361,18 @@ async fn audit_loop(
                 Err(Failure::of(&error))
             }
         };
-        shared.set(current.after(outcome, Utc::now()));
+        let next = current.after(outcome, Utc::now());
+        // Written here, off the endpoints, so that no scrape waits for it.
+        let next = tokio::task::spawn_blocking(move || {
+            next.exposition(Format::Prometheus);
+            next.exposition(Format::OpenMetrics);
+            next
+        })
+        .await;
+        match next {
+            Ok(next) => shared.set(next),
+            Err(error) => tracing::error!("writing the metrics failed: {error}"),
+        }
     }
 }
 
@@ -348,11 +404,8 @@ async fn shutdown_signal() {
 const SCRAPE_DELAY_VARIABLE: &str = "RHOMBUS_AUDIT_TEST_SCRAPE_DELAY_MS";
 
 async fn metrics_endpoint(State(shared): State<Shared>, headers: HeaderMap) -> Response {
-    if let Some(delay) = std::env::var(SCRAPE_DELAY_VARIABLE)
-        .ok()
-        .and_then(|ms| ms.parse().ok())
-    {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
+    if let Some(delay) = shared.scrape_delay {
+        tokio::time::sleep(delay).await;
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format = Format::negotiate(accept);
