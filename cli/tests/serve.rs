@@ -278,6 +278,35 @@ fn the_requests_retries_and_429s_of_the_audit_served_are_those_the_api_answered(
 }
 
 #[test]
+fn a_profile_and_clients_choose_what_is_audited_as_for_the_table() {
+    let runtime = Runtime::new().expect("a runtime");
+    let server = runtime.block_on(FakeServer::start(quick_demo(), FakeOptions::default()));
+    let dir = tempfile::tempdir().expect("a directory");
+    let config = dir.path().join("config.toml");
+    let profile = format!(
+        "[profiles.noc]\napi_key_env = \"SERVE_TEST_KEY\"\nbase_url = \"{}\"\n",
+        server.uri()
+    );
+    std::fs::write(&config, profile).expect("written");
+    let config = config.display().to_string();
+    let args = [
+        "--profile",
+        "noc",
+        "--config",
+        &config,
+        "--clients",
+        "acme logistics, dEmOcLiEnToRgUuId00003w",
+    ];
+    let serve = Serve::start(&args, &[("SERVE_TEST_KEY", FAKE_API_KEY)]);
+    serve.wait_for_audit();
+    let text = serve.get("/metrics").body;
+    assert_eq!(sample(&text, "rhombus_audit_clients"), Some("2"), "{text}");
+    assert!(text.contains(&format!("client_uuid=\"{CEDAR}\"")));
+    assert!(!text.contains(&format!("client_uuid=\"{BAYSIDE}\"")));
+    assert!(server.requests() > 0, "the profile's server was audited");
+}
+
+#[test]
 fn openmetrics_is_served_when_the_accept_header_asks_for_it() {
     let serve = Serve::start(&[], &[]);
     serve.wait_for_audit();
@@ -435,10 +464,13 @@ fn chromium_renders_the_page_clients_with_something_to_do_first_and_names_as_tex
     let dom = String::from_utf8_lossy(&output.stdout);
     assert!(dom.contains("Cedar Ridge School District"), "{dom}");
     assert!(dom.contains("Ironwood Hotels"));
+    // The table's default columns, and the default interval.
+    assert!(dom.contains("fw behind") && dom.contains("ending 30d"));
+    assert!(dom.contains("every 5m"));
     // The names are text: the quote as is, the markup escaped, no script.
     assert!(dom.contains(QUOTED));
     assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"));
-    assert!(!dom.contains("<script>alert"));
+    assert!(!dom.contains("<script"), "the page has no script");
     // Cedar Ridge has cameras offline; Kestrel Credit Union nothing to do.
     let cedar = dom.find("Cedar Ridge").expect("Cedar Ridge");
     let kestrel = dom.find("Kestrel Credit Union").expect("Kestrel");
@@ -580,11 +612,32 @@ fn sigterm_answers_the_scrape_in_flight_then_exits_0() {
 }
 
 #[test]
-fn ctrl_c_exits_0() {
-    let mut serve = Serve::start(&[], &[]);
-    serve.wait_for_audit();
+fn ctrl_c_during_an_audit_drops_it_and_exits_0() {
+    let runtime = Runtime::new().expect("a runtime");
+    let slow = FakeOptions {
+        latency: Duration::from_secs(5),
+        ..FakeOptions::default()
+    };
+    let server = runtime.block_on(FakeServer::start(quick_demo(), slow));
+    let uri = server.uri();
+    let env = [
+        ("RHOMBUS_API_KEY", FAKE_API_KEY),
+        ("RHOMBUS_BASE_URL", uri.as_str()),
+    ];
+    let mut serve = Serve::start(&[], &env);
+    assert!(
+        serve
+            .get("/healthz")
+            .body
+            .contains("no audit has finished yet")
+    );
+    let start = Instant::now();
     serve.signal("-INT");
     assert_eq!(serve.wait(Duration::from_secs(10)).code(), Some(0));
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "the audit was not waited for"
+    );
 }
 
 #[test]

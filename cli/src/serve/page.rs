@@ -308,5 +308,10 @@ mod tests {
         assert!(page.contains("No longer listed since the previous audit: Gone &lt;i&gt;"));
         assert!(!page.contains("<b>New") && !page.contains("<script"));
         assert!(page.contains(r#"<meta http-equiv="refresh" content="60">"#));
+        snapshot.interval = std::time::Duration::from_secs(3600);
+        assert!(
+            render(&snapshot).contains(r#"content="300""#),
+            "at least every 5 minutes"
+        );
     }
 }
