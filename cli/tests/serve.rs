@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use rhombus_audit::serve::exposition::Format;
 use rhombus_fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer, NAMES_VARIABLE, REFUSING};
 use tokio::runtime::Runtime;
 
@@ -398,9 +399,11 @@ fn a_prometheus_server_scrapes_the_offline_camera_gauges_by_uuid_and_by_a_hostil
     let serve = Serve::start(&[], &[(NAMES_VARIABLE, &names)]);
     let dir = tempfile::tempdir().expect("a directory");
     let config = dir.path().join("prometheus.yml");
+    let (recorder, accept) = accept_recorder();
     let scrape = format!(
         "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: audit\n    \
-         static_configs:\n      - targets: ['{}']\n",
+         static_configs:\n      - targets: ['{}']\n  - job_name: accept\n    \
+         static_configs:\n      - targets: ['{recorder}']\n",
         serve.address
     );
     std::fs::write(&config, scrape).expect("written");
@@ -439,6 +442,45 @@ fn a_prometheus_server_scrapes_the_offline_camera_gauges_by_uuid_and_by_a_hostil
     let by_name = r#"rhombus_audit_client_cameras_offline{client_name="a\"b\\c"}"#;
     assert_eq!(query(by_name).as_deref(), Some("1"));
     assert_eq!(query("up{job=\"audit\"}").as_deref(), Some("1"));
+    // What Prometheus read was OpenMetrics: it asks for it first.
+    let accept = accept
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a scrape");
+    assert_eq!(
+        Format::negotiate(Some(&accept)),
+        Format::OpenMetrics,
+        "{accept}"
+    );
+}
+
+/// A scrape target on loopback that answers one metric and sends each
+/// scrape's `Accept` header to the receiver.
+fn accept_recorder() -> (SocketAddr, std::sync::mpsc::Receiver<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let address = listener.local_addr().expect("an address");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut accept = String::new();
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("accept")
+                {
+                    accept = value.trim().to_owned();
+                }
+                line.clear();
+            }
+            let answer = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n\
+                          Content-Length: 4\r\nConnection: close\r\n\r\nx 1\n";
+            let _ = (&stream).write_all(answer.as_bytes());
+            if sender.send(accept).is_err() {
+                return;
+            }
+        }
+    });
+    (address, receiver)
 }
 
 #[test]

@@ -303,7 +303,7 @@ mod tests {
             changes: Some(changes),
         }));
         let page = render(&snapshot);
-        assert!(page.contains("was 2"), "{page}");
+        assert!(page.contains("was 2") && page.contains("● "), "{page}");
         assert!(page.contains("&lt;b&gt;New&lt;/b&gt; (new)"));
         assert!(page.contains("No longer listed since the previous audit: Gone &lt;i&gt;"));
         assert!(!page.contains("<b>New") && !page.contains("<script"));
