@@ -119,7 +119,8 @@ struct Args {
     #[arg(long, conflicts_with_all = ["json", "csv"])]
     ndjson: bool,
 
-    /// Print shell completions or the man page instead of auditing.
+    /// Print shell completions or the man page, or serve audits made on an
+    /// interval, instead of auditing once.
     #[command(subcommand)]
     tool: Option<Tool>,
 }

@@ -61,7 +61,7 @@ pub struct Options {
     pub region: Option<RegionName>,
     /// Audit only these clients: UUIDs or names, comma-separated, @FILE
     /// (one a line) or - (standard input, read once at the start).
-    #[arg(long, value_delimiter = ',', value_name = "CLIENT,...|@FILE",
+    #[arg(long, value_delimiter = ',', value_name = "CLIENT,...|@FILE|-",
           value_parser = clap::builder::NonEmptyStringValueParser::new().try_map(crate::clients::trim_entry))]
     pub clients: Vec<String>,
     /// Requests in flight at once, across all clients.
