@@ -63,7 +63,7 @@ pub fn table(diff: &Diff) -> String {
 }
 
 /// A change in words.
-fn line(what: &What) -> String {
+pub fn line(what: &What) -> String {
     match what {
         What::ClientAdded => "client added".to_owned(),
         What::ClientRemoved => "client removed (no longer in the listing)".to_owned(),

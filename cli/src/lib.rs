@@ -13,6 +13,8 @@
 //! - [`config`]: the config file of named partner accounts (`--profile`).
 //! - [`clients`]: the `--clients` list, from the command line, a file or
 //!   standard input.
+//! - [`serve`]: `serve`, the audit on an interval behind `/metrics`, `/`
+//!   and `/healthz`.
 //! - [`version`]: what `--version` says.
 
 pub mod audit;
@@ -23,4 +25,5 @@ pub mod diff;
 pub mod diff_output;
 pub mod facts;
 pub mod output;
+pub mod serve;
 pub mod version;

@@ -120,8 +120,8 @@ struct Args {
     #[arg(long, conflicts_with_all = ["json", "csv"])]
     ndjson: bool,
 
-    /// Print shell completions or the man page, or compare two audits,
-    /// instead of auditing.
+    /// Print shell completions or the man page, compare two audits, or
+    /// serve audits made on an interval, instead of auditing once.
     #[command(subcommand)]
     tool: Option<Tool>,
 }
@@ -149,6 +149,10 @@ enum Tool {
     /// (another schema_version, interrupted, made with --problems), or the
     /// two of different partner accounts; the message says which.
     Diff(DiffArgs),
+    /// Audit on an interval and serve the last audit: /metrics (Prometheus
+    /// and OpenMetrics), / (an HTML page) and /healthz, until SIGTERM or
+    /// Ctrl-C (exit 0). See the README's `serve` section.
+    Serve(rhombus_audit::serve::Options),
 }
 
 /// `rhombus-audit diff OLD NEW`.
@@ -178,6 +182,8 @@ fn print_tool(tool: &Tool) -> ExitCode {
         }
         Tool::Man => (clap_mangen::Man::new(command).render(&mut text))
             .expect("a man page renders in memory"),
+        // Not a printout, but a subcommand all the same.
+        Tool::Serve(options) => return serve(options),
     }
     write_stdout(&String::from_utf8_lossy(&text));
     ExitCode::SUCCESS
@@ -270,6 +276,37 @@ async fn run(args: Args) -> u8 {
     } else {
         INCOMPLETE
     }
+}
+
+/// `serve`: the account chosen as for an audit (the same options, the
+/// same demo), then the server until SIGTERM or Ctrl-C.
+fn serve(options: &rhombus_audit::serve::Options) -> ExitCode {
+    let args = Args {
+        profile: options.profile.clone(),
+        config: options.config.clone(),
+        region: options.region,
+        concurrency: options.concurrency,
+        quiet: options.quiet,
+        ..Args::parse_from(["rhombus-audit"])
+    };
+    let counters = rhombus_audit::serve::log_and_count(options.verbose);
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    runtime.block_on(async {
+        let (partner, _fake_server) = match connect(&args).await {
+            Ok(connected) => connected,
+            Err(problem) => {
+                eprintln!("error: {problem}");
+                return ExitCode::from(USAGE);
+            }
+        };
+        match rhombus_audit::serve::run(options, partner, counters).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(problem) => {
+                eprintln!("error: {problem}");
+                ExitCode::from(problem.exit_status())
+            }
+        }
+    })
 }
 
 /// What an audit that could not run says, and its exit status.
@@ -412,7 +449,13 @@ async fn connect(args: &Args) -> Result<(Client, Option<FakeServer>), String> {
 
 /// The demo partner on the fake server.
 async fn demo(args: &Args) -> Result<(Client, Option<FakeServer>), String> {
-    let server = FakeServer::start(FakeFleet::demo(), FakeOptions::default()).await;
+    let mut fleet = FakeFleet::demo();
+    // For tests only: names no demo client has (a quote, a newline).
+    if let Ok(names) = std::env::var(rhombus_fake::NAMES_VARIABLE) {
+        fleet = (fleet.renamed(&names))
+            .map_err(|e| format!("{}: {e}", rhombus_fake::NAMES_VARIABLE))?;
+    }
+    let server = FakeServer::start(fleet, FakeOptions::default()).await;
     if !args.quiet {
         eprintln!(
             "RHOMBUS_API_KEY is not set: auditing a demo partner on a fake Rhombus server at {} \

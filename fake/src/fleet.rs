@@ -395,6 +395,22 @@ impl FakeFleet {
         }
     }
 
+    /// The fleet with clients renamed by `names`, a JSON object from
+    /// client UUID to name (as [`crate::NAMES_VARIABLE`] holds it), so that a test
+    /// can give a client a name that quotes, escapes or breaks a line.
+    /// A UUID the fleet lacks is an error.
+    pub fn renamed(mut self, names: &str) -> Result<FakeFleet, String> {
+        let names: std::collections::BTreeMap<String, String> =
+            serde_json::from_str(names).map_err(|e| format!("not a JSON object of names: {e}"))?;
+        for (uuid, name) in names {
+            let client = (self.clients.iter_mut())
+                .find(|c| c.uuid == uuid)
+                .ok_or_else(|| format!("no client has the UUID {uuid:?}"))?;
+            client.name = name;
+        }
+        Ok(self)
+    }
+
     /// The client with this UUID.
     pub fn client(&self, uuid: &str) -> Option<&FakeClient> {
         self.clients.iter().find(|client| client.uuid == uuid)
@@ -403,5 +419,22 @@ impl FakeFleet {
     /// The client with this UUID, to change (see `FakeServer::change`).
     pub fn client_mut(&mut self, uuid: &str) -> Option<&mut FakeClient> {
         self.clients.iter_mut().find(|client| client.uuid == uuid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renamed_gives_any_name_and_refuses_a_stranger_or_a_non_object() {
+        let names = r#"{"dEmOcLiEnToRgUuId00001w": "a\"b\\c", "dEmOcLiEnToRgUuId00002w": "x\ny"}"#;
+        let fleet = FakeFleet::demo().renamed(names).expect("renamed");
+        assert_eq!(fleet.clients[0].name, "a\"b\\c");
+        assert_eq!(fleet.clients[1].name, "x\ny");
+        assert_eq!(fleet.clients[2].name, "Cedar Ridge School District");
+        let stranger = FakeFleet::demo().renamed(r#"{"nobody": "n"}"#);
+        assert!(stranger.is_err_and(|e| e.contains("nobody")));
+        assert!(FakeFleet::demo().renamed("[1]").is_err());
     }
 }

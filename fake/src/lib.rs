@@ -61,6 +61,11 @@ pub use fleet::{
     LICENSES_FAIL, NEW_FIRMWARE, OLD_FIRMWARE, PoolProduct, REFUSING, USERS_EMPTY,
 };
 
+/// The variable a test sets to rename demo clients for `rhombus-audit`'s
+/// demo: a JSON object from client UUID to name (see
+/// [`FakeFleet::renamed`]). Unset, the demo keeps its own names.
+pub const NAMES_VARIABLE: &str = "RHOMBUS_FAKE_CLIENT_NAMES";
+
 /// The key the fake server accepts (`x-auth-apikey`).
 pub const FAKE_API_KEY: &str = "demo-partner-key";
 /// The most policy alerts one page holds, whatever `maxResults` asks.
