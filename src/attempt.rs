@@ -1,4 +1,5 @@
-//! One attempt of a call: a free request slot (waited for within the
+//! One attempt of a call: its turn in its organization's pacing bucket
+//! (`pacing.rs`) and a free request slot (both waited for within the
 //! call's deadline), the request sent with what is left of the deadline as
 //! its timeout, and the answer read whole within its limit. The slot is free
 //! again when the attempt returns, so nothing a caller keeps holds one;
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 use reqwest::Request;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::pacing::{Grant, Pacer};
 use crate::response::{Answer, Failure, Outcome, ReadLimits, read_bounded};
 
 /// The least time an attempt is started with: a request given less would
@@ -27,16 +29,25 @@ pub(crate) struct Guards<'a> {
     pub in_flight: Option<&'a Arc<Semaphore>>,
     /// How answers are read.
     pub read: ReadLimits<'a>,
+    /// The client's pacing, shared by its copies.
+    pub pacer: &'a Pacer,
+    /// The organization the call acts in (its bucket); `None`: the
+    /// partner's own.
+    pub org: Option<&'a str>,
 }
 
 /// How an attempt ended.
 #[derive(Debug)]
 pub(crate) enum Attempted {
-    /// The request was sent: its answer, read, or why there is none.
-    Sent(Outcome),
+    /// The request was sent under `Grant`: its answer, read, or why there
+    /// is none.
+    Sent(Outcome, Grant),
     /// The deadline passed (or left less than [`MIN_ATTEMPT_TIME`]) before a
     /// slot was free: nothing was sent.
     OutOfTime,
+    /// Pacing holds the request back until `wait` from now, past the
+    /// deadline: nothing was sent.
+    Held { wait: Duration },
 }
 
 /// Makes one attempt of `request`, with `timeout` (the client's per-request
@@ -48,12 +59,9 @@ pub(crate) async fn attempt(
     timeout: Option<Duration>,
     deadline: Option<Instant>,
 ) -> Attempted {
-    let permit = match guards.in_flight {
-        Some(limit) => match acquire_until(limit, deadline).await {
-            Some(permit) => Some(permit),
-            None => return Attempted::OutOfTime,
-        },
-        None => None,
+    let (permit, grant) = match admitted(guards, deadline).await {
+        Ok(admitted) => admitted,
+        Err(ended) => return ended,
     };
     let left = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
     if left.is_some_and(|left| left < MIN_ATTEMPT_TIME) {
@@ -77,7 +85,51 @@ pub(crate) async fn attempt(
     {
         unread.slot = permit;
     }
-    Attempted::Sent(result)
+    Attempted::Sent(result, grant)
+}
+
+/// The request's turn in its bucket, then a slot. A `429` of the same
+/// organization while it waited for the slot voids its turn: the slot goes
+/// back and it waits for a new turn, rather than being sent into a bucket
+/// the server said is empty.
+async fn admitted(
+    guards: Guards<'_>,
+    deadline: Option<Instant>,
+) -> Result<(Option<OwnedSemaphorePermit>, Grant), Attempted> {
+    loop {
+        let grant = guards.pacer.reserve(guards.org);
+        wait_for_turn(grant.ready, deadline).await?;
+        let permit = match guards.in_flight {
+            Some(limit) => Some(
+                acquire_until(limit, deadline)
+                    .await
+                    .ok_or(Attempted::OutOfTime)?,
+            ),
+            None => None,
+        };
+        if guards.pacer.holds(guards.org, &grant) {
+            return Ok((permit, grant));
+        }
+    }
+}
+
+/// Sleeps until `ready`, unless that leaves no time for the attempt
+/// before `deadline`: then the call ends at once, held back.
+async fn wait_for_turn(ready: Instant, deadline: Option<Instant>) -> Result<(), Attempted> {
+    let now = Instant::now();
+    if ready <= now {
+        return Ok(());
+    }
+    let too_late = deadline.is_some_and(|deadline| {
+        ready
+            .checked_add(MIN_ATTEMPT_TIME)
+            .is_none_or(|start| start > deadline)
+    });
+    if too_late {
+        return Err(Attempted::Held { wait: ready - now });
+    }
+    tokio::time::sleep_until(ready.into()).await;
+    Ok(())
 }
 
 /// A permit of `limit`, or `None` if `deadline` passes first. The
@@ -127,7 +179,10 @@ mod tests {
         let (url, accepted) = counting_listener().await;
         let http = reqwest::Client::new();
         let limit = Arc::new(Semaphore::new(1));
+        let pacer = Pacer::default();
         let guards = Guards {
+            pacer: &pacer,
+            org: None,
             in_flight: Some(&limit),
             read: ReadLimits {
                 max_body: 1024,

@@ -13,13 +13,14 @@ use reqwest::Request;
 use tracing::Instrument;
 
 use crate::attempt::{Attempted, Guards, attempt};
-use crate::classify::{asked_wait, classify, conclude};
+use crate::classify::{Class, asked_wait, classify, conclude};
 use crate::client::ClientState;
 use crate::decode::{Decode, check_body};
 #[cfg(rhombus_download)]
 use crate::download::Download;
 use crate::error::{BodyPreview, Error, error_chain};
 use crate::operation::Operation;
+use crate::pacing::Feedback;
 use crate::response::{Answer, Outcome, ReadLimits};
 use crate::retry::Next;
 
@@ -156,17 +157,28 @@ async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<(Answer, u
         let kept = (number < policy.attempts())
             .then(|| sending.try_clone())
             .flatten();
-        let outcome = match attempt(http, sending, guards, state.timeout, deadline).await {
-            Attempted::Sent(outcome) => outcome,
-            Attempted::OutOfTime => {
-                end(&span, start);
-                return Err(queue_timeout(operation.id, start, sent));
-            }
-        };
+        let (outcome, grant) =
+            match attempt(http, sending, guards, state.timeout, deadline).await {
+                Attempted::Sent(outcome, grant) => (outcome, grant),
+                Attempted::OutOfTime => {
+                    end(&span, start);
+                    return Err(queue_timeout(operation.id, start, sent));
+                }
+                Attempted::Held { wait } => {
+                    end(&span, start);
+                    return Err(held_back(operation.id, wait, sent));
+                }
+            };
         sent = number;
         let class = classify(&outcome, declared);
         log_attempt(&span, number, &outcome);
         let asked = asked_wait(&outcome);
+        let feedback = match class {
+            Class::Success => Feedback::Success,
+            Class::RateLimited => Feedback::RateLimited(policy.honoured_retry_after(asked)),
+            _ => Feedback::Other,
+        };
+        state.pacer.feedback(state.org(), &grant, feedback);
         match (
             policy.next(class, asked, operation.read_only, number, deadline),
             kept,
@@ -190,6 +202,8 @@ async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<(Answer, u
 /// body is left for the caller.
 fn guards(state: &ClientState, download: bool) -> Guards<'_> {
     Guards {
+        pacer: &state.pacer,
+        org: state.org(),
         in_flight: Some(&state.in_flight),
         read: ReadLimits {
             max_body: state.max_response_bytes,
@@ -211,6 +225,22 @@ fn queue_timeout(operation: &'static str, start: Instant, sent: u32) -> Error {
         operation,
         waited,
         attempts: sent,
+    }
+}
+
+/// What a call ends with when pacing would hold its next request back
+/// past the deadline: rate limited, without sending it.
+fn held_back(operation: &'static str, wait: std::time::Duration, sent: u32) -> Error {
+    tracing::info!(
+        attempts = sent,
+        wait_ms = wait.as_millis() as u64,
+        "not sending: pacing holds the organization's requests back past the call's deadline"
+    );
+    Error::RateLimited {
+        operation,
+        retry_after: Some(wait),
+        attempts: sent,
+        body: BodyPreview::new(&[], false),
     }
 }
 

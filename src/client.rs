@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::auth::{Auth, AuthScheme};
 use crate::error::BuildError;
 use crate::generated::Client;
+use crate::pacing::{Pacer, Pacing};
 use crate::response::Scrubber;
 use crate::retry::RetryPolicy;
 
@@ -28,6 +29,8 @@ pub struct ClientState {
     pub(crate) max_response_bytes: usize,
     /// Scrubs the key from answers (`None` for a key too short to scrub).
     pub(crate) scrubber: Option<Scrubber>,
+    /// The pacing buckets and what was learned, shared by every copy.
+    pub(crate) pacer: Pacer,
 }
 
 impl ClientState {
@@ -61,6 +64,18 @@ impl Client {
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
     }
+
+    /// Whether this client paces its requests ([`ClientBuilder::pacing`](crate::ClientBuilder::pacing)).
+    pub fn pacing(&self) -> Pacing {
+        self.inner.pacer.pacing()
+    }
+
+    /// The rate pacing has learned, in requests per second per
+    /// organization, shared by this client and its `for_org` handles;
+    /// `None` before the first `429`, or with pacing off.
+    pub fn learned_rate(&self) -> Option<f64> {
+        self.inner.pacer.rate()
+    }
 }
 
 #[cfg(test)]
@@ -81,6 +96,7 @@ mod tests {
             in_flight,
             max_response_bytes: 1024,
             scrubber: None,
+            pacer: Pacer::default(),
         };
         // Nothing listens there, and nothing is sent: the call never gets a slot.
         let client = Client::new_with_client("http://127.0.0.1:9", reqwest::Client::new(), state);

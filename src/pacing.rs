@@ -1,0 +1,645 @@
+//! Pacing: requests held back before they are sent, so that the API's rate
+//! limit is learned rather than hit again and again.
+//!
+//! Rhombus limits each organization with a token bucket whose size it does
+//! not publish; a `429` with `Retry-After` is all a client learns. A
+//! [`Pacer`] keeps a token bucket per organization the client acts in (the
+//! `x-auth-org` of a [`Client::for_org`](crate::Client::for_org) handle,
+//! and one for the partner's own, key-level calls), all refilling at one
+//! rate learned for the whole fleet, since the server's limit is the same
+//! for every organization: a bucket made for an organization the client has
+//! never called starts at what the others taught. The rules:
+//!
+//! - Until the first `429`, nothing is paced and no bucket exists.
+//! - The first `429` sets the rate to one request per `Retry-After`: the
+//!   server promised a token by then, so the server's rate is at least that.
+//! - Each success raises the rate by [`GROWTH_PER_SECOND`] of itself per
+//!   second since the last raise (at most one second's worth at once), and
+//!   never above [`CEILING_SHARE`] of the ceiling.
+//! - A `429` of a request sent at the current rate (not one sent before
+//!   the last decrease, nor while nothing was paced) halves the rate and
+//!   makes the rate it was sent at the ceiling; the ceiling creeps up by
+//!   [`CEILING_CREEP_PER_SECOND`] per second, so a limit the server raised
+//!   is found again.
+//! - Every `429` empties its organization's bucket until its `Retry-After`
+//!   has passed: nothing is sent there before.
+//! - A bucket holds one request ([`BURST`]): a burst the server allows is
+//!   not probed, since finding it out costs a `429` in every organization.
+//!
+//! The rules are functions of the time they are given ([`Fleet`], [`Bucket`],
+//! [`Learned`]), so each is tested on made-up instants; only [`Pacer`]
+//! reads the clock.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// The share of itself the rate grows by per second of successes.
+pub(crate) const GROWTH_PER_SECOND: f64 = 0.10;
+/// What a `429` multiplies the rate by.
+pub(crate) const DECREASE: f64 = 0.5;
+/// The rate grows to at most this share of the ceiling (the rate a `429`
+/// was last seen at).
+pub(crate) const CEILING_SHARE: f64 = 0.9;
+/// The share of itself the ceiling grows by per second of successes.
+pub(crate) const CEILING_CREEP_PER_SECOND: f64 = 0.01;
+/// The slowest rate, in requests per second: one a minute, the longest
+/// `Retry-After` the default retry policy honours.
+pub(crate) const MIN_RATE: f64 = 1.0 / 60.0;
+/// The fastest rate, in requests per second: beyond it pacing holds back
+/// nothing a client could send anyway.
+pub(crate) const MAX_RATE: f64 = 100_000.0;
+/// The requests a full bucket admits at once.
+pub(crate) const BURST: f64 = 1.0;
+/// Buckets kept before idle ones are dropped.
+pub(crate) const SWEEP_AT: usize = 1024;
+
+/// Whether a client paces its requests; see [`ClientBuilder::pacing`](crate::ClientBuilder::pacing).
+///
+/// ```
+/// use rhombus_partner::{Client, Pacing};
+///
+/// let client = Client::builder().api_key("key").pacing(Pacing::off()).build()?;
+/// assert_eq!(client.pacing(), Pacing::off());
+/// # Ok::<(), rhombus_partner::BuildError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pacing {
+    on: bool,
+}
+
+impl Pacing {
+    /// Requests are paced by a rate learned from the `429`s (the default).
+    pub const fn learned() -> Pacing {
+        Pacing { on: true }
+    }
+
+    /// Nothing is paced: every request is sent as soon as a slot is free,
+    /// and a `429` is only retried.
+    pub const fn off() -> Pacing {
+        Pacing { on: false }
+    }
+
+    /// Whether requests are paced.
+    pub const fn is_on(self) -> bool {
+        self.on
+    }
+}
+
+impl Default for Pacing {
+    /// [`Pacing::learned`].
+    fn default() -> Self {
+        Pacing::learned()
+    }
+}
+
+/// What the fleet has learned of the server's per-organization rate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Learned {
+    /// Requests per second each bucket refills with.
+    pub rate: f64,
+    /// The rate a `429` was last seen at (infinite before any).
+    pub ceiling: f64,
+    /// When the rate last grew or fell.
+    pub changed: Instant,
+}
+
+impl Learned {
+    /// What the first `429`, asking for `wait`, teaches at `now`.
+    pub(crate) fn first(now: Instant, wait: Duration) -> Learned {
+        Learned {
+            rate: (1.0 / wait.as_secs_f64().max(f64::MIN_POSITIVE)).clamp(MIN_RATE, MAX_RATE),
+            ceiling: f64::INFINITY,
+            changed: now,
+        }
+    }
+
+    /// A success at `now`: the rate and the ceiling grow with the time
+    /// since the last change, at most a second's worth.
+    pub(crate) fn grow(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.changed);
+        let seconds = elapsed.min(Duration::from_secs(1)).as_secs_f64();
+        self.ceiling *= 1.0 + CEILING_CREEP_PER_SECOND * seconds;
+        let grown = self.rate * (1.0 + GROWTH_PER_SECOND * seconds);
+        self.rate = grown.min(self.ceiling * CEILING_SHARE).clamp(MIN_RATE, MAX_RATE);
+        self.changed = now;
+    }
+
+    /// A `429` at `now` of a request sent at `sent_at` (requests per
+    /// second). One sent faster than the current rate was sent before the
+    /// last decrease, which already answered it.
+    pub(crate) fn limited(&mut self, now: Instant, sent_at: f64) {
+        if sent_at < self.rate {
+            return;
+        }
+        self.ceiling = sent_at;
+        self.rate = (self.rate * DECREASE).clamp(MIN_RATE, MAX_RATE);
+        self.changed = now;
+    }
+}
+
+/// One organization's bucket: `tokens` at `at` (negative: requests already
+/// promised a later time), refilling at the fleet's rate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Bucket {
+    tokens: f64,
+    /// When `tokens` was true; after a `429`, when the bucket opens again.
+    at: Instant,
+    /// Changes when the bucket is emptied, so that a grant made before is
+    /// known to be void.
+    epoch: u64,
+}
+
+impl Bucket {
+    /// A full bucket at `now`.
+    pub(crate) fn new(now: Instant, epoch: u64) -> Bucket {
+        Bucket {
+            tokens: BURST,
+            at: now,
+            epoch,
+        }
+    }
+
+    /// Takes a token at `now` refilling at `rate`: when the request may be
+    /// sent (`now`, or later if the bucket is empty or closed).
+    pub(crate) fn reserve(&mut self, now: Instant, rate: f64) -> Instant {
+        let start = now.max(self.at);
+        let refill = start.saturating_duration_since(self.at).as_secs_f64() * rate;
+        self.tokens = (self.tokens + refill).min(BURST) - 1.0;
+        self.at = start;
+        if self.tokens >= 0.0 {
+            return start;
+        }
+        start + Duration::from_secs_f64(-self.tokens / rate)
+    }
+
+    /// A `429` at `now` asking for `wait`: nothing is admitted before
+    /// `now + wait`, when one request is.
+    pub(crate) fn close(&mut self, now: Instant, wait: Duration, epoch: u64) {
+        self.tokens = 1.0;
+        self.at = now.checked_add(wait).unwrap_or(now);
+        self.epoch = epoch;
+    }
+
+    /// Whether the bucket is full again at `now`, and so the same as a new
+    /// one: it can be dropped.
+    pub(crate) fn is_idle(&self, now: Instant, rate: f64) -> bool {
+        now >= self.at && self.tokens + now.duration_since(self.at).as_secs_f64() * rate >= BURST
+    }
+}
+
+/// Which bucket a request draws from: its `x-auth-org`, or `None` for the
+/// partner's own calls.
+pub(crate) type Key = Option<Box<str>>;
+
+/// When a request may be sent, and what it was granted under.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Grant {
+    /// When to send it.
+    pub ready: Instant,
+    /// The rate it was paced at; `None`: sent unpaced, before any `429`.
+    pub rate: Option<f64>,
+    /// The bucket's epoch when granted.
+    epoch: u64,
+}
+
+impl Grant {
+    /// A grant before any `429`: now, unpaced.
+    pub(crate) fn open(now: Instant) -> Grant {
+        Grant {
+            ready: now,
+            rate: None,
+            epoch: 0,
+        }
+    }
+}
+
+/// What an attempt's outcome tells the pacer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Feedback {
+    /// A success.
+    Success,
+    /// A `429`, whose `Retry-After` (as the retry policy honours it) was
+    /// this.
+    RateLimited(Duration),
+    /// Anything else: nothing learned.
+    Other,
+}
+
+/// The pacing state of a client and its `for_org` handles.
+#[derive(Debug, Default)]
+pub(crate) struct Fleet {
+    /// `None` until the first `429`.
+    learned: Option<Learned>,
+    buckets: HashMap<Key, Bucket>,
+    /// The next epoch a bucket takes (epochs are never reused, so that a
+    /// dropped and remade bucket does not honour an old grant).
+    next_epoch: u64,
+    /// Buckets kept before the next sweep.
+    sweep_at: usize,
+}
+
+impl Fleet {
+    fn epoch(&mut self) -> u64 {
+        self.next_epoch += 1;
+        self.next_epoch
+    }
+
+    /// The rate learned so far, if any `429` was seen.
+    pub(crate) fn rate(&self) -> Option<f64> {
+        self.learned.map(|learned| learned.rate)
+    }
+
+    /// A token of `key`'s bucket at `now`.
+    pub(crate) fn reserve(&mut self, key: &Key, now: Instant) -> Grant {
+        let Some(learned) = self.learned else {
+            return Grant::open(now);
+        };
+        let bucket = self.bucket(key, now);
+        let ready = bucket.reserve(now, learned.rate);
+        Grant {
+            ready,
+            rate: Some(learned.rate),
+            epoch: bucket.epoch,
+        }
+    }
+
+    /// Whether `grant` still holds at `now`: no `429` emptied its bucket,
+    /// and nothing was learned since a grant made while nothing was.
+    pub(crate) fn holds(&self, key: &Key, grant: &Grant) -> bool {
+        match (grant.rate, self.learned) {
+            (None, None) => true,
+            (Some(_), Some(_)) => self.buckets.get(key).is_some_and(|b| b.epoch == grant.epoch),
+            _ => false,
+        }
+    }
+
+    /// Learns from the outcome of a request of `key` sent under `grant`.
+    pub(crate) fn feedback(&mut self, key: &Key, grant: &Grant, feedback: Feedback, now: Instant) {
+        match feedback {
+            Feedback::Success => {
+                if let (Some(learned), Some(_)) = (&mut self.learned, grant.rate) {
+                    learned.grow(now);
+                }
+            }
+            Feedback::RateLimited(wait) => {
+                match (&mut self.learned, grant.rate) {
+                    (None, _) => self.learned = Some(Learned::first(now, wait)),
+                    (Some(learned), Some(sent_at)) => learned.limited(now, sent_at),
+                    (Some(_), None) => {}
+                }
+                let epoch = self.epoch();
+                self.bucket(key, now).close(now, wait, epoch);
+            }
+            Feedback::Other => {}
+        }
+    }
+
+    /// `key`'s bucket, made full if there is none (after a sweep of the
+    /// idle ones, if there are many).
+    fn bucket(&mut self, key: &Key, now: Instant) -> &mut Bucket {
+        if !self.buckets.contains_key(key) {
+            self.sweep(now);
+        }
+        let next_epoch = &mut self.next_epoch;
+        self.buckets.entry(key.clone()).or_insert_with(|| {
+            *next_epoch += 1;
+            Bucket::new(now, *next_epoch)
+        })
+    }
+
+    /// Drops the buckets that are full again, once there are
+    /// [`SWEEP_AT`] of them or twice as many as after the last sweep: a
+    /// full bucket is a new one, so nothing is forgotten, and the map holds
+    /// only organizations called within about a token's time.
+    fn sweep(&mut self, now: Instant) {
+        if self.buckets.len() < self.sweep_at.max(SWEEP_AT) {
+            return;
+        }
+        let rate = self.rate().unwrap_or(MAX_RATE);
+        self.buckets.retain(|_, bucket| !bucket.is_idle(now, rate));
+        self.sweep_at = self.buckets.len() * 2;
+    }
+
+    /// How many buckets are kept.
+    #[cfg(test)]
+    pub(crate) fn buckets(&self) -> usize {
+        self.buckets.len()
+    }
+}
+
+/// The pacing of a client, shared by its copies and `for_org` handles:
+/// the clock and the lock around [`Fleet`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Pacer {
+    /// `None`: pacing off.
+    fleet: Option<Arc<Shared>>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    /// Set with the first `429`, so that until then a request only reads
+    /// this flag.
+    learned: AtomicBool,
+    fleet: Mutex<Fleet>,
+}
+
+impl Pacer {
+    pub(crate) fn new(pacing: Pacing) -> Pacer {
+        Pacer {
+            fleet: pacing.on.then(Arc::default),
+        }
+    }
+
+    pub(crate) fn pacing(&self) -> Pacing {
+        Pacing {
+            on: self.fleet.is_some(),
+        }
+    }
+
+    /// The rate learned, in requests per second per organization.
+    pub(crate) fn rate(&self) -> Option<f64> {
+        let shared = self.fleet.as_ref()?;
+        if !shared.learned.load(Ordering::Acquire) {
+            return None;
+        }
+        lock(&shared.fleet).rate()
+    }
+
+    /// A grant for a request of `org` (`None`: a partner-level call) now.
+    pub(crate) fn reserve(&self, org: Option<&str>) -> Grant {
+        let now = Instant::now();
+        match &self.fleet {
+            Some(shared) if shared.learned.load(Ordering::Acquire) => {
+                lock(&shared.fleet).reserve(&key(org), now)
+            }
+            _ => Grant::open(now),
+        }
+    }
+
+    /// Whether `grant` still holds (see [`Fleet::holds`]).
+    pub(crate) fn holds(&self, org: Option<&str>, grant: &Grant) -> bool {
+        match &self.fleet {
+            Some(shared) if grant.rate.is_some() || shared.learned.load(Ordering::Acquire) => {
+                lock(&shared.fleet).holds(&key(org), grant)
+            }
+            _ => true,
+        }
+    }
+
+    /// Learns from the `feedback` of a request of `org` sent under `grant`.
+    pub(crate) fn feedback(&self, org: Option<&str>, grant: &Grant, feedback: Feedback) {
+        let Some(shared) = &self.fleet else { return };
+        let teaches = match feedback {
+            Feedback::RateLimited(_) => true,
+            // Only a paced request's success says the rate is fine.
+            Feedback::Success => grant.rate.is_some(),
+            Feedback::Other => false,
+        };
+        if teaches {
+            lock(&shared.fleet).feedback(&key(org), grant, feedback, Instant::now());
+            shared.learned.store(true, Ordering::Release);
+        }
+    }
+}
+
+fn key(org: Option<&str>) -> Key {
+    org.map(Box::from)
+}
+
+/// The lock stays usable if a holder panicked: every change to the fleet
+/// leaves it whole.
+fn lock(mutex: &Mutex<Fleet>) -> MutexGuard<'_, Fleet> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn org(name: &str) -> Key {
+        Some(name.into())
+    }
+
+    /// A fleet that learned, at `t0`, one request per second from a `429`
+    /// of `key` asking for 1 s.
+    fn learned_at(t0: Instant, key: &Key) -> Fleet {
+        let mut fleet = Fleet::default();
+        let grant = fleet.reserve(key, t0);
+        fleet.feedback(key, &grant, Feedback::RateLimited(SECOND), t0);
+        fleet
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn nothing_is_paced_before_the_first_429() {
+        let t0 = Instant::now();
+        let mut fleet = Fleet::default();
+        for n in 0..100 {
+            let grant = fleet.reserve(&org(&format!("o{n}")), t0);
+            assert_eq!(grant, Grant::open(t0));
+            fleet.feedback(&org("o"), &grant, Feedback::Success, t0);
+        }
+        assert_eq!(fleet.rate(), None);
+        assert_eq!(fleet.buckets(), 0, "no bucket before the first 429");
+    }
+
+    #[test]
+    fn the_first_429_sets_one_request_per_retry_after() {
+        let t0 = Instant::now();
+        let mut fleet = Fleet::default();
+        let grant = fleet.reserve(&None, t0);
+        fleet.feedback(&None, &grant, Feedback::RateLimited(ms(2000)), t0);
+        assert_eq!(fleet.rate(), Some(0.5));
+        // Within the limits, whatever the wait.
+        assert_eq!(Learned::first(t0, Duration::ZERO).rate, MAX_RATE);
+        assert_eq!(Learned::first(t0, Duration::MAX).rate, MIN_RATE);
+    }
+
+    #[test]
+    fn a_429_admits_nothing_in_its_org_until_retry_after() {
+        let t0 = Instant::now();
+        let mut fleet = Fleet::default();
+        let grant = fleet.reserve(&org("a"), t0);
+        fleet.feedback(&org("a"), &grant, Feedback::RateLimited(ms(3000)), t0);
+        // One request at the end of the wait, the next a token later.
+        let first = fleet.reserve(&org("a"), t0 + ms(500));
+        assert_eq!(first.ready, t0 + ms(3000));
+        let second = fleet.reserve(&org("a"), t0 + ms(500));
+        let token = Duration::from_secs_f64(1.0 / fleet.rate().expect("learned"));
+        assert_eq!(second.ready, t0 + ms(3000) + token);
+        // Another organization is not closed.
+        assert_eq!(fleet.reserve(&org("b"), t0 + ms(500)).ready, t0 + ms(500));
+    }
+
+    #[test]
+    fn a_new_org_starts_at_the_learned_rate_with_one_request_at_once() {
+        let t0 = Instant::now();
+        let mut fleet = learned_at(t0, &org("taught"));
+        let now = t0 + ms(100);
+        let ready: Vec<Instant> = (0..4)
+            .map(|_| fleet.reserve(&org("new"), now).ready)
+            .collect();
+        assert_eq!(ready, [now, now + SECOND, now + 2 * SECOND, now + 3 * SECOND]);
+        // The partner's own calls have a bucket of their own.
+        assert_eq!(fleet.reserve(&None, now).ready, now);
+    }
+
+    #[test]
+    fn a_bucket_refills_at_the_rate_up_to_one_request() {
+        let t0 = Instant::now();
+        let mut fleet = learned_at(t0, &org("taught"));
+        let key = org("a");
+        assert_eq!(fleet.reserve(&key, t0).ready, t0);
+        // Idle ten tokens' time, it still admits one at once, not ten.
+        let later = t0 + 10 * SECOND;
+        assert_eq!(fleet.reserve(&key, later).ready, later);
+        assert_eq!(fleet.reserve(&key, later).ready, later + SECOND);
+    }
+
+    #[test]
+    fn success_grows_the_rate_by_a_tenth_per_second_at_most_a_second_at_once() {
+        let t0 = Instant::now();
+        let mut learned = Learned::first(t0, SECOND);
+        learned.grow(t0 + ms(500));
+        assert!(close(learned.rate, 1.05), "{}", learned.rate);
+        // A long quiet time counts as one second.
+        learned.grow(t0 + 60 * SECOND);
+        assert!(close(learned.rate, 1.05 * 1.1), "{}", learned.rate);
+        // Successes at the same instant add nothing.
+        learned.grow(t0 + 60 * SECOND);
+        assert!(close(learned.rate, 1.05 * 1.1), "{}", learned.rate);
+    }
+
+    #[test]
+    fn a_429_at_the_current_rate_halves_it_and_sets_the_ceiling() {
+        let t0 = Instant::now();
+        let mut learned = Learned::first(t0, SECOND);
+        learned.rate = 4.0;
+        learned.limited(t0, 4.0);
+        assert_eq!((learned.rate, learned.ceiling), (2.0, 4.0));
+        // A 429 of a request sent at 4/s, before that decrease, is
+        // already answered by it.
+        learned.limited(t0, 4.0 - 1e-6);
+        assert_eq!(learned.rate, 2.0);
+        learned.limited(t0, 2.0);
+        assert_eq!((learned.rate, learned.ceiling), (1.0, 2.0));
+    }
+
+    #[test]
+    fn the_rate_grows_to_nine_tenths_of_the_ceiling_which_creeps_up() {
+        let t0 = Instant::now();
+        let mut learned = Learned::first(t0, SECOND);
+        learned.rate = 4.0;
+        learned.limited(t0, 4.0);
+        let mut now = t0;
+        for _ in 0..20 {
+            now += SECOND;
+            learned.grow(now);
+        }
+        let ceiling = 4.0 * 1.01_f64.powi(20);
+        assert!(close(learned.ceiling, ceiling), "{}", learned.ceiling);
+        assert!(close(learned.rate, ceiling * CEILING_SHARE), "{}", learned.rate);
+    }
+
+    #[test]
+    fn only_paced_429s_lower_the_rate_every_429_closes_its_org() {
+        let t0 = Instant::now();
+        let mut fleet = learned_at(t0, &org("taught"));
+        // A request sent while nothing was paced, answered after the
+        // first 429 taught the rate.
+        fleet.feedback(
+            &org("late"),
+            &Grant::open(t0),
+            Feedback::RateLimited(ms(2000)),
+            t0,
+        );
+        assert_eq!(fleet.rate(), Some(1.0));
+        assert_eq!(fleet.reserve(&org("late"), t0).ready, t0 + ms(2000));
+        // A paced one lowers it.
+        let grant = fleet.reserve(&org("paced"), t0);
+        fleet.feedback(&org("paced"), &grant, Feedback::RateLimited(SECOND), t0);
+        assert_eq!(fleet.rate(), Some(0.5));
+    }
+
+    #[test]
+    fn only_a_paced_success_grows_the_rate() {
+        let t0 = Instant::now();
+        let mut fleet = learned_at(t0, &org("taught"));
+        fleet.feedback(&org("a"), &Grant::open(t0), Feedback::Success, t0 + SECOND);
+        assert_eq!(fleet.rate(), Some(1.0));
+        let grant = fleet.reserve(&org("a"), t0);
+        fleet.feedback(&org("a"), &grant, Feedback::Other, t0 + SECOND);
+        assert_eq!(fleet.rate(), Some(1.0));
+        fleet.feedback(&org("a"), &grant, Feedback::Success, t0 + SECOND);
+        assert!(close(fleet.rate().expect("learned"), 1.1));
+    }
+
+    #[test]
+    fn a_grant_is_void_once_its_bucket_is_emptied_or_the_rate_first_learned() {
+        let t0 = Instant::now();
+        let mut fleet = Fleet::default();
+        let open = fleet.reserve(&org("a"), t0);
+        assert!(fleet.holds(&org("a"), &open));
+        let mut fleet = learned_at(t0, &org("taught"));
+        assert!(!fleet.holds(&org("a"), &open), "granted before the 429");
+        let grant = fleet.reserve(&org("a"), t0);
+        let other = fleet.reserve(&org("b"), t0);
+        assert!(fleet.holds(&org("a"), &grant));
+        let limited = fleet.reserve(&org("a"), t0);
+        fleet.feedback(&org("a"), &limited, Feedback::RateLimited(SECOND), t0);
+        assert!(!fleet.holds(&org("a"), &grant));
+        assert!(fleet.holds(&org("b"), &other), "another org's grant holds");
+    }
+
+    #[test]
+    fn idle_buckets_are_dropped_so_ten_thousand_orgs_keep_few() {
+        let t0 = Instant::now();
+        let mut fleet = learned_at(t0, &None);
+        let mut most = 0;
+        // Ten organizations a second, each called once: a bucket is full
+        // again a second after its call.
+        for n in 0..10_000u64 {
+            let now = t0 + ms(100 * n);
+            let grant = fleet.reserve(&org(&format!("org-{n}")), now);
+            assert_eq!(grant.ready, now);
+            most = most.max(fleet.buckets());
+        }
+        assert!(most <= SWEEP_AT, "{most} buckets");
+        // A bucket still in use is kept: its debt is not forgotten.
+        let busy = org("busy");
+        let now = t0 + ms(100 * 10_000);
+        fleet.reserve(&busy, now);
+        let next = fleet.reserve(&busy, now).ready;
+        for n in 0..2 * SWEEP_AT {
+            fleet.reserve(&org(&format!("more-{n}")), now);
+        }
+        assert_eq!(fleet.reserve(&busy, now).ready, next + SECOND);
+    }
+
+    #[test]
+    fn a_pacer_off_learns_nothing_and_a_pacer_on_shares_it() {
+        let off = Pacer::new(Pacing::off());
+        let grant = off.reserve(Some("a"));
+        off.feedback(Some("a"), &grant, Feedback::RateLimited(SECOND));
+        assert_eq!(off.rate(), None);
+        assert!(off.reserve(Some("a")).rate.is_none());
+        let on = Pacer::new(Pacing::learned());
+        let copy = on.clone();
+        assert_eq!(on.rate(), None);
+        let grant = on.reserve(Some("a"));
+        on.feedback(Some("a"), &grant, Feedback::RateLimited(SECOND));
+        assert_eq!(copy.rate(), Some(1.0));
+        assert!(copy.reserve(Some("a")).ready > Instant::now());
+    }
+}
