@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use reqwest::Request;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::pacing::{Grant, Pacer};
+use crate::classify::asked_wait;
+use crate::pacing::{Feedback, Grant, Pacer};
+use crate::retry::RetryPolicy;
 use crate::response::{Answer, Failure, Outcome, ReadLimits, read_bounded};
 
 /// The least time an attempt is started with: a request given less would
@@ -34,14 +36,15 @@ pub(crate) struct Guards<'a> {
     /// The organization the call acts in (its bucket); `None`: the
     /// partner's own.
     pub org: Option<&'a str>,
+    /// The retry policy, whose cap on `Retry-After` the pacing honours too.
+    pub retry: &'a RetryPolicy,
 }
 
 /// How an attempt ended.
 #[derive(Debug)]
 pub(crate) enum Attempted {
-    /// The request was sent under `Grant`: its answer, read, or why there
-    /// is none.
-    Sent(Outcome, Grant),
+    /// The request was sent: its answer, read, or why there is none.
+    Sent(Outcome),
     /// The deadline passed (or left less than [`MIN_ATTEMPT_TIME`]) before a
     /// slot was free: nothing was sent.
     OutOfTime,
@@ -85,7 +88,23 @@ pub(crate) async fn attempt(
     {
         unread.slot = permit;
     }
-    Attempted::Sent(result, grant)
+    // Told before the slot is free, so that the request that takes the
+    // slot next is paced by what this one learned.
+    let feedback = feedback(&result, guards.retry);
+    guards.pacer.feedback(guards.org, &grant, feedback);
+    Attempted::Sent(result)
+}
+
+/// What an attempt's outcome tells the pacing: a `2xx`, a `429` and the
+/// `Retry-After` the retry policy honours, or nothing.
+fn feedback(outcome: &Outcome, policy: &RetryPolicy) -> Feedback {
+    match outcome {
+        Ok(answer) if answer.status.is_success() => Feedback::Success,
+        Ok(answer) if answer.status == reqwest::StatusCode::TOO_MANY_REQUESTS => {
+            Feedback::RateLimited(policy.honoured_retry_after(asked_wait(outcome)))
+        }
+        _ => Feedback::Other,
+    }
 }
 
 /// The request's turn in its bucket, then a slot. A `429` of the same
@@ -180,9 +199,11 @@ mod tests {
         let http = reqwest::Client::new();
         let limit = Arc::new(Semaphore::new(1));
         let pacer = Pacer::default();
+        let retry = RetryPolicy::default();
         let guards = Guards {
             pacer: &pacer,
             org: None,
+            retry: &retry,
             in_flight: Some(&limit),
             read: ReadLimits {
                 max_body: 1024,

@@ -13,14 +13,13 @@ use reqwest::Request;
 use tracing::Instrument;
 
 use crate::attempt::{Attempted, Guards, attempt};
-use crate::classify::{Class, asked_wait, classify, conclude};
+use crate::classify::{asked_wait, classify, conclude};
 use crate::client::ClientState;
 use crate::decode::{Decode, check_body};
 #[cfg(rhombus_download)]
 use crate::download::Download;
 use crate::error::{BodyPreview, Error, error_chain};
 use crate::operation::Operation;
-use crate::pacing::Feedback;
 use crate::response::{Answer, Outcome, ReadLimits};
 use crate::retry::Next;
 
@@ -157,9 +156,8 @@ async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<(Answer, u
         let kept = (number < policy.attempts())
             .then(|| sending.try_clone())
             .flatten();
-        let (outcome, grant) =
-            match attempt(http, sending, guards, state.timeout, deadline).await {
-                Attempted::Sent(outcome, grant) => (outcome, grant),
+        let outcome = match attempt(http, sending, guards, state.timeout, deadline).await {
+                Attempted::Sent(outcome) => outcome,
                 Attempted::OutOfTime => {
                     end(&span, start);
                     return Err(queue_timeout(operation.id, start, sent));
@@ -173,12 +171,6 @@ async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<(Answer, u
         let class = classify(&outcome, declared);
         log_attempt(&span, number, &outcome);
         let asked = asked_wait(&outcome);
-        let feedback = match class {
-            Class::Success => Feedback::Success,
-            Class::RateLimited => Feedback::RateLimited(policy.honoured_retry_after(asked)),
-            _ => Feedback::Other,
-        };
-        state.pacer.feedback(state.org(), &grant, feedback);
         match (
             policy.next(class, asked, operation.read_only, number, deadline),
             kept,
@@ -204,6 +196,7 @@ fn guards(state: &ClientState, download: bool) -> Guards<'_> {
     Guards {
         pacer: &state.pacer,
         org: state.org(),
+        retry: &state.retry,
         in_flight: Some(&state.in_flight),
         read: ReadLimits {
             max_body: state.max_response_bytes,

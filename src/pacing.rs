@@ -52,6 +52,10 @@ pub(crate) const MIN_RATE: f64 = 1.0 / 60.0;
 pub(crate) const MAX_RATE: f64 = 100_000.0;
 /// The requests a full bucket admits at once.
 pub(crate) const BURST: f64 = 1.0;
+/// The longest a bucket holds a request back or stays closed: a day, more
+/// than any call's deadline but one without any, so that no sum of waits
+/// overflows the clock.
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(86_400);
 /// Buckets kept before idle ones are dropped.
 pub(crate) const SWEEP_AT: usize = 1024;
 
@@ -171,14 +175,17 @@ impl Bucket {
         if self.tokens >= 0.0 {
             return start;
         }
-        start + Duration::from_secs_f64(-self.tokens / rate)
+        let wait = (-self.tokens / rate).min(MAX_WAIT.as_secs_f64());
+        start
+            .checked_add(Duration::from_secs_f64(wait))
+            .unwrap_or(start)
     }
 
     /// A `429` at `now` asking for `wait`: nothing is admitted before
     /// `now + wait`, when one request is.
     pub(crate) fn close(&mut self, now: Instant, wait: Duration, epoch: u64) {
         self.tokens = 1.0;
-        self.at = now.checked_add(wait).unwrap_or(now);
+        self.at = now.checked_add(wait.min(MAX_WAIT)).unwrap_or(now);
         self.epoch = epoch;
     }
 

@@ -206,7 +206,7 @@ pub async fn stream(
     let (mut done, mut interrupted) = (0, false);
     tokio::pin!(stop);
     loop {
-        while running.len() < plan.clients_at_once.max(1) {
+        while running.len() < clients_at_once(partner, plan) {
             let Some((n, (uuid, name))) = pending.next() else {
                 break;
             };
@@ -247,6 +247,24 @@ pub async fn stream(
             Vec::new()
         },
     })
+}
+
+/// How many more clients run at once once the partner's requests are
+/// paced (`ClientBuilder::pacing`), per client of `Plan::clients_at_once`.
+pub const PACED_CLIENTS_PER_SLOT: usize = 32;
+
+/// How many clients run at once: `plan.clients_at_once`, until the API
+/// answers 429 and pacing starts; then [`PACED_CLIENTS_PER_SLOT`] times
+/// as many, since a paced client waits for its organization's turns
+/// without holding a request slot, and the others keep the slots busy
+/// meanwhile (with 5 calls a client and a learned rate of one a second,
+/// each client lasts about 4 s instead of one answer's time).
+fn clients_at_once(partner: &Client, plan: &Plan) -> usize {
+    let at_once = plan.clients_at_once.max(1);
+    match partner.learned_rate() {
+        Some(_) => at_once.saturating_mul(PACED_CLIENTS_PER_SLOT),
+        None => at_once,
+    }
 }
 
 /// The span each client's calls are made in, so that every log line
