@@ -224,4 +224,39 @@ mod tests {
         assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
         assert_eq!(limit.available_permits(), 1, "the slot is free again");
     }
+
+    /// An organization closed by a `429` holds its request back without
+    /// its slot: with one slot, a request of another bucket is sent
+    /// meanwhile.
+    #[tokio::test]
+    async fn waiting_for_a_turn_holds_no_slot() {
+        use crate::pacing::{Feedback, Pacing};
+
+        let (url, accepted) = counting_listener().await;
+        let http = reqwest::Client::new();
+        let limit = Arc::new(Semaphore::new(1));
+        let pacer = Pacer::new(Pacing::learned());
+        let grant = pacer.reserve(Some("closed"));
+        pacer.feedback(Some("closed"), &grant, Feedback::RateLimited(Duration::from_secs(5)));
+        let retry = RetryPolicy::default();
+        let guards = |org| Guards {
+            pacer: &pacer,
+            org,
+            retry: &retry,
+            in_flight: Some(&limit),
+            read: ReadLimits {
+                max_body: 1024,
+                scrubber: None,
+                unread_success: false,
+            },
+        };
+        let request = || http.get(&url).build().expect("request");
+        let deadline = Instant::now().checked_add(Duration::from_secs(30));
+        let held = attempt(&http, request(), guards(Some("closed")), None, deadline);
+        let other = attempt(&http, request(), guards(None), None, deadline);
+        // The listener never answers: both attempts run until the timeout.
+        let both = async { tokio::join!(held, other) };
+        let _ = tokio::time::timeout(Duration::from_millis(300), both).await;
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
 }

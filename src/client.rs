@@ -132,4 +132,26 @@ mod tests {
             "{error}"
         );
     }
+
+    /// A `for_org` handle learns for the client, and the client for it.
+    #[test]
+    fn for_org_handles_share_the_pacing() {
+        use crate::pacing::Feedback;
+
+        let state = ClientState {
+            auth: Auth::new(AuthScheme::PartnerApiToken, "pacing-test-key").expect("key"),
+            retry: RetryPolicy::default(),
+            timeout: None,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(1)),
+            max_response_bytes: 1024,
+            scrubber: None,
+            pacer: Pacer::new(Pacing::learned()),
+        };
+        let org = state.in_org("ORG").expect("a valid org");
+        let grant = org.pacer.reserve(org.org());
+        org.pacer
+            .feedback(org.org(), &grant, Feedback::RateLimited(Duration::from_secs(2)));
+        assert_eq!(state.pacer.rate(), Some(0.5));
+        assert_eq!(org.pacer.rate(), Some(0.5));
+    }
 }

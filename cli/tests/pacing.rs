@@ -45,3 +45,44 @@ async fn paced_the_audit_rarely_meets_the_limit_unpaced_it_bursts_into_it() {
     // unpaced, the rest at the rate learned.
     assert!(paced < 0.1, "paced: {paced:.3}");
 }
+
+/// The most organizations whose requests interleave: for each, the span
+/// from its first request to its last, in the order the server received
+/// them; the most spans over one request.
+fn most_orgs_at_once(server: &FakeServer) -> usize {
+    let orgs: Vec<String> = (server.received().iter())
+        .filter_map(|request| request.header("x-auth-org").map(str::to_owned))
+        .collect();
+    let mut spans: std::collections::HashMap<&str, (usize, usize)> = Default::default();
+    for (n, org) in orgs.iter().enumerate() {
+        spans.entry(org).or_insert((n, n)).1 = n;
+    }
+    (0..orgs.len())
+        .map(|n| spans.values().filter(|(a, b)| (*a..=*b).contains(&n)).count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// With `--concurrency 1`, one client at a time while nothing is limited;
+/// once the API has answered 429 and pacing started, up to 32 (a paced
+/// client waits for its turns without holding the one request slot).
+#[tokio::test(flavor = "multi_thread")]
+async fn once_paced_the_audit_runs_32_times_as_many_clients_at_once() {
+    for (bucket, most) in [((1000.0, 1000.0), 1..=1), ((2.0, 2.0), 2..=32)] {
+        let options = FakeOptions {
+            bucket: Some(FakeBucket {
+                rate: bucket.0,
+                burst: bucket.1,
+            }),
+            record_requests: true,
+            ..FakeOptions::default()
+        };
+        let server = FakeServer::start(FakeFleet::generated(40), options).await;
+        let uri = server.uri();
+        let env = [("RHOMBUS_API_KEY", FAKE_API_KEY), ("RHOMBUS_BASE_URL", &uri)];
+        let output = run_async(&["--json", "-q", "--concurrency", "1"], &env).await;
+        assert_eq!(output.status.code(), Some(0), "{:.2000}", stdout(&output));
+        let at_once = most_orgs_at_once(&server);
+        assert!(most.contains(&at_once), "{bucket:?}: {at_once} at once");
+    }
+}
