@@ -15,9 +15,7 @@ use std::time::{Duration, Instant};
 use reqwest::Request;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::classify::asked_wait;
-use crate::pacing::{Feedback, Grant, Pacer};
-use crate::retry::RetryPolicy;
+use crate::pacing::{Grant, Pacer};
 use crate::response::{Answer, Failure, Outcome, ReadLimits, read_bounded};
 
 /// The least time an attempt is started with: a request given less would
@@ -36,15 +34,21 @@ pub(crate) struct Guards<'a> {
     /// The organization the call acts in (its bucket); `None`: the
     /// partner's own.
     pub org: Option<&'a str>,
-    /// The retry policy, whose cap on `Retry-After` the pacing honours too.
-    pub retry: &'a RetryPolicy,
 }
 
 /// How an attempt ended.
 #[derive(Debug)]
 pub(crate) enum Attempted {
-    /// The request was sent: its answer, read, or why there is none.
-    Sent(Outcome),
+    /// The request was sent under `grant`: its answer, read, or why there
+    /// is none. `slot` is its request slot, kept until the caller has told
+    /// the pacing what the answer taught, so that the request that takes
+    /// the slot next is paced by it (`None` without a limit, or for a
+    /// download, whose body holds the slot).
+    Sent {
+        outcome: Outcome,
+        grant: Grant,
+        slot: Option<OwnedSemaphorePermit>,
+    },
     /// The deadline passed (or left less than [`MIN_ATTEMPT_TIME`]) before a
     /// slot was free: nothing was sent.
     OutOfTime,
@@ -80,30 +84,21 @@ pub(crate) async fn attempt(
         Ok(response) => read_bounded(response, guards.read).await,
         Err(error) => Err(Failure::Send(error)),
     };
-    // A download's body is still to come: its slot goes with it.
-    if let Ok(Answer {
-        unread: Some(unread),
-        ..
-    }) = &mut result
-    {
-        unread.slot = permit;
-    }
-    // Told before the slot is free, so that the request that takes the
-    // slot next is paced by what this one learned.
-    let feedback = feedback(&result, guards.retry);
-    guards.pacer.feedback(guards.org, &grant, feedback);
-    Attempted::Sent(result)
-}
-
-/// What an attempt's outcome tells the pacing: a `2xx`, a `429` and the
-/// `Retry-After` the retry policy honours, or nothing.
-fn feedback(outcome: &Outcome, policy: &RetryPolicy) -> Feedback {
-    match outcome {
-        Ok(answer) if answer.status.is_success() => Feedback::Success,
-        Ok(answer) if answer.status == reqwest::StatusCode::TOO_MANY_REQUESTS => {
-            Feedback::RateLimited(policy.honoured_retry_after(asked_wait(outcome)))
+    let slot = match &mut result {
+        // A download's body is still to come: its slot goes with it.
+        Ok(Answer {
+            unread: Some(unread),
+            ..
+        }) => {
+            unread.slot = permit;
+            None
         }
-        _ => Feedback::Other,
+        _ => permit,
+    };
+    Attempted::Sent {
+        outcome: result,
+        grant,
+        slot,
     }
 }
 
@@ -199,11 +194,9 @@ mod tests {
         let http = reqwest::Client::new();
         let limit = Arc::new(Semaphore::new(1));
         let pacer = Pacer::default();
-        let retry = RetryPolicy::default();
         let guards = Guards {
             pacer: &pacer,
             org: None,
-            retry: &retry,
             in_flight: Some(&limit),
             read: ReadLimits {
                 max_body: 1024,
@@ -238,11 +231,9 @@ mod tests {
         let pacer = Pacer::new(Pacing::learned());
         let grant = pacer.reserve(Some("closed"));
         pacer.feedback(Some("closed"), &grant, Feedback::RateLimited(Duration::from_secs(5)));
-        let retry = RetryPolicy::default();
         let guards = |org| Guards {
             pacer: &pacer,
             org,
-            retry: &retry,
             in_flight: Some(&limit),
             read: ReadLimits {
                 max_body: 1024,

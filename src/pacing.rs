@@ -134,7 +134,7 @@ impl Learned {
     /// second). One sent faster than the current rate was sent before the
     /// last decrease, which already answered it.
     pub(crate) fn limited(&mut self, now: Instant, sent_at: f64) {
-        if sent_at < self.rate {
+        if sent_at > self.rate {
             return;
         }
         self.ceiling = sent_at;
