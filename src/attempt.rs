@@ -102,17 +102,18 @@ pub(crate) async fn attempt(
     }
 }
 
-/// The request's turn in its bucket, then a slot. A `429` of the same
-/// organization while it waited for the slot voids its turn: the slot goes
-/// back and it waits for a new turn, rather than being sent into a bucket
-/// the server said is empty.
+/// The request's turn in its bucket, then a slot, then the pacing's
+/// word that it may go out now: a request whose slot came late may be too
+/// close behind another of its organization, or a `429` may have closed
+/// the organization meanwhile. Then the slot goes back, so that a waiting
+/// request never holds one, and it waits again.
 async fn admitted(
     guards: Guards<'_>,
     deadline: Option<Instant>,
 ) -> Result<(Option<OwnedSemaphorePermit>, Grant), Attempted> {
+    let mut ready = guards.pacer.reserve(guards.org);
     loop {
-        let grant = guards.pacer.reserve(guards.org);
-        wait_for_turn(grant.ready, deadline).await?;
+        wait_for_turn(ready, deadline).await?;
         let permit = match guards.in_flight {
             Some(limit) => Some(
                 acquire_until(limit, deadline)
@@ -121,8 +122,9 @@ async fn admitted(
             ),
             None => None,
         };
-        if guards.pacer.holds(guards.org, &grant) {
-            return Ok((permit, grant));
+        match guards.pacer.send(guards.org) {
+            Ok(grant) => return Ok((permit, grant)),
+            Err(later) => ready = later,
         }
     }
 }
@@ -229,8 +231,8 @@ mod tests {
         let http = reqwest::Client::new();
         let limit = Arc::new(Semaphore::new(1));
         let pacer = Pacer::new(Pacing::learned());
-        let grant = pacer.reserve(Some("closed"));
-        pacer.feedback(Some("closed"), &grant, Feedback::RateLimited(Duration::from_secs(5)));
+        let unpaced = Grant { rate: None };
+        pacer.feedback(Some("closed"), &unpaced, Feedback::RateLimited(Duration::from_secs(5)));
         let guards = |org| Guards {
             pacer: &pacer,
             org,

@@ -148,9 +148,9 @@ mod tests {
             pacer: Pacer::new(Pacing::learned()),
         };
         let org = state.in_org("ORG").expect("a valid org");
-        let grant = org.pacer.reserve(org.org());
+        let unpaced = crate::pacing::Grant { rate: None };
         org.pacer
-            .feedback(org.org(), &grant, Feedback::RateLimited(Duration::from_secs(2)));
+            .feedback(org.org(), &unpaced, Feedback::RateLimited(Duration::from_secs(2)));
         assert_eq!(state.pacer.rate(), Some(0.5));
         assert_eq!(org.pacer.rate(), Some(0.5));
     }

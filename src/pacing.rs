@@ -25,6 +25,12 @@
 //!   has passed: nothing is sent there before.
 //! - A bucket holds one request ([`BURST`]): a burst the server allows is
 //!   not probed, since finding it out costs a `429` in every organization.
+//! - A request gets its turn from the bucket (turns one token's time
+//!   apart), waits for it without a request slot, then takes a slot; it
+//!   goes out only if no other request of its organization went out within
+//!   a token's time and no `429` closed the organization meanwhile (its
+//!   slot may have come late, right before the next one's), else it gives
+//!   the slot back and waits again.
 //!
 //! The rules are functions of the time they are given ([`Fleet`], [`Bucket`],
 //! [`Learned`]), so each is tested on made-up instants; only [`Pacer`]
@@ -144,29 +150,31 @@ impl Learned {
 }
 
 /// One organization's bucket: `tokens` at `at` (negative: requests already
-/// promised a later time), refilling at the fleet's rate.
+/// promised a later turn), refilling at the fleet's rate, and when a
+/// request last went out.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Bucket {
     tokens: f64,
     /// When `tokens` was true; after a `429`, when the bucket opens again.
     at: Instant,
-    /// Changes when the bucket is emptied, so that a grant made before is
-    /// known to be void.
-    epoch: u64,
+    /// When the last request was sent.
+    sent: Option<Instant>,
 }
 
 impl Bucket {
     /// A full bucket at `now`.
-    pub(crate) fn new(now: Instant, epoch: u64) -> Bucket {
+    pub(crate) fn new(now: Instant) -> Bucket {
         Bucket {
             tokens: BURST,
             at: now,
-            epoch,
+            sent: None,
         }
     }
 
-    /// Takes a token at `now` refilling at `rate`: when the request may be
-    /// sent (`now`, or later if the bucket is empty or closed).
+    /// Takes a token at `now` refilling at `rate`: the request's turn
+    /// (`now`, or later if the bucket is empty or closed). Turns are given
+    /// out one token's time apart, so that the requests of one
+    /// organization wait in order rather than all for the same instant.
     pub(crate) fn reserve(&mut self, now: Instant, rate: f64) -> Instant {
         let start = now.max(self.at);
         let refill = start.saturating_duration_since(self.at).as_secs_f64() * rate;
@@ -175,51 +183,57 @@ impl Bucket {
         if self.tokens >= 0.0 {
             return start;
         }
-        let wait = (-self.tokens / rate).min(MAX_WAIT.as_secs_f64());
-        start
-            .checked_add(Duration::from_secs_f64(wait))
-            .unwrap_or(start)
+        later(start, -self.tokens / rate)
+    }
+
+    /// Whether a request may go out at `now`, its turn come and a slot
+    /// taken: not while the bucket is closed, nor within a token's time of
+    /// the last one sent (a request that waited long for its slot must not
+    /// go out right before the next one); else when to ask again.
+    pub(crate) fn send(&mut self, now: Instant, rate: f64) -> Result<(), Instant> {
+        if now < self.at {
+            return Err(self.at);
+        }
+        if let Some(next) = self.sent.map(|sent| later(sent, 1.0 / rate))
+            && now < next
+        {
+            return Err(next);
+        }
+        self.sent = Some(now);
+        Ok(())
     }
 
     /// A `429` at `now` asking for `wait`: nothing is admitted before
     /// `now + wait`, when one request is.
-    pub(crate) fn close(&mut self, now: Instant, wait: Duration, epoch: u64) {
+    pub(crate) fn close(&mut self, now: Instant, wait: Duration) {
         self.tokens = 1.0;
         self.at = now.checked_add(wait.min(MAX_WAIT)).unwrap_or(now);
-        self.epoch = epoch;
     }
 
     /// Whether the bucket is full again at `now`, and so the same as a new
     /// one: it can be dropped.
     pub(crate) fn is_idle(&self, now: Instant, rate: f64) -> bool {
-        now >= self.at && self.tokens + now.duration_since(self.at).as_secs_f64() * rate >= BURST
+        let refilled = now >= self.at
+            && self.tokens + now.duration_since(self.at).as_secs_f64() * rate >= BURST;
+        refilled && self.sent.is_none_or(|sent| now >= later(sent, 1.0 / rate))
     }
+}
+
+/// `seconds` after `start`, at most [`MAX_WAIT`].
+fn later(start: Instant, seconds: f64) -> Instant {
+    let wait = Duration::from_secs_f64(seconds.clamp(0.0, MAX_WAIT.as_secs_f64()));
+    start.checked_add(wait).unwrap_or(start)
 }
 
 /// Which bucket a request draws from: its `x-auth-org`, or `None` for the
 /// partner's own calls.
 pub(crate) type Key = Option<Box<str>>;
 
-/// When a request may be sent, and what it was granted under.
+/// What a request was sent under: the rate it was paced at, `None` if it
+/// was sent unpaced, before any `429`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Grant {
-    /// When to send it.
-    pub ready: Instant,
-    /// The rate it was paced at; `None`: sent unpaced, before any `429`.
     pub rate: Option<f64>,
-    /// The bucket's epoch when granted.
-    epoch: u64,
-}
-
-impl Grant {
-    /// A grant before any `429`: now, unpaced.
-    pub(crate) fn open(now: Instant) -> Grant {
-        Grant {
-            ready: now,
-            rate: None,
-            epoch: 0,
-        }
-    }
 }
 
 /// What an attempt's outcome tells the pacer.
@@ -240,46 +254,35 @@ pub(crate) struct Fleet {
     /// `None` until the first `429`.
     learned: Option<Learned>,
     buckets: HashMap<Key, Bucket>,
-    /// The next epoch a bucket takes (epochs are never reused, so that a
-    /// dropped and remade bucket does not honour an old grant).
-    next_epoch: u64,
     /// Buckets kept before the next sweep.
     sweep_at: usize,
 }
 
 impl Fleet {
-    fn epoch(&mut self) -> u64 {
-        self.next_epoch += 1;
-        self.next_epoch
-    }
-
     /// The rate learned so far, if any `429` was seen.
     pub(crate) fn rate(&self) -> Option<f64> {
         self.learned.map(|learned| learned.rate)
     }
 
-    /// A token of `key`'s bucket at `now`.
-    pub(crate) fn reserve(&mut self, key: &Key, now: Instant) -> Grant {
+    /// The turn of a request of `key` asking at `now`: when to take a slot.
+    pub(crate) fn reserve(&mut self, key: &Key, now: Instant) -> Instant {
         let Some(learned) = self.learned else {
-            return Grant::open(now);
+            return now;
         };
-        let bucket = self.bucket(key, now);
-        let ready = bucket.reserve(now, learned.rate);
-        Grant {
-            ready,
-            rate: Some(learned.rate),
-            epoch: bucket.epoch,
-        }
+        self.bucket(key, now).reserve(now, learned.rate)
     }
 
-    /// Whether `grant` still holds at `now`: no `429` emptied its bucket,
-    /// and nothing was learned since a grant made while nothing was.
-    pub(crate) fn holds(&self, key: &Key, grant: &Grant) -> bool {
-        match (grant.rate, self.learned) {
-            (None, None) => true,
-            (Some(_), Some(_)) => self.buckets.get(key).is_some_and(|b| b.epoch == grant.epoch),
-            _ => false,
-        }
+    /// Whether a request of `key` that had its turn and holds a slot may
+    /// go out at `now` (see [`Bucket::send`]): what it is sent under, or
+    /// when to ask again.
+    pub(crate) fn send(&mut self, key: &Key, now: Instant) -> Result<Grant, Instant> {
+        let Some(learned) = self.learned else {
+            return Ok(Grant { rate: None });
+        };
+        self.bucket(key, now).send(now, learned.rate)?;
+        Ok(Grant {
+            rate: Some(learned.rate),
+        })
     }
 
     /// Learns from the outcome of a request of `key` sent under `grant`.
@@ -296,8 +299,7 @@ impl Fleet {
                     (Some(learned), Some(sent_at)) => learned.limited(now, sent_at),
                     (Some(_), None) => {}
                 }
-                let epoch = self.epoch();
-                self.bucket(key, now).close(now, wait, epoch);
+                self.bucket(key, now).close(now, wait);
             }
             Feedback::Other => {}
         }
@@ -309,11 +311,7 @@ impl Fleet {
         if !self.buckets.contains_key(key) {
             self.sweep(now);
         }
-        let next_epoch = &mut self.next_epoch;
-        self.buckets.entry(key.clone()).or_insert_with(|| {
-            *next_epoch += 1;
-            Bucket::new(now, *next_epoch)
-        })
+        (self.buckets.entry(key.clone())).or_insert_with(|| Bucket::new(now))
     }
 
     /// Drops the buckets that are full again, once there are
@@ -374,24 +372,26 @@ impl Pacer {
         lock(&shared.fleet).rate()
     }
 
-    /// A grant for a request of `org` (`None`: a partner-level call) now.
-    pub(crate) fn reserve(&self, org: Option<&str>) -> Grant {
+    /// The turn of a request of `org` (`None`: a partner-level call)
+    /// asking now.
+    pub(crate) fn reserve(&self, org: Option<&str>) -> Instant {
         let now = Instant::now();
         match &self.fleet {
             Some(shared) if shared.learned.load(Ordering::Acquire) => {
                 lock(&shared.fleet).reserve(&key(org), now)
             }
-            _ => Grant::open(now),
+            _ => now,
         }
     }
 
-    /// Whether `grant` still holds (see [`Fleet::holds`]).
-    pub(crate) fn holds(&self, org: Option<&str>, grant: &Grant) -> bool {
+    /// Whether a request of `org` that had its turn and holds a slot may
+    /// go out now (see [`Fleet::send`]).
+    pub(crate) fn send(&self, org: Option<&str>) -> Result<Grant, Instant> {
         match &self.fleet {
-            Some(shared) if grant.rate.is_some() || shared.learned.load(Ordering::Acquire) => {
-                lock(&shared.fleet).holds(&key(org), grant)
+            Some(shared) if shared.learned.load(Ordering::Acquire) => {
+                lock(&shared.fleet).send(&key(org), Instant::now())
             }
-            _ => true,
+            _ => Ok(Grant { rate: None }),
         }
     }
 
@@ -439,9 +439,18 @@ mod tests {
     /// of `key` asking for 1 s.
     fn learned_at(t0: Instant, key: &Key) -> Fleet {
         let mut fleet = Fleet::default();
-        let grant = fleet.reserve(key, t0);
-        fleet.feedback(key, &grant, Feedback::RateLimited(SECOND), t0);
+        fleet.feedback(key, &UNPACED, Feedback::RateLimited(SECOND), t0);
         fleet
+    }
+
+    const UNPACED: Grant = Grant { rate: None };
+
+    /// The turn of a request of `key` at `now`, and its grant when it goes
+    /// out at that turn.
+    fn turn(fleet: &mut Fleet, key: &Key, now: Instant) -> (Instant, Grant) {
+        let ready = fleet.reserve(key, now);
+        let grant = fleet.send(key, ready).expect("sent at its turn");
+        (ready, grant)
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -453,8 +462,8 @@ mod tests {
         let t0 = Instant::now();
         let mut fleet = Fleet::default();
         for n in 0..100 {
-            let grant = fleet.reserve(&org(&format!("o{n}")), t0);
-            assert_eq!(grant, Grant::open(t0));
+            let (ready, grant) = turn(&mut fleet, &org(&format!("o{n}")), t0);
+            assert_eq!((ready, grant), (t0, UNPACED));
             fleet.feedback(&org("o"), &grant, Feedback::Success, t0);
         }
         assert_eq!(fleet.rate(), None);
@@ -465,8 +474,7 @@ mod tests {
     fn the_first_429_sets_one_request_per_retry_after() {
         let t0 = Instant::now();
         let mut fleet = Fleet::default();
-        let grant = fleet.reserve(&None, t0);
-        fleet.feedback(&None, &grant, Feedback::RateLimited(ms(2000)), t0);
+        fleet.feedback(&None, &UNPACED, Feedback::RateLimited(ms(2000)), t0);
         assert_eq!(fleet.rate(), Some(0.5));
         // Within the limits, whatever the wait.
         assert_eq!(Learned::first(t0, Duration::ZERO).rate, MAX_RATE);
@@ -477,16 +485,17 @@ mod tests {
     fn a_429_admits_nothing_in_its_org_until_retry_after() {
         let t0 = Instant::now();
         let mut fleet = Fleet::default();
-        let grant = fleet.reserve(&org("a"), t0);
-        fleet.feedback(&org("a"), &grant, Feedback::RateLimited(ms(3000)), t0);
+        fleet.feedback(&org("a"), &UNPACED, Feedback::RateLimited(ms(3000)), t0);
         // One request at the end of the wait, the next a token later.
         let first = fleet.reserve(&org("a"), t0 + ms(500));
-        assert_eq!(first.ready, t0 + ms(3000));
+        assert_eq!(first, t0 + ms(3000));
         let second = fleet.reserve(&org("a"), t0 + ms(500));
         let token = Duration::from_secs_f64(1.0 / fleet.rate().expect("learned"));
-        assert_eq!(second.ready, t0 + ms(3000) + token);
+        assert_eq!(second, t0 + ms(3000) + token);
+        // Whatever its turn said, nothing goes out before the wait ends.
+        assert_eq!(fleet.send(&org("a"), t0 + ms(2999)), Err(t0 + ms(3000)));
         // Another organization is not closed.
-        assert_eq!(fleet.reserve(&org("b"), t0 + ms(500)).ready, t0 + ms(500));
+        assert_eq!(fleet.reserve(&org("b"), t0 + ms(500)), t0 + ms(500));
     }
 
     #[test]
@@ -494,12 +503,10 @@ mod tests {
         let t0 = Instant::now();
         let mut fleet = learned_at(t0, &org("taught"));
         let now = t0 + ms(100);
-        let ready: Vec<Instant> = (0..4)
-            .map(|_| fleet.reserve(&org("new"), now).ready)
-            .collect();
+        let ready: Vec<Instant> = (0..4).map(|_| fleet.reserve(&org("new"), now)).collect();
         assert_eq!(ready, [now, now + SECOND, now + 2 * SECOND, now + 3 * SECOND]);
         // The partner's own calls have a bucket of their own.
-        assert_eq!(fleet.reserve(&None, now).ready, now);
+        assert_eq!(fleet.reserve(&None, now), now);
     }
 
     #[test]
@@ -507,11 +514,11 @@ mod tests {
         let t0 = Instant::now();
         let mut fleet = learned_at(t0, &org("taught"));
         let key = org("a");
-        assert_eq!(fleet.reserve(&key, t0).ready, t0);
+        assert_eq!(fleet.reserve(&key, t0), t0);
         // Idle ten tokens' time, it still admits one at once, not ten.
         let later = t0 + 10 * SECOND;
-        assert_eq!(fleet.reserve(&key, later).ready, later);
-        assert_eq!(fleet.reserve(&key, later).ready, later + SECOND);
+        assert_eq!(fleet.reserve(&key, later), later);
+        assert_eq!(fleet.reserve(&key, later), later + SECOND);
     }
 
     #[test]
@@ -565,16 +572,11 @@ mod tests {
         let mut fleet = learned_at(t0, &org("taught"));
         // A request sent while nothing was paced, answered after the
         // first 429 taught the rate.
-        fleet.feedback(
-            &org("late"),
-            &Grant::open(t0),
-            Feedback::RateLimited(ms(2000)),
-            t0,
-        );
+        fleet.feedback(&org("late"), &UNPACED, Feedback::RateLimited(ms(2000)), t0);
         assert_eq!(fleet.rate(), Some(1.0));
-        assert_eq!(fleet.reserve(&org("late"), t0).ready, t0 + ms(2000));
+        assert_eq!(fleet.reserve(&org("late"), t0), t0 + ms(2000));
         // A paced one lowers it.
-        let grant = fleet.reserve(&org("paced"), t0);
+        let (_, grant) = turn(&mut fleet, &org("paced"), t0);
         fleet.feedback(&org("paced"), &grant, Feedback::RateLimited(SECOND), t0);
         assert_eq!(fleet.rate(), Some(0.5));
     }
@@ -583,9 +585,9 @@ mod tests {
     fn only_a_paced_success_grows_the_rate() {
         let t0 = Instant::now();
         let mut fleet = learned_at(t0, &org("taught"));
-        fleet.feedback(&org("a"), &Grant::open(t0), Feedback::Success, t0 + SECOND);
+        fleet.feedback(&org("a"), &UNPACED, Feedback::Success, t0 + SECOND);
         assert_eq!(fleet.rate(), Some(1.0));
-        let grant = fleet.reserve(&org("a"), t0);
+        let (_, grant) = turn(&mut fleet, &org("a"), t0);
         fleet.feedback(&org("a"), &grant, Feedback::Other, t0 + SECOND);
         assert_eq!(fleet.rate(), Some(1.0));
         fleet.feedback(&org("a"), &grant, Feedback::Success, t0 + SECOND);
@@ -593,20 +595,23 @@ mod tests {
     }
 
     #[test]
-    fn a_grant_is_void_once_its_bucket_is_emptied_or_the_rate_first_learned() {
+    fn a_request_goes_out_no_sooner_than_a_token_after_the_last_sent() {
         let t0 = Instant::now();
         let mut fleet = Fleet::default();
-        let open = fleet.reserve(&org("a"), t0);
-        assert!(fleet.holds(&org("a"), &open));
+        // Before any 429, anything goes out.
+        assert_eq!(fleet.send(&org("a"), t0), Ok(UNPACED));
         let mut fleet = learned_at(t0, &org("taught"));
-        assert!(!fleet.holds(&org("a"), &open), "granted before the 429");
-        let grant = fleet.reserve(&org("a"), t0);
-        let other = fleet.reserve(&org("b"), t0);
-        assert!(fleet.holds(&org("a"), &grant));
-        let limited = fleet.reserve(&org("a"), t0);
-        fleet.feedback(&org("a"), &limited, Feedback::RateLimited(SECOND), t0);
-        assert!(!fleet.holds(&org("a"), &grant));
-        assert!(fleet.holds(&org("b"), &other), "another org's grant holds");
+        let first = fleet.reserve(&org("a"), t0);
+        let second = fleet.reserve(&org("a"), t0);
+        assert_eq!(second, t0 + SECOND);
+        // The first waited 900 ms for its slot: the second, whose turn
+        // has come, must still wait a token's time after it.
+        let slow = first + ms(900);
+        assert_eq!(fleet.send(&org("a"), slow), Ok(Grant { rate: Some(1.0) }));
+        assert_eq!(fleet.send(&org("a"), second), Err(slow + SECOND));
+        assert!(fleet.send(&org("a"), slow + SECOND).is_ok());
+        // Another organization's requests are not held by it.
+        assert!(fleet.send(&org("b"), slow).is_ok());
     }
 
     #[test]
@@ -618,8 +623,8 @@ mod tests {
         // again a second after its call.
         for n in 0..10_000u64 {
             let now = t0 + ms(100 * n);
-            let grant = fleet.reserve(&org(&format!("org-{n}")), now);
-            assert_eq!(grant.ready, now);
+            let (ready, _) = turn(&mut fleet, &org(&format!("org-{n}")), now);
+            assert_eq!(ready, now);
             most = most.max(fleet.buckets());
         }
         assert!(most <= SWEEP_AT, "{most} buckets");
@@ -627,26 +632,25 @@ mod tests {
         let busy = org("busy");
         let now = t0 + ms(100 * 10_000);
         fleet.reserve(&busy, now);
-        let next = fleet.reserve(&busy, now).ready;
+        let next = fleet.reserve(&busy, now);
         for n in 0..2 * SWEEP_AT {
             fleet.reserve(&org(&format!("more-{n}")), now);
         }
-        assert_eq!(fleet.reserve(&busy, now).ready, next + SECOND);
+        assert_eq!(fleet.reserve(&busy, now), next + SECOND);
     }
 
     #[test]
     fn a_pacer_off_learns_nothing_and_a_pacer_on_shares_it() {
         let off = Pacer::new(Pacing::off());
-        let grant = off.reserve(Some("a"));
-        off.feedback(Some("a"), &grant, Feedback::RateLimited(SECOND));
+        off.feedback(Some("a"), &UNPACED, Feedback::RateLimited(SECOND));
         assert_eq!(off.rate(), None);
-        assert!(off.reserve(Some("a")).rate.is_none());
+        assert_eq!(off.send(Some("a")), Ok(UNPACED));
         let on = Pacer::new(Pacing::learned());
         let copy = on.clone();
         assert_eq!(on.rate(), None);
-        let grant = on.reserve(Some("a"));
-        on.feedback(Some("a"), &grant, Feedback::RateLimited(SECOND));
+        on.feedback(Some("a"), &UNPACED, Feedback::RateLimited(SECOND));
         assert_eq!(copy.rate(), Some(1.0));
-        assert!(copy.reserve(Some("a")).ready > Instant::now());
+        assert!(copy.reserve(Some("a")) > Instant::now());
+        assert!(copy.send(Some("a")).is_err(), "closed for a second");
     }
 }
