@@ -10,6 +10,7 @@
 //! how the attempts of a call are strung together (`call.rs`).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::Request;
@@ -27,6 +28,8 @@ pub(crate) const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(10);
 pub(crate) struct Guards<'a> {
     /// The client's in-flight limit, shared by its copies.
     pub in_flight: Option<&'a Arc<Semaphore>>,
+    /// How many requests of the client wait for a slot now.
+    pub queued: &'a AtomicUsize,
     /// How answers are read.
     pub read: ReadLimits<'a>,
     /// The client's pacing, shared by its copies.
@@ -116,7 +119,7 @@ async fn admitted(
         wait_for_turn(ready, deadline).await?;
         let permit = match guards.in_flight {
             Some(limit) => Some(
-                acquire_until(limit, deadline)
+                acquire_until(limit, guards.queued, deadline)
                     .await
                     .ok_or(Attempted::OutOfTime)?,
             ),
@@ -148,16 +151,19 @@ async fn wait_for_turn(ready: Instant, deadline: Option<Instant>) -> Result<(), 
     Ok(())
 }
 
-/// A permit of `limit`, or `None` if `deadline` passes first. The
-/// semaphore is never closed, so waiting is the only way to fail.
+/// A permit of `limit`, or `None` if `deadline` passes first, counted in
+/// `queued` while it waits. The semaphore is never closed, so waiting is
+/// the only way to fail.
 async fn acquire_until(
     limit: &Arc<Semaphore>,
+    queued: &AtomicUsize,
     deadline: Option<Instant>,
 ) -> Option<OwnedSemaphorePermit> {
     // A free slot is taken at once, without setting up a timer.
     if let Ok(permit) = limit.clone().try_acquire_owned() {
         return Some(permit);
     }
+    let _queued = Queued::count(queued);
     let acquire = limit.clone().acquire_owned();
     match deadline {
         Some(deadline) => tokio::time::timeout_at(deadline.into(), acquire)
@@ -165,6 +171,23 @@ async fn acquire_until(
             .ok()?
             .ok(),
         None => acquire.await.ok(),
+    }
+}
+
+/// One request counted as waiting for a slot, until dropped (the wait
+/// done, failed or cancelled with its call).
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn count(queued: &'a AtomicUsize) -> Queued<'a> {
+        queued.fetch_add(1, Ordering::Relaxed);
+        Queued(queued)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -196,9 +219,11 @@ mod tests {
         let http = reqwest::Client::new();
         let limit = Arc::new(Semaphore::new(1));
         let pacer = Pacer::default();
+        let queued = AtomicUsize::new(0);
         let guards = Guards {
             pacer: &pacer,
             org: None,
+            queued: &queued,
             in_flight: Some(&limit),
             read: ReadLimits {
                 max_body: 1024,
@@ -233,9 +258,11 @@ mod tests {
         let pacer = Pacer::new(Pacing::learned());
         let unpaced = Grant { rate: None };
         pacer.feedback(Some("closed"), &unpaced, Feedback::RateLimited(Duration::from_secs(5)));
+        let queued = AtomicUsize::new(0);
         let guards = |org| Guards {
             pacer: &pacer,
             org,
+            queued: &queued,
             in_flight: Some(&limit),
             read: ReadLimits {
                 max_body: 1024,

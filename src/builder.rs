@@ -332,6 +332,7 @@ pub fn build_parts(
         scrubber,
         retry: builder.retry,
         timeout: Some(timeout),
+        queued: std::sync::Arc::default(),
         in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
             builder
                 .max_concurrent_requests

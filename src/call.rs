@@ -234,6 +234,7 @@ fn guards(state: &ClientState, download: bool) -> Guards<'_> {
         pacer: &state.pacer,
         org: state.org(),
         in_flight: Some(&state.in_flight),
+        queued: &state.queued,
         read: ReadLimits {
             max_body: state.max_response_bytes,
             scrubber: state.scrubber.as_ref(),

@@ -25,6 +25,8 @@ pub struct ClientState {
     /// the connection pool is), so that a burst of calls opens a bounded
     /// number of connections instead of one per call.
     pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
+    /// How many requests wait for a slot of `in_flight` now.
+    pub(crate) queued: Arc<std::sync::atomic::AtomicUsize>,
     /// The most a successful response body may hold.
     pub(crate) max_response_bytes: usize,
     /// Scrubs the key from answers (`None` for a key too short to scrub).
@@ -70,6 +72,14 @@ impl Client {
         self.inner.pacer.pacing()
     }
 
+    /// How many requests of this client and its `for_org` handles wait for
+    /// a free request slot now ([`ClientBuilder::max_concurrent_requests`](crate::ClientBuilder::max_concurrent_requests)):
+    /// what a program that starts work as slots free up can watch. A
+    /// request waiting for its pacing turn is not counted.
+    pub fn queued_requests(&self) -> usize {
+        self.inner.queued.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The rate pacing has learned, in requests per second per
     /// organization, shared by this client and its `for_org` handles;
     /// `None` before the first `429`, or with pacing off.
@@ -94,6 +104,7 @@ mod tests {
             retry: RetryPolicy::none().deadline(deadline),
             timeout: Some(Duration::from_secs(5)),
             in_flight,
+            queued: Arc::default(),
             max_response_bytes: 1024,
             scrubber: None,
             pacer: Pacer::default(),
@@ -143,6 +154,7 @@ mod tests {
             retry: RetryPolicy::default(),
             timeout: None,
             in_flight: Arc::new(tokio::sync::Semaphore::new(1)),
+            queued: Arc::default(),
             max_response_bytes: 1024,
             scrubber: None,
             pacer: Pacer::new(Pacing::learned()),

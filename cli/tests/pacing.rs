@@ -38,6 +38,7 @@ async fn paced_the_audit_rarely_meets_the_limit_unpaced_it_bursts_into_it() {
     let paced = limited as f64 / requests as f64;
     let (requests, limited) = audit_behind_buckets(&["--no-pacing"]).await;
     let unpaced = limited as f64 / requests as f64;
+    eprintln!("429s: paced {paced:.3}, unpaced {unpaced:.3}");
     // Unpaced, each client's 5 calls at once meet a bucket of 2: 3 of its
     // first 5 are answered 429.
     assert!(unpaced > 0.3, "unpaced: {limited} of {requests}");
