@@ -256,7 +256,7 @@ mod tests {
         let http = reqwest::Client::new();
         let limit = Arc::new(Semaphore::new(1));
         let pacer = Pacer::new(Pacing::learned());
-        let unpaced = Grant { rate: None };
+        let unpaced = Grant::Unpaced;
         pacer.feedback(Some("closed"), &unpaced, Feedback::RateLimited(Duration::from_secs(5)));
         let queued = AtomicUsize::new(0);
         let guards = |org| Guards {

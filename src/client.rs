@@ -160,7 +160,7 @@ mod tests {
             pacer: Pacer::new(Pacing::learned()),
         };
         let org = state.in_org("ORG").expect("a valid org");
-        let unpaced = crate::pacing::Grant { rate: None };
+        let unpaced = crate::pacing::Grant::Unpaced;
         org.pacer
             .feedback(org.org(), &unpaced, Feedback::RateLimited(Duration::from_secs(2)));
         assert_eq!(state.pacer.rate(), Some(0.5));

@@ -16,9 +16,11 @@
 //! - Each success raises the rate by [`GROWTH_PER_SECOND`] of itself per
 //!   second since the last raise (at most one second's worth at once), and
 //!   never above [`CEILING_SHARE`] of the ceiling.
-//! - A `429` of a request sent at the current rate (not one sent before
-//!   the last decrease, nor while nothing was paced) halves the rate and
-//!   makes the rate it was sent at the ceiling; the ceiling creeps up by
+//! - A `429` of a paced request halves the rate and makes the rate it was
+//!   sent at the ceiling, unless the request was sent before the last
+//!   decrease (which answered it already), or within the first `429`'s
+//!   `Retry-After` (requests sent unpaced may have emptied its
+//!   organization's bucket); the ceiling creeps up by
 //!   [`CEILING_CREEP_PER_SECOND`] per second, so a limit the server raised
 //!   is found again.
 //! - Every `429` empties its organization's bucket until its `Retry-After`
@@ -113,6 +115,8 @@ pub(crate) struct Learned {
     pub ceiling: f64,
     /// When the rate last grew or fell.
     pub changed: Instant,
+    /// A `429` of a request sent before this does not lower the rate.
+    pub quiet_until: Instant,
 }
 
 impl Learned {
@@ -122,6 +126,9 @@ impl Learned {
             rate: (1.0 / wait.as_secs_f64().max(f64::MIN_POSITIVE)).clamp(MIN_RATE, MAX_RATE),
             ceiling: f64::INFINITY,
             changed: now,
+            // Requests sent unpaced may have emptied organizations' buckets
+            // just before: a token comes back to each within the wait.
+            quiet_until: now.checked_add(wait.min(MAX_WAIT)).unwrap_or(now),
         }
     }
 
@@ -136,16 +143,18 @@ impl Learned {
         self.changed = now;
     }
 
-    /// A `429` at `now` of a request sent at `sent_at` (requests per
-    /// second). One sent faster than the current rate was sent before the
-    /// last decrease, which already answered it.
-    pub(crate) fn limited(&mut self, now: Instant, sent_at: f64) {
-        if sent_at > self.rate {
+    /// A `429` at `now` of a request `sent` paced at `sent_at` (requests
+    /// per second). One sent before the last decrease was answered by it;
+    /// one sent within the first `429`'s wait may have met a bucket that
+    /// requests sent unpaced had emptied.
+    pub(crate) fn limited(&mut self, now: Instant, sent: Instant, sent_at: f64) {
+        if sent < self.quiet_until {
             return;
         }
         self.ceiling = sent_at;
         self.rate = (self.rate * DECREASE).clamp(MIN_RATE, MAX_RATE);
         self.changed = now;
+        self.quiet_until = now;
     }
 }
 
@@ -229,11 +238,13 @@ fn later(start: Instant, seconds: f64) -> Instant {
 /// partner's own calls.
 pub(crate) type Key = Option<Box<str>>;
 
-/// What a request was sent under: the rate it was paced at, `None` if it
-/// was sent unpaced, before any `429`.
+/// What a request was sent under.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Grant {
-    pub rate: Option<f64>,
+pub(crate) enum Grant {
+    /// Unpaced, before any `429`.
+    Unpaced,
+    /// Paced at `rate`, sent at `sent`.
+    Paced { rate: f64, sent: Instant },
 }
 
 /// What an attempt's outcome tells the pacer.
@@ -277,11 +288,12 @@ impl Fleet {
     /// when to ask again.
     pub(crate) fn send(&mut self, key: &Key, now: Instant) -> Result<Grant, Instant> {
         let Some(learned) = self.learned else {
-            return Ok(Grant { rate: None });
+            return Ok(Grant::Unpaced);
         };
         self.bucket(key, now).send(now, learned.rate)?;
-        Ok(Grant {
-            rate: Some(learned.rate),
+        Ok(Grant::Paced {
+            rate: learned.rate,
+            sent: now,
         })
     }
 
@@ -289,15 +301,17 @@ impl Fleet {
     pub(crate) fn feedback(&mut self, key: &Key, grant: &Grant, feedback: Feedback, now: Instant) {
         match feedback {
             Feedback::Success => {
-                if let (Some(learned), Some(_)) = (&mut self.learned, grant.rate) {
+                if let (Some(learned), Grant::Paced { .. }) = (&mut self.learned, grant) {
                     learned.grow(now);
                 }
             }
             Feedback::RateLimited(wait) => {
-                match (&mut self.learned, grant.rate) {
+                match (&mut self.learned, *grant) {
                     (None, _) => self.learned = Some(Learned::first(now, wait)),
-                    (Some(learned), Some(sent_at)) => learned.limited(now, sent_at),
-                    (Some(_), None) => {}
+                    (Some(learned), Grant::Paced { rate, sent }) => {
+                        learned.limited(now, sent, rate)
+                    }
+                    (Some(_), Grant::Unpaced) => {}
                 }
                 self.bucket(key, now).close(now, wait);
             }
@@ -391,7 +405,7 @@ impl Pacer {
             Some(shared) if shared.learned.load(Ordering::Acquire) => {
                 lock(&shared.fleet).send(&key(org), Instant::now())
             }
-            _ => Ok(Grant { rate: None }),
+            _ => Ok(Grant::Unpaced),
         }
     }
 
@@ -401,7 +415,7 @@ impl Pacer {
         let teaches = match feedback {
             Feedback::RateLimited(_) => true,
             // Only a paced request's success says the rate is fine.
-            Feedback::Success => grant.rate.is_some(),
+            Feedback::Success => matches!(grant, Grant::Paced { .. }),
             Feedback::Other => false,
         };
         if teaches {
@@ -443,7 +457,7 @@ mod tests {
         fleet
     }
 
-    const UNPACED: Grant = Grant { rate: None };
+    const UNPACED: Grant = Grant::Unpaced;
 
     /// The turn of a request of `key` at `now`, and its grant when it goes
     /// out at that turn.
@@ -536,18 +550,29 @@ mod tests {
     }
 
     #[test]
-    fn a_429_at_the_current_rate_halves_it_and_sets_the_ceiling() {
+    fn a_429_halves_the_rate_once_and_sets_the_ceiling() {
         let t0 = Instant::now();
         let mut learned = Learned::first(t0, SECOND);
         learned.rate = 4.0;
-        learned.limited(t0, 4.0);
+        let t1 = t0 + 2 * SECOND;
+        learned.limited(t1, t1 - ms(10), 4.0);
         assert_eq!((learned.rate, learned.ceiling), (2.0, 4.0));
-        // A 429 of a request sent at 4/s, before that decrease, is
-        // already answered by it.
-        learned.limited(t0, 4.0 - 1e-6);
+        // A 429 of a request sent before that decrease is answered by it.
+        learned.limited(t1 + ms(50), t1 - ms(5), 4.0);
         assert_eq!(learned.rate, 2.0);
-        learned.limited(t0, 2.0);
+        let t2 = t1 + SECOND;
+        learned.limited(t2, t1 + ms(1), 2.0);
         assert_eq!((learned.rate, learned.ceiling), (1.0, 2.0));
+    }
+
+    #[test]
+    fn a_429_within_the_first_wait_does_not_lower_the_rate() {
+        let t0 = Instant::now();
+        let mut learned = Learned::first(t0, 2 * SECOND);
+        learned.limited(t0 + SECOND, t0 + ms(1999), 0.5);
+        assert_eq!(learned.rate, 0.5);
+        learned.limited(t0 + 3 * SECOND, t0 + 2 * SECOND, 0.5);
+        assert_eq!(learned.rate, 0.25);
     }
 
     #[test]
@@ -555,8 +580,8 @@ mod tests {
         let t0 = Instant::now();
         let mut learned = Learned::first(t0, SECOND);
         learned.rate = 4.0;
-        learned.limited(t0, 4.0);
-        let mut now = t0;
+        learned.limited(t0 + SECOND, t0 + SECOND, 4.0);
+        let mut now = t0 + SECOND;
         for _ in 0..20 {
             now += SECOND;
             learned.grow(now);
@@ -575,9 +600,10 @@ mod tests {
         fleet.feedback(&org("late"), &UNPACED, Feedback::RateLimited(ms(2000)), t0);
         assert_eq!(fleet.rate(), Some(1.0));
         assert_eq!(fleet.reserve(&org("late"), t0), t0 + ms(2000));
-        // A paced one lowers it.
-        let (_, grant) = turn(&mut fleet, &org("paced"), t0);
-        fleet.feedback(&org("paced"), &grant, Feedback::RateLimited(SECOND), t0);
+        // A paced one, sent after the first wait, lowers it.
+        let later = t0 + 2 * SECOND;
+        let (_, grant) = turn(&mut fleet, &org("paced"), later);
+        fleet.feedback(&org("paced"), &grant, Feedback::RateLimited(SECOND), later);
         assert_eq!(fleet.rate(), Some(0.5));
     }
 
@@ -607,7 +633,11 @@ mod tests {
         // The first waited 900 ms for its slot: the second, whose turn
         // has come, must still wait a token's time after it.
         let slow = first + ms(900);
-        assert_eq!(fleet.send(&org("a"), slow), Ok(Grant { rate: Some(1.0) }));
+        let paced = Grant::Paced {
+            rate: 1.0,
+            sent: slow,
+        };
+        assert_eq!(fleet.send(&org("a"), slow), Ok(paced));
         assert_eq!(fleet.send(&org("a"), second), Err(slow + SECOND));
         assert!(fleet.send(&org("a"), slow + SECOND).is_ok());
         // Another organization's requests are not held by it.
