@@ -22,7 +22,8 @@
 //!
 //! `cargo bench -p rhombus-audit --bench pacing`; environment:
 //! `PACING_ROUNDS` (2), `PACING_CLIENTS` (1000), `PACING_LATENCY_MS` (50),
-//! `PACING_BUCKETS` (`2/2,10/3`: rate per second / burst, comma-separated).
+//! `PACING_BUCKETS` (`2/2,10/3`: rate per second / burst, comma-separated),
+//! `PACING_BASELINE` (1; 0 runs the paced audits alone).
 
 mod child;
 
@@ -43,6 +44,8 @@ struct Settings {
     clients: usize,
     latency: Duration,
     buckets: Vec<FakeBucket>,
+    /// Whether the unpaced audits run too.
+    baseline: bool,
 }
 
 impl Settings {
@@ -53,6 +56,7 @@ impl Settings {
             clients: env_or("PACING_CLIENTS", 1000),
             latency: Duration::from_millis(env_or("PACING_LATENCY_MS", 50)),
             buckets: buckets.split(',').map(parse_bucket).collect(),
+            baseline: env_or("PACING_BASELINE", 1) != 0,
         }
     }
 }
@@ -128,6 +132,9 @@ fn main() {
                 _ => [false, true],
             };
             for paced in order {
+                if !paced && !settings.baseline {
+                    continue;
+                }
                 let run = audit(&runtime, &settings, *bucket, paced);
                 print_run(round, &settings, bucket, paced, &run);
                 runs[n][usize::from(paced)].push(run);
@@ -193,6 +200,9 @@ fn summary(settings: &Settings, runs: &[[Vec<Run>; 2]]) {
     println!("\nmedians over {} rounds (min-max):", settings.rounds);
     for (bucket, [unpaced, paced]) in settings.buckets.iter().zip(runs) {
         for (runs, is_paced) in [(paced, true), (unpaced, false)] {
+            if runs.is_empty() {
+                continue;
+            }
             let of = |field: &dyn Fn(&Run) -> f64, digits| {
                 spread(runs.iter().map(field).collect(), digits)
             };
