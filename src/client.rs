@@ -144,6 +144,24 @@ mod tests {
         );
     }
 
+    /// A call waiting for a slot is counted while it waits, and no longer
+    /// once it gave up.
+    #[tokio::test]
+    async fn a_call_waiting_for_a_slot_is_counted_as_queued() {
+        let (client, _busy) = client_with_busy_slot(Duration::from_millis(300));
+        assert_eq!(client.queued_requests(), 0);
+        let waiting = client.clone();
+        let call = tokio::spawn(async move {
+            let request = PartnerGetClientSummaryInfoWsRequest::default();
+            waiting.get_client_summary_info(&request).await
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(client.queued_requests(), 1);
+        let ended = call.await.expect("the call's task");
+        assert!(matches!(ended, Err(crate::Error::QueueTimeout { .. })));
+        assert_eq!(client.queued_requests(), 0);
+    }
+
     /// A `for_org` handle learns for the client, and the client for it.
     #[test]
     fn for_org_handles_share_the_pacing() {
