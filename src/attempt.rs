@@ -257,7 +257,11 @@ mod tests {
         let limit = Arc::new(Semaphore::new(1));
         let pacer = Pacer::new(Pacing::learned());
         let unpaced = Grant::Unpaced;
-        pacer.feedback(Some("closed"), &unpaced, Feedback::RateLimited(Duration::from_secs(5)));
+        pacer.feedback(
+            Some("closed"),
+            &unpaced,
+            Feedback::RateLimited(Duration::from_secs(5)),
+        );
         let queued = AtomicUsize::new(0);
         let guards = |org| Guards {
             pacer: &pacer,

@@ -261,7 +261,11 @@ fn queue_timeout(operation: &'static str, start: Instant, sent: u32) -> Error {
 /// What an attempt of `class`, whose answer `asked` for a wait, tells the
 /// pacing: a `429` closes its organization for the `Retry-After` the retry
 /// policy honours.
-fn pacing_feedback(class: Class, asked: Option<std::time::Duration>, policy: &RetryPolicy) -> Feedback {
+fn pacing_feedback(
+    class: Class,
+    asked: Option<std::time::Duration>,
+    policy: &RetryPolicy,
+) -> Feedback {
     match class {
         Class::Success => Feedback::Success,
         Class::RateLimited => Feedback::RateLimited(policy.honoured_retry_after(asked)),

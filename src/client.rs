@@ -179,8 +179,11 @@ mod tests {
         };
         let org = state.in_org("ORG").expect("a valid org");
         let unpaced = crate::pacing::Grant::Unpaced;
-        org.pacer
-            .feedback(org.org(), &unpaced, Feedback::RateLimited(Duration::from_secs(2)));
+        org.pacer.feedback(
+            org.org(),
+            &unpaced,
+            Feedback::RateLimited(Duration::from_secs(2)),
+        );
         assert_eq!(state.pacer.rate(), Some(0.5));
         assert_eq!(org.pacer.rate(), Some(0.5));
     }

@@ -139,7 +139,9 @@ impl Learned {
         let seconds = elapsed.min(Duration::from_secs(1)).as_secs_f64();
         self.ceiling *= 1.0 + CEILING_CREEP_PER_SECOND * seconds;
         let grown = self.rate * (1.0 + GROWTH_PER_SECOND * seconds);
-        self.rate = grown.min(self.ceiling * CEILING_SHARE).clamp(MIN_RATE, MAX_RATE);
+        self.rate = grown
+            .min(self.ceiling * CEILING_SHARE)
+            .clamp(MIN_RATE, MAX_RATE);
         self.changed = now;
     }
 
@@ -518,7 +520,10 @@ mod tests {
         let mut fleet = learned_at(t0, &org("taught"));
         let now = t0 + ms(100);
         let ready: Vec<Instant> = (0..4).map(|_| fleet.reserve(&org("new"), now)).collect();
-        assert_eq!(ready, [now, now + SECOND, now + 2 * SECOND, now + 3 * SECOND]);
+        assert_eq!(
+            ready,
+            [now, now + SECOND, now + 2 * SECOND, now + 3 * SECOND]
+        );
         // The partner's own calls have a bucket of their own.
         assert_eq!(fleet.reserve(&None, now), now);
     }
@@ -588,7 +593,11 @@ mod tests {
         }
         let ceiling = 4.0 * 1.01_f64.powi(20);
         assert!(close(learned.ceiling, ceiling), "{}", learned.ceiling);
-        assert!(close(learned.rate, ceiling * CEILING_SHARE), "{}", learned.rate);
+        assert!(
+            close(learned.rate, ceiling * CEILING_SHARE),
+            "{}",
+            learned.rate
+        );
     }
 
     #[test]

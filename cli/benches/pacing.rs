@@ -122,7 +122,11 @@ fn main() {
         settings.rounds,
     );
     // runs[bucket][paced as usize]
-    let mut runs: Vec<[Vec<Run>; 2]> = settings.buckets.iter().map(|_| Default::default()).collect();
+    let mut runs: Vec<[Vec<Run>; 2]> = settings
+        .buckets
+        .iter()
+        .map(|_| Default::default())
+        .collect();
     for round in 1..=settings.rounds {
         for (n, bucket) in settings.buckets.iter().enumerate() {
             // Alternating which goes first, so that neither always runs

@@ -21,7 +21,7 @@ mod child;
 
 use std::time::Duration;
 
-use child::{Child, check_document, env_or, mib, median, run_audit, spread};
+use child::{Child, check_document, env_or, median, mib, run_audit, spread};
 use rhombus_fake::{FakeFleet, FakeOptions, FakeServer};
 use rhombus_partner::ClientBuilder;
 use tokio::runtime::Runtime;
@@ -241,8 +241,7 @@ fn summary(settings: &Settings, runs: &[Vec<Run>]) {
 }
 
 fn print_medians(settings: &Settings, name: &str, runs: &[Run]) {
-    let of =
-        |field: fn(&Run) -> f64, digits| spread(runs.iter().map(field).collect(), digits);
+    let of = |field: fn(&Run) -> f64, digits| spread(runs.iter().map(field).collect(), digits);
     let ratios: Vec<f64> = (runs.iter())
         .filter_map(|run| ratio_to_bound(settings, run))
         .collect();

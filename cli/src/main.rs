@@ -336,12 +336,12 @@ async fn connect(args: &Args) -> Result<(Client, Option<FakeServer>), String> {
         Account::Profile(profile) => {
             let builder = profile.builder(args.region).map_err(|e| e.to_string())?;
             let partner = (limits(builder, args).build()).map_err(|e| {
-                    format!(
-                        "profile {} of {}: {e}",
-                        profile.name,
-                        profile.file.display()
-                    )
-                })?;
+                format!(
+                    "profile {} of {}: {e}",
+                    profile.name,
+                    profile.file.display()
+                )
+            })?;
             return Ok((partner, None));
         }
         Account::Real => ClientBuilder::from_env().map_err(|error| error.to_string())?,

@@ -23,7 +23,10 @@ async fn audit_behind_buckets(args: &[&str]) -> (usize, usize) {
     };
     let server = FakeServer::start(FakeFleet::generated(CLIENTS), options).await;
     let uri = server.uri();
-    let env = [("RHOMBUS_API_KEY", FAKE_API_KEY), ("RHOMBUS_BASE_URL", &uri)];
+    let env = [
+        ("RHOMBUS_API_KEY", FAKE_API_KEY),
+        ("RHOMBUS_BASE_URL", &uri),
+    ];
     let output = run_async(&[&["--json", "-q"], args].concat(), &env).await;
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text:.2000}");
@@ -59,7 +62,12 @@ fn most_orgs_at_once(server: &FakeServer) -> usize {
         spans.entry(org).or_insert((n, n)).1 = n;
     }
     (0..orgs.len())
-        .map(|n| spans.values().filter(|(a, b)| (*a..=*b).contains(&n)).count())
+        .map(|n| {
+            spans
+                .values()
+                .filter(|(a, b)| (*a..=*b).contains(&n))
+                .count()
+        })
         .max()
         .unwrap_or(0)
 }
@@ -80,7 +88,10 @@ async fn once_paced_the_audit_runs_32_times_as_many_clients_at_once() {
         };
         let server = FakeServer::start(FakeFleet::generated(40), options).await;
         let uri = server.uri();
-        let env = [("RHOMBUS_API_KEY", FAKE_API_KEY), ("RHOMBUS_BASE_URL", &uri)];
+        let env = [
+            ("RHOMBUS_API_KEY", FAKE_API_KEY),
+            ("RHOMBUS_BASE_URL", &uri),
+        ];
         let output = run_async(&["--json", "-q", "--concurrency", "1"], &env).await;
         assert_eq!(output.status.code(), Some(0), "{:.2000}", stdout(&output));
         let at_once = most_orgs_at_once(&server);

@@ -120,7 +120,11 @@ impl FakeBucket {
             return Ok(());
         }
         let seconds = ((1.0 - bucket.tokens) / self.rate).ceil();
-        Err(if seconds.is_finite() { (seconds as u64).max(1) } else { u64::MAX })
+        Err(if seconds.is_finite() {
+            (seconds as u64).max(1)
+        } else {
+            u64::MAX
+        })
     }
 }
 

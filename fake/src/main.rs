@@ -31,7 +31,12 @@ struct Args {
     #[arg(long, value_name = "PER_SECOND")]
     bucket_rate: Option<f64>,
     /// The tokens a bucket holds at most (with --bucket-rate).
-    #[arg(long, value_name = "TOKENS", default_value_t = 1.0, requires = "bucket_rate")]
+    #[arg(
+        long,
+        value_name = "TOKENS",
+        default_value_t = 1.0,
+        requires = "bucket_rate"
+    )]
     bucket_burst: f64,
 }
 

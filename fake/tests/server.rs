@@ -283,8 +283,8 @@ async fn limited_call(server: &FakeServer, path: &str, org: Option<&str>) -> (u1
         request = request.header("x-auth-org", org);
     }
     let response = request.send().await.expect("the fake answers");
-    let retry_after = (response.headers().get("retry-after"))
-        .map(|v| v.to_str().expect("ASCII").to_owned());
+    let retry_after =
+        (response.headers().get("retry-after")).map(|v| v.to_str().expect("ASCII").to_owned());
     (response.status().as_u16(), retry_after)
 }
 

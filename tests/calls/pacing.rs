@@ -103,7 +103,10 @@ async fn a_call_held_back_past_its_deadline_ends_rate_limited_unsent() {
     let server = limited_once().await;
     let policy = RetryPolicy::none().deadline(Duration::from_secs(1));
     let client = client(&server.url, policy);
-    assert!(matches!(summary(&client).await, Err(Error::RateLimited { .. })));
+    assert!(matches!(
+        summary(&client).await,
+        Err(Error::RateLimited { .. })
+    ));
     let start = Instant::now();
     let held = guarded(summary(&client)).await;
     assert!(start.elapsed() < Duration::from_millis(500), "it waited");
@@ -115,7 +118,10 @@ async fn a_call_held_back_past_its_deadline_ends_rate_limited_unsent() {
     else {
         panic!("{held:?}");
     };
-    assert!(wait > Duration::from_secs(1) && wait <= Duration::from_secs(2), "{wait:?}");
+    assert!(
+        wait > Duration::from_secs(1) && wait <= Duration::from_secs(2),
+        "{wait:?}"
+    );
     assert_eq!(server.requests(), 1, "the held call was not sent");
 }
 
