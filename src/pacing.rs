@@ -219,6 +219,9 @@ impl Bucket {
     pub(crate) fn close(&mut self, now: Instant, wait: Duration) {
         self.tokens = 1.0;
         self.at = now.checked_add(wait.min(MAX_WAIT)).unwrap_or(now);
+        // The wait stands for the spacing from the requests sent before:
+        // the server promised a token at its end.
+        self.sent = None;
     }
 
     /// Whether the bucket is full again at `now`, and so the same as a new
@@ -508,8 +511,22 @@ mod tests {
         let second = fleet.reserve(&org("a"), t0 + ms(500));
         let token = Duration::from_secs_f64(1.0 / fleet.rate().expect("learned"));
         assert_eq!(second, t0 + ms(3000) + token);
-        // Whatever its turn said, nothing goes out before the wait ends.
-        assert_eq!(fleet.send(&org("a"), t0 + ms(2999)), Err(t0 + ms(3000)));
+        // Whatever its turn said, nothing goes out before the wait ends;
+        // one request goes out at its end, however soon after the last
+        // one sent before the 429, and the next a token later.
+        let (before, end) = (t0 - ms(10), t0 + ms(3000));
+        let mut fleet = learned_at(t0 - 2 * SECOND, &None);
+        let unpaced = fleet.reserve(&org("a"), before);
+        assert!(fleet.send(&org("a"), unpaced).is_ok());
+        let limited = Grant::Paced {
+            rate: 1.0,
+            sent: before,
+        };
+        fleet.feedback(&org("a"), &limited, Feedback::RateLimited(ms(3000)), t0);
+        assert_eq!(fleet.send(&org("a"), end - ms(1)), Err(end));
+        assert!(fleet.send(&org("a"), end).is_ok());
+        let token = Duration::from_secs_f64(1.0 / fleet.rate().expect("learned"));
+        assert_eq!(fleet.send(&org("a"), end + ms(1)), Err(end + token));
         // Another organization is not closed.
         assert_eq!(fleet.reserve(&org("b"), t0 + ms(500)), t0 + ms(500));
     }
