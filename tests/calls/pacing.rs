@@ -14,13 +14,17 @@ const BURST: usize = 6;
 
 /// `BURST` partner-level calls at once through a client with `pacing`,
 /// against a fake whose partner bucket admits 2 calls a second, one at
-/// once: the calls' results, the requests and the `429`s it answered.
+/// once, answering after 200 ms: the calls' results, the requests and the
+/// `429`s it answered.
 async fn burst_into_bucket(pacing: Pacing) -> (Vec<Result<(), Error>>, usize, usize) {
     let options = FakeOptions {
         bucket: Some(FakeBucket {
             rate: 2.0,
             burst: 1.0,
         }),
+        // Every answer late enough that all the calls are sent before the
+        // first 429 comes back.
+        latency: Duration::from_millis(200),
         ..FakeOptions::default()
     };
     let server = FakeServer::start(FakeFleet::demo(), options).await;
