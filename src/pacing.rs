@@ -24,7 +24,8 @@
 //!   [`CEILING_CREEP_PER_SECOND`] per second, so a limit the server raised
 //!   is found again.
 //! - Every `429` empties its organization's bucket until its `Retry-After`
-//!   has passed: nothing is sent there before.
+//!   has passed: nothing is sent there before, and one request at its end
+//!   (the wait stands for the spacing from the requests sent before).
 //! - A bucket holds one request ([`BURST`]): a burst the server allows is
 //!   not probed, since finding it out costs a `429` in every organization.
 //! - A request gets its turn from the bucket (turns one token's time
@@ -33,6 +34,10 @@
 //!   a token's time and no `429` closed the organization meanwhile (its
 //!   slot may have come late, right before the next one's), else it gives
 //!   the slot back and waits again.
+//! - A bucket full again is the same as a new one: once there are
+//!   [`SWEEP_AT`] buckets, the full ones are dropped, so memory follows
+//!   the organizations called within about a token's time, not all those
+//!   ever called.
 //!
 //! The rules are functions of the time they are given ([`Fleet`], [`Bucket`],
 //! [`Learned`]), so each is tested on made-up instants; only [`Pacer`]
