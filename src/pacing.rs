@@ -16,8 +16,9 @@
 //! - Each success raises the rate by [`GROWTH_PER_SECOND`] of itself per
 //!   second since the last raise (at most one second's worth at once), and
 //!   never above [`CEILING_SHARE`] of the ceiling.
-//! - A `429` of a paced request halves the rate and makes the rate it was
-//!   sent at the ceiling, unless the request was sent before the last
+//! - A `429` of a paced request halves the rate (but not below one request
+//!   per its `Retry-After`) and makes the rate it was sent at the ceiling,
+//!   unless the request was sent before the last
 //!   decrease (which answered it already), or within the first `429`'s
 //!   `Retry-After` (requests sent unpaced may have emptied its
 //!   organization's bucket); the ceiling creeps up by
@@ -154,12 +155,17 @@ impl Learned {
     /// per second). One sent before the last decrease was answered by it;
     /// one sent within the first `429`'s wait may have met a bucket that
     /// requests sent unpaced had emptied.
-    pub(crate) fn limited(&mut self, now: Instant, sent: Instant, sent_at: f64) {
+    /// The rate never falls below one request per the `wait` the `429`
+    /// asked for: the server promised a token by its end.
+    pub(crate) fn limited(&mut self, now: Instant, sent: Instant, sent_at: f64, wait: Duration) {
         if sent < self.quiet_until {
             return;
         }
         self.ceiling = sent_at;
-        self.rate = (self.rate * DECREASE).clamp(MIN_RATE, MAX_RATE);
+        let promised = 1.0 / wait.as_secs_f64().max(f64::MIN_POSITIVE);
+        self.rate = (self.rate * DECREASE)
+            .max(promised)
+            .clamp(MIN_RATE, MAX_RATE);
         self.changed = now;
         self.quiet_until = now;
     }
@@ -319,7 +325,7 @@ impl Fleet {
                 match (&mut self.learned, *grant) {
                     (None, _) => self.learned = Some(Learned::first(now, wait)),
                     (Some(learned), Grant::Paced { rate, sent }) => {
-                        learned.limited(now, sent, rate)
+                        learned.limited(now, sent, rate, wait)
                     }
                     (Some(_), Grant::Unpaced) => {}
                 }
@@ -582,13 +588,13 @@ mod tests {
         let mut learned = Learned::first(t0, SECOND);
         learned.rate = 4.0;
         let t1 = t0 + 2 * SECOND;
-        learned.limited(t1, t1 - ms(10), 4.0);
+        learned.limited(t1, t1 - ms(10), 4.0, SECOND);
         assert_eq!((learned.rate, learned.ceiling), (2.0, 4.0));
         // A 429 of a request sent before that decrease is answered by it.
-        learned.limited(t1 + ms(50), t1 - ms(5), 4.0);
+        learned.limited(t1 + ms(50), t1 - ms(5), 4.0, SECOND);
         assert_eq!(learned.rate, 2.0);
         let t2 = t1 + SECOND;
-        learned.limited(t2, t1 + ms(1), 2.0);
+        learned.limited(t2, t1 + ms(1), 2.0, SECOND);
         assert_eq!((learned.rate, learned.ceiling), (1.0, 2.0));
     }
 
@@ -596,10 +602,23 @@ mod tests {
     fn a_429_within_the_first_wait_does_not_lower_the_rate() {
         let t0 = Instant::now();
         let mut learned = Learned::first(t0, 2 * SECOND);
-        learned.limited(t0 + SECOND, t0 + ms(1999), 0.5);
+        learned.limited(t0 + SECOND, t0 + ms(1999), 0.5, 4 * SECOND);
         assert_eq!(learned.rate, 0.5);
-        learned.limited(t0 + 3 * SECOND, t0 + 2 * SECOND, 0.5);
+        learned.limited(t0 + 3 * SECOND, t0 + 2 * SECOND, 0.5, 4 * SECOND);
         assert_eq!(learned.rate, 0.25);
+    }
+
+    #[test]
+    fn a_429_never_lowers_the_rate_below_one_request_per_its_retry_after() {
+        let t0 = Instant::now();
+        let mut learned = Learned::first(t0, SECOND);
+        learned.rate = 1.5;
+        learned.limited(t0 + 2 * SECOND, t0 + 2 * SECOND, 1.5, SECOND);
+        assert_eq!(learned.rate, 1.0, "not 0.75: a token a second was promised");
+        learned.limited(t0 + 3 * SECOND, t0 + 3 * SECOND, 1.0, SECOND);
+        assert_eq!(learned.rate, 1.0);
+        learned.limited(t0 + 4 * SECOND, t0 + 4 * SECOND, 1.0, 4 * SECOND);
+        assert_eq!(learned.rate, 0.5);
     }
 
     #[test]
@@ -607,7 +626,7 @@ mod tests {
         let t0 = Instant::now();
         let mut learned = Learned::first(t0, SECOND);
         learned.rate = 4.0;
-        learned.limited(t0 + SECOND, t0 + SECOND, 4.0);
+        learned.limited(t0 + SECOND, t0 + SECOND, 4.0, SECOND);
         let mut now = t0 + SECOND;
         for _ in 0..20 {
             now += SECOND;
@@ -634,7 +653,8 @@ mod tests {
         // A paced one, sent after the first wait, lowers it.
         let later = t0 + 2 * SECOND;
         let (_, grant) = turn(&mut fleet, &org("paced"), later);
-        fleet.feedback(&org("paced"), &grant, Feedback::RateLimited(SECOND), later);
+        let wait = Feedback::RateLimited(4 * SECOND);
+        fleet.feedback(&org("paced"), &grant, wait, later);
         assert_eq!(fleet.rate(), Some(0.5));
     }
 
