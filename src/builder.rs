@@ -7,6 +7,7 @@ use crate::auth::{Auth, AuthScheme};
 use crate::client::ClientState;
 use crate::error::{BuildError, error_chain};
 use crate::generated::Client;
+use crate::pacing::{Pacer, Pacing};
 use crate::response::DEFAULT_MAX_RESPONSE_BYTES;
 use crate::retry::RetryPolicy;
 use crate::scrub::Scrubber;
@@ -80,6 +81,7 @@ pub struct ClientBuilder {
     max_concurrent_requests: Option<usize>,
     max_response_bytes: Option<usize>,
     allow_insecure_http: bool,
+    pacing: Pacing,
 }
 
 impl ClientBuilder {
@@ -241,6 +243,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether requests are paced by a rate learned from the API's `429`s.
+    /// Default [`Pacing::learned`]: until the first `429` nothing is paced
+    /// (a request only reads a flag), so a program that never meets the
+    /// limit pays nothing; after it, each organization's requests (and the
+    /// partner's own) go out no faster than the rate learned, and none is
+    /// sent to an organization before its `Retry-After` has passed, so the
+    /// limit is met a few times rather than once per request over it. The
+    /// pacing state is shared by the client's copies and `for_org`
+    /// handles, not by another client built with the same key.
+    /// [`Pacing::off`] sends every request as soon as a slot is free.
+    pub fn pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = pacing;
+        self
+    }
+
     /// The `User-Agent` header. Default `rhombus-partner/<version>`.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
@@ -315,6 +332,7 @@ pub fn build_parts(
         scrubber,
         retry: builder.retry,
         timeout: Some(timeout),
+        queued: std::sync::Arc::default(),
         in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
             builder
                 .max_concurrent_requests
@@ -323,6 +341,7 @@ pub fn build_parts(
         max_response_bytes: builder
             .max_response_bytes
             .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+        pacer: Pacer::new(builder.pacing),
     };
     Ok((base_url, http, state))
 }
@@ -533,6 +552,7 @@ mod tests {
         assert_eq!(state.in_flight.available_permits(), 32);
         assert_eq!(state.max_response_bytes, 64 * 1024 * 1024);
         assert_eq!(state.retry, RetryPolicy::default());
+        assert_eq!(state.pacer.pacing(), Pacing::learned());
         assert_eq!(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs(10));
     }
 

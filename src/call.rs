@@ -13,15 +13,16 @@ use reqwest::Request;
 use tracing::Instrument;
 
 use crate::attempt::{Attempted, Guards, attempt};
-use crate::classify::{asked_wait, classify, conclude};
+use crate::classify::{Class, asked_wait, classify, conclude};
 use crate::client::ClientState;
 use crate::decode::{Decode, check_body};
 #[cfg(rhombus_download)]
 use crate::download::Download;
 use crate::error::{BodyPreview, Error, error_chain};
 use crate::operation::Operation;
+use crate::pacing::Feedback;
 use crate::response::{Answer, Outcome, ReadLimits};
-use crate::retry::Next;
+use crate::retry::{Next, RetryPolicy};
 
 /// The request a generated method built, or why it could not build one.
 #[doc(hidden)]
@@ -134,10 +135,9 @@ fn send(
 async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<(Answer, u32), Error> {
     let Exchange {
         state,
-        http,
         operation,
-        declared,
         download,
+        ..
     } = exchange;
     let span = tracing::Span::current();
     let start = Instant::now();
@@ -156,15 +156,21 @@ async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<(Answer, u
         let kept = (number < policy.attempts())
             .then(|| sending.try_clone())
             .flatten();
-        let outcome = match attempt(http, sending, guards, state.timeout, deadline).await {
-            Attempted::Sent(outcome) => outcome,
-            Attempted::OutOfTime => {
+        let one = One {
+            request: sending,
+            guards,
+            deadline,
+            start,
+            sent,
+        };
+        let (outcome, class) = match one_attempt(exchange, one).await {
+            Ok(attempted) => attempted,
+            Err(error) => {
                 end(&span, start);
-                return Err(queue_timeout(operation.id, start, sent));
+                return Err(error);
             }
         };
         sent = number;
-        let class = classify(&outcome, declared);
         log_attempt(&span, number, &outcome);
         let asked = asked_wait(&outcome);
         match (
@@ -186,11 +192,49 @@ async fn attempts(exchange: Exchange<'_>, request: Request) -> Result<(Answer, u
     }
 }
 
+/// One attempt of a call, and what it needs besides the [`Exchange`].
+struct One<'a> {
+    request: Request,
+    guards: Guards<'a>,
+    deadline: Option<Instant>,
+    /// When the call started.
+    start: Instant,
+    /// Requests the call sent before.
+    sent: u32,
+}
+
+/// Makes `one` attempt: its outcome and class, the pacing told of it
+/// before its slot is free (so that the request that takes the slot next
+/// is paced by what this answer taught); or, when nothing could be sent,
+/// the error the call ends with.
+async fn one_attempt(exchange: Exchange<'_>, one: One<'_>) -> Result<(Outcome, Class), Error> {
+    let Exchange { state, http, .. } = exchange;
+    let operation = exchange.operation.id;
+    let attempted = attempt(http, one.request, one.guards, state.timeout, one.deadline).await;
+    let (outcome, grant, slot) = match attempted {
+        Attempted::Sent {
+            outcome,
+            grant,
+            slot,
+        } => (outcome, grant, slot),
+        Attempted::OutOfTime => return Err(queue_timeout(operation, one.start, one.sent)),
+        Attempted::Held { wait } => return Err(held_back(operation, wait, one.sent)),
+    };
+    let class = classify(&outcome, exchange.declared);
+    let feedback = pacing_feedback(class, asked_wait(&outcome), &state.retry);
+    state.pacer.feedback(state.org(), &grant, feedback);
+    drop(slot);
+    Ok((outcome, class))
+}
+
 /// What guards the attempts of a call with `state`; `download`: a success
 /// body is left for the caller.
 fn guards(state: &ClientState, download: bool) -> Guards<'_> {
     Guards {
+        pacer: &state.pacer,
+        org: state.org(),
         in_flight: Some(&state.in_flight),
+        queued: &state.queued,
         read: ReadLimits {
             max_body: state.max_response_bytes,
             scrubber: state.scrubber.as_ref(),
@@ -211,6 +255,37 @@ fn queue_timeout(operation: &'static str, start: Instant, sent: u32) -> Error {
         operation,
         waited,
         attempts: sent,
+    }
+}
+
+/// What an attempt of `class`, whose answer `asked` for a wait, tells the
+/// pacing: a `429` closes its organization for the `Retry-After` the retry
+/// policy honours.
+fn pacing_feedback(
+    class: Class,
+    asked: Option<std::time::Duration>,
+    policy: &RetryPolicy,
+) -> Feedback {
+    match class {
+        Class::Success => Feedback::Success,
+        Class::RateLimited => Feedback::RateLimited(policy.honoured_retry_after(asked)),
+        _ => Feedback::Other,
+    }
+}
+
+/// What a call ends with when pacing would hold its next request back
+/// past the deadline: rate limited, without sending it.
+fn held_back(operation: &'static str, wait: std::time::Duration, sent: u32) -> Error {
+    tracing::info!(
+        attempts = sent,
+        wait_ms = wait.as_millis() as u64,
+        "not sending: pacing holds the organization's requests back past the call's deadline"
+    );
+    Error::RateLimited {
+        operation,
+        retry_after: Some(wait),
+        attempts: sent,
+        body: BodyPreview::new(&[], false),
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::auth::{Auth, AuthScheme};
 use crate::error::BuildError;
 use crate::generated::Client;
+use crate::pacing::{Pacer, Pacing};
 use crate::response::Scrubber;
 use crate::retry::RetryPolicy;
 
@@ -24,10 +25,14 @@ pub struct ClientState {
     /// the connection pool is), so that a burst of calls opens a bounded
     /// number of connections instead of one per call.
     pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
+    /// How many requests wait for a slot of `in_flight` now.
+    pub(crate) queued: Arc<std::sync::atomic::AtomicUsize>,
     /// The most a successful response body may hold.
     pub(crate) max_response_bytes: usize,
     /// Scrubs the key from answers (`None` for a key too short to scrub).
     pub(crate) scrubber: Option<Scrubber>,
+    /// The pacing buckets and what was learned, shared by every copy.
+    pub(crate) pacer: Pacer,
 }
 
 impl ClientState {
@@ -61,6 +66,26 @@ impl Client {
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
     }
+
+    /// Whether this client paces its requests ([`ClientBuilder::pacing`](crate::ClientBuilder::pacing)).
+    pub fn pacing(&self) -> Pacing {
+        self.inner.pacer.pacing()
+    }
+
+    /// How many requests of this client and its `for_org` handles wait for
+    /// a free request slot now ([`ClientBuilder::max_concurrent_requests`](crate::ClientBuilder::max_concurrent_requests)):
+    /// what a program that starts work as slots free up can watch. A
+    /// request waiting for its pacing turn is not counted.
+    pub fn queued_requests(&self) -> usize {
+        self.inner.queued.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The rate pacing has learned, in requests per second per
+    /// organization, shared by this client and its `for_org` handles;
+    /// `None` before the first `429`, or with pacing off.
+    pub fn learned_rate(&self) -> Option<f64> {
+        self.inner.pacer.rate()
+    }
 }
 
 #[cfg(test)]
@@ -79,8 +104,10 @@ mod tests {
             retry: RetryPolicy::none().deadline(deadline),
             timeout: Some(Duration::from_secs(5)),
             in_flight,
+            queued: Arc::default(),
             max_response_bytes: 1024,
             scrubber: None,
+            pacer: Pacer::default(),
         };
         // Nothing listens there, and nothing is sent: the call never gets a slot.
         let client = Client::new_with_client("http://127.0.0.1:9", reqwest::Client::new(), state);
@@ -115,5 +142,49 @@ mod tests {
             error.to_string().contains("max_concurrent_requests"),
             "{error}"
         );
+    }
+
+    /// A call waiting for a slot is counted while it waits, and no longer
+    /// once it gave up.
+    #[tokio::test]
+    async fn a_call_waiting_for_a_slot_is_counted_as_queued() {
+        let (client, _busy) = client_with_busy_slot(Duration::from_millis(300));
+        assert_eq!(client.queued_requests(), 0);
+        let waiting = client.clone();
+        let call = tokio::spawn(async move {
+            let request = PartnerGetClientSummaryInfoWsRequest::default();
+            waiting.get_client_summary_info(&request).await
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(client.queued_requests(), 1);
+        let ended = call.await.expect("the call's task");
+        assert!(matches!(ended, Err(crate::Error::QueueTimeout { .. })));
+        assert_eq!(client.queued_requests(), 0);
+    }
+
+    /// A `for_org` handle learns for the client, and the client for it.
+    #[test]
+    fn for_org_handles_share_the_pacing() {
+        use crate::pacing::Feedback;
+
+        let state = ClientState {
+            auth: Auth::new(AuthScheme::PartnerApiToken, "pacing-test-key").expect("key"),
+            retry: RetryPolicy::default(),
+            timeout: None,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(1)),
+            queued: Arc::default(),
+            max_response_bytes: 1024,
+            scrubber: None,
+            pacer: Pacer::new(Pacing::learned()),
+        };
+        let org = state.in_org("ORG").expect("a valid org");
+        let unpaced = crate::pacing::Grant::Unpaced;
+        org.pacer.feedback(
+            org.org(),
+            &unpaced,
+            Feedback::RateLimited(Duration::from_secs(2)),
+        );
+        assert_eq!(state.pacer.rate(), Some(0.5));
+        assert_eq!(org.pacer.rate(), Some(0.5));
     }
 }

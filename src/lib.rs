@@ -19,6 +19,7 @@ mod error;
 #[cfg(feature = "multipart")]
 mod multipart;
 mod operation;
+mod pacing;
 mod paging;
 mod response;
 mod retry;
@@ -49,6 +50,7 @@ pub use generated::{Client, types};
 #[cfg(feature = "multipart")]
 pub use multipart::Multipart;
 pub use operation::Operation;
+pub use pacing::Pacing;
 pub use paging::{DEFAULT_MAX_PAGES, Items, Pages};
 pub use retry::RetryPolicy;
 pub use scheme::AuthScheme;

@@ -125,6 +125,15 @@ impl RetryPolicy {
         }
     }
 
+    /// How long a `429` that `asked` for a wait keeps its organization
+    /// closed: its `Retry-After` within the floor and the cap, as a retry
+    /// honours it (the floor without one).
+    pub(crate) fn honoured_retry_after(&self, asked: Option<Duration>) -> Duration {
+        asked
+            .unwrap_or(MIN_RETRY_AFTER)
+            .clamp(MIN_RETRY_AFTER, self.max_retry_after)
+    }
+
     /// The time one call may take.
     pub(crate) fn call_deadline(&self) -> Duration {
         self.deadline

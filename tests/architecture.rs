@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 const LAYERS: &[&[&str]] = &[
     &["scheme"],
     &["error", "scrub"],
-    &["auth", "tls", "response", "paging", "multipart"],
+    &["auth", "tls", "response", "paging", "multipart", "pacing"],
     &["attempt", "classify", "decode"],
     &["retry", "download"],
     &["call", "client", "operation", "generated"],

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use rhombus_partner::types::PartnerGetClientSummaryInfoWsRequest;
 use rhombus_partner::{
-    AuthScheme, BuildError, Client, ClientBuilder, Error, Region, RetryPolicy, TransportKind,
+    AuthScheme, BuildError, Client, ClientBuilder, Error, Pacing, Region, RetryPolicy,
+    TransportKind,
 };
 
 /// Recognizable, so any leak is found by a substring search.
@@ -448,6 +449,7 @@ struct Settings {
     region: Option<Region>,
     url: Option<String>,
     local: bool,
+    paced: bool,
     timeout: Duration,
     connect_timeout: Duration,
     policy: RetryPolicy,
@@ -503,6 +505,7 @@ fn any_settings() -> impl proptest::strategy::Strategy<Value = Settings> {
             proptest::option::of(prop_oneof![Just(Region::Us), Just(Region::Eu)]),
             text(),
             any::<bool>(),
+            any::<bool>(),
         ),
         (
             any_duration(),
@@ -516,7 +519,7 @@ fn any_settings() -> impl proptest::strategy::Strategy<Value = Settings> {
         .prop_map(
             |(
                 (key, scheme, identity, root, org),
-                (region, url, local),
+                (region, url, local, paced),
                 (timeout, connect_timeout, policy, max_in_flight, max_body, user_agent),
             )| Settings {
                 key,
@@ -527,6 +530,7 @@ fn any_settings() -> impl proptest::strategy::Strategy<Value = Settings> {
                 region,
                 url,
                 local,
+                paced,
                 timeout,
                 connect_timeout,
                 policy,
@@ -546,7 +550,12 @@ fn configured(settings: &Settings, loopback: &str) -> ClientBuilder {
         .connect_timeout(s.connect_timeout)
         .retry_policy(s.policy)
         .max_concurrent_requests(s.max_in_flight)
-        .max_response_bytes(s.max_body);
+        .max_response_bytes(s.max_body)
+        .pacing(if s.paced {
+            Pacing::learned()
+        } else {
+            Pacing::off()
+        });
     if let Some(identity) = s.identity {
         builder = builder.identity(identity);
     }

@@ -16,7 +16,7 @@ use rhombus_audit::facts::{ErrorKind, Fact};
 use rhombus_audit::output::{self, View};
 use rhombus_audit::{diff, diff_output};
 use rhombus_fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
-use rhombus_partner::{Client, ClientBuilder};
+use rhombus_partner::{Client, ClientBuilder, Pacing};
 
 /// Every fact of every client was read (and the license pool).
 const COMPLETE: u8 = 0;
@@ -87,6 +87,13 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = ClientBuilder::DEFAULT_MAX_CONCURRENT_REQUESTS,
           value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
     concurrency: usize,
+    /// Send every request as soon as a slot is free: a 429 is only
+    /// retried. By default, once the API has answered 429, each client
+    /// organization's requests are paced at a rate learned from the 429s
+    /// (and more clients are audited at once, so that the requests in
+    /// flight stay as many).
+    #[arg(long)]
+    no_pacing: bool,
     /// The order of the table's rows (and of the records).
     #[arg(long, value_enum, default_value_t = SortBy::Name)]
     sort: SortBy,
@@ -425,14 +432,13 @@ async fn connect(args: &Args) -> Result<(Client, Option<FakeServer>), String> {
     let builder = match Account::choose(args)? {
         Account::Profile(profile) => {
             let builder = profile.builder(args.region).map_err(|e| e.to_string())?;
-            let partner =
-                (builder.max_concurrent_requests(args.concurrency).build()).map_err(|e| {
-                    format!(
-                        "profile {} of {}: {e}",
-                        profile.name,
-                        profile.file.display()
-                    )
-                })?;
+            let partner = (limits(builder, args).build()).map_err(|e| {
+                format!(
+                    "profile {} of {}: {e}",
+                    profile.name,
+                    profile.file.display()
+                )
+            })?;
             return Ok((partner, None));
         }
         Account::Real => ClientBuilder::from_env().map_err(|error| error.to_string())?,
@@ -442,9 +448,20 @@ async fn connect(args: &Args) -> Result<(Client, Option<FakeServer>), String> {
         Some(region) => builder.region(region.into()),
         None => builder,
     };
-    let partner = (builder.max_concurrent_requests(args.concurrency).build())
-        .map_err(|error| error.to_string())?;
+    let partner = (limits(builder, args).build()).map_err(|error| error.to_string())?;
     Ok((partner, None))
+}
+
+/// `builder` with the command line's limits: the requests in flight and
+/// the pacing.
+fn limits(builder: ClientBuilder, args: &Args) -> ClientBuilder {
+    let pacing = match args.no_pacing {
+        true => Pacing::off(),
+        false => Pacing::learned(),
+    };
+    builder
+        .max_concurrent_requests(args.concurrency)
+        .pacing(pacing)
 }
 
 /// The demo partner on the fake server.
@@ -463,10 +480,10 @@ async fn demo(args: &Args) -> Result<(Client, Option<FakeServer>), String> {
             server.uri()
         );
     }
-    let partner = Client::builder()
+    let builder = Client::builder()
         .api_key(FAKE_API_KEY)
-        .base_url(server.uri())
-        .max_concurrent_requests(args.concurrency)
+        .base_url(server.uri());
+    let partner = limits(builder, args)
         .build()
         .map_err(|error| error.to_string())?;
     Ok((partner, Some(server)))

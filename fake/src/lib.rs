@@ -20,7 +20,9 @@
 //!   values the API does not list and missing fields, doors, policy alerts
 //!   in pages, users and device licenses;
 //! - on request ([`FakeOptions`]), a latency on every answer and `429`
-//!   with `Retry-After`;
+//!   with `Retry-After`: crudely (once per call of every n-th client), or
+//!   from a token bucket per organization ([`FakeBucket`]), as the real
+//!   API limits;
 //! - a fleet that changes while the server runs ([`FakeServer::change`]):
 //!   a camera going offline, a door in error, a client added, removed or
 //!   refusing, as a test between two audits needs.
@@ -50,7 +52,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -80,9 +82,58 @@ pub struct FakeOptions {
     /// limited: each of its calls is answered `429` with `Retry-After: 1`
     /// once, then served.
     pub rate_limit_every: Option<usize>,
+    /// A token bucket per organization (the `x-auth-org` of a call inside
+    /// a client, the partner's own for a partner-level call): a call that
+    /// finds its bucket empty is answered `429` with `Retry-After`, the
+    /// whole seconds until a token is back (at least 1).
+    pub bucket: Option<FakeBucket>,
     /// Keep every request, for [`FakeServer::received`]. Off by default:
     /// a benchmark's hundred thousand requests would stay in memory.
     pub record_requests: bool,
+}
+
+/// The size of each organization's token bucket ([`FakeOptions::bucket`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FakeBucket {
+    /// Tokens added per second.
+    pub rate: f64,
+    /// The most tokens a bucket holds; a new bucket is full.
+    pub burst: f64,
+}
+
+/// One organization's bucket.
+#[derive(Debug, Clone, Copy)]
+struct Tokens {
+    tokens: f64,
+    at: Instant,
+    /// Calls it admitted.
+    admitted: usize,
+}
+
+impl FakeBucket {
+    /// Takes a token at `now` from `tokens` (made full if `None`): `Ok`,
+    /// or the `Retry-After` in whole seconds.
+    fn take(&self, tokens: &mut Option<Tokens>, now: Instant) -> Result<(), u64> {
+        let bucket = tokens.get_or_insert(Tokens {
+            tokens: self.burst,
+            at: now,
+            admitted: 0,
+        });
+        let refill = now.saturating_duration_since(bucket.at).as_secs_f64() * self.rate;
+        bucket.tokens = (bucket.tokens + refill).min(self.burst);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            bucket.admitted += 1;
+            return Ok(());
+        }
+        let seconds = ((1.0 - bucket.tokens) / self.rate).ceil();
+        Err(if seconds.is_finite() {
+            (seconds as u64).max(1)
+        } else {
+            u64::MAX
+        })
+    }
 }
 
 /// A request the server received (with [`FakeOptions::record_requests`]).
@@ -168,6 +219,14 @@ impl FakeServer {
         self.state.rate_limited.load(Ordering::Relaxed)
     }
 
+    /// With [`FakeOptions::bucket`], the calls each bucket admitted so far
+    /// (`None`: the partner's own), `429`s not counted.
+    pub fn admitted_by_bucket(&self) -> HashMap<Option<String>, usize> {
+        (lock(&self.state.buckets).iter())
+            .map(|(key, tokens)| (key.clone(), tokens.admitted))
+            .collect()
+    }
+
     /// The requests received so far, in order; empty unless
     /// [`FakeOptions::record_requests`] is set.
     pub fn received(&self) -> Vec<ReceivedRequest> {
@@ -239,6 +298,8 @@ struct State {
     rate_limited: AtomicUsize,
     /// The (client, path) pairs already answered `429` once.
     limited_once: Mutex<HashSet<(usize, String)>>,
+    /// Each organization's tokens, with [`FakeOptions::bucket`].
+    buckets: Mutex<HashMap<Option<String>, Tokens>>,
     received: Mutex<Vec<ReceivedRequest>>,
 }
 
@@ -259,6 +320,7 @@ impl State {
             requests: AtomicUsize::new(0),
             rate_limited: AtomicUsize::new(0),
             limited_once: Mutex::new(HashSet::new()),
+            buckets: Mutex::new(HashMap::new()),
             received: Mutex::new(Vec::new()),
         }
     }
@@ -271,6 +333,12 @@ impl State {
         }
         if request.method != wiremock::http::Method::POST {
             return ResponseTemplate::new(405);
+        }
+        if let Err(seconds) = self.take_token(header("x-auth-org")) {
+            self.rate_limited.fetch_add(1, Ordering::Relaxed);
+            return ResponseTemplate::new(429)
+                .insert_header("retry-after", seconds.to_string().as_str())
+                .set_body_string("Too Many Requests");
         }
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
         let path = request.url.path();
@@ -344,6 +412,22 @@ impl State {
                 None => ResponseTemplate::new(404),
             },
         }
+    }
+
+    /// A token of `org`'s bucket (`None`: the partner's own), or the
+    /// `Retry-After` in seconds; always `Ok` without a bucket.
+    fn take_token(&self, org: Option<&str>) -> Result<(), u64> {
+        let Some(bucket) = self.options.bucket else {
+            return Ok(());
+        };
+        let mut buckets = lock(&self.buckets);
+        let key = org.map(str::to_owned);
+        let mut tokens = buckets.get(&key).copied();
+        let taken = bucket.take(&mut tokens, Instant::now());
+        if let Some(tokens) = tokens {
+            buckets.insert(key, tokens);
+        }
+        taken
     }
 
     /// Whether this call of client `n` is answered `429` (once per path).

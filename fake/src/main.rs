@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use rhombus_fake::{FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer};
+use rhombus_fake::{FAKE_API_KEY, FakeBucket, FakeFleet, FakeOptions, FakeServer};
 
 /// A fake Rhombus partner API: the demo partner (or a generated fleet) on
 /// a local port, answering the key `demo-partner-key`.
@@ -26,6 +26,18 @@ struct Args {
     /// Retry-After: 1 once, then served.
     #[arg(long, value_name = "N")]
     rate_limit_every: Option<usize>,
+    /// Limit each organization with a token bucket refilling this many
+    /// tokens a second (429 with Retry-After when it is empty).
+    #[arg(long, value_name = "PER_SECOND")]
+    bucket_rate: Option<f64>,
+    /// The tokens a bucket holds at most (with --bucket-rate).
+    #[arg(
+        long,
+        value_name = "TOKENS",
+        default_value_t = 1.0,
+        requires = "bucket_rate"
+    )]
+    bucket_burst: f64,
 }
 
 #[tokio::main]
@@ -38,6 +50,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = FakeOptions {
         latency: Duration::from_millis(args.latency_ms),
         rate_limit_every: args.rate_limit_every,
+        bucket: (args.bucket_rate).map(|rate| FakeBucket {
+            rate,
+            burst: args.bucket_burst,
+        }),
         ..FakeOptions::default()
     };
     let server = FakeServer::start_on(args.listen, fleet, options)

@@ -2,7 +2,8 @@
 //! requests (no rhombus-partner here, on purpose).
 
 use rhombus_fake::{
-    DEMO_CLIENT, FAKE_API_KEY, FakeFleet, FakeOptions, FakeServer, LICENSES_FAIL, REFUSING,
+    DEMO_CLIENT, FAKE_API_KEY, FakeBucket, FakeFleet, FakeOptions, FakeServer, LICENSES_FAIL,
+    REFUSING,
 };
 use serde_json::{Value, json};
 
@@ -327,4 +328,86 @@ async fn a_change_to_the_running_fleet_shows_in_the_next_answers() {
     let (status, _) = call(&server, cameras, key, Some(LICENSES_FAIL), json!({})).await;
     assert_eq!(status, 403, "a client removed is a stranger");
     assert!(server.fleet().client(LICENSES_FAIL).is_none());
+}
+
+/// `POST path` inside `org` (or partner-level): the status and the
+/// `Retry-After`, if any.
+async fn limited_call(server: &FakeServer, path: &str, org: Option<&str>) -> (u16, Option<String>) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}{path}", server.uri()))
+        .header("x-auth-scheme", "partner-api-token")
+        .header("x-auth-apikey", FAKE_API_KEY)
+        .json(&json!({}));
+    if let Some(org) = org {
+        request = request.header("x-auth-org", org);
+    }
+    let response = request.send().await.expect("the fake answers");
+    let retry_after =
+        (response.headers().get("retry-after")).map(|v| v.to_str().expect("ASCII").to_owned());
+    (response.status().as_u16(), retry_after)
+}
+
+/// Each organization has its own bucket, the partner's calls theirs: a
+/// burst of 2 is admitted, the third call is answered 429 with the whole
+/// seconds until a token is back (0.4 s a token rounds up to 1, 0.25
+/// tokens a second to 4), and the counts say what was admitted.
+#[tokio::test]
+async fn a_bucket_per_organization_answers_429_with_whole_seconds() {
+    let fast = FakeBucket {
+        rate: 2.5,
+        burst: 2.0,
+    };
+    let options = FakeOptions {
+        bucket: Some(fast),
+        ..FakeOptions::default()
+    };
+    let server = FakeServer::start(FakeFleet::demo(), options).await;
+    let users = "/api/user/getUsersInOrg";
+    let org = Some(DEMO_CLIENT);
+    for _ in 0..2 {
+        assert_eq!(limited_call(&server, users, org).await, (200, None));
+    }
+    let (status, wait) = limited_call(&server, users, org).await;
+    assert_eq!((status, wait.as_deref()), (429, Some("1")));
+    // The partner's own bucket is another one, full.
+    let listing = "/api/partner/getClientsV2";
+    for _ in 0..2 {
+        assert_eq!(limited_call(&server, listing, None).await.0, 200);
+    }
+    assert_eq!(limited_call(&server, listing, None).await.0, 429);
+    assert_eq!((server.requests(), server.rate_limited()), (6, 2));
+    let admitted = server.admitted_by_bucket();
+    assert_eq!(admitted[&Some(DEMO_CLIENT.to_owned())], 2);
+    assert_eq!(admitted[&None], 2);
+    // A token every 4 s: the wait is rounded up from just under 4 s.
+    let slow = FakeOptions {
+        bucket: Some(FakeBucket {
+            rate: 0.25,
+            burst: 1.0,
+        }),
+        ..FakeOptions::default()
+    };
+    let server = FakeServer::start(FakeFleet::demo(), slow).await;
+    assert_eq!(limited_call(&server, users, org).await.0, 200);
+    let (status, wait) = limited_call(&server, users, org).await;
+    assert_eq!((status, wait.as_deref()), (429, Some("4")));
+}
+
+/// A bucket refills at its rate: after a token's time, one more call.
+#[tokio::test]
+async fn a_bucket_refills_at_its_rate() {
+    let options = FakeOptions {
+        bucket: Some(FakeBucket {
+            rate: 10.0,
+            burst: 1.0,
+        }),
+        ..FakeOptions::default()
+    };
+    let server = FakeServer::start(FakeFleet::demo(), options).await;
+    let users = "/api/user/getUsersInOrg";
+    let org = Some(DEMO_CLIENT);
+    assert_eq!(limited_call(&server, users, org).await.0, 200);
+    assert_eq!(limited_call(&server, users, org).await.0, 429);
+    tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+    assert_eq!(limited_call(&server, users, org).await.0, 200);
 }

@@ -13,6 +13,7 @@ mod common;
 mod answers;
 mod limits;
 mod load;
+mod pacing;
 mod retries;
 mod secrets;
 mod trust;

@@ -1,0 +1,737 @@
+//! Pacing: requests held back before they are sent, so that the API's rate
+//! limit is learned rather than hit again and again.
+//!
+//! Rhombus limits each organization with a token bucket whose size it does
+//! not publish; a `429` with `Retry-After` is all a client learns. A
+//! [`Pacer`] keeps a token bucket per organization the client acts in (the
+//! `x-auth-org` of a [`Client::for_org`](crate::Client::for_org) handle,
+//! and one for the partner's own, key-level calls), all refilling at one
+//! rate learned for the whole fleet, since the server's limit is the same
+//! for every organization: a bucket made for an organization the client has
+//! never called starts at what the others taught. The rules:
+//!
+//! - Until the first `429`, nothing is paced and no bucket exists.
+//! - The first `429` sets the rate to one request per `Retry-After`: the
+//!   server promised a token by then, so the server's rate is at least that.
+//! - Each success raises the rate by [`GROWTH_PER_SECOND`] of itself per
+//!   second since the last raise (at most one second's worth at once), and
+//!   never above [`CEILING_SHARE`] of the ceiling.
+//! - A `429` of a paced request halves the rate (but not below one request
+//!   per its `Retry-After`) and makes the rate it was sent at the ceiling,
+//!   unless the request was sent before the last
+//!   decrease (which answered it already), or within the first `429`'s
+//!   `Retry-After` (requests sent unpaced may have emptied its
+//!   organization's bucket); the ceiling creeps up by
+//!   [`CEILING_CREEP_PER_SECOND`] per second, so a limit the server raised
+//!   is found again.
+//! - Every `429` empties its organization's bucket until its `Retry-After`
+//!   has passed: nothing is sent there before, and one request at its end
+//!   (the wait stands for the spacing from the requests sent before).
+//! - A bucket holds one request ([`BURST`]): a burst the server allows is
+//!   not probed, since finding it out costs a `429` in every organization.
+//! - A request gets its turn from the bucket (turns one token's time
+//!   apart), waits for it without a request slot, then takes a slot; it
+//!   goes out only if no other request of its organization went out within
+//!   a token's time and no `429` closed the organization meanwhile (its
+//!   slot may have come late, right before the next one's), else it gives
+//!   the slot back and waits again.
+//! - A bucket full again is the same as a new one: once there are
+//!   [`SWEEP_AT`] buckets, the full ones are dropped, so memory follows
+//!   the organizations called within about a token's time, not all those
+//!   ever called.
+//!
+//! The rules are functions of the time they are given ([`Fleet`], [`Bucket`],
+//! [`Learned`]), so each is tested on made-up instants; only [`Pacer`]
+//! reads the clock.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// The share of itself the rate grows by per second of successes.
+pub(crate) const GROWTH_PER_SECOND: f64 = 0.10;
+/// What a `429` multiplies the rate by.
+pub(crate) const DECREASE: f64 = 0.5;
+/// The rate grows to at most this share of the ceiling (the rate a `429`
+/// was last seen at).
+pub(crate) const CEILING_SHARE: f64 = 0.9;
+/// The share of itself the ceiling grows by per second of successes.
+pub(crate) const CEILING_CREEP_PER_SECOND: f64 = 0.01;
+/// The slowest rate, in requests per second: one a minute, the longest
+/// `Retry-After` the default retry policy honours.
+pub(crate) const MIN_RATE: f64 = 1.0 / 60.0;
+/// The fastest rate, in requests per second: beyond it pacing holds back
+/// nothing a client could send anyway.
+pub(crate) const MAX_RATE: f64 = 100_000.0;
+/// The requests a full bucket admits at once.
+pub(crate) const BURST: f64 = 1.0;
+/// The longest a bucket holds a request back or stays closed: a day, more
+/// than any call's deadline but one without any, so that no sum of waits
+/// overflows the clock.
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(86_400);
+/// Buckets kept before idle ones are dropped.
+pub(crate) const SWEEP_AT: usize = 1024;
+
+/// Whether a client paces its requests; see [`ClientBuilder::pacing`](crate::ClientBuilder::pacing).
+///
+/// ```
+/// use rhombus_partner::{Client, Pacing};
+///
+/// let client = Client::builder().api_key("key").pacing(Pacing::off()).build()?;
+/// assert_eq!(client.pacing(), Pacing::off());
+/// # Ok::<(), rhombus_partner::BuildError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pacing {
+    on: bool,
+}
+
+impl Pacing {
+    /// Requests are paced by a rate learned from the `429`s (the default).
+    pub const fn learned() -> Pacing {
+        Pacing { on: true }
+    }
+
+    /// Nothing is paced: every request is sent as soon as a slot is free,
+    /// and a `429` is only retried.
+    pub const fn off() -> Pacing {
+        Pacing { on: false }
+    }
+
+    /// Whether requests are paced.
+    pub const fn is_on(self) -> bool {
+        self.on
+    }
+}
+
+impl Default for Pacing {
+    /// [`Pacing::learned`].
+    fn default() -> Self {
+        Pacing::learned()
+    }
+}
+
+/// What the fleet has learned of the server's per-organization rate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Learned {
+    /// Requests per second each bucket refills with.
+    pub rate: f64,
+    /// The rate a `429` was last seen at (infinite before any).
+    pub ceiling: f64,
+    /// When the rate last grew or fell.
+    pub changed: Instant,
+    /// A `429` of a request sent before this does not lower the rate.
+    pub quiet_until: Instant,
+}
+
+impl Learned {
+    /// What the first `429`, asking for `wait`, teaches at `now`.
+    pub(crate) fn first(now: Instant, wait: Duration) -> Learned {
+        Learned {
+            rate: (1.0 / wait.as_secs_f64().max(f64::MIN_POSITIVE)).clamp(MIN_RATE, MAX_RATE),
+            ceiling: f64::INFINITY,
+            changed: now,
+            // Requests sent unpaced may have emptied organizations' buckets
+            // just before: a token comes back to each within the wait.
+            quiet_until: now.checked_add(wait.min(MAX_WAIT)).unwrap_or(now),
+        }
+    }
+
+    /// A success at `now`: the rate and the ceiling grow with the time
+    /// since the last change, at most a second's worth.
+    pub(crate) fn grow(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.changed);
+        let seconds = elapsed.min(Duration::from_secs(1)).as_secs_f64();
+        self.ceiling *= 1.0 + CEILING_CREEP_PER_SECOND * seconds;
+        let grown = self.rate * (1.0 + GROWTH_PER_SECOND * seconds);
+        self.rate = grown
+            .min(self.ceiling * CEILING_SHARE)
+            .clamp(MIN_RATE, MAX_RATE);
+        self.changed = now;
+    }
+
+    /// A `429` at `now` of a request `sent` paced at `sent_at` (requests
+    /// per second). One sent before the last decrease was answered by it;
+    /// one sent within the first `429`'s wait may have met a bucket that
+    /// requests sent unpaced had emptied.
+    /// The rate never falls below one request per the `wait` the `429`
+    /// asked for: the server promised a token by its end.
+    pub(crate) fn limited(&mut self, now: Instant, sent: Instant, sent_at: f64, wait: Duration) {
+        if sent < self.quiet_until {
+            return;
+        }
+        self.ceiling = sent_at;
+        let promised = 1.0 / wait.as_secs_f64().max(f64::MIN_POSITIVE);
+        self.rate = (self.rate * DECREASE)
+            .max(promised)
+            .clamp(MIN_RATE, MAX_RATE);
+        self.changed = now;
+        self.quiet_until = now;
+    }
+}
+
+/// One organization's bucket: `tokens` at `at` (negative: requests already
+/// promised a later turn), refilling at the fleet's rate, and when a
+/// request last went out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Bucket {
+    tokens: f64,
+    /// When `tokens` was true; after a `429`, when the bucket opens again.
+    at: Instant,
+    /// When the last request was sent.
+    sent: Option<Instant>,
+}
+
+impl Bucket {
+    /// A full bucket at `now`.
+    pub(crate) fn new(now: Instant) -> Bucket {
+        Bucket {
+            tokens: BURST,
+            at: now,
+            sent: None,
+        }
+    }
+
+    /// Takes a token at `now` refilling at `rate`: the request's turn
+    /// (`now`, or later if the bucket is empty or closed). Turns are given
+    /// out one token's time apart, so that the requests of one
+    /// organization wait in order rather than all for the same instant.
+    pub(crate) fn reserve(&mut self, now: Instant, rate: f64) -> Instant {
+        let start = now.max(self.at);
+        let refill = start.saturating_duration_since(self.at).as_secs_f64() * rate;
+        self.tokens = (self.tokens + refill).min(BURST) - 1.0;
+        self.at = start;
+        if self.tokens >= 0.0 {
+            return start;
+        }
+        later(start, -self.tokens / rate)
+    }
+
+    /// Whether a request may go out at `now`, its turn come and a slot
+    /// taken: not while the bucket is closed, nor within a token's time of
+    /// the last one sent (a request that waited long for its slot must not
+    /// go out right before the next one); else when to ask again.
+    pub(crate) fn send(&mut self, now: Instant, rate: f64) -> Result<(), Instant> {
+        if now < self.at {
+            return Err(self.at);
+        }
+        if let Some(next) = self.sent.map(|sent| later(sent, 1.0 / rate))
+            && now < next
+        {
+            return Err(next);
+        }
+        self.sent = Some(now);
+        Ok(())
+    }
+
+    /// A `429` at `now` asking for `wait`: nothing is admitted before
+    /// `now + wait`, when one request is.
+    pub(crate) fn close(&mut self, now: Instant, wait: Duration) {
+        self.tokens = 1.0;
+        self.at = now.checked_add(wait.min(MAX_WAIT)).unwrap_or(now);
+        // The wait stands for the spacing from the requests sent before:
+        // the server promised a token at its end.
+        self.sent = None;
+    }
+
+    /// Whether the bucket is full again at `now`, and so the same as a new
+    /// one: it can be dropped.
+    pub(crate) fn is_idle(&self, now: Instant, rate: f64) -> bool {
+        let refilled = now >= self.at
+            && self.tokens + now.duration_since(self.at).as_secs_f64() * rate >= BURST;
+        refilled && self.sent.is_none_or(|sent| now >= later(sent, 1.0 / rate))
+    }
+}
+
+/// `seconds` after `start`, at most [`MAX_WAIT`].
+fn later(start: Instant, seconds: f64) -> Instant {
+    let wait = Duration::from_secs_f64(seconds.clamp(0.0, MAX_WAIT.as_secs_f64()));
+    start.checked_add(wait).unwrap_or(start)
+}
+
+/// Which bucket a request draws from: its `x-auth-org`, or `None` for the
+/// partner's own calls.
+pub(crate) type Key = Option<Box<str>>;
+
+/// What a request was sent under.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Grant {
+    /// Unpaced, before any `429`.
+    Unpaced,
+    /// Paced at `rate`, sent at `sent`.
+    Paced { rate: f64, sent: Instant },
+}
+
+/// What an attempt's outcome tells the pacer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Feedback {
+    /// A success.
+    Success,
+    /// A `429`, whose `Retry-After` (as the retry policy honours it) was
+    /// this.
+    RateLimited(Duration),
+    /// Anything else: nothing learned.
+    Other,
+}
+
+/// The pacing state of a client and its `for_org` handles.
+#[derive(Debug, Default)]
+pub(crate) struct Fleet {
+    /// `None` until the first `429`.
+    learned: Option<Learned>,
+    buckets: HashMap<Key, Bucket>,
+    /// Buckets kept before the next sweep.
+    sweep_at: usize,
+}
+
+impl Fleet {
+    /// The rate learned so far, if any `429` was seen.
+    pub(crate) fn rate(&self) -> Option<f64> {
+        self.learned.map(|learned| learned.rate)
+    }
+
+    /// The turn of a request of `key` asking at `now`: when to take a slot.
+    pub(crate) fn reserve(&mut self, key: &Key, now: Instant) -> Instant {
+        let Some(learned) = self.learned else {
+            return now;
+        };
+        self.bucket(key, now).reserve(now, learned.rate)
+    }
+
+    /// Whether a request of `key` that had its turn and holds a slot may
+    /// go out at `now` (see [`Bucket::send`]): what it is sent under, or
+    /// when to ask again.
+    pub(crate) fn send(&mut self, key: &Key, now: Instant) -> Result<Grant, Instant> {
+        let Some(learned) = self.learned else {
+            return Ok(Grant::Unpaced);
+        };
+        self.bucket(key, now).send(now, learned.rate)?;
+        Ok(Grant::Paced {
+            rate: learned.rate,
+            sent: now,
+        })
+    }
+
+    /// Learns from the outcome of a request of `key` sent under `grant`.
+    pub(crate) fn feedback(&mut self, key: &Key, grant: &Grant, feedback: Feedback, now: Instant) {
+        match feedback {
+            Feedback::Success => {
+                if let (Some(learned), Grant::Paced { .. }) = (&mut self.learned, grant) {
+                    learned.grow(now);
+                }
+            }
+            Feedback::RateLimited(wait) => {
+                match (&mut self.learned, *grant) {
+                    (None, _) => self.learned = Some(Learned::first(now, wait)),
+                    (Some(learned), Grant::Paced { rate, sent }) => {
+                        learned.limited(now, sent, rate, wait)
+                    }
+                    (Some(_), Grant::Unpaced) => {}
+                }
+                self.bucket(key, now).close(now, wait);
+            }
+            Feedback::Other => {}
+        }
+    }
+
+    /// `key`'s bucket, made full if there is none (after a sweep of the
+    /// idle ones, if there are many).
+    fn bucket(&mut self, key: &Key, now: Instant) -> &mut Bucket {
+        if !self.buckets.contains_key(key) {
+            self.sweep(now);
+        }
+        (self.buckets.entry(key.clone())).or_insert_with(|| Bucket::new(now))
+    }
+
+    /// Drops the buckets that are full again, once there are
+    /// [`SWEEP_AT`] of them or twice as many as after the last sweep: a
+    /// full bucket is a new one, so nothing is forgotten, and the map holds
+    /// only organizations called within about a token's time.
+    fn sweep(&mut self, now: Instant) {
+        if self.buckets.len() < self.sweep_at.max(SWEEP_AT) {
+            return;
+        }
+        let rate = self.rate().unwrap_or(MAX_RATE);
+        self.buckets.retain(|_, bucket| !bucket.is_idle(now, rate));
+        self.sweep_at = self.buckets.len() * 2;
+    }
+
+    /// How many buckets are kept.
+    #[cfg(test)]
+    pub(crate) fn buckets(&self) -> usize {
+        self.buckets.len()
+    }
+}
+
+/// The pacing of a client, shared by its copies and `for_org` handles:
+/// the clock and the lock around [`Fleet`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Pacer {
+    /// `None`: pacing off.
+    fleet: Option<Arc<Shared>>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    /// Set with the first `429`, so that until then a request only reads
+    /// this flag.
+    learned: AtomicBool,
+    fleet: Mutex<Fleet>,
+}
+
+impl Pacer {
+    pub(crate) fn new(pacing: Pacing) -> Pacer {
+        Pacer {
+            fleet: pacing.on.then(Arc::default),
+        }
+    }
+
+    pub(crate) fn pacing(&self) -> Pacing {
+        Pacing {
+            on: self.fleet.is_some(),
+        }
+    }
+
+    /// The rate learned, in requests per second per organization.
+    pub(crate) fn rate(&self) -> Option<f64> {
+        let shared = self.fleet.as_ref()?;
+        if !shared.learned.load(Ordering::Acquire) {
+            return None;
+        }
+        lock(&shared.fleet).rate()
+    }
+
+    /// The turn of a request of `org` (`None`: a partner-level call)
+    /// asking now.
+    pub(crate) fn reserve(&self, org: Option<&str>) -> Instant {
+        let now = Instant::now();
+        match &self.fleet {
+            Some(shared) if shared.learned.load(Ordering::Acquire) => {
+                lock(&shared.fleet).reserve(&key(org), now)
+            }
+            _ => now,
+        }
+    }
+
+    /// Whether a request of `org` that had its turn and holds a slot may
+    /// go out now (see [`Fleet::send`]).
+    pub(crate) fn send(&self, org: Option<&str>) -> Result<Grant, Instant> {
+        match &self.fleet {
+            Some(shared) if shared.learned.load(Ordering::Acquire) => {
+                lock(&shared.fleet).send(&key(org), Instant::now())
+            }
+            _ => Ok(Grant::Unpaced),
+        }
+    }
+
+    /// Learns from the `feedback` of a request of `org` sent under `grant`.
+    pub(crate) fn feedback(&self, org: Option<&str>, grant: &Grant, feedback: Feedback) {
+        let Some(shared) = &self.fleet else { return };
+        let teaches = match feedback {
+            Feedback::RateLimited(_) => true,
+            // Only a paced request's success says the rate is fine.
+            Feedback::Success => matches!(grant, Grant::Paced { .. }),
+            Feedback::Other => false,
+        };
+        if teaches {
+            lock(&shared.fleet).feedback(&key(org), grant, feedback, Instant::now());
+            shared.learned.store(true, Ordering::Release);
+        }
+    }
+}
+
+fn key(org: Option<&str>) -> Key {
+    org.map(Box::from)
+}
+
+/// The lock stays usable if a holder panicked: every change to the fleet
+/// leaves it whole.
+fn lock(mutex: &Mutex<Fleet>) -> MutexGuard<'_, Fleet> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn org(name: &str) -> Key {
+        Some(name.into())
+    }
+
+    /// A fleet that learned, at `t0`, one request per second from a `429`
+    /// of `key` asking for 1 s.
+    fn learned_at(t0: Instant, key: &Key) -> Fleet {
+        let mut fleet = Fleet::default();
+        fleet.feedback(key, &UNPACED, Feedback::RateLimited(SECOND), t0);
+        fleet
+    }
+
+    const UNPACED: Grant = Grant::Unpaced;
+
+    /// The turn of a request of `key` at `now`, and its grant when it goes
+    /// out at that turn.
+    fn turn(fleet: &mut Fleet, key: &Key, now: Instant) -> (Instant, Grant) {
+        let ready = fleet.reserve(key, now);
+        let grant = fleet.send(key, ready).expect("sent at its turn");
+        (ready, grant)
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn nothing_is_paced_before_the_first_429() {
+        let t0 = Instant::now();
+        let mut fleet = Fleet::default();
+        for n in 0..100 {
+            let (ready, grant) = turn(&mut fleet, &org(&format!("o{n}")), t0);
+            assert_eq!((ready, grant), (t0, UNPACED));
+            fleet.feedback(&org("o"), &grant, Feedback::Success, t0);
+        }
+        assert_eq!(fleet.rate(), None);
+        assert_eq!(fleet.buckets(), 0, "no bucket before the first 429");
+    }
+
+    #[test]
+    fn the_first_429_sets_one_request_per_retry_after() {
+        let t0 = Instant::now();
+        let mut fleet = Fleet::default();
+        fleet.feedback(&None, &UNPACED, Feedback::RateLimited(ms(2000)), t0);
+        assert_eq!(fleet.rate(), Some(0.5));
+        // Within the limits, whatever the wait.
+        assert_eq!(Learned::first(t0, Duration::ZERO).rate, MAX_RATE);
+        assert_eq!(Learned::first(t0, Duration::MAX).rate, MIN_RATE);
+    }
+
+    #[test]
+    fn a_429_admits_nothing_in_its_org_until_retry_after() {
+        let t0 = Instant::now();
+        let mut fleet = Fleet::default();
+        fleet.feedback(&org("a"), &UNPACED, Feedback::RateLimited(ms(3000)), t0);
+        // One request at the end of the wait, the next a token later.
+        let first = fleet.reserve(&org("a"), t0 + ms(500));
+        assert_eq!(first, t0 + ms(3000));
+        let second = fleet.reserve(&org("a"), t0 + ms(500));
+        let token = Duration::from_secs_f64(1.0 / fleet.rate().expect("learned"));
+        assert_eq!(second, t0 + ms(3000) + token);
+        // Whatever its turn said, nothing goes out before the wait ends;
+        // one request goes out at its end, however soon after the last
+        // one sent before the 429, and the next a token later.
+        let (before, end) = (t0 - ms(10), t0 + ms(3000));
+        let mut fleet = learned_at(t0 - 2 * SECOND, &None);
+        let unpaced = fleet.reserve(&org("a"), before);
+        assert!(fleet.send(&org("a"), unpaced).is_ok());
+        let limited = Grant::Paced {
+            rate: 1.0,
+            sent: before,
+        };
+        fleet.feedback(&org("a"), &limited, Feedback::RateLimited(ms(3000)), t0);
+        assert_eq!(fleet.send(&org("a"), end - ms(1)), Err(end));
+        assert!(fleet.send(&org("a"), end).is_ok());
+        let token = Duration::from_secs_f64(1.0 / fleet.rate().expect("learned"));
+        assert_eq!(fleet.send(&org("a"), end + ms(1)), Err(end + token));
+        // Another organization is not closed.
+        assert_eq!(fleet.reserve(&org("b"), t0 + ms(500)), t0 + ms(500));
+    }
+
+    #[test]
+    fn a_new_org_starts_at_the_learned_rate_with_one_request_at_once() {
+        let t0 = Instant::now();
+        let mut fleet = learned_at(t0, &org("taught"));
+        let now = t0 + ms(100);
+        let ready: Vec<Instant> = (0..4).map(|_| fleet.reserve(&org("new"), now)).collect();
+        assert_eq!(
+            ready,
+            [now, now + SECOND, now + 2 * SECOND, now + 3 * SECOND]
+        );
+        // The partner's own calls have a bucket of their own.
+        assert_eq!(fleet.reserve(&None, now), now);
+    }
+
+    #[test]
+    fn a_bucket_refills_at_the_rate_up_to_one_request() {
+        let t0 = Instant::now();
+        let mut fleet = learned_at(t0, &org("taught"));
+        let key = org("a");
+        assert_eq!(fleet.reserve(&key, t0), t0);
+        // Idle ten tokens' time, it still admits one at once, not ten.
+        let later = t0 + 10 * SECOND;
+        assert_eq!(fleet.reserve(&key, later), later);
+        assert_eq!(fleet.reserve(&key, later), later + SECOND);
+    }
+
+    #[test]
+    fn success_grows_the_rate_by_a_tenth_per_second_at_most_a_second_at_once() {
+        let t0 = Instant::now();
+        let mut learned = Learned::first(t0, SECOND);
+        learned.grow(t0 + ms(500));
+        assert!(close(learned.rate, 1.05), "{}", learned.rate);
+        // A long quiet time counts as one second.
+        learned.grow(t0 + 60 * SECOND);
+        assert!(close(learned.rate, 1.05 * 1.1), "{}", learned.rate);
+        // Successes at the same instant add nothing.
+        learned.grow(t0 + 60 * SECOND);
+        assert!(close(learned.rate, 1.05 * 1.1), "{}", learned.rate);
+    }
+
+    #[test]
+    fn a_429_halves_the_rate_once_and_sets_the_ceiling() {
+        let t0 = Instant::now();
+        let mut learned = Learned::first(t0, SECOND);
+        learned.rate = 4.0;
+        let t1 = t0 + 2 * SECOND;
+        learned.limited(t1, t1 - ms(10), 4.0, SECOND);
+        assert_eq!((learned.rate, learned.ceiling), (2.0, 4.0));
+        // A 429 of a request sent before that decrease is answered by it.
+        learned.limited(t1 + ms(50), t1 - ms(5), 4.0, SECOND);
+        assert_eq!(learned.rate, 2.0);
+        let t2 = t1 + SECOND;
+        learned.limited(t2, t1 + ms(1), 2.0, SECOND);
+        assert_eq!((learned.rate, learned.ceiling), (1.0, 2.0));
+    }
+
+    #[test]
+    fn a_429_within_the_first_wait_does_not_lower_the_rate() {
+        let t0 = Instant::now();
+        let mut learned = Learned::first(t0, 2 * SECOND);
+        learned.limited(t0 + SECOND, t0 + ms(1999), 0.5, 4 * SECOND);
+        assert_eq!(learned.rate, 0.5);
+        learned.limited(t0 + 3 * SECOND, t0 + 2 * SECOND, 0.5, 4 * SECOND);
+        assert_eq!(learned.rate, 0.25);
+    }
+
+    #[test]
+    fn a_429_never_lowers_the_rate_below_one_request_per_its_retry_after() {
+        let t0 = Instant::now();
+        let mut learned = Learned::first(t0, SECOND);
+        learned.rate = 1.5;
+        learned.limited(t0 + 2 * SECOND, t0 + 2 * SECOND, 1.5, SECOND);
+        assert_eq!(learned.rate, 1.0, "not 0.75: a token a second was promised");
+        learned.limited(t0 + 3 * SECOND, t0 + 3 * SECOND, 1.0, SECOND);
+        assert_eq!(learned.rate, 1.0);
+        learned.limited(t0 + 4 * SECOND, t0 + 4 * SECOND, 1.0, 4 * SECOND);
+        assert_eq!(learned.rate, 0.5);
+    }
+
+    #[test]
+    fn the_rate_grows_to_nine_tenths_of_the_ceiling_which_creeps_up() {
+        let t0 = Instant::now();
+        let mut learned = Learned::first(t0, SECOND);
+        learned.rate = 4.0;
+        learned.limited(t0 + SECOND, t0 + SECOND, 4.0, SECOND);
+        let mut now = t0 + SECOND;
+        for _ in 0..20 {
+            now += SECOND;
+            learned.grow(now);
+        }
+        let ceiling = 4.0 * 1.01_f64.powi(20);
+        assert!(close(learned.ceiling, ceiling), "{}", learned.ceiling);
+        assert!(
+            close(learned.rate, ceiling * CEILING_SHARE),
+            "{}",
+            learned.rate
+        );
+    }
+
+    #[test]
+    fn only_paced_429s_lower_the_rate_every_429_closes_its_org() {
+        let t0 = Instant::now();
+        let mut fleet = learned_at(t0, &org("taught"));
+        // A request sent while nothing was paced, answered after the
+        // first 429 taught the rate.
+        fleet.feedback(&org("late"), &UNPACED, Feedback::RateLimited(ms(2000)), t0);
+        assert_eq!(fleet.rate(), Some(1.0));
+        assert_eq!(fleet.reserve(&org("late"), t0), t0 + ms(2000));
+        // A paced one, sent after the first wait, lowers it.
+        let later = t0 + 2 * SECOND;
+        let (_, grant) = turn(&mut fleet, &org("paced"), later);
+        let wait = Feedback::RateLimited(4 * SECOND);
+        fleet.feedback(&org("paced"), &grant, wait, later);
+        assert_eq!(fleet.rate(), Some(0.5));
+    }
+
+    #[test]
+    fn only_a_paced_success_grows_the_rate() {
+        let t0 = Instant::now();
+        let mut fleet = learned_at(t0, &org("taught"));
+        fleet.feedback(&org("a"), &UNPACED, Feedback::Success, t0 + SECOND);
+        assert_eq!(fleet.rate(), Some(1.0));
+        let (_, grant) = turn(&mut fleet, &org("a"), t0);
+        fleet.feedback(&org("a"), &grant, Feedback::Other, t0 + SECOND);
+        assert_eq!(fleet.rate(), Some(1.0));
+        fleet.feedback(&org("a"), &grant, Feedback::Success, t0 + SECOND);
+        assert!(close(fleet.rate().expect("learned"), 1.1));
+    }
+
+    #[test]
+    fn a_request_goes_out_no_sooner_than_a_token_after_the_last_sent() {
+        let t0 = Instant::now();
+        let mut fleet = Fleet::default();
+        // Before any 429, anything goes out.
+        assert_eq!(fleet.send(&org("a"), t0), Ok(UNPACED));
+        let mut fleet = learned_at(t0, &org("taught"));
+        let first = fleet.reserve(&org("a"), t0);
+        let second = fleet.reserve(&org("a"), t0);
+        assert_eq!(second, t0 + SECOND);
+        // The first waited 900 ms for its slot: the second, whose turn
+        // has come, must still wait a token's time after it.
+        let slow = first + ms(900);
+        let paced = Grant::Paced {
+            rate: 1.0,
+            sent: slow,
+        };
+        assert_eq!(fleet.send(&org("a"), slow), Ok(paced));
+        assert_eq!(fleet.send(&org("a"), second), Err(slow + SECOND));
+        assert!(fleet.send(&org("a"), slow + SECOND).is_ok());
+        // Another organization's requests are not held by it.
+        assert!(fleet.send(&org("b"), slow).is_ok());
+    }
+
+    #[test]
+    fn idle_buckets_are_dropped_so_ten_thousand_orgs_keep_few() {
+        let t0 = Instant::now();
+        let mut fleet = learned_at(t0, &None);
+        let mut most = 0;
+        // Ten organizations a second, each called once: a bucket is full
+        // again a second after its call.
+        for n in 0..10_000u64 {
+            let now = t0 + ms(100 * n);
+            let (ready, _) = turn(&mut fleet, &org(&format!("org-{n}")), now);
+            assert_eq!(ready, now);
+            most = most.max(fleet.buckets());
+        }
+        assert!(most <= SWEEP_AT, "{most} buckets");
+        // A bucket still in use is kept: its debt is not forgotten.
+        let busy = org("busy");
+        let now = t0 + ms(100 * 10_000);
+        fleet.reserve(&busy, now);
+        let next = fleet.reserve(&busy, now);
+        for n in 0..2 * SWEEP_AT {
+            fleet.reserve(&org(&format!("more-{n}")), now);
+        }
+        assert_eq!(fleet.reserve(&busy, now), next + SECOND);
+    }
+
+    #[test]
+    fn a_pacer_off_learns_nothing_and_a_pacer_on_shares_it() {
+        let off = Pacer::new(Pacing::off());
+        off.feedback(Some("a"), &UNPACED, Feedback::RateLimited(SECOND));
+        assert_eq!(off.rate(), None);
+        assert_eq!(off.send(Some("a")), Ok(UNPACED));
+        let on = Pacer::new(Pacing::learned());
+        let copy = on.clone();
+        assert_eq!(on.rate(), None);
+        on.feedback(Some("a"), &UNPACED, Feedback::RateLimited(SECOND));
+        assert_eq!(copy.rate(), Some(1.0));
+        assert!(copy.reserve(Some("a")) > Instant::now());
+        assert!(copy.send(Some("a")).is_err(), "closed for a second");
+    }
+}
