@@ -82,3 +82,29 @@ async fn clients_plays_a_generated_fleet() {
     assert_eq!(status, 200);
     assert_eq!(listing["clients"].as_array().map(Vec::len), Some(30));
 }
+
+/// `--bucket-rate` and `--bucket-burst`: the partner's own calls meet a
+/// token bucket of that size, whose `429` says when a token is back.
+#[tokio::test]
+async fn bucket_flags_limit_the_partner_with_a_token_bucket() {
+    let (_running, url, _) = start(&["--bucket-rate", "0.5", "--bucket-burst", "2"]);
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..3 {
+        let response = reqwest::Client::new()
+            .post(format!("{url}/api/partner/getClientsV2"))
+            .header("x-auth-scheme", "partner-api-token")
+            .header("x-auth-apikey", rhombus_fake::FAKE_API_KEY)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .expect("the fake answers");
+        statuses.push(response.status().as_u16());
+        if let Some(value) = response.headers().get("retry-after") {
+            retry_after = Some(value.to_str().expect("ASCII").to_owned());
+        }
+    }
+    // Two tokens, then a 429 until the next one, two seconds away at 0.5/s.
+    assert_eq!(statuses, [200, 200, 429]);
+    assert_eq!(retry_after.as_deref(), Some("2"));
+}
