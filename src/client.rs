@@ -86,6 +86,13 @@ impl Client {
     pub fn learned_rate(&self) -> Option<f64> {
         self.inner.pacer.rate()
     }
+
+    /// The requests at once pacing has learned an organization's bucket
+    /// admits, shared like [`learned_rate`](Client::learned_rate); `None`
+    /// before the first `429`, or with pacing off.
+    pub fn learned_burst(&self) -> Option<u32> {
+        self.inner.pacer.burst()
+    }
 }
 
 #[cfg(test)]

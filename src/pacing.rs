@@ -49,29 +49,51 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// The share of itself the rate grows by per second of successes.
-pub(crate) const GROWTH_PER_SECOND: f64 = 0.10;
-/// What a `429` multiplies the rate by.
+/// What a `429` of a request sent at the learned rate multiplies it by.
 pub(crate) const DECREASE: f64 = 0.5;
-/// The rate grows to at most this share of the ceiling (the rate a `429`
-/// was last seen at).
-pub(crate) const CEILING_SHARE: f64 = 0.9;
-/// The share of itself the ceiling grows by per second of successes.
+/// The share of itself the ceiling (a rate seen too fast) grows by per
+/// second of successes, so that a limit the server raised is found again.
 pub(crate) const CEILING_CREEP_PER_SECOND: f64 = 0.01;
+/// The rate is probed while the ceiling is more than this share above it.
+pub(crate) const PRECISION: f64 = 0.1;
+/// A rate probe asks at most this multiple of the learned rate (and at
+/// most halfway to the ceiling).
+pub(crate) const PROBE_STEP: f64 = 2.0;
+/// Organizations probing at once.
+pub(crate) const PROBES: usize = 4;
+/// A probe not settled within this, plus the tokens' time of
+/// [`PROOFS`] + 2 requests, is given up (its organization called too
+/// little to tell), so that another organization probes.
+pub(crate) const PROBE_EXPIRES: Duration = Duration::from_millis(500);
+/// The share of a rate a probe proved that pacing keeps below it, for
+/// the jitter between when requests are sent and when the server sees
+/// them.
+pub(crate) const MARGIN: f64 = 0.05;
+/// Tight successes a rate probe needs: one could still draw on a token
+/// the server's bucket kept beyond the burst learned.
+pub(crate) const PROOFS: u32 = 2;
+/// Requests of an organization sent within this of each other (and within
+/// half a token's time) are one burst.
+pub(crate) const BURST_WINDOW: Duration = Duration::from_millis(20);
+/// A burst seen too large is probed again after this long.
+pub(crate) const BURST_CEILING_KEPT: Duration = Duration::from_secs(60);
+/// The largest burst learned.
+pub(crate) const MAX_BURST: u32 = 64;
 /// The slowest rate, in requests per second: one a minute, the longest
 /// `Retry-After` the default retry policy honours.
 pub(crate) const MIN_RATE: f64 = 1.0 / 60.0;
 /// The fastest rate, in requests per second: beyond it pacing holds back
 /// nothing a client could send anyway.
 pub(crate) const MAX_RATE: f64 = 100_000.0;
-/// The requests a full bucket admits at once.
-pub(crate) const BURST: f64 = 1.0;
 /// The longest a bucket holds a request back or stays closed: a day, more
 /// than any call's deadline but one without any, so that no sum of waits
 /// overflows the clock.
 pub(crate) const MAX_WAIT: Duration = Duration::from_secs(86_400);
 /// Buckets kept before idle ones are dropped.
 pub(crate) const SWEEP_AT: usize = 1024;
+/// Tokens a bucket may lack and still admit a request: the turns and the
+/// send times are the same instants computed twice in floating point.
+const TOLERANCE: f64 = 1e-6;
 
 /// Whether a client paces its requests; see [`ClientBuilder::pacing`](crate::ClientBuilder::pacing).
 ///
@@ -112,14 +134,91 @@ impl Default for Pacing {
     }
 }
 
-/// What the fleet has learned of the server's per-organization rate.
+/// A rate and a burst: what a bucket admits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Terms {
+    /// Requests per second the bucket refills with.
+    pub rate: f64,
+    /// Requests a full bucket admits at once.
+    pub burst: u32,
+}
+
+/// What an organization probes: one more request at once, or a faster
+/// rate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Probe {
+    Burst(Terms),
+    Rate(Terms),
+}
+
+impl Probe {
+    fn terms(self) -> Terms {
+        match self {
+            Probe::Burst(terms) | Probe::Rate(terms) => terms,
+        }
+    }
+}
+
+/// How a paced request went out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Sent {
+    /// Its bucket's terms.
+    pub terms: Terms,
+    /// When.
+    pub at: Instant,
+    /// Requests of its organization sent together (within half a token's
+    /// time of the one before), itself included: more than 1 is a burst.
+    pub depth: u32,
+    /// The tokens its bucket held, itself included. Under one and a half
+    /// the bucket is tight: the requests before emptied it, and so the
+    /// server's too if the burst learned is the server's, `ready` tokens'
+    /// time ago, so that a success shows the server refills at least at
+    /// the rate over `ready`.
+    pub ready: f64,
+    /// When the first request of its burst was sent (its own, if alone).
+    pub burst_start: Instant,
+    /// The probe whose terms it was sent on.
+    pub probe: Option<Probe>,
+}
+
+impl Sent {
+    /// A request that went out alone into an emptied bucket: its outcome
+    /// says whether the server refills at its rate.
+    fn teaches_rate(&self) -> bool {
+        self.depth == 1 && self.ready < 1.5
+    }
+
+    /// The rate its success shows the server refills at, at least.
+    fn shows_rate(&self) -> f64 {
+        self.terms.rate / self.ready.max(1.0)
+    }
+
+    /// A request that went out with others, or first into a bucket that
+    /// held more than one: its outcome says whether the server's bucket
+    /// holds the burst. (The server may take a burst's requests in
+    /// another order than they were sent.)
+    fn in_burst(&self) -> bool {
+        !self.teaches_rate()
+    }
+}
+
+/// What the fleet has learned of the server's per-organization bucket.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Learned {
-    /// Requests per second each bucket refills with.
+    /// The rate the server is known to refill at: one request per the
+    /// first `429`'s wait, or what probes proved, or half of it after a
+    /// `429` (requests per second).
     pub rate: f64,
-    /// The rate a `429` was last seen at (infinite before any).
+    /// The rate every bucket refills with: `rate`, less [`MARGIN`] if a
+    /// probe proved it.
+    pub pace: f64,
+    /// Requests a full bucket admits at once.
+    pub burst: u32,
+    /// A rate seen too fast (infinite before any).
     pub ceiling: f64,
-    /// When the rate last grew or fell.
+    /// A burst seen too large, and when.
+    pub burst_ceiling: Option<(u32, Instant)>,
+    /// When the ceiling last crept up or was set.
     pub changed: Instant,
     /// A `429` of a request sent before this does not lower the rate.
     pub quiet_until: Instant,
@@ -128,9 +227,13 @@ pub(crate) struct Learned {
 impl Learned {
     /// What the first `429`, asking for `wait`, teaches at `now`.
     pub(crate) fn first(now: Instant, wait: Duration) -> Learned {
+        let rate = (1.0 / wait.as_secs_f64().max(f64::MIN_POSITIVE)).clamp(MIN_RATE, MAX_RATE);
         Learned {
-            rate: (1.0 / wait.as_secs_f64().max(f64::MIN_POSITIVE)).clamp(MIN_RATE, MAX_RATE),
+            rate,
+            pace: rate,
+            burst: 1,
             ceiling: f64::INFINITY,
+            burst_ceiling: None,
             changed: now,
             // Requests sent unpaced may have emptied organizations' buckets
             // just before: a token comes back to each within the wait.
@@ -138,110 +241,253 @@ impl Learned {
         }
     }
 
-    /// A success at `now`: the rate and the ceiling grow with the time
-    /// since the last change, at most a second's worth.
-    pub(crate) fn grow(&mut self, now: Instant) {
+    pub(crate) fn terms(&self) -> Terms {
+        Terms {
+            rate: self.pace,
+            burst: self.burst,
+        }
+    }
+
+    /// What an organization starting at `now` probes, if anything is left
+    /// to learn: the burst first (a rate probe needs the server's bucket
+    /// emptied by a burst of exactly its size), then the rate, doubling
+    /// until a probe fails, then halfway to the ceiling, until within
+    /// [`PRECISION`] of it.
+    pub(crate) fn probe(&self, now: Instant) -> Option<Probe> {
+        let burst_open = self.burst < MAX_BURST
+            && self.burst_ceiling.is_none_or(|(ceiling, at)| {
+                ceiling > self.burst + 1 || now >= later(at, BURST_CEILING_KEPT.as_secs_f64())
+            });
+        if burst_open {
+            let burst = self.burst + 1;
+            return Some(Probe::Burst(Terms {
+                burst,
+                ..self.terms()
+            }));
+        }
+        if self.ceiling <= self.rate * (1.0 + PRECISION) || self.rate >= MAX_RATE {
+            return None;
+        }
+        let rate = (self.rate * PROBE_STEP)
+            .min((self.rate + self.ceiling) / 2.0)
+            .min(MAX_RATE);
+        let burst = self.burst;
+        Some(Probe::Rate(Terms { rate, burst }))
+    }
+
+    /// A success at `now`: the ceiling creeps up with the time since it
+    /// last changed, at most a second's worth.
+    pub(crate) fn creep(&mut self, now: Instant) {
         let elapsed = now.saturating_duration_since(self.changed);
         let seconds = elapsed.min(Duration::from_secs(1)).as_secs_f64();
         self.ceiling *= 1.0 + CEILING_CREEP_PER_SECOND * seconds;
-        let grown = self.rate * (1.0 + GROWTH_PER_SECOND * seconds);
-        self.rate = grown
-            .min(self.ceiling * CEILING_SHARE)
-            .clamp(MIN_RATE, MAX_RATE);
         self.changed = now;
     }
 
-    /// A `429` at `now` of a request `sent` paced at `sent_at` (requests
-    /// per second). One sent before the last decrease was answered by it;
-    /// one sent within the first `429`'s wait may have met a bucket that
-    /// requests sent unpaced had emptied.
-    /// The rate never falls below one request per the `wait` the `429`
-    /// asked for: the server promised a token by its end.
-    pub(crate) fn limited(&mut self, now: Instant, sent: Instant, sent_at: f64, wait: Duration) {
-        if sent < self.quiet_until {
+    /// A probe that succeeded: its burst is learned, or the rate its
+    /// successes showed (at most its own).
+    pub(crate) fn proven(&mut self, probe: Probe, shown: f64) {
+        match probe {
+            Probe::Burst(terms) if terms.burst > self.burst => {
+                self.burst = terms.burst.min(MAX_BURST);
+                if self
+                    .burst_ceiling
+                    .is_some_and(|(ceiling, _)| ceiling <= self.burst)
+                {
+                    self.burst_ceiling = None;
+                }
+            }
+            Probe::Rate(terms) if shown.min(terms.rate) > self.rate => {
+                self.rate = shown.min(terms.rate).min(MAX_RATE);
+                self.pace = (self.rate * (1.0 - MARGIN)).max(MIN_RATE);
+                self.ceiling = self.ceiling.max(self.rate * (1.0 + PRECISION));
+            }
+            _ => {}
+        }
+    }
+
+    /// A `429` at `now`, asking for `wait`, of a request `sent`:
+    /// - in a burst ([`Sent::in_burst`]): the burst it was sent under is
+    ///   the burst ceiling, and the burst at most one less;
+    /// - alone, faster than the learned rate (a probe): that rate is the
+    ///   ceiling;
+    /// - alone at the learned rate or slower: the rate halves (never below
+    ///   one request per `wait`: the server promised a token by its end)
+    ///   and the rate it was sent at is the ceiling; unless it was sent
+    ///   before the last decrease (which answered it already) or within
+    ///   the first `429`'s wait (requests sent unpaced may have emptied
+    ///   its organization's bucket).
+    pub(crate) fn limited(&mut self, now: Instant, sent: &Sent, wait: Duration) {
+        if sent.in_burst() {
+            let too_large = sent.terms.burst;
+            let ceiling = self
+                .burst_ceiling
+                .map_or(too_large, |(c, _)| c.min(too_large));
+            self.burst_ceiling = Some((ceiling, now));
+            self.burst = self.burst.min(too_large - 1).max(1);
             return;
         }
-        self.ceiling = sent_at;
+        if let Some(probe) = sent.probe {
+            if let Probe::Rate(terms) = probe {
+                self.ceiling = self.ceiling.min(terms.rate);
+                self.changed = now;
+            }
+            return;
+        }
+        if sent.at < self.quiet_until {
+            return;
+        }
+        self.ceiling = sent.terms.rate;
         let promised = 1.0 / wait.as_secs_f64().max(f64::MIN_POSITIVE);
         self.rate = (self.rate * DECREASE)
             .max(promised)
             .clamp(MIN_RATE, MAX_RATE);
+        self.pace = self.rate;
         self.changed = now;
         self.quiet_until = now;
     }
 }
 
-/// One organization's bucket: `tokens` at `at` (negative: requests already
-/// promised a later turn), refilling at the fleet's rate, and when a
-/// request last went out.
+/// One organization's bucket: turns given out (`tokens` at `at`,
+/// negative: requests already promised a later turn), the requests let
+/// out (`ready` at `ready_at`), both refilling at its terms' rate up to
+/// its burst, and its probe, if it probes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Bucket {
     tokens: f64,
     /// When `tokens` was true; after a `429`, when the bucket opens again.
     at: Instant,
-    /// When the last request was sent.
-    sent: Option<Instant>,
+    ready: f64,
+    ready_at: Instant,
+    /// When the last request was sent, how deep in a burst, and when its
+    /// burst started.
+    last: Option<(Instant, u32, Instant)>,
+    probe: Option<Probe>,
+    /// Successes that speak for its probe.
+    proofs: Proofs,
+}
+
+/// The successes that speak for a probe: of a burst probe, those in the
+/// burst that started at `burst_start`; of a rate probe, tight ones, and
+/// the least rate they showed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Proofs {
+    count: u32,
+    burst_start: Option<Instant>,
+    shown: Option<f64>,
 }
 
 impl Bucket {
-    /// A full bucket at `now`.
-    pub(crate) fn new(now: Instant) -> Bucket {
+    /// A full bucket at `now` with `burst` requests at once.
+    pub(crate) fn new(now: Instant, burst: u32) -> Bucket {
         Bucket {
-            tokens: BURST,
+            tokens: f64::from(burst),
             at: now,
-            sent: None,
+            ready: f64::from(burst),
+            ready_at: now,
+            last: None,
+            probe: None,
+            proofs: Proofs::default(),
         }
     }
 
-    /// Takes a token at `now` refilling at `rate`: the request's turn
-    /// (`now`, or later if the bucket is empty or closed). Turns are given
-    /// out one token's time apart, so that the requests of one
-    /// organization wait in order rather than all for the same instant.
-    pub(crate) fn reserve(&mut self, now: Instant, rate: f64) -> Instant {
+    /// Takes a turn at `now` under `terms`: `now`, or later if the bucket
+    /// is empty or closed. Turns beyond the burst are given out one
+    /// token's time apart, so that the requests of one organization wait
+    /// in order rather than all for the same instant.
+    pub(crate) fn reserve(&mut self, now: Instant, terms: Terms) -> Instant {
         let start = now.max(self.at);
-        let refill = start.saturating_duration_since(self.at).as_secs_f64() * rate;
-        self.tokens = (self.tokens + refill).min(BURST) - 1.0;
+        let refill = start.saturating_duration_since(self.at).as_secs_f64() * terms.rate;
+        self.tokens = (self.tokens + refill).min(f64::from(terms.burst)) - 1.0;
         self.at = start;
-        if self.tokens >= 0.0 {
+        if self.tokens >= -TOLERANCE {
             return start;
         }
-        later(start, -self.tokens / rate)
+        later(start, -self.tokens / terms.rate)
     }
 
-    /// Whether a request may go out at `now`, its turn come and a slot
-    /// taken: not while the bucket is closed, nor within a token's time of
-    /// the last one sent (a request that waited long for its slot must not
-    /// go out right before the next one); else when to ask again.
-    pub(crate) fn send(&mut self, now: Instant, rate: f64) -> Result<(), Instant> {
+    /// Whether a request may go out at `now` under `terms`, its turn come
+    /// and a slot taken: not while the bucket is closed, nor without a
+    /// token of the requests let out (a request that waited long for its
+    /// slot must not go out right before the next one). Its depth in a
+    /// burst and whether the bucket was tight ([`Sent`]), or when to ask
+    /// again.
+    pub(crate) fn send(
+        &mut self,
+        now: Instant,
+        terms: Terms,
+    ) -> Result<(u32, f64, Instant), Instant> {
         if now < self.at {
             return Err(self.at);
         }
-        if let Some(next) = self.sent.map(|sent| later(sent, 1.0 / rate))
-            && now < next
-        {
-            return Err(next);
+        let since = now.saturating_duration_since(self.ready_at).as_secs_f64();
+        let ready = (self.ready + since * terms.rate).min(f64::from(terms.burst));
+        if ready < 1.0 - TOLERANCE {
+            return Err(later(now, (1.0 - ready) / terms.rate));
         }
-        self.sent = Some(now);
-        Ok(())
+        (self.ready, self.ready_at) = (ready - 1.0, now);
+        let (depth, start) = match self.last {
+            Some((last, depth, start)) if now < burst_ends(last, terms.rate) => (depth + 1, start),
+            _ => (1, now),
+        };
+        self.last = Some((now, depth, start));
+        Ok((depth, ready, start))
+    }
+
+    /// Counts the success of a request `sent` on `probe`'s terms: the
+    /// rate shown (see [`Proofs`]) once the probe is proven.
+    fn proves(&mut self, probe: Probe, sent: &Sent) -> Option<f64> {
+        let proofs = &mut self.proofs;
+        match probe {
+            Probe::Burst(terms) if sent.in_burst() => {
+                if proofs.burst_start != Some(sent.burst_start) {
+                    *proofs = Proofs {
+                        burst_start: Some(sent.burst_start),
+                        ..Proofs::default()
+                    };
+                }
+                proofs.count += 1;
+                (proofs.count >= terms.burst).then_some(terms.rate)
+            }
+            Probe::Rate(_) if sent.teaches_rate() => {
+                proofs.count += 1;
+                let shown = proofs
+                    .shown
+                    .map_or(sent.shows_rate(), |s| s.min(sent.shows_rate()));
+                proofs.shown = Some(shown);
+                (proofs.count >= PROOFS).then_some(shown)
+            }
+            _ => None,
+        }
     }
 
     /// A `429` at `now` asking for `wait`: nothing is admitted before
     /// `now + wait`, when one request is.
     pub(crate) fn close(&mut self, now: Instant, wait: Duration) {
-        self.tokens = 1.0;
-        self.at = now.checked_add(wait.min(MAX_WAIT)).unwrap_or(now);
+        let reopens = now.checked_add(wait.min(MAX_WAIT)).unwrap_or(now);
+        (self.tokens, self.at) = (1.0, reopens);
+        (self.ready, self.ready_at) = (1.0, reopens);
         // The wait stands for the spacing from the requests sent before:
         // the server promised a token at its end.
-        self.sent = None;
+        self.last = None;
     }
 
-    /// Whether the bucket is full again at `now`, and so the same as a new
-    /// one: it can be dropped.
-    pub(crate) fn is_idle(&self, now: Instant, rate: f64) -> bool {
-        let refilled = now >= self.at
-            && self.tokens + now.duration_since(self.at).as_secs_f64() * rate >= BURST;
-        refilled && self.sent.is_none_or(|sent| now >= later(sent, 1.0 / rate))
+    /// Whether the bucket is full again at `now` under `terms`, and so the
+    /// same as a new one: it can be dropped.
+    pub(crate) fn is_idle(&self, now: Instant, terms: Terms) -> bool {
+        let full = |tokens: f64, at: Instant| {
+            now >= at
+                && tokens + now.duration_since(at).as_secs_f64() * terms.rate
+                    >= f64::from(terms.burst)
+        };
+        full(self.tokens, self.at) && full(self.ready, self.ready_at)
     }
+}
+
+/// When a burst that sent its last request at `last` ends: half a token's
+/// time later, at most [`BURST_WINDOW`].
+fn burst_ends(last: Instant, rate: f64) -> Instant {
+    later(last, (0.5 / rate).min(BURST_WINDOW.as_secs_f64()))
 }
 
 /// `seconds` after `start`, at most [`MAX_WAIT`].
@@ -259,8 +505,8 @@ pub(crate) type Key = Option<Box<str>>;
 pub(crate) enum Grant {
     /// Unpaced, before any `429`.
     Unpaced,
-    /// Paced at `rate`, sent at `sent`.
-    Paced { rate: f64, sent: Instant },
+    /// Paced.
+    Paced(Sent),
 }
 
 /// What an attempt's outcome tells the pacer.
@@ -283,12 +529,19 @@ pub(crate) struct Fleet {
     buckets: HashMap<Key, Bucket>,
     /// Buckets kept before the next sweep.
     sweep_at: usize,
+    /// The organizations probing, and when each probe expires.
+    probing: Vec<(Key, Instant)>,
 }
 
 impl Fleet {
     /// The rate learned so far, if any `429` was seen.
     pub(crate) fn rate(&self) -> Option<f64> {
-        self.learned.map(|learned| learned.rate)
+        self.learned.map(|learned| learned.pace)
+    }
+
+    /// The burst learned so far, if any `429` was seen.
+    pub(crate) fn burst(&self) -> Option<u32> {
+        self.learned.map(|learned| learned.burst)
     }
 
     /// The turn of a request of `key` asking at `now`: when to take a slot.
@@ -296,7 +549,9 @@ impl Fleet {
         let Some(learned) = self.learned else {
             return now;
         };
-        self.bucket(key, now).reserve(now, learned.rate)
+        let bucket = self.bucket(key, now, &learned, true);
+        let terms = bucket.probe.map_or(learned.terms(), Probe::terms);
+        bucket.reserve(now, terms)
     }
 
     /// Whether a request of `key` that had its turn and holds a slot may
@@ -306,54 +561,139 @@ impl Fleet {
         let Some(learned) = self.learned else {
             return Ok(Grant::Unpaced);
         };
-        self.bucket(key, now).send(now, learned.rate)?;
-        Ok(Grant::Paced {
-            rate: learned.rate,
-            sent: now,
-        })
+        let bucket = self.bucket(key, now, &learned, true);
+        let terms = bucket.probe.map_or(learned.terms(), Probe::terms);
+        let probe = bucket.probe;
+        let (depth, ready, burst_start) = bucket.send(now, terms)?;
+        Ok(Grant::Paced(Sent {
+            terms,
+            at: now,
+            depth,
+            ready,
+            burst_start,
+            probe,
+        }))
     }
 
     /// Learns from the outcome of a request of `key` sent under `grant`.
     pub(crate) fn feedback(&mut self, key: &Key, grant: &Grant, feedback: Feedback, now: Instant) {
+        let sent = match grant {
+            Grant::Paced(sent) => Some(sent),
+            Grant::Unpaced => None,
+        };
         match feedback {
             Feedback::Success => {
-                if let (Some(learned), Grant::Paced { .. }) = (&mut self.learned, grant) {
-                    learned.grow(now);
+                let Some(sent) = sent else { return };
+                let proven = self.settle(key, sent, false);
+                let Some(learned) = &mut self.learned else {
+                    return;
+                };
+                learned.creep(now);
+                if let Some((probe, shown)) = proven {
+                    learned.proven(probe, shown);
                 }
             }
             Feedback::RateLimited(wait) => {
-                match (&mut self.learned, *grant) {
-                    (None, _) => self.learned = Some(Learned::first(now, wait)),
-                    (Some(learned), Grant::Paced { rate, sent }) => {
-                        learned.limited(now, sent, rate, wait)
+                let learned = match (self.learned, sent) {
+                    (None, _) => Learned::first(now, wait),
+                    (Some(mut learned), Some(sent)) => {
+                        learned.limited(now, sent, wait);
+                        learned
                     }
-                    (Some(_), Grant::Unpaced) => {}
+                    // Sent unpaced: it teaches nothing of the rate.
+                    (Some(learned), None) => learned,
+                };
+                self.learned = Some(learned);
+                if let Some(sent) = sent {
+                    self.settle(key, sent, true);
                 }
-                self.bucket(key, now).close(now, wait);
+                self.bucket(key, now, &learned, false).close(now, wait);
             }
             Feedback::Other => {}
         }
     }
 
-    /// `key`'s bucket, made full if there is none (after a sweep of the
-    /// idle ones, if there are many).
-    fn bucket(&mut self, key: &Key, now: Instant) -> &mut Bucket {
-        if !self.buckets.contains_key(key) {
-            self.sweep(now);
+    /// Ends `key`'s probe if the outcome (`limited` or not) of a request
+    /// `sent` settles it, the bucket going on at the fleet's terms: any
+    /// `429`; the success of a burst probe's whole burst, or of a rate
+    /// probe's [`PROOFS`] tight requests. The probe, if it succeeded, and
+    /// the rate shown.
+    fn settle(&mut self, key: &Key, sent: &Sent, limited: bool) -> Option<(Probe, f64)> {
+        let bucket = self.buckets.get_mut(key)?;
+        let probe = bucket.probe.filter(|probe| sent.probe == Some(*probe))?;
+        let shown = if limited {
+            None
+        } else {
+            bucket.proves(probe, sent)
+        };
+        if limited || shown.is_some() {
+            bucket.probe = None;
+            self.probing.retain(|(probing, _)| probing != key);
         }
-        (self.buckets.entry(key.clone())).or_insert_with(|| Bucket::new(now))
+        Some(probe).zip(shown)
+    }
+
+    /// `key`'s bucket, made full if there is none (after a sweep of the
+    /// idle ones, if there are many), probing if an organization's new
+    /// bucket `may_probe` (not one made to be closed by a `429`).
+    fn bucket(
+        &mut self,
+        key: &Key,
+        now: Instant,
+        learned: &Learned,
+        may_probe: bool,
+    ) -> &mut Bucket {
+        if !self.buckets.contains_key(key) {
+            self.sweep(now, learned);
+            let probe = match may_probe {
+                true => self.start_probe(key, now, learned),
+                false => None,
+            };
+            let burst = probe.map_or(learned.burst, |probe| probe.terms().burst);
+            let bucket = Bucket {
+                probe,
+                ..Bucket::new(now, burst)
+            };
+            self.buckets.insert(key.clone(), bucket);
+        }
+        self.buckets.get_mut(key).expect("inserted above")
+    }
+
+    /// A probe for a new bucket of `key`, if fewer than [`PROBES`]
+    /// organizations probe (those past [`PROBE_EXPIRES`] given up) and
+    /// something is left to learn. The partner's own calls never probe.
+    fn start_probe(&mut self, key: &Key, now: Instant, learned: &Learned) -> Option<Probe> {
+        key.as_ref()?;
+        for (probing, expires) in &self.probing {
+            if now >= *expires
+                && let Some(bucket) = self.buckets.get_mut(probing)
+            {
+                bucket.probe = None;
+            }
+        }
+        self.probing.retain(|(_, expires)| now < *expires);
+        if self.probing.len() >= PROBES {
+            return None;
+        }
+        let probe = learned.probe(now)?;
+        let tokens = f64::from(PROOFS + 2) / probe.terms().rate;
+        let expires = later(now, PROBE_EXPIRES.as_secs_f64() + tokens);
+        self.probing.push((key.clone(), expires));
+        Some(probe)
     }
 
     /// Drops the buckets that are full again, once there are
     /// [`SWEEP_AT`] of them or twice as many as after the last sweep: a
     /// full bucket is a new one, so nothing is forgotten, and the map holds
-    /// only organizations called within about a token's time.
-    fn sweep(&mut self, now: Instant) {
+    /// only organizations called within about a token's time. Probing
+    /// buckets are kept.
+    fn sweep(&mut self, now: Instant, learned: &Learned) {
         if self.buckets.len() < self.sweep_at.max(SWEEP_AT) {
             return;
         }
-        let rate = self.rate().unwrap_or(MAX_RATE);
-        self.buckets.retain(|_, bucket| !bucket.is_idle(now, rate));
+        let terms = learned.terms();
+        self.buckets
+            .retain(|_, bucket| bucket.probe.is_some() || !bucket.is_idle(now, terms));
         self.sweep_at = self.buckets.len() * 2;
     }
 
@@ -395,33 +735,39 @@ impl Pacer {
 
     /// The rate learned, in requests per second per organization.
     pub(crate) fn rate(&self) -> Option<f64> {
+        self.learned_fleet()?.rate()
+    }
+
+    /// The requests at once learned per organization.
+    pub(crate) fn burst(&self) -> Option<u32> {
+        self.learned_fleet()?.burst()
+    }
+
+    /// The fleet, once a `429` taught it something.
+    fn learned_fleet(&self) -> Option<MutexGuard<'_, Fleet>> {
         let shared = self.fleet.as_ref()?;
-        if !shared.learned.load(Ordering::Acquire) {
-            return None;
-        }
-        lock(&shared.fleet).rate()
+        shared
+            .learned
+            .load(Ordering::Acquire)
+            .then(|| lock(&shared.fleet))
     }
 
     /// The turn of a request of `org` (`None`: a partner-level call)
     /// asking now.
     pub(crate) fn reserve(&self, org: Option<&str>) -> Instant {
         let now = Instant::now();
-        match &self.fleet {
-            Some(shared) if shared.learned.load(Ordering::Acquire) => {
-                lock(&shared.fleet).reserve(&key(org), now)
-            }
-            _ => now,
+        match self.learned_fleet() {
+            Some(mut fleet) => fleet.reserve(&key(org), now),
+            None => now,
         }
     }
 
     /// Whether a request of `org` that had its turn and holds a slot may
     /// go out now (see [`Fleet::send`]).
     pub(crate) fn send(&self, org: Option<&str>) -> Result<Grant, Instant> {
-        match &self.fleet {
-            Some(shared) if shared.learned.load(Ordering::Acquire) => {
-                lock(&shared.fleet).send(&key(org), Instant::now())
-            }
-            _ => Ok(Grant::Unpaced),
+        match self.learned_fleet() {
+            Some(mut fleet) => fleet.send(&key(org), Instant::now()),
+            None => Ok(Grant::Unpaced),
         }
     }
 
@@ -431,7 +777,7 @@ impl Pacer {
         let teaches = match feedback {
             Feedback::RateLimited(_) => true,
             // Only a paced request's success says the rate is fine.
-            Feedback::Success => matches!(grant, Grant::Paced { .. }),
+            Feedback::Success => matches!(grant, Grant::Paced(_)),
             Feedback::Other => false,
         };
         if teaches {

@@ -222,7 +222,7 @@ pub async fn stream(
     turn.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         let mut started = 0;
-        while room_for_another(partner, plan, running.len(), started) {
+        while room_for_another(partner, plan, running.len(), started, pending.len()) {
             let Some((n, (uuid, name))) = pending.next() else {
                 break;
             };
@@ -237,7 +237,7 @@ pub async fn stream(
             biased;
             () = &mut stop => { interrupted = true; break }
             finished = running.join_next() => finished,
-            _ = turn.tick(), if partner.learned_rate().is_some() => continue,
+            _ = turn.tick(), if partner.pacing().is_on() => continue,
         };
         let Some(finished) = finished else { break };
         let (n, client) = finished.expect("a client's audit panicked");
@@ -276,25 +276,42 @@ pub const PACED_CLIENTS_PER_SLOT: usize = 32;
 /// started are not queued yet when the next is considered.
 const PACED_STARTS_PER_TURN: usize = 4;
 const PACED_TURN: std::time::Duration = std::time::Duration::from_millis(10);
+/// Paced, clients start while fewer requests than
+/// `Plan::clients_at_once` over this wait for a slot: a short queue keeps
+/// the slots busy without holding a request whose turn came.
+const PACED_QUEUE_SHARE: usize = 4;
 
-/// Whether another client may start, `running` running and `started`
-/// started in this turn of the loop. Until the API answers 429 and pacing
-/// starts: `plan.clients_at_once`. Paced, a client waits for its
-/// organization's turns without holding a request slot (with 5 calls and a
-/// learned rate of one a second, it lasts about 4 s instead of one
-/// answer's time), so clients start, up to [`PACED_CLIENTS_PER_SLOT`]
-/// times as many, while fewer requests than `plan.clients_at_once` wait
-/// for a slot: the slots stay busy, and a request whose turn came does not
-/// then wait long for a slot (which would bunch it with its
-/// organization's next).
-fn room_for_another(partner: &Client, plan: &Plan, running: usize, started: usize) -> bool {
+/// Whether another client may start, `running` running, `started`
+/// started in this turn of the loop and `pending` not started yet.
+///
+/// Until the API answers 429 and pacing starts: `plan.clients_at_once`.
+/// Paced, a client waits for its organization's turns without holding a
+/// request slot (with 5 calls, two at once and then two a second, it
+/// lasts about 1.5 s instead of one answer's time), so clients start, up
+/// to [`PACED_CLIENTS_PER_SLOT`] times as many, while few requests wait
+/// for a slot ([`PACED_QUEUE_SHARE`]): the slots stay busy, and a request
+/// whose turn came does not then wait long for a slot (which would bunch
+/// it with its organization's next). Once no more clients are left than
+/// are running, the rest start at once: a client started last still needs
+/// its organization's turns after it starts, and started early its calls
+/// fill the slots its elders leave free, instead of trailing alone at the
+/// end.
+fn room_for_another(
+    partner: &Client,
+    plan: &Plan,
+    running: usize,
+    started: usize,
+    pending: usize,
+) -> bool {
     let at_once = plan.clients_at_once.max(1);
+    let most = at_once.saturating_mul(PACED_CLIENTS_PER_SLOT);
     match partner.learned_rate() {
         None => running < at_once,
+        Some(_) if pending <= 2 * running => running < most,
         Some(_) => {
-            running < at_once.saturating_mul(PACED_CLIENTS_PER_SLOT)
+            running < most
                 && started < PACED_STARTS_PER_TURN
-                && partner.queued_requests() < at_once
+                && partner.queued_requests() < at_once / PACED_QUEUE_SHARE
         }
     }
 }
