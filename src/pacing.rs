@@ -5,40 +5,51 @@
 //! not publish; a `429` with `Retry-After` is all a client learns. A
 //! [`Pacer`] keeps a token bucket per organization the client acts in (the
 //! `x-auth-org` of a [`Client::for_org`](crate::Client::for_org) handle,
-//! and one for the partner's own, key-level calls), all refilling at one
-//! rate learned for the whole fleet, since the server's limit is the same
+//! and one for the partner's own, key-level calls), all on one rate and
+//! burst learned for the whole fleet, since the server's limit is the same
 //! for every organization: a bucket made for an organization the client has
 //! never called starts at what the others taught. The rules:
 //!
 //! - Until the first `429`, nothing is paced and no bucket exists.
-//! - The first `429` sets the rate to one request per `Retry-After`: the
-//!   server promised a token by then, so the server's rate is at least that.
-//! - Each success raises the rate by [`GROWTH_PER_SECOND`] of itself per
-//!   second since the last raise (at most one second's worth at once), and
-//!   never above [`CEILING_SHARE`] of the ceiling.
-//! - A `429` of a paced request halves the rate (but not below one request
-//!   per its `Retry-After`) and makes the rate it was sent at the ceiling,
-//!   unless the request was sent before the last
-//!   decrease (which answered it already), or within the first `429`'s
+//! - The first `429` sets the rate to one request per `Retry-After` (the
+//!   server promised a token by then, so its rate is at least that) and
+//!   the burst to one request.
+//! - A few organizations starting afresh ([`PROBES`] at once, never the
+//!   partner's own calls) probe what the others do not risk: first one
+//!   request more at once, until a burst fails; then, the burst known, a
+//!   faster rate: twice the rate until a probe fails, then halfway to the
+//!   rate that failed (the ceiling), until within [`PRECISION`] of it. A
+//!   burst probe succeeds when its whole burst does; a rate probe when
+//!   [`PROOFS`] requests sent alone into its emptied bucket do, and shows
+//!   the rate over the tokens the bucket held ([`Sent::ready`]). A probe
+//!   not settled in time is given up ([`PROBE_EXPIRES`]).
+//! - The fleet's buckets refill at the rate proven less [`MARGIN`], for the
+//!   jitter between sending and the server's clock.
+//! - A `429` of a request in a burst (sent with others, or first into a
+//!   bucket holding more than one) makes that burst the burst ceiling
+//!   (probed again after [`BURST_CEILING_KEPT`]) and the burst at most one
+//!   less. A `429` of a rate probe's lone request makes its rate the
+//!   ceiling. A `429` of any other paced request halves the rate (but not
+//!   below one request per its `Retry-After`) and makes the rate it was
+//!   sent at the ceiling, unless it was sent before the last decrease
+//!   (which answered it already), or within the first `429`'s
 //!   `Retry-After` (requests sent unpaced may have emptied its
 //!   organization's bucket); the ceiling creeps up by
-//!   [`CEILING_CREEP_PER_SECOND`] per second, so a limit the server raised
-//!   is found again.
+//!   [`CEILING_CREEP_PER_SECOND`] per second of successes, so a limit the
+//!   server raised is found again.
 //! - Every `429` empties its organization's bucket until its `Retry-After`
 //!   has passed: nothing is sent there before, and one request at its end
 //!   (the wait stands for the spacing from the requests sent before).
-//! - A bucket holds one request ([`BURST`]): a burst the server allows is
-//!   not probed, since finding it out costs a `429` in every organization.
-//! - A request gets its turn from the bucket (turns one token's time
-//!   apart), waits for it without a request slot, then takes a slot; it
-//!   goes out only if no other request of its organization went out within
-//!   a token's time and no `429` closed the organization meanwhile (its
-//!   slot may have come late, right before the next one's), else it gives
-//!   the slot back and waits again.
+//! - A request gets its turn from the bucket (the burst at once, then one
+//!   token's time apart), waits for it without a request slot, then takes
+//!   a slot; it goes out only if its bucket of requests let out holds a
+//!   token and no `429` closed the organization meanwhile (its slot may
+//!   have come late, right before the next one's), else it gives the slot
+//!   back and waits again.
 //! - A bucket full again is the same as a new one: once there are
-//!   [`SWEEP_AT`] buckets, the full ones are dropped, so memory follows
-//!   the organizations called within about a token's time, not all those
-//!   ever called.
+//!   [`SWEEP_AT`] buckets, the full ones not probing are dropped, so memory
+//!   follows the organizations called within about a token's time, not all
+//!   those ever called.
 //!
 //! The rules are functions of the time they are given ([`Fleet`], [`Bucket`],
 //! [`Learned`]), so each is tested on made-up instants; only [`Pacer`]
@@ -175,10 +186,11 @@ pub(crate) struct Sent {
     /// time ago, so that a success shows the server refills at least at
     /// the rate over `ready`.
     pub ready: f64,
-    /// When the first request of its burst was sent (its own, if alone).
-    pub burst_start: Instant,
-    /// The probe whose terms it was sent on.
-    pub probe: Option<Probe>,
+    /// Which of its bucket's bursts it went out in (a request alone is a
+    /// burst of one).
+    pub burst: u32,
+    /// Whether it was sent on a probe's terms.
+    pub probe: bool,
 }
 
 impl Sent {
@@ -327,9 +339,9 @@ impl Learned {
             self.burst = self.burst.min(too_large - 1).max(1);
             return;
         }
-        if let Some(probe) = sent.probe {
-            if let Probe::Rate(terms) = probe {
-                self.ceiling = self.ceiling.min(terms.rate);
+        if sent.probe {
+            if sent.terms.rate > self.rate {
+                self.ceiling = self.ceiling.min(sent.terms.rate);
                 self.changed = now;
             }
             return;
@@ -359,21 +371,21 @@ pub(crate) struct Bucket {
     at: Instant,
     ready: f64,
     ready_at: Instant,
-    /// When the last request was sent, how deep in a burst, and when its
-    /// burst started.
-    last: Option<(Instant, u32, Instant)>,
+    /// When the last request was sent, how deep in a burst, and which
+    /// burst (counted from the bucket's first).
+    last: Option<(Instant, u32, u32)>,
     probe: Option<Probe>,
     /// Successes that speak for its probe.
     proofs: Proofs,
 }
 
 /// The successes that speak for a probe: of a burst probe, those in the
-/// burst that started at `burst_start`; of a rate probe, tight ones, and
+/// burst counted `burst`; of a rate probe, tight ones, and
 /// the least rate they showed.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Proofs {
     count: u32,
-    burst_start: Option<Instant>,
+    burst: Option<u32>,
     shown: Option<f64>,
 }
 
@@ -412,11 +424,7 @@ impl Bucket {
     /// slot must not go out right before the next one). Its depth in a
     /// burst and whether the bucket was tight ([`Sent`]), or when to ask
     /// again.
-    pub(crate) fn send(
-        &mut self,
-        now: Instant,
-        terms: Terms,
-    ) -> Result<(u32, f64, Instant), Instant> {
+    pub(crate) fn send(&mut self, now: Instant, terms: Terms) -> Result<(u32, f64, u32), Instant> {
         if now < self.at {
             return Err(self.at);
         }
@@ -427,8 +435,9 @@ impl Bucket {
         }
         (self.ready, self.ready_at) = (ready - 1.0, now);
         let (depth, start) = match self.last {
-            Some((last, depth, start)) if now < burst_ends(last, terms.rate) => (depth + 1, start),
-            _ => (1, now),
+            Some((last, depth, burst)) if now < burst_ends(last, terms.rate) => (depth + 1, burst),
+            Some((_, _, burst)) => (1, burst.wrapping_add(1)),
+            None => (1, 0),
         };
         self.last = Some((now, depth, start));
         Ok((depth, ready, start))
@@ -440,9 +449,9 @@ impl Bucket {
         let proofs = &mut self.proofs;
         match probe {
             Probe::Burst(terms) if sent.in_burst() => {
-                if proofs.burst_start != Some(sent.burst_start) {
+                if proofs.burst != Some(sent.burst) {
                     *proofs = Proofs {
-                        burst_start: Some(sent.burst_start),
+                        burst: Some(sent.burst),
                         ..Proofs::default()
                     };
                 }
@@ -469,7 +478,7 @@ impl Bucket {
         (self.ready, self.ready_at) = (1.0, reopens);
         // The wait stands for the spacing from the requests sent before:
         // the server promised a token at its end.
-        self.last = None;
+        self.last = self.last.map(|(_, _, burst)| (now, 0, burst));
     }
 
     /// Whether the bucket is full again at `now` under `terms`, and so the
@@ -563,14 +572,14 @@ impl Fleet {
         };
         let bucket = self.bucket(key, now, &learned, true);
         let terms = bucket.probe.map_or(learned.terms(), Probe::terms);
-        let probe = bucket.probe;
-        let (depth, ready, burst_start) = bucket.send(now, terms)?;
+        let probe = bucket.probe.is_some();
+        let (depth, ready, burst) = bucket.send(now, terms)?;
         Ok(Grant::Paced(Sent {
             terms,
             at: now,
             depth,
             ready,
-            burst_start,
+            burst,
             probe,
         }))
     }
@@ -620,7 +629,7 @@ impl Fleet {
     /// the rate shown.
     fn settle(&mut self, key: &Key, sent: &Sent, limited: bool) -> Option<(Probe, f64)> {
         let bucket = self.buckets.get_mut(key)?;
-        let probe = bucket.probe.filter(|probe| sent.probe == Some(*probe))?;
+        let probe = bucket.probe.filter(|_| sent.probe)?;
         let shown = if limited {
             None
         } else {
@@ -819,6 +828,23 @@ mod tests {
         fleet
     }
 
+    /// A fleet that knows, at `t0`, the server's rate (`rate`) and burst
+    /// (`burst`): nothing is left to probe.
+    fn settled(t0: Instant, rate: f64, burst: u32) -> Fleet {
+        let learned = Learned {
+            rate,
+            pace: rate,
+            burst,
+            ceiling: rate,
+            burst_ceiling: Some((burst + 1, t0)),
+            ..Learned::first(t0, SECOND)
+        };
+        Fleet {
+            learned: Some(learned),
+            ..Fleet::default()
+        }
+    }
+
     const UNPACED: Grant = Grant::Unpaced;
 
     /// The turn of a request of `key` at `now`, and its grant when it goes
@@ -827,6 +853,27 @@ mod tests {
         let ready = fleet.reserve(key, now);
         let grant = fleet.send(key, ready).expect("sent at its turn");
         (ready, grant)
+    }
+
+    /// What a request went out as.
+    fn sent(grant: Grant) -> Sent {
+        match grant {
+            Grant::Paced(sent) => sent,
+            Grant::Unpaced => panic!("sent unpaced"),
+        }
+    }
+
+    /// A request sent alone at `at` at `rate`, into a bucket holding
+    /// `ready` tokens, not probing.
+    fn alone(at: Instant, rate: f64, ready: f64) -> Sent {
+        Sent {
+            terms: Terms { rate, burst: 1 },
+            at,
+            depth: 1,
+            ready,
+            burst: 0,
+            probe: false,
+        }
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -847,11 +894,11 @@ mod tests {
     }
 
     #[test]
-    fn the_first_429_sets_one_request_per_retry_after() {
+    fn the_first_429_sets_one_request_per_retry_after_one_at_once() {
         let t0 = Instant::now();
         let mut fleet = Fleet::default();
         fleet.feedback(&None, &UNPACED, Feedback::RateLimited(ms(2000)), t0);
-        assert_eq!(fleet.rate(), Some(0.5));
+        assert_eq!((fleet.rate(), fleet.burst()), (Some(0.5), Some(1)));
         // Within the limits, whatever the wait.
         assert_eq!(Learned::first(t0, Duration::ZERO).rate, MAX_RATE);
         assert_eq!(Learned::first(t0, Duration::MAX).rate, MIN_RATE);
@@ -860,25 +907,20 @@ mod tests {
     #[test]
     fn a_429_admits_nothing_in_its_org_until_retry_after() {
         let t0 = Instant::now();
-        let mut fleet = Fleet::default();
+        let mut fleet = settled(t0, 1.0, 1);
         fleet.feedback(&org("a"), &UNPACED, Feedback::RateLimited(ms(3000)), t0);
         // One request at the end of the wait, the next a token later.
         let first = fleet.reserve(&org("a"), t0 + ms(500));
         assert_eq!(first, t0 + ms(3000));
         let second = fleet.reserve(&org("a"), t0 + ms(500));
-        let token = Duration::from_secs_f64(1.0 / fleet.rate().expect("learned"));
-        assert_eq!(second, t0 + ms(3000) + token);
+        assert_eq!(second, t0 + ms(3000) + SECOND);
         // Whatever its turn said, nothing goes out before the wait ends;
         // one request goes out at its end, however soon after the last
         // one sent before the 429, and the next a token later.
         let (before, end) = (t0 - ms(10), t0 + ms(3000));
-        let mut fleet = learned_at(t0 - 2 * SECOND, &None);
+        let mut fleet = settled(t0 - 2 * SECOND, 1.0, 1);
         let unpaced = fleet.reserve(&org("a"), before);
-        assert!(fleet.send(&org("a"), unpaced).is_ok());
-        let limited = Grant::Paced {
-            rate: 1.0,
-            sent: before,
-        };
+        let limited = fleet.send(&org("a"), unpaced).expect("sent");
         fleet.feedback(&org("a"), &limited, Feedback::RateLimited(ms(3000)), t0);
         assert_eq!(fleet.send(&org("a"), end - ms(1)), Err(end));
         assert!(fleet.send(&org("a"), end).is_ok());
@@ -889,43 +931,157 @@ mod tests {
     }
 
     #[test]
-    fn a_new_org_starts_at_the_learned_rate_with_one_request_at_once() {
+    fn a_new_org_starts_at_the_learned_terms() {
         let t0 = Instant::now();
-        let mut fleet = learned_at(t0, &org("taught"));
+        let mut fleet = settled(t0, 2.0, 2);
         let now = t0 + ms(100);
         let ready: Vec<Instant> = (0..4).map(|_| fleet.reserve(&org("new"), now)).collect();
-        assert_eq!(
-            ready,
-            [now, now + SECOND, now + 2 * SECOND, now + 3 * SECOND]
-        );
+        assert_eq!(ready, [now, now, now + ms(500), now + SECOND]);
         // The partner's own calls have a bucket of their own.
         assert_eq!(fleet.reserve(&None, now), now);
     }
 
     #[test]
-    fn a_bucket_refills_at_the_rate_up_to_one_request() {
+    fn a_bucket_refills_at_the_rate_up_to_the_burst() {
         let t0 = Instant::now();
-        let mut fleet = learned_at(t0, &org("taught"));
+        let mut fleet = settled(t0, 1.0, 2);
         let key = org("a");
         assert_eq!(fleet.reserve(&key, t0), t0);
-        // Idle ten tokens' time, it still admits one at once, not ten.
+        // Idle ten tokens' time, it admits its burst at once, not ten.
         let later = t0 + 10 * SECOND;
+        assert_eq!(fleet.reserve(&key, later), later);
         assert_eq!(fleet.reserve(&key, later), later);
         assert_eq!(fleet.reserve(&key, later), later + SECOND);
     }
 
     #[test]
-    fn success_grows_the_rate_by_a_tenth_per_second_at_most_a_second_at_once() {
+    fn probes_try_the_burst_then_double_the_rate_then_halve_the_gap() {
         let t0 = Instant::now();
         let mut learned = Learned::first(t0, SECOND);
-        learned.grow(t0 + ms(500));
-        assert!(close(learned.rate, 1.05), "{}", learned.rate);
-        // A long quiet time counts as one second.
-        learned.grow(t0 + 60 * SECOND);
-        assert!(close(learned.rate, 1.05 * 1.1), "{}", learned.rate);
-        // Successes at the same instant add nothing.
-        learned.grow(t0 + 60 * SECOND);
-        assert!(close(learned.rate, 1.05 * 1.1), "{}", learned.rate);
+        let burst = |burst| Some(Probe::Burst(Terms { rate: 1.0, burst }));
+        assert_eq!(learned.probe(t0), burst(2));
+        // Three at once failed: the rate's turn, at twice the rate.
+        learned.burst = 2;
+        learned.burst_ceiling = Some((3, t0));
+        let rate = |rate| Some(Probe::Rate(Terms { rate, burst: 2 }));
+        assert_eq!(learned.probe(t0), rate(2.0));
+        // At 2/s, 3/s failed: halfway there; then nothing within a tenth.
+        (learned.rate, learned.ceiling) = (2.0, 3.0);
+        assert_eq!(learned.probe(t0), rate(2.5));
+        learned.ceiling = 2.2;
+        assert_eq!(learned.probe(t0), None);
+        // A burst ceiling is tried again after a while.
+        let later = t0 + BURST_CEILING_KEPT;
+        assert_eq!(
+            learned.probe(later),
+            Some(Probe::Burst(Terms {
+                rate: 1.0,
+                burst: 3
+            }))
+        );
+    }
+
+    #[test]
+    fn a_few_orgs_probe_at_once_never_the_partner_and_not_for_ever() {
+        let t0 = Instant::now();
+        let mut fleet = learned_at(t0, &org("taught"));
+        assert_eq!(fleet.reserve(&None, t0), t0);
+        for n in 0..PROBES + 2 {
+            fleet.reserve(&org(&format!("o{n}")), t0);
+        }
+        let probing = |fleet: &Fleet| fleet.buckets.values().filter(|b| b.probe.is_some()).count();
+        assert_eq!(probing(&fleet), PROBES);
+        assert!(fleet.buckets[&None].probe.is_none());
+        // Probes of 2 at once at 1/s expire after 0.5 s + 4 s.
+        let later = t0 + ms(4500);
+        fleet.reserve(&org("late"), later);
+        assert!(fleet.buckets[&org("late")].probe.is_some());
+        assert_eq!(probing(&fleet), 1);
+    }
+
+    #[test]
+    fn a_burst_probe_is_proven_by_its_whole_burst_and_refuted_by_one_429() {
+        let t0 = Instant::now();
+        let mut fleet = learned_at(t0, &org("taught"));
+        let probe = org("probe");
+        let (first, second) = (
+            turn(&mut fleet, &probe, t0).1,
+            turn(&mut fleet, &probe, t0).1,
+        );
+        assert_eq!((sent(first).depth, sent(second).depth), (1, 2));
+        fleet.feedback(&probe, &second, Feedback::Success, t0 + ms(50));
+        assert_eq!(fleet.burst(), Some(1), "half the burst proves nothing");
+        fleet.feedback(&probe, &first, Feedback::Success, t0 + ms(50));
+        assert_eq!(fleet.burst(), Some(2));
+        // Three at once: whichever the server refused, the burst stays 2
+        // and 3 is its ceiling.
+        let other = org("other");
+        let three: Vec<Grant> = (0..3).map(|_| turn(&mut fleet, &other, t0).1).collect();
+        assert_eq!(
+            three.iter().map(|g| sent(*g).depth).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        fleet.feedback(
+            &other,
+            &three[0],
+            Feedback::RateLimited(SECOND),
+            t0 + ms(50),
+        );
+        let learned = fleet.learned.expect("learned");
+        assert_eq!(
+            (learned.burst, learned.burst_ceiling),
+            (2, Some((3, t0 + ms(50))))
+        );
+    }
+
+    #[test]
+    fn a_rate_probe_is_proven_by_lone_requests_into_its_emptied_bucket() {
+        let t0 = Instant::now();
+        let mut fleet = settled(t0, 1.0, 2);
+        fleet.learned.as_mut().expect("learned").ceiling = f64::INFINITY;
+        let probe = org("probe");
+        // Its burst at once, at twice the rate: in a burst, so no proof.
+        let burst = [
+            turn(&mut fleet, &probe, t0).1,
+            turn(&mut fleet, &probe, t0).1,
+        ];
+        for grant in burst {
+            assert_eq!(sent(grant).terms.rate, 2.0);
+            assert!(sent(grant).in_burst());
+            fleet.feedback(&probe, &grant, Feedback::Success, t0 + ms(50));
+        }
+        // The next, alone at its turn into the emptied bucket, proves 2/s.
+        let (ready, third) = turn(&mut fleet, &probe, t0);
+        assert_eq!(ready, t0 + ms(500));
+        assert!(sent(third).teaches_rate());
+        fleet.feedback(&probe, &third, Feedback::Success, ready + ms(50));
+        assert_eq!(fleet.rate(), Some(1.0), "one proof is not enough");
+        // The fourth went out late (its bucket held 1.2 tokens): it shows
+        // 2/1.2 a second, and the proven rate is the least shown.
+        let late = ready + ms(600);
+        let fourth = fleet.send(&probe, late).expect("sent");
+        assert!(close(sent(fourth).ready, 1.2), "{:?}", sent(fourth));
+        fleet.feedback(&probe, &fourth, Feedback::Success, late + ms(50));
+        let learned = fleet.learned.expect("learned");
+        assert!(close(learned.rate, 2.0 / 1.2), "{}", learned.rate);
+        assert!(close(learned.pace, 2.0 / 1.2 * (1.0 - MARGIN)));
+        assert!(fleet.buckets[&probe].probe.is_none(), "settled");
+    }
+
+    #[test]
+    fn a_refused_rate_probe_sets_the_ceiling_and_lowers_nothing() {
+        let t0 = Instant::now();
+        let mut fleet = settled(t0, 1.0, 1);
+        fleet.learned.as_mut().expect("learned").ceiling = f64::INFINITY;
+        let (_, grant) = turn(&mut fleet, &org("probe"), t0);
+        fleet.feedback(
+            &org("probe"),
+            &grant,
+            Feedback::RateLimited(SECOND),
+            t0 + ms(50),
+        );
+        let learned = fleet.learned.expect("learned");
+        assert_eq!((learned.rate, learned.ceiling), (1.0, 2.0));
     }
 
     #[test]
@@ -934,13 +1090,16 @@ mod tests {
         let mut learned = Learned::first(t0, SECOND);
         learned.rate = 4.0;
         let t1 = t0 + 2 * SECOND;
-        learned.limited(t1, t1 - ms(10), 4.0, SECOND);
-        assert_eq!((learned.rate, learned.ceiling), (2.0, 4.0));
+        learned.limited(t1, &alone(t1 - ms(10), 4.0, 1.0), SECOND);
+        assert_eq!(
+            (learned.rate, learned.pace, learned.ceiling),
+            (2.0, 2.0, 4.0)
+        );
         // A 429 of a request sent before that decrease is answered by it.
-        learned.limited(t1 + ms(50), t1 - ms(5), 4.0, SECOND);
+        learned.limited(t1 + ms(50), &alone(t1 - ms(5), 4.0, 1.0), SECOND);
         assert_eq!(learned.rate, 2.0);
         let t2 = t1 + SECOND;
-        learned.limited(t2, t1 + ms(1), 2.0, SECOND);
+        learned.limited(t2, &alone(t1 + ms(1), 2.0, 1.0), SECOND);
         assert_eq!((learned.rate, learned.ceiling), (1.0, 2.0));
     }
 
@@ -948,9 +1107,13 @@ mod tests {
     fn a_429_within_the_first_wait_does_not_lower_the_rate() {
         let t0 = Instant::now();
         let mut learned = Learned::first(t0, 2 * SECOND);
-        learned.limited(t0 + SECOND, t0 + ms(1999), 0.5, 4 * SECOND);
+        learned.limited(t0 + SECOND, &alone(t0 + ms(1999), 0.5, 1.0), 4 * SECOND);
         assert_eq!(learned.rate, 0.5);
-        learned.limited(t0 + 3 * SECOND, t0 + 2 * SECOND, 0.5, 4 * SECOND);
+        learned.limited(
+            t0 + 3 * SECOND,
+            &alone(t0 + 2 * SECOND, 0.5, 1.0),
+            4 * SECOND,
+        );
         assert_eq!(learned.rate, 0.25);
     }
 
@@ -959,38 +1122,36 @@ mod tests {
         let t0 = Instant::now();
         let mut learned = Learned::first(t0, SECOND);
         learned.rate = 1.5;
-        learned.limited(t0 + 2 * SECOND, t0 + 2 * SECOND, 1.5, SECOND);
+        let at = |n| t0 + n * SECOND;
+        learned.limited(at(2), &alone(at(2), 1.5, 1.0), SECOND);
         assert_eq!(learned.rate, 1.0, "not 0.75: a token a second was promised");
-        learned.limited(t0 + 3 * SECOND, t0 + 3 * SECOND, 1.0, SECOND);
+        learned.limited(at(3), &alone(at(3), 1.0, 1.0), SECOND);
         assert_eq!(learned.rate, 1.0);
-        learned.limited(t0 + 4 * SECOND, t0 + 4 * SECOND, 1.0, 4 * SECOND);
+        learned.limited(at(4), &alone(at(4), 1.0, 1.0), 4 * SECOND);
         assert_eq!(learned.rate, 0.5);
     }
 
     #[test]
-    fn the_rate_grows_to_nine_tenths_of_the_ceiling_which_creeps_up() {
+    fn the_ceiling_creeps_up_a_hundredth_a_second_of_successes() {
         let t0 = Instant::now();
         let mut learned = Learned::first(t0, SECOND);
-        learned.rate = 4.0;
-        learned.limited(t0 + SECOND, t0 + SECOND, 4.0, SECOND);
-        let mut now = t0 + SECOND;
+        learned.ceiling = 4.0;
+        let mut now = t0;
         for _ in 0..20 {
             now += SECOND;
-            learned.grow(now);
+            learned.creep(now);
         }
-        let ceiling = 4.0 * 1.01_f64.powi(20);
+        // A long quiet time counts as one second.
+        learned.creep(now + 60 * SECOND);
+        let ceiling = 4.0 * 1.01_f64.powi(21);
         assert!(close(learned.ceiling, ceiling), "{}", learned.ceiling);
-        assert!(
-            close(learned.rate, ceiling * CEILING_SHARE),
-            "{}",
-            learned.rate
-        );
+        assert_eq!(learned.rate, 1.0, "the rate only rises by probes");
     }
 
     #[test]
     fn only_paced_429s_lower_the_rate_every_429_closes_its_org() {
         let t0 = Instant::now();
-        let mut fleet = learned_at(t0, &org("taught"));
+        let mut fleet = settled(t0, 1.0, 1);
         // A request sent while nothing was paced, answered after the
         // first 429 taught the rate.
         fleet.feedback(&org("late"), &UNPACED, Feedback::RateLimited(ms(2000)), t0);
@@ -1005,36 +1166,29 @@ mod tests {
     }
 
     #[test]
-    fn only_a_paced_success_grows_the_rate() {
+    fn only_a_probe_raises_the_rate() {
         let t0 = Instant::now();
-        let mut fleet = learned_at(t0, &org("taught"));
+        let mut fleet = settled(t0, 1.0, 1);
         fleet.feedback(&org("a"), &UNPACED, Feedback::Success, t0 + SECOND);
+        let fast = Grant::Paced(alone(t0, 8.0, 1.0));
+        fleet.feedback(&org("a"), &fast, Feedback::Success, t0 + SECOND);
         assert_eq!(fleet.rate(), Some(1.0));
-        let (_, grant) = turn(&mut fleet, &org("a"), t0);
-        fleet.feedback(&org("a"), &grant, Feedback::Other, t0 + SECOND);
-        assert_eq!(fleet.rate(), Some(1.0));
-        fleet.feedback(&org("a"), &grant, Feedback::Success, t0 + SECOND);
-        assert!(close(fleet.rate().expect("learned"), 1.1));
     }
 
     #[test]
-    fn a_request_goes_out_no_sooner_than_a_token_after_the_last_sent() {
+    fn a_request_goes_out_only_with_a_token_of_the_requests_let_out() {
         let t0 = Instant::now();
         let mut fleet = Fleet::default();
         // Before any 429, anything goes out.
         assert_eq!(fleet.send(&org("a"), t0), Ok(UNPACED));
-        let mut fleet = learned_at(t0, &org("taught"));
+        let mut fleet = settled(t0, 1.0, 1);
         let first = fleet.reserve(&org("a"), t0);
         let second = fleet.reserve(&org("a"), t0);
         assert_eq!(second, t0 + SECOND);
         // The first waited 900 ms for its slot: the second, whose turn
         // has come, must still wait a token's time after it.
         let slow = first + ms(900);
-        let paced = Grant::Paced {
-            rate: 1.0,
-            sent: slow,
-        };
-        assert_eq!(fleet.send(&org("a"), slow), Ok(paced));
+        assert!(fleet.send(&org("a"), slow).is_ok());
         assert_eq!(fleet.send(&org("a"), second), Err(slow + SECOND));
         assert!(fleet.send(&org("a"), slow + SECOND).is_ok());
         // Another organization's requests are not held by it.
@@ -1042,9 +1196,38 @@ mod tests {
     }
 
     #[test]
+    fn requests_sent_together_are_one_burst() {
+        let t0 = Instant::now();
+        let terms = Terms {
+            rate: 1.0,
+            burst: 3,
+        };
+        let mut bucket = Bucket::new(t0, 3);
+        let depths: Vec<(u32, f64)> = [0, 5, 10]
+            .map(|n| {
+                bucket
+                    .send(t0 + ms(n), terms)
+                    .map(|(d, r, _)| (d, r))
+                    .expect("sent")
+            })
+            .to_vec();
+        let depth: Vec<u32> = depths.iter().map(|(d, _)| *d).collect();
+        assert_eq!(depth, [1, 2, 3]);
+        assert!(
+            close(depths[0].1, 3.0),
+            "the first into a full bucket is not tight"
+        );
+        // Beyond the window, a request is alone (and tight: it waited for
+        // its token).
+        let (depth, ready, burst) = bucket.send(t0 + SECOND + ms(10), terms).expect("sent");
+        assert_eq!((depth, burst), (1, 1), "the bucket's second burst");
+        assert!(ready < 1.5);
+    }
+
+    #[test]
     fn idle_buckets_are_dropped_so_ten_thousand_orgs_keep_few() {
         let t0 = Instant::now();
-        let mut fleet = learned_at(t0, &None);
+        let mut fleet = settled(t0, 1.0, 1);
         let mut most = 0;
         // Ten organizations a second, each called once: a bucket is full
         // again a second after its call.
@@ -1074,9 +1257,9 @@ mod tests {
         assert_eq!(off.send(Some("a")), Ok(UNPACED));
         let on = Pacer::new(Pacing::learned());
         let copy = on.clone();
-        assert_eq!(on.rate(), None);
+        assert_eq!((on.rate(), on.burst()), (None, None));
         on.feedback(Some("a"), &UNPACED, Feedback::RateLimited(SECOND));
-        assert_eq!(copy.rate(), Some(1.0));
+        assert_eq!((copy.rate(), copy.burst()), (Some(1.0), Some(1)));
         assert!(copy.reserve(Some("a")) > Instant::now());
         assert!(copy.send(Some("a")).is_err(), "closed for a second");
     }
