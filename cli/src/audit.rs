@@ -222,7 +222,10 @@ pub async fn stream(
     turn.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         let mut started = 0;
-        while room_for_another(partner, plan, running.len(), started, pending.len()) {
+        while room_for_another(
+            plan.clients_at_once,
+            &Loop::now(partner, running.len(), started, pending.len()),
+        ) {
             let Some((n, (uuid, name))) = pending.next() else {
                 break;
             };
@@ -281,37 +284,57 @@ const PACED_TURN: std::time::Duration = std::time::Duration::from_millis(10);
 /// the slots busy without holding a request whose turn came.
 const PACED_QUEUE_SHARE: usize = 4;
 
-/// Whether another client may start, `running` running, `started`
-/// started in this turn of the loop and `pending` not started yet.
+/// Whether another client may start, `now`.
 ///
-/// Until the API answers 429 and pacing starts: `plan.clients_at_once`.
+/// Until the API answers 429 and pacing starts: `clients_at_once`.
 /// Paced, a client waits for its organization's turns without holding a
 /// request slot (with 5 calls, two at once and then two a second, it
 /// lasts about 1.5 s instead of one answer's time), so clients start, up
 /// to [`PACED_CLIENTS_PER_SLOT`] times as many, while few requests wait
 /// for a slot ([`PACED_QUEUE_SHARE`]): the slots stay busy, and a request
 /// whose turn came does not then wait long for a slot (which would bunch
-/// it with its organization's next). Once no more clients are left than
-/// are running, the rest start at once: a client started last still needs
+/// it with its organization's next). Once no more than twice as many
+/// clients are left as are running, the rest start at once (up to the
+/// most): a client started last still needs
 /// its organization's turns after it starts, and started early its calls
 /// fill the slots its elders leave free, instead of trailing alone at the
 /// end.
-fn room_for_another(
-    partner: &Client,
-    plan: &Plan,
-    running: usize,
-    started: usize,
-    pending: usize,
-) -> bool {
-    let at_once = plan.clients_at_once.max(1);
+fn room_for_another(clients_at_once: usize, now: &Loop) -> bool {
+    let at_once = clients_at_once.max(1);
     let most = at_once.saturating_mul(PACED_CLIENTS_PER_SLOT);
-    match partner.learned_rate() {
-        None => running < at_once,
-        Some(_) if pending <= 2 * running => running < most,
-        Some(_) => {
-            running < most
-                && started < PACED_STARTS_PER_TURN
-                && partner.queued_requests() < at_once / PACED_QUEUE_SHARE
+    match now.paced {
+        false => now.running < at_once,
+        true if now.pending <= 2 * now.running => now.running < most,
+        true => {
+            now.running < most
+                && now.started < PACED_STARTS_PER_TURN
+                && now.queued < at_once / PACED_QUEUE_SHARE
+        }
+    }
+}
+
+/// What the audit's loop knows when it considers starting a client.
+struct Loop {
+    /// Clients running.
+    running: usize,
+    /// Clients started in this turn of the loop.
+    started: usize,
+    /// Clients not started yet.
+    pending: usize,
+    /// Requests waiting for a request slot (`Client::queued_requests`).
+    queued: usize,
+    /// Whether pacing started (`Client::learned_rate`).
+    paced: bool,
+}
+
+impl Loop {
+    fn now(partner: &Client, running: usize, started: usize, pending: usize) -> Loop {
+        Loop {
+            running,
+            started,
+            pending,
+            queued: partner.queued_requests(),
+            paced: partner.learned_rate().is_some(),
         }
     }
 }
@@ -1068,6 +1091,28 @@ pub enum SortBy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clients_start_by_slots_then_by_queue_then_all_at_the_end() {
+        let at = |running, started, pending, queued, paced| Loop {
+            running,
+            started,
+            pending,
+            queued,
+            paced,
+        };
+        // Unpaced: one client a slot.
+        assert!(room_for_another(32, &at(31, 0, 900, 0, false)));
+        assert!(!room_for_another(32, &at(32, 0, 900, 0, false)));
+        // Paced: a few a turn, while few requests wait for a slot.
+        assert!(room_for_another(32, &at(300, 3, 900, 7, true)));
+        assert!(!room_for_another(32, &at(300, 4, 900, 0, true)));
+        assert!(!room_for_another(32, &at(300, 0, 900, 8, true)));
+        // No more than twice as many left as running: all start.
+        assert!(room_for_another(32, &at(300, 50, 600, 500, true)));
+        // Never more than 32 a slot.
+        assert!(!room_for_another(32, &at(1024, 0, 10, 0, true)));
+    }
 
     fn row(name: &str, offline: u64, alerts: u64, trial: u64) -> ClientAudit {
         let mut facts: BTreeMap<Fact, Reading> = FACTS.iter().map(|s| (s.fact, Ok(0))).collect();
