@@ -22,7 +22,8 @@
 //!   burst probe succeeds when its whole burst does; a rate probe when
 //!   [`PROOFS`] requests sent alone into its emptied bucket do, and shows
 //!   the rate over the tokens the bucket held ([`Sent::ready`]). A probe
-//!   not settled in time is given up ([`PROBE_EXPIRES`]).
+//!   not settled in time is given up ([`PROBE_EXPIRES`]); a burst probe
+//!   given up counts as refused, so that the rate is probed instead.
 //! - The fleet's buckets refill at the rate proven less [`MARGIN`], for the
 //!   jitter between sending and the server's clock.
 //! - A `429` of a request in a burst (sent with others, or first into a
@@ -318,6 +319,14 @@ impl Learned {
         }
     }
 
+    /// A burst of `too_large` refused at `now`: the burst ceiling.
+    fn refused_burst(&mut self, too_large: u32, now: Instant) {
+        let ceiling = self
+            .burst_ceiling
+            .map_or(too_large, |(c, _)| c.min(too_large));
+        self.burst_ceiling = Some((ceiling, now));
+    }
+
     /// A `429` at `now`, asking for `wait`, of a request `sent`:
     /// - in a burst ([`Sent::in_burst`]): the burst it was sent under is
     ///   the burst ceiling, and the burst at most one less;
@@ -331,12 +340,8 @@ impl Learned {
     ///   its organization's bucket).
     pub(crate) fn limited(&mut self, now: Instant, sent: &Sent, wait: Duration) {
         if sent.in_burst() {
-            let too_large = sent.terms.burst;
-            let ceiling = self
-                .burst_ceiling
-                .map_or(too_large, |(c, _)| c.min(too_large));
-            self.burst_ceiling = Some((ceiling, now));
-            self.burst = self.burst.min(too_large - 1).max(1);
+            self.refused_burst(sent.terms.burst, now);
+            self.burst = self.burst.min(sent.terms.burst - 1).max(1);
             return;
         }
         if sent.probe {
@@ -655,7 +660,7 @@ impl Fleet {
         if !self.buckets.contains_key(key) {
             self.sweep(now, learned);
             let probe = match may_probe {
-                true => self.start_probe(key, now, learned),
+                true => self.start_probe(key, now),
                 false => None,
             };
             let burst = probe.map_or(learned.burst, |probe| probe.terms().burst);
@@ -670,13 +675,21 @@ impl Fleet {
 
     /// A probe for a new bucket of `key`, if fewer than [`PROBES`]
     /// organizations probe (those past [`PROBE_EXPIRES`] given up) and
-    /// something is left to learn. The partner's own calls never probe.
-    fn start_probe(&mut self, key: &Key, now: Instant, learned: &Learned) -> Option<Probe> {
+    /// something is left to learn. The partner's own calls never probe. A
+    /// burst probe given up counts as refused: no organization sent that
+    /// many at once, so the rate is probed instead.
+    fn start_probe(&mut self, key: &Key, now: Instant) -> Option<Probe> {
         key.as_ref()?;
         for (probing, expires) in &self.probing {
-            if now >= *expires
-                && let Some(bucket) = self.buckets.get_mut(probing)
-            {
+            let Some(bucket) = self.buckets.get_mut(probing) else {
+                continue;
+            };
+            if now >= *expires {
+                if let (Some(Probe::Burst(terms)), Some(learned)) =
+                    (bucket.probe, &mut self.learned)
+                {
+                    learned.refused_burst(terms.burst, now);
+                }
                 bucket.probe = None;
             }
         }
@@ -684,7 +697,7 @@ impl Fleet {
         if self.probing.len() >= PROBES {
             return None;
         }
-        let probe = learned.probe(now)?;
+        let probe = self.learned?.probe(now)?;
         let tokens = f64::from(PROOFS + 2) / probe.terms().rate;
         let expires = later(now, PROBE_EXPIRES.as_secs_f64() + tokens);
         self.probing.push((key.clone(), expires));
@@ -992,10 +1005,12 @@ mod tests {
         let probing = |fleet: &Fleet| fleet.buckets.values().filter(|b| b.probe.is_some()).count();
         assert_eq!(probing(&fleet), PROBES);
         assert!(fleet.buckets[&None].probe.is_none());
-        // Probes of 2 at once at 1/s expire after 0.5 s + 4 s.
+        // Probes of 2 at once at 1/s expire after 0.5 s + 4 s: no
+        // organization sent 2 at once, so the rate is probed instead.
         let later = t0 + ms(4500);
         fleet.reserve(&org("late"), later);
-        assert!(fleet.buckets[&org("late")].probe.is_some());
+        let rate = Probe::Rate(Terms { rate: 2.0, burst: 1 });
+        assert_eq!(fleet.buckets[&org("late")].probe, Some(rate));
         assert_eq!(probing(&fleet), 1);
     }
 

@@ -139,7 +139,10 @@ async fn pacing_is_on_by_default_and_learns_only_from_a_429() {
     for _ in 0..20 {
         summary(&client).await.expect("a call");
     }
-    assert_eq!((client.learned_rate(), client.learned_burst()), (None, None));
+    assert_eq!(
+        (client.learned_rate(), client.learned_burst()),
+        (None, None)
+    );
     let server = limited_once().await;
     let client = self::client(&server.url, RetryPolicy::none());
     let _ = summary(&client).await;
