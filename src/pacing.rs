@@ -1009,7 +1009,10 @@ mod tests {
         // organization sent 2 at once, so the rate is probed instead.
         let later = t0 + ms(4500);
         fleet.reserve(&org("late"), later);
-        let rate = Probe::Rate(Terms { rate: 2.0, burst: 1 });
+        let rate = Probe::Rate(Terms {
+            rate: 2.0,
+            burst: 1,
+        });
         assert_eq!(fleet.buckets[&org("late")].probe, Some(rate));
         assert_eq!(probing(&fleet), 1);
     }

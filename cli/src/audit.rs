@@ -280,7 +280,7 @@ pub const PACED_CLIENTS_PER_SLOT: usize = 32;
 const PACED_STARTS_PER_TURN: usize = 4;
 const PACED_TURN: std::time::Duration = std::time::Duration::from_millis(10);
 /// Paced, clients start while fewer requests than
-/// `Plan::clients_at_once` over this wait for a slot: a short queue keeps
+/// `Plan::clients_at_once` over this (rounded up) wait for a slot: a short queue keeps
 /// the slots busy without holding a request whose turn came.
 const PACED_QUEUE_SHARE: usize = 4;
 
@@ -308,7 +308,7 @@ fn room_for_another(clients_at_once: usize, now: &Loop) -> bool {
         true => {
             now.running < most
                 && now.started < PACED_STARTS_PER_TURN
-                && now.queued < at_once / PACED_QUEUE_SHARE
+                && now.queued < at_once.div_ceil(PACED_QUEUE_SHARE)
         }
     }
 }
@@ -1108,6 +1108,9 @@ mod tests {
         assert!(room_for_another(32, &at(300, 3, 900, 7, true)));
         assert!(!room_for_another(32, &at(300, 4, 900, 0, true)));
         assert!(!room_for_another(32, &at(300, 0, 900, 8, true)));
+        // With one slot, while nothing waits for it.
+        assert!(room_for_another(1, &at(5, 0, 900, 0, true)));
+        assert!(!room_for_another(1, &at(5, 0, 900, 1, true)));
         // No more than twice as many left as running: all start.
         assert!(room_for_another(32, &at(300, 50, 600, 500, true)));
         // Never more than 32 a slot.
