@@ -211,6 +211,27 @@ mod tests {
         (url, accepted)
     }
 
+    /// The guards of a request of `org` through `pacer`, one `limit` of
+    /// slots, bodies up to 1 KiB.
+    fn guards<'a>(
+        pacer: &'a Pacer,
+        org: Option<&'a str>,
+        queued: &'a AtomicUsize,
+        limit: &'a Arc<Semaphore>,
+    ) -> Guards<'a> {
+        Guards {
+            pacer,
+            org,
+            queued,
+            in_flight: Some(limit),
+            read: ReadLimits {
+                max_body: 1024,
+                scrubber: None,
+                unread_success: false,
+            },
+        }
+    }
+
     /// With a free slot but less than `MIN_ATTEMPT_TIME` left (a slot that
     /// came free just before the deadline), nothing is sent.
     #[tokio::test]
@@ -220,17 +241,7 @@ mod tests {
         let limit = Arc::new(Semaphore::new(1));
         let pacer = Pacer::default();
         let queued = AtomicUsize::new(0);
-        let guards = Guards {
-            pacer: &pacer,
-            org: None,
-            queued: &queued,
-            in_flight: Some(&limit),
-            read: ReadLimits {
-                max_body: 1024,
-                scrubber: None,
-                unread_success: false,
-            },
-        };
+        let guards = guards(&pacer, None, &queued, &limit);
         for left in [Duration::ZERO, MIN_ATTEMPT_TIME / 2] {
             let request = http.get(&url).build().expect("request");
             let deadline = Instant::now().checked_add(left);
@@ -263,17 +274,7 @@ mod tests {
             Feedback::RateLimited(Duration::from_secs(5)),
         );
         let queued = AtomicUsize::new(0);
-        let guards = |org| Guards {
-            pacer: &pacer,
-            org,
-            queued: &queued,
-            in_flight: Some(&limit),
-            read: ReadLimits {
-                max_body: 1024,
-                scrubber: None,
-                unread_success: false,
-            },
-        };
+        let guards = |org| guards(&pacer, org, &queued, &limit);
         let request = || http.get(&url).build().expect("request");
         let deadline = Instant::now().checked_add(Duration::from_secs(30));
         let held = attempt(&http, request(), guards(Some("closed")), None, deadline);
