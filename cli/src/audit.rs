@@ -283,6 +283,9 @@ const PACED_TURN: std::time::Duration = std::time::Duration::from_millis(10);
 /// `Plan::clients_at_once` over this (rounded up) wait for a slot: a short queue keeps
 /// the slots busy without holding a request whose turn came.
 const PACED_QUEUE_SHARE: usize = 4;
+/// Paced, once no more than this many times as many clients are left as
+/// are running, the rest start at once.
+const PACED_ENDGAME: usize = 2;
 
 /// Whether another client may start, `now`.
 ///
@@ -293,9 +296,9 @@ const PACED_QUEUE_SHARE: usize = 4;
 /// to [`PACED_CLIENTS_PER_SLOT`] times as many, while few requests wait
 /// for a slot ([`PACED_QUEUE_SHARE`]): the slots stay busy, and a request
 /// whose turn came does not then wait long for a slot (which would bunch
-/// it with its organization's next). Once no more than twice as many
-/// clients are left as are running, the rest start at once (up to the
-/// most): a client started last still needs
+/// it with its organization's next). Once no more than [`PACED_ENDGAME`]
+/// times as many clients are left as are running, the rest start at once
+/// (up to the most): a client started last still needs
 /// its organization's turns after it starts, and started early its calls
 /// fill the slots its elders leave free, instead of trailing alone at the
 /// end.
@@ -304,7 +307,7 @@ fn room_for_another(clients_at_once: usize, now: &Loop) -> bool {
     let most = at_once.saturating_mul(PACED_CLIENTS_PER_SLOT);
     match now.paced {
         false => now.running < at_once,
-        true if now.pending <= 2 * now.running => now.running < most,
+        true if now.pending <= PACED_ENDGAME * now.running => now.running < most,
         true => {
             now.running < most
                 && now.started < PACED_STARTS_PER_TURN
