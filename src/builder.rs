@@ -333,6 +333,7 @@ pub fn build_parts(
         retry: builder.retry,
         timeout: Some(timeout),
         queued: std::sync::Arc::default(),
+        counters: std::sync::Arc::default(),
         in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
             builder
                 .max_concurrent_requests

@@ -3,6 +3,7 @@
 //! the handwritten methods of [`Client`].
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::auth::{Auth, AuthScheme};
@@ -27,6 +28,9 @@ pub struct ClientState {
     pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
     /// How many requests wait for a slot of `in_flight` now.
     pub(crate) queued: Arc<std::sync::atomic::AtomicUsize>,
+    /// The requests, retries and `429`s sent and met so far, shared by
+    /// every copy, so that a program reads them all from one client.
+    pub(crate) counters: Arc<Counters>,
     /// The most a successful response body may hold.
     pub(crate) max_response_bytes: usize,
     /// Scrubs the key from answers (`None` for a key too short to scrub).
@@ -48,6 +52,67 @@ impl ClientState {
     /// The client organization this state acts inside, if any.
     pub(crate) fn org(&self) -> Option<&str> {
         self.auth.org()
+    }
+}
+
+/// How many requests a client, its clones and its `for_org` handles have
+/// sent since it was built ([`Client::request_counts`]). Subtract an
+/// earlier reading from a later one for what happened between the two.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestCounts {
+    /// Requests sent: every attempt of every call, answered or not. A call
+    /// that ended before sending (its deadline passed while it waited for
+    /// a slot or for its pacing turn) sent none.
+    pub requests: u64,
+    /// The requests among them that were a call's second attempt or later.
+    pub retries: u64,
+    /// Answers with status `429`.
+    pub rate_limited: u64,
+}
+
+impl std::ops::Sub for RequestCounts {
+    type Output = RequestCounts;
+
+    /// What happened between `earlier` and `self`; never negative, even
+    /// for readings subtracted the wrong way round.
+    fn sub(self, earlier: RequestCounts) -> RequestCounts {
+        RequestCounts {
+            requests: self.requests.saturating_sub(earlier.requests),
+            retries: self.retries.saturating_sub(earlier.retries),
+            rate_limited: self.rate_limited.saturating_sub(earlier.rate_limited),
+        }
+    }
+}
+
+/// The counts behind [`RequestCounts`], bumped by the call path. Relaxed:
+/// each count is a tally on its own, read for a report, and orders nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    requests: AtomicU64,
+    retries: AtomicU64,
+    rate_limited: AtomicU64,
+}
+
+impl Counters {
+    /// Counts a request sent, a `retry` if its call sent one before,
+    /// answered with `status` (`None`: no answer).
+    pub(crate) fn sent(&self, retry: bool, status: Option<u16>) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        if retry {
+            self.retries.fetch_add(1, Ordering::Relaxed);
+        }
+        if status == Some(429) {
+            self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn read(&self) -> RequestCounts {
+        RequestCounts {
+            requests: self.requests.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            rate_limited: self.rate_limited.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -77,7 +142,15 @@ impl Client {
     /// what a program that starts work as slots free up can watch. A
     /// request waiting for its pacing turn is not counted.
     pub fn queued_requests(&self) -> usize {
-        self.inner.queued.load(std::sync::atomic::Ordering::Relaxed)
+        self.inner.queued.load(Ordering::Relaxed)
+    }
+
+    /// The requests, retries and `429` answers of this client, its clones
+    /// and its `for_org` handles since it was built: what a program that
+    /// reports on its use of the API can read, e.g. before and after a
+    /// batch of calls.
+    pub fn request_counts(&self) -> RequestCounts {
+        self.inner.counters.read()
     }
 
     /// The rate pacing has learned, in requests per second per
@@ -112,6 +185,7 @@ mod tests {
             timeout: Some(Duration::from_secs(5)),
             in_flight,
             queued: Arc::default(),
+            counters: Arc::default(),
             max_response_bytes: 1024,
             scrubber: None,
             pacer: Pacer::default(),
@@ -169,6 +243,53 @@ mod tests {
         assert_eq!(client.queued_requests(), 0);
     }
 
+    /// A call that never got a slot before its deadline sent nothing, and
+    /// counts nothing.
+    #[tokio::test]
+    async fn a_call_that_never_got_a_slot_counts_nothing() {
+        let (client, _busy) = client_with_busy_slot(Duration::from_millis(100));
+        let request = PartnerGetClientSummaryInfoWsRequest::default();
+        let ended = client.get_client_summary_info(&request).await;
+        assert!(matches!(ended, Err(crate::Error::QueueTimeout { .. })));
+        assert_eq!(client.request_counts(), RequestCounts::default());
+    }
+
+    /// What a `for_org` handle sends counts in the client's counts.
+    #[test]
+    fn for_org_handles_share_the_request_counts() {
+        let (client, _busy) = client_with_busy_slot(Duration::from_millis(100));
+        let org = client.inner.in_org("ORG").expect("a valid org");
+        org.counters.sent(false, Some(429));
+        org.counters.sent(true, Some(200));
+        let expected = RequestCounts {
+            requests: 2,
+            retries: 1,
+            rate_limited: 1,
+        };
+        assert_eq!(client.request_counts(), expected);
+    }
+
+    /// The difference of two readings taken the wrong way round is zero,
+    /// not a wrapped count.
+    #[test]
+    fn a_difference_of_counts_saturates_at_zero() {
+        let later = RequestCounts {
+            requests: 5,
+            retries: 2,
+            rate_limited: 1,
+        };
+        let earlier = RequestCounts {
+            requests: 3,
+            ..later
+        };
+        let between = RequestCounts {
+            requests: 2,
+            ..RequestCounts::default()
+        };
+        assert_eq!(later - earlier, between);
+        assert_eq!(earlier - later, RequestCounts::default());
+    }
+
     /// A `for_org` handle learns for the client, and the client for it.
     #[test]
     fn for_org_handles_share_the_pacing() {
@@ -180,6 +301,7 @@ mod tests {
             timeout: None,
             in_flight: Arc::new(tokio::sync::Semaphore::new(1)),
             queued: Arc::default(),
+            counters: Arc::default(),
             max_response_bytes: 1024,
             scrubber: None,
             pacer: Pacer::new(Pacing::learned()),

@@ -42,6 +42,7 @@ mod generated {
 
 pub use areas::OrgClient;
 pub use builder::{ClientBuilder, Region};
+pub use client::RequestCounts;
 pub use decode::ApiStatus;
 #[cfg(rhombus_download)]
 pub use download::Download;

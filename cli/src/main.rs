@@ -286,7 +286,7 @@ async fn run(args: Args) -> u8 {
 }
 
 /// `serve`: the account chosen as for an audit (the same options, the
-/// same demo), then the server until SIGTERM or Ctrl-C.
+/// same demo, the same log), then the server until SIGTERM or Ctrl-C.
 fn serve(options: &rhombus_audit::serve::Options) -> ExitCode {
     let args = Args {
         profile: options.profile.clone(),
@@ -296,7 +296,7 @@ fn serve(options: &rhombus_audit::serve::Options) -> ExitCode {
         quiet: options.quiet,
         ..Args::parse_from(["rhombus-audit"])
     };
-    let counters = rhombus_audit::serve::log_and_count(options.verbose);
+    log_to_stderr(options.verbose);
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
     runtime.block_on(async {
         let (partner, _fake_server) = match connect(&args).await {
@@ -306,7 +306,7 @@ fn serve(options: &rhombus_audit::serve::Options) -> ExitCode {
                 return ExitCode::from(USAGE);
             }
         };
-        match rhombus_audit::serve::run(options, partner, counters).await {
+        match rhombus_audit::serve::run(options, partner).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(problem) => {
                 eprintln!("error: {problem}");

@@ -2,8 +2,9 @@
 //! what is retried (`retries`), how answers become values or errors
 //! (`answers`), what bounds a call (`limits`), where the key may go and
 //! which servers are trusted (`trust`), that the key shows nowhere
-//! (`secrets`), and bursts of calls (`load`). Each case asserts the typed
-//! result and what the server saw; `127.0.0.2` stands for another host.
+//! (`secrets`), bursts of calls (`load`), and what a client counts of its
+//! requests (`counts`). Each case asserts the typed result and what the
+//! server saw; `127.0.0.2` stands for another host.
 //! Waits are short through the `RetryPolicy`, except where the API's own
 //! minimum (a 1 s `Retry-After`) is the point.
 
@@ -11,6 +12,7 @@
 mod common;
 
 mod answers;
+mod counts;
 mod limits;
 mod load;
 mod pacing;

@@ -10,7 +10,6 @@
 pub mod exposition;
 pub mod metrics;
 pub mod page;
-pub mod requests;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,17 +24,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use clap::builder::TypedValueParser as _;
-use rhombus_partner::{Client, ClientBuilder};
-use tracing_subscriber::Layer as _;
-use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::util::SubscriberInitExt as _;
+use rhombus_partner::{Client, ClientBuilder, RequestCounts};
 
 use crate::audit::{self, Audit, AuditError, Plan, SortBy};
 use crate::config::RegionName;
 use crate::diff::Change;
 use crate::facts::ErrorKind;
 use exposition::Format;
-use requests::{Counters, Counts};
 
 /// The command line of `serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -98,7 +93,8 @@ pub struct Served {
     pub audit: Audit,
     pub finished_at: DateTime<Utc>,
     pub duration: Duration,
-    pub counts: Counts,
+    /// The requests, retries and `429`s it took.
+    pub counts: RequestCounts,
     /// `None` for the first audit served.
     pub changes: Option<Vec<Change>>,
 }
@@ -232,26 +228,6 @@ impl ServeError {
     }
 }
 
-/// Installs the log on stderr (at `-v`'s level) and the counting of the
-/// library's requests; returns the counters.
-pub fn log_and_count(verbose: u8) -> Arc<Counters> {
-    let level = match verbose {
-        0 => tracing::Level::WARN,
-        1 => tracing::Level::INFO,
-        _ => tracing::Level::DEBUG,
-    };
-    let counters = Arc::new(Counters::default());
-    let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_filter(tracing_subscriber::filter::LevelFilter::from_level(level));
-    let _ = tracing_subscriber::registry()
-        .with(stderr)
-        .with(requests::layer(counters.clone()))
-        .try_init();
-    counters
-}
-
 /// Keeps a long-running `serve` from growing on glibc. Every interval it
 /// writes a few megabytes of exposition and frees the last ones; glibc's
 /// malloc raises its mmap threshold (and its trim threshold with it) each
@@ -273,11 +249,7 @@ pub fn keep_memory_flat() {
 
 /// Serves until SIGTERM or Ctrl-C, auditing `partner` every interval.
 /// Returns when the server has answered the requests in flight.
-pub async fn run(
-    options: &Options,
-    partner: Client,
-    counters: Arc<Counters>,
-) -> Result<(), ServeError> {
+pub async fn run(options: &Options, partner: Client) -> Result<(), ServeError> {
     keep_memory_flat();
     let only = crate::clients::expand(&options.clients, &mut std::io::stdin().lock())
         .map_err(ServeError::Clients)?;
@@ -302,7 +274,6 @@ pub async fn run(
         only,
         options.concurrency,
         shared.clone(),
-        counters,
     ));
     let audits = auditing.abort_handle();
     let (audits_ended, ended) = tokio::sync::oneshot::channel();
@@ -339,13 +310,7 @@ pub async fn run(
 
 /// Audits now, then every interval after each start, publishing each
 /// outcome.
-async fn audit_loop(
-    partner: Client,
-    only: Vec<String>,
-    concurrency: usize,
-    shared: Shared,
-    counters: Arc<Counters>,
-) {
+async fn audit_loop(partner: Client, only: Vec<String>, concurrency: usize, shared: Shared) {
     let interval = shared.get().interval;
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -357,9 +322,11 @@ async fn audit_loop(
             clients_at_once: concurrency,
             sort: SortBy::Name,
         };
-        let (start, before) = (Instant::now(), counters.now());
+        // The client, and its counts, live across audits: what they grew
+        // by meanwhile is this audit's.
+        let (start, before) = (Instant::now(), partner.request_counts());
         let result = audit::run(&partner, &plan, std::future::pending(), |_, _| {}).await;
-        let (duration, counts) = (start.elapsed(), counters.now() - before);
+        let (duration, counts) = (start.elapsed(), partner.request_counts() - before);
         let current = shared.get();
         let outcome = match result {
             Ok(audit) => {
