@@ -220,9 +220,10 @@ async fn one_attempt(exchange: Exchange<'_>, one: One<'_>) -> Result<(Outcome, C
         Attempted::OutOfTime => return Err(queue_timeout(operation, one.start, one.sent)),
         Attempted::Held { wait } => return Err(held_back(operation, wait, one.sent)),
     };
-    let status = outcome.as_ref().ok().map(|answer| answer.status.as_u16());
-    state.counters.sent(one.sent > 0, status);
     let class = classify(&outcome, exchange.declared);
+    state
+        .counters
+        .sent(one.sent > 0, class == Class::RateLimited);
     let feedback = pacing_feedback(class, asked_wait(&outcome), &state.retry);
     state.pacer.feedback(state.org(), &grant, feedback);
     drop(slot);

@@ -96,13 +96,13 @@ pub(crate) struct Counters {
 
 impl Counters {
     /// Counts a request sent, a `retry` if its call sent one before,
-    /// answered with `status` (`None`: no answer).
-    pub(crate) fn sent(&self, retry: bool, status: Option<u16>) {
+    /// `rate_limited` if it was answered `429`.
+    pub(crate) fn sent(&self, retry: bool, rate_limited: bool) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         if retry {
             self.retries.fetch_add(1, Ordering::Relaxed);
         }
-        if status == Some(429) {
+        if rate_limited {
             self.rate_limited.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -259,8 +259,8 @@ mod tests {
     fn for_org_handles_share_the_request_counts() {
         let (client, _busy) = client_with_busy_slot(Duration::from_millis(100));
         let org = client.inner.in_org("ORG").expect("a valid org");
-        org.counters.sent(false, Some(429));
-        org.counters.sent(true, Some(200));
+        org.counters.sent(false, true);
+        org.counters.sent(true, false);
         let expected = RequestCounts {
             requests: 2,
             retries: 1,

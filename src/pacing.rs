@@ -448,6 +448,11 @@ impl Bucket {
         Ok((depth, ready, start))
     }
 
+    /// What the bucket admits: its probe's terms, or the fleet's.
+    fn terms(&self, learned: &Learned) -> Terms {
+        self.probe.map_or(learned.terms(), Probe::terms)
+    }
+
     /// Counts the success of a request `sent` on `probe`'s terms: the
     /// rate shown (see [`Proofs`]) once the probe is proven.
     fn proves(&mut self, probe: Probe, sent: &Sent) -> Option<f64> {
@@ -564,8 +569,7 @@ impl Fleet {
             return now;
         };
         let bucket = self.bucket(key, now, &learned, true);
-        let terms = bucket.probe.map_or(learned.terms(), Probe::terms);
-        bucket.reserve(now, terms)
+        bucket.reserve(now, bucket.terms(&learned))
     }
 
     /// Whether a request of `key` that had its turn and holds a slot may
@@ -576,7 +580,7 @@ impl Fleet {
             return Ok(Grant::Unpaced);
         };
         let bucket = self.bucket(key, now, &learned, true);
-        let terms = bucket.probe.map_or(learned.terms(), Probe::terms);
+        let terms = bucket.terms(&learned);
         let probe = bucket.probe.is_some();
         let (depth, ready, burst) = bucket.send(now, terms)?;
         Ok(Grant::Paced(Sent {
@@ -633,8 +637,11 @@ impl Fleet {
     /// probe's [`PROOFS`] tight requests. The probe, if it succeeded, and
     /// the rate shown.
     fn settle(&mut self, key: &Key, sent: &Sent, limited: bool) -> Option<(Probe, f64)> {
+        if !sent.probe {
+            return None;
+        }
         let bucket = self.buckets.get_mut(key)?;
-        let probe = bucket.probe.filter(|_| sent.probe)?;
+        let probe = bucket.probe?;
         let shown = if limited {
             None
         } else {
