@@ -12,15 +12,21 @@ fn since(client: &Client, before: RequestCounts) -> (u64, u64, u64) {
     (counts.requests, counts.retries, counts.rate_limited)
 }
 
+/// A server answering the first request `429` (without `Retry-After`),
+/// then `200`.
+async fn limited_then_ok() -> Server {
+    Server::start(|n, _| match n {
+        0 => Action::Raw(response(429, &[], "")),
+        _ => Action::Raw(ok_body()),
+    })
+    .await
+}
+
 /// A `429`, then a `200`: one call, two requests, the second a retry, one
 /// `429`, as many requests as the server saw.
 #[tokio::test]
 async fn a_429_then_a_200_counts_two_requests_one_retry_and_one_429() {
-    let server = Server::start(|n, _| match n {
-        0 => Action::Raw(response(429, &[], "")),
-        _ => Action::Raw(ok_body()),
-    })
-    .await;
+    let server = limited_then_ok().await;
     let client = client(&server.url, fast());
     assert_eq!(client.request_counts(), RequestCounts::default());
     guarded(summary(&client)).await.expect("the retry succeeds");
@@ -84,11 +90,7 @@ async fn a_call_held_back_by_its_deadline_counts_nothing() {
 #[cfg(feature = "door")]
 #[tokio::test]
 async fn a_for_org_handles_calls_count_in_the_partner_clients_counts() {
-    let server = Server::start(|n, _| match n {
-        0 => Action::Raw(response(429, &[], "")),
-        _ => Action::Raw(ok_body()),
-    })
-    .await;
+    let server = limited_then_ok().await;
     let client = client(&server.url, fast());
     let door = client.for_org("ORG").expect("a valid org").door();
     let request = Default::default();
