@@ -64,7 +64,9 @@ pub async fn call<D: Decode>(
 
 /// Sends the request of `operation`, whose success body is not JSON, as
 /// [`call`] does, and hands the body over unread once a success answer's
-/// head came: retries happen only before that.
+/// head came: retries happen only before that. A JSON answer is the API's
+/// envelope instead: one that says `"error": true` is [`Error::Api`], any
+/// other is handed over as it came.
 #[doc(hidden)]
 #[cfg(rhombus_download)]
 pub async fn download(
@@ -82,6 +84,11 @@ pub async fn download(
         download: true,
     };
     let (answer, attempts) = send(exchange, exchange.authorized(request)?).await?;
+    if answer.unread.is_none() {
+        // A JSON answer, read whole: the API's envelope, which may say
+        // that the export failed.
+        crate::decode::check_envelope(operation.id, attempts, &answer.body)?;
+    }
     Ok(Download::new(
         operation.id,
         attempts,

@@ -159,6 +159,50 @@ pub(crate) fn check_body<T: ApiStatus>(
     Ok(body)
 }
 
+/// The status fields of a JSON body whose type the spec does not give: a
+/// JSON answer to an export.
+#[cfg(any(rhombus_download, test))]
+#[derive(serde::Deserialize)]
+struct Envelope {
+    error: Option<bool>,
+    #[serde(rename = "errorMsg")]
+    error_msg: Option<String>,
+    #[serde(rename = "warningMsg")]
+    warning_msg: Option<String>,
+    #[serde(rename = "responseStatus")]
+    response_status: Option<serde_json::Value>,
+}
+
+#[cfg(any(rhombus_download, test))]
+impl ApiStatus for Envelope {
+    fn api_error(&self) -> Option<bool> {
+        self.error
+    }
+    fn error_message(&self) -> Option<&str> {
+        self.error_msg.as_deref()
+    }
+    fn warning_message(&self) -> Option<&str> {
+        self.warning_msg.as_deref()
+    }
+    fn response_status(&self) -> Option<String> {
+        json_text(&self.response_status)
+    }
+}
+
+/// [`check_body`] for a JSON `body` of no known type: an object whose
+/// fields do not read as the API's status fields says nothing.
+#[cfg(any(rhombus_download, test))]
+pub(crate) fn check_envelope(
+    operation: &'static str,
+    attempts: u32,
+    body: &[u8],
+) -> Result<(), Error> {
+    match serde_json::from_slice::<Envelope>(body) {
+        Ok(envelope) => check_body(operation, attempts, envelope).map(drop),
+        Err(_) => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +258,34 @@ mod tests {
         assert_eq!(message.as_deref(), Some("why"));
         assert_eq!(warning.as_deref(), Some("careful"));
         assert_eq!(response_status.as_deref(), Some("FAILED"));
+    }
+
+    #[test]
+    fn an_envelope_is_an_error_only_when_it_says_so() {
+        let failed = br#"{"error":true,"errorMsg":"no such location","responseStatus":"FAILED"}"#;
+        let error = check_envelope(OP, 2, failed).expect_err("error: true");
+        let Error::Api {
+            message,
+            attempts,
+            response_status,
+            ..
+        } = &error
+        else {
+            panic!("expected Api, got {error:?}");
+        };
+        assert_eq!(message.as_deref(), Some("no such location"));
+        assert_eq!(*attempts, 2);
+        assert_eq!(response_status.as_deref(), Some("FAILED"));
+        let others: [&[u8]; 5] = [
+            br#"{"error":false}"#,
+            br#"{"rows":[1,2]}"#,
+            br#"[{"error":true}]"#,
+            br#"{"error":"yes"}"#,
+            b"not json",
+        ];
+        for body in others {
+            check_envelope(OP, 1, body).expect("says no failure");
+        }
     }
 
     #[test]

@@ -36,6 +36,11 @@ use crate::scrub::StreamScrubber;
 /// bound the whole transfer, so give a large export a long enough
 /// `ClientBuilder::timeout`.
 ///
+/// An export answered in JSON is the API's envelope, not the export: the
+/// call reads it whole and checks it, so one saying `"error": true` is
+/// [`Error::Api`] and never a download; any other JSON body is handed over
+/// as it came.
+///
 /// Until its body is read to the end or it is dropped, a download holds one
 /// of the client's in-flight request slots.
 pub struct Download {
@@ -45,6 +50,9 @@ pub struct Download {
     headers: HeaderMap,
     /// The body still to come; `None` once it ended.
     body: Option<Unread>,
+    /// A body read whole by the call (a JSON answer, checked for the API's
+    /// `"error": true`), until it is handed over.
+    read: Option<Bytes>,
     max_body: usize,
     scrubber: Option<Scrubber>,
     /// Made by the first [`Download::chunk`].
@@ -58,7 +66,7 @@ impl fmt::Debug for Download {
             .field("operation", &self.operation)
             .field("status", &self.status)
             .field("headers", &self.headers)
-            .field("finished", &self.body.is_none())
+            .field("finished", &(self.body.is_none() && self.read.is_none()))
             .finish_non_exhaustive()
     }
 }
@@ -78,6 +86,7 @@ impl Download {
             attempts,
             status: answer.status,
             headers: answer.headers,
+            read: answer.unread.is_none().then_some(answer.body),
             body: answer.unread.map(|unread| *unread),
             max_body,
             scrubber,
@@ -104,7 +113,10 @@ impl Download {
     /// The length the server announced, if it did; what is handed over
     /// differs by the key's spellings scrubbed from it, if any.
     pub fn content_length(&self) -> Option<u64> {
-        self.body.as_ref()?.response.content_length()
+        match (&self.body, &self.read) {
+            (Some(unread), _) => unread.response.content_length(),
+            (None, read) => read.as_ref().map(|read| read.len() as u64),
+        }
     }
 
     /// The whole body, at most the client's body limit: past it, the read
@@ -114,7 +126,7 @@ impl Download {
             return self.rest_within_limit().await;
         }
         let Some(Unread { response, slot }) = self.body.take() else {
-            return Ok(Bytes::new());
+            return Ok(self.read.take().unwrap_or_default());
         };
         let limits = ReadLimits {
             max_body: self.max_body,
@@ -148,6 +160,9 @@ impl Download {
     /// The next part of the body, scrubbed, or `None` at its end. Parts
     /// come as the scrubbing can let them go, not as the server sent them.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        if let Some(read) = self.read.take().filter(|read| !read.is_empty()) {
+            return Ok(Some(read));
+        }
         loop {
             let Some(unread) = &mut self.body else {
                 return Ok(None);

@@ -32,7 +32,9 @@ pub(crate) struct ReadLimits<'a> {
     /// What scrubs the key from headers and bodies, if anything.
     pub scrubber: Option<&'a Scrubber>,
     /// Whether a success body is left unread, for the caller to read (a
-    /// download); its headers are scrubbed all the same.
+    /// download); its headers are scrubbed all the same. A JSON body is
+    /// read whole all the same: it is the API's envelope (a failed export
+    /// answers `200` with `"error": true`), which the call checks.
     pub unread_success: bool,
 }
 
@@ -108,7 +110,7 @@ pub(crate) type Outcome = Result<Answer, Failure>;
 /// whole, and only then cut, so a cut never leaves part of the key.
 pub(crate) async fn read_bounded(response: Response, limits: ReadLimits<'_>) -> Outcome {
     let status = response.status();
-    let mut answer = if status.is_success() && limits.unread_success {
+    let mut answer = if status.is_success() && limits.unread_success && !says_json(&response) {
         unread(response)
     } else if status.is_success() {
         read_success(response, limits.max_body).await?
@@ -127,6 +129,17 @@ pub(crate) async fn read_bounded(response: Response, limits: ReadLimits<'_>) -> 
         answer.cut = true;
     }
     Ok(answer)
+}
+
+/// Whether `response` says its body is JSON (`application/json`, or a
+/// `+json` type).
+fn says_json(response: &Response) -> bool {
+    let Some(value) = response.headers().get(reqwest::header::CONTENT_TYPE) else {
+        return false;
+    };
+    let essence = value.to_str().unwrap_or("").split(';').next().unwrap_or("");
+    let essence = essence.trim().to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json")
 }
 
 /// A success body, whole, or why it is not.

@@ -229,6 +229,65 @@ async fn an_export_is_retried_only_before_its_body_is_handed_over() {
     assert_eq!(server.requests(), 2);
 }
 
+/// A failed export answers `200` with the API's JSON envelope: the call is
+/// `Error::Api` with its (scrubbed) message, not a download of the
+/// envelope, and it is not retried.
+#[tokio::test]
+async fn an_export_answered_with_error_true_is_an_api_error() {
+    let envelope = json!({"error": true, "errorMsg": format!("no export for {KEY}")});
+    let server = Server::start(move |_, _| {
+        Action::Raw(common::response(
+            200,
+            &[("content-type", "application/json;charset=UTF-8")],
+            &envelope.to_string(),
+        ))
+    })
+    .await;
+    let org = acting(&server.url, fast().max_attempts(3));
+    let error = org
+        .export()
+        .export_audit(&audit())
+        .await
+        .expect_err("the API said error: true");
+    let Error::Api { message, .. } = &error else {
+        panic!("expected Error::Api, got {error:?}");
+    };
+    assert_eq!(message.as_deref(), Some("no export for <redacted>"));
+    assert!(!format!("{error} {error:?}").contains(KEY));
+    assert_eq!(server.requests(), 1);
+}
+
+/// A JSON answer to an export that says no failure is handed over whole,
+/// as it came: nothing of it is lost.
+#[tokio::test]
+async fn a_json_answer_without_error_true_is_handed_over_as_it_came() {
+    let body = r#"{"error":false,"rows":[["a","b"]]}"#;
+    let server = Server::start(move |_, _| {
+        Action::Raw(common::response(
+            200,
+            &[("content-type", "application/json")],
+            body,
+        ))
+    })
+    .await;
+    let org = acting(&server.url, RetryPolicy::none());
+    let whole = org
+        .export()
+        .export_audit(&audit())
+        .await
+        .expect("handed over");
+    assert_eq!(whole.content_length(), Some(body.len() as u64));
+    assert_eq!(&whole.bytes().await.expect("the body")[..], body.as_bytes());
+    let streamed = org
+        .export()
+        .export_audit(&audit())
+        .await
+        .expect("handed over");
+    let mut written = Vec::new();
+    streamed.write_to(&mut written).await.expect("written");
+    assert_eq!(written, body.as_bytes());
+}
+
 /// One part of a `multipart/form-data` body.
 #[derive(Debug, PartialEq)]
 struct Part {
