@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures_core::Stream;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use reqwest::multipart::{Form, Part as FormPart};
-use reqwest::{Body, Request};
+use reqwest::{Body, Request, RequestBuilder};
 
 /// The parts of an upload's `multipart/form-data` body: files and text
 /// fields, each under the name the operation expects (`file`, `request`,
@@ -52,6 +52,8 @@ enum Kind {
         file_name: String,
         content_type: String,
         body: Body,
+        /// The stream's length, if the caller gave it.
+        length: Option<u64>,
     },
 }
 
@@ -112,9 +114,12 @@ impl Multipart {
 
     /// Adds a file read from `stream` as it is sent (a large file, without
     /// holding it in memory). An upload with such a part is sent once,
-    /// never retried: the stream cannot be read again.
+    /// never retried: the stream cannot be read again. Its length is not
+    /// known, so the body goes without `Content-Length` (chunked); give it
+    /// with [`file_stream_with_length`](Multipart::file_stream_with_length)
+    /// when the server asks for one.
     pub fn file_stream<S>(
-        mut self,
+        self,
         name: impl Into<String>,
         file_name: impl Into<String>,
         content_type: impl Into<String>,
@@ -123,15 +128,53 @@ impl Multipart {
     where
         S: Stream<Item = Result<Bytes, std::io::Error>> + Send + Sync + 'static,
     {
+        self.streamed(
+            name.into(),
+            file_name.into(),
+            content_type.into(),
+            stream,
+            None,
+        )
+    }
+
+    /// [`file_stream`](Multipart::file_stream) of a stream of exactly
+    /// `length` bytes (a file's size): the body then goes with its
+    /// `Content-Length` when no other part is a stream of unknown length.
+    /// A stream that ends short of `length` or goes past it fails the call
+    /// with `Error::Transport`.
+    pub fn file_stream_with_length<S>(
+        self,
+        name: impl Into<String>,
+        file_name: impl Into<String>,
+        content_type: impl Into<String>,
+        length: u64,
+        stream: S,
+    ) -> Self
+    where
+        S: Stream<Item = Result<Bytes, std::io::Error>> + Send + Sync + 'static,
+    {
+        let (name, file_name, content_type) = (name.into(), file_name.into(), content_type.into());
+        self.streamed(name, file_name, content_type, stream, Some(length))
+    }
+
+    fn streamed<S>(
+        mut self,
+        name: String,
+        file_name: String,
+        content_type: String,
+        stream: S,
+        length: Option<u64>,
+    ) -> Self
+    where
+        S: Stream<Item = Result<Bytes, std::io::Error>> + Send + Sync + 'static,
+    {
         let kind = Kind::Stream {
-            file_name: file_name.into(),
-            content_type: content_type.into(),
+            file_name,
+            content_type,
             body: Body::wrap_stream(stream),
+            length,
         };
-        self.parts.push(Part {
-            name: name.into(),
-            kind,
-        });
+        self.parts.push(Part { name, kind });
         self
     }
 
@@ -166,7 +209,14 @@ impl Multipart {
                     file_name,
                     content_type,
                     body,
-                } => (file_name, content_type, FormPart::stream(body)),
+                    length,
+                } => {
+                    let part = match length {
+                        Some(length) => FormPart::stream_with_length(body, length),
+                        None => FormPart::stream(body),
+                    };
+                    (file_name, content_type, part)
+                }
             };
             let part = part
                 .file_name(file_name)
@@ -181,23 +231,27 @@ impl Multipart {
 /// The request a generated upload method built, or why it could not.
 type Built = Result<Request, progenitor_client::Error<()>>;
 
-/// `request` with `parts` as its `multipart/form-data` body. Parts that can
-/// be read again are encoded here, once, so that the request can be copied
-/// for a retry; a stream part makes a body that is sent once.
+/// `request` (of `client`) with `parts` as its `multipart/form-data` body.
+/// Parts that can be read again are encoded here, once, so that the
+/// request can be copied for a retry; a stream part makes a body that is
+/// sent once, which reqwest gives its `Content-Length` when every part's
+/// length is known.
 #[doc(hidden)]
-pub async fn with_parts(request: Built, parts: Multipart) -> Built {
+pub async fn with_parts(client: &reqwest::Client, request: Built, parts: Multipart) -> Built {
     use progenitor_client::Error as Building;
     let mut request = request?;
     let replayable = parts.is_replayable();
     let form = parts.into_form().map_err(Building::InvalidRequest)?;
+    if !replayable {
+        return RequestBuilder::from_parts(client.clone(), request)
+            .multipart(form)
+            .build()
+            .map_err(Building::CommunicationError);
+    }
     let content_type = format!("multipart/form-data; boundary={}", form.boundary());
     let content_type = HeaderValue::from_str(&content_type)
         .map_err(|_| Building::InvalidRequest("a multipart boundary".to_owned()))?;
-    let body = if replayable {
-        Body::from(encoded(form).await.map_err(Building::CommunicationError)?)
-    } else {
-        Body::wrap_stream(form.into_stream())
-    };
+    let body = Body::from(encoded(form).await.map_err(Building::CommunicationError)?);
     request.headers_mut().insert(CONTENT_TYPE, content_type);
     *request.body_mut() = Some(body);
     Ok(request)

@@ -239,7 +239,7 @@ async fn an_export_answered_with_error_true_is_an_api_error() {
         Action::Raw(common::response(
             200,
             &[("content-type", "application/json;charset=UTF-8")],
-            &envelope.to_string(),
+            envelope.to_string(),
         ))
     })
     .await;
@@ -431,6 +431,65 @@ async fn a_stream_part_is_sent_once() {
     let requests = server.received_requests().await.expect("recording is on");
     assert_eq!(requests.len(), 1);
     assert!(requests[0].body.windows(8).any(|w| w == b"streamed"));
+}
+
+/// A stream part of unknown length goes chunked; given its length, the
+/// upload goes with a `Content-Length` that is the body's own length; a
+/// stream that ends short of the length it was given fails the call.
+#[tokio::test]
+async fn a_stream_part_with_its_length_goes_with_content_length() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(FLOORPLAN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&server)
+        .await;
+    let org = acting(&server.uri(), RetryPolicy::none());
+    let stream = |parts: &[&'static [u8]]| {
+        let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = parts
+            .iter()
+            .map(|part| Ok(bytes::Bytes::from_static(part)))
+            .collect();
+        futures_util::stream::iter(chunks)
+    };
+    let unknown =
+        Multipart::new().file_stream("file", "a.png", "image/png", stream(&[b"abc", b"de"]));
+    let known = Multipart::new()
+        .text("request", "{}")
+        .file_stream_with_length("file", "a.png", "image/png", 5, stream(&[b"abc", b"de"]));
+    for parts in [unknown, known] {
+        org.upload()
+            .upload_new_floor_plan(parts)
+            .await
+            .expect("uploaded");
+    }
+    let requests = server.received_requests().await.expect("recording is on");
+    let header = |n: usize, name: &str| {
+        requests[n]
+            .headers
+            .get(name)
+            .map(|v| v.to_str().expect("ASCII").to_owned())
+    };
+    assert_eq!(header(0, "content-length"), None);
+    assert_eq!(header(0, "transfer-encoding").as_deref(), Some("chunked"));
+    assert_eq!(
+        header(1, "content-length"),
+        Some(requests[1].body.len().to_string())
+    );
+    assert!(requests[1].body.windows(5).any(|w| w == b"abcde"));
+    let short = Multipart::new().file_stream_with_length(
+        "file",
+        "a.png",
+        "image/png",
+        50,
+        stream(&[b"abc"]),
+    );
+    let error = org
+        .upload()
+        .upload_new_floor_plan(short)
+        .await
+        .expect_err("the stream ended short of its length");
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
 }
 
 #[tokio::test]

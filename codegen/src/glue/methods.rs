@@ -148,7 +148,7 @@ fn rewrite_method(
             .sig
             .inputs
             .push(syn::parse_quote!(body: ::rhombus_partner::Multipart));
-        quote!(let request = ::rhombus_partner::__private::with_parts(request, body).await;)
+        quote!(let request = ::rhombus_partner::__private::with_parts(&self.client, request, body).await;)
     });
     let sending = sending(&decoding, index, &declared);
     function.block = syn::parse_quote! {{
