@@ -150,6 +150,9 @@ pub struct Audit {
     pub interrupted: bool,
     /// The clients not audited then, `(uuid, name)`.
     pub not_audited: Vec<(String, String)>,
+    /// The `--clients` entries the audit was limited to, as given; `None`
+    /// when it audited every client of the listing.
+    pub clients_selected: Option<Vec<String>>,
 }
 
 /// What to audit, and how much at once.
@@ -197,6 +200,9 @@ pub struct Ending {
     /// The clients not audited when it was stopped, `(uuid, name)` in the
     /// listing's order (empty unless `interrupted`).
     pub not_audited: Vec<(String, String)>,
+    /// The plan's `--clients` entries; `None` when every client was
+    /// audited.
+    pub clients_selected: Option<Vec<String>>,
 }
 
 /// Runs the audit, giving each client's record to `each(record, done,
@@ -268,6 +274,7 @@ pub async fn stream(
         } else {
             Vec::new()
         },
+        clients_selected: (!plan.only.is_empty()).then(|| plan.only.clone()),
     })
 }
 
@@ -380,6 +387,7 @@ pub async fn run(
     audit.partner_org = ending.partner_org;
     audit.interrupted = ending.interrupted;
     audit.not_audited = ending.not_audited;
+    audit.clients_selected = ending.clients_selected;
     audit.sort(plan.sort);
     Ok(audit)
 }
@@ -904,6 +912,7 @@ impl Audit {
             pool,
             interrupted: false,
             not_audited: Vec::new(),
+            clients_selected: None,
         }
     }
 

@@ -141,6 +141,9 @@ pub struct Snapshot {
     /// The audit's `generated_at`, as written.
     pub generated_at: String,
     pub partner: Partner,
+    /// Whether the audit was limited with `--clients`: then a client it
+    /// does not hold is outside it, neither added nor removed.
+    pub selected: bool,
     pub clients: Vec<ClientSnapshot>,
 }
 
@@ -198,6 +201,11 @@ struct RawUnread {
 struct RawDocument {
     generated_at: String,
     partner: Partner,
+    /// Absent from documents written before it: read as an audit of every
+    /// client, as they were read then (a diff with such an audit made with
+    /// `--clients` shows the clients it left out as removed or added).
+    #[serde(default)]
+    clients_selected: Option<Vec<String>>,
     clients: Vec<Value>,
 }
 
@@ -214,6 +222,7 @@ impl Snapshot {
                 base_url: audit.base_url.clone(),
                 org_uuid: audit.partner_org.clone(),
             },
+            selected: audit.clients_selected.is_some(),
             clients: audit.clients.iter().map(ClientSnapshot::of).collect(),
         }
     }
@@ -231,6 +240,7 @@ impl Snapshot {
         Ok(Snapshot {
             generated_at: raw.generated_at,
             partner: raw.partner,
+            selected: raw.clients_selected.is_some(),
             clients,
         })
     }
@@ -424,13 +434,17 @@ pub fn diff(old: &Snapshot, new: &Snapshot, rules: Rules) -> Result<Diff, DiffEr
     for client in &new.clients {
         let whats = match before.get(client.uuid.as_str()) {
             Some(earlier) => client_changes(earlier, client, rules),
+            // Outside the earlier audit's --clients: not new to the fleet.
+            None if old.selected => vec![],
             None => vec![What::ClientAdded],
         };
         changes.extend(whats.into_iter().map(|what| change(client, what)));
     }
-    (old.clients.iter())
-        .filter(|c| !after.contains_key(c.uuid.as_str()))
-        .for_each(|c| changes.push(change(c, What::ClientRemoved)));
+    if !new.selected {
+        (old.clients.iter())
+            .filter(|c| !after.contains_key(c.uuid.as_str()))
+            .for_each(|c| changes.push(change(c, What::ClientRemoved)));
+    }
     changes.sort_by_cached_key(|c| (c.client_name.to_lowercase(), c.client_uuid.clone()));
     Ok(Diff {
         old_generated_at: old.generated_at.clone(),
@@ -613,6 +627,7 @@ mod tests {
                 base_url: "https://api2.rhombussystems.com".to_owned(),
                 org_uuid: Some("partner".to_owned()),
             },
+            selected: false,
             clients,
         }
     }
@@ -792,6 +807,41 @@ mod tests {
         );
     }
 
+    /// An audit limited with `--clients` holds only its clients: a client
+    /// outside either audit's selection is neither added nor removed, and
+    /// a client in both is compared as always.
+    #[test]
+    fn a_client_outside_a_selection_is_neither_added_nor_removed() {
+        let mut offline = client("s");
+        offline.problem_devices = vec![camera("c1", None, &[Problem::Offline])];
+        let whole = snapshot(vec![client("gone"), client("s"), client("t")]);
+        let mut some = snapshot(vec![offline, client("new")]);
+        some.selected = true;
+        let changed = |old: &Snapshot, new: &Snapshot| -> Vec<(String, &str)> {
+            let diff = diff(old, new, Rules::default()).expect("one partner");
+            let what = |what: What| match what {
+                What::ClientAdded => "added",
+                What::ClientRemoved => "removed",
+                _ => "changed",
+            };
+            (diff.changes.into_iter())
+                .map(|c| (c.client_uuid, what(c.what)))
+                .collect()
+        };
+        let pairs = |pairs: &[(&str, &'static str)]| -> Vec<(String, &'static str)> {
+            pairs.iter().map(|(u, w)| (u.to_string(), *w)).collect()
+        };
+        // A selection after the whole fleet: "new" is new to the fleet and
+        // "s" changed; "gone" and "t" are outside the selection, not
+        // removed.
+        let forth = pairs(&[("new", "added"), ("s", "changed")]);
+        assert_eq!(changed(&whole, &some), forth);
+        // The whole fleet after a selection: "new" has left the fleet, "s"
+        // changed back; "gone" and "t" were outside it, not added.
+        let back = pairs(&[("new", "removed"), ("s", "changed")]);
+        assert_eq!(changed(&some, &whole), back);
+    }
+
     fn alerts_moved(old: u64, new: u64, percent: u32) -> bool {
         let with = |n| {
             let mut c = client("a");
@@ -876,6 +926,7 @@ mod tests {
             pool: Ok(Vec::<PoolLine>::new()),
             interrupted: false,
             not_audited: Vec::new(),
+            clients_selected: None,
         }
     }
 

@@ -198,6 +198,8 @@ struct Document<'a> {
     partner: Partner<'a>,
     /// `--problems`: the clients without a problem are left out.
     problems_only: bool,
+    /// `--clients`: the entries given; `null` when every client was audited.
+    clients_selected: Option<&'a [String]>,
     complete: bool,
     /// Only when the audit was interrupted (`true`), with `not_audited`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -237,6 +239,7 @@ pub fn json(audit: &Audit, view: View) -> String {
             org_uuid: audit.partner_org.as_deref(),
         },
         problems_only: view.problems,
+        clients_selected: audit.clients_selected.as_deref(),
         complete: audit.complete(),
         interrupted: audit.interrupted,
         not_audited: (audit.interrupted).then(|| not_audited(&audit.not_audited)),
@@ -269,6 +272,7 @@ struct Summary<'a> {
     schema_version: u32,
     generated_at: String,
     partner: Partner<'a>,
+    clients_selected: Option<&'a [String]>,
     complete: bool,
     interrupted: bool,
     clients_listed: usize,
@@ -292,6 +296,7 @@ pub fn ndjson_summary(generated_at: DateTime<Utc>, ending: &Ending, tally: &Tall
             base_url: &ending.base_url,
             org_uuid: ending.partner_org.as_deref(),
         },
+        clients_selected: ending.clients_selected.as_deref(),
         complete,
         interrupted: ending.interrupted,
         clients_listed: ending.total,

@@ -36,11 +36,12 @@ fn fields() -> Vec<&'static str> {
 }
 
 /// The fields of the JSON document, in order.
-const DOCUMENT_FIELDS: [&str; 10] = [
+const DOCUMENT_FIELDS: [&str; 11] = [
     "schema_version",
     "generated_at",
     "partner",
     "problems_only",
+    "clients_selected",
     "complete",
     "totals",
     "fleet_firmware",

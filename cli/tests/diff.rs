@@ -26,14 +26,26 @@ const NEWPORT: &str = "nEwPoRtPhArMaCy000001w";
 /// The audit of the fake server's account as `--json`, written to `dir`
 /// as `name`.
 async fn audit(server: &FakeServer, dir: &Path, name: &str) -> PathBuf {
+    audit_with(server, dir, name, &[]).await
+}
+
+/// [`audit`] with more arguments (`--clients`).
+async fn audit_with(server: &FakeServer, dir: &Path, name: &str, more: &[&str]) -> PathBuf {
     let uri = server.uri();
     let env = [
         ("RHOMBUS_API_KEY", FAKE_API_KEY),
         ("RHOMBUS_BASE_URL", &uri),
     ];
-    let output = run_async(&["--json", "--quiet"], &env).await;
-    // The demo always has facts it cannot read (exit 1).
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let args: Vec<&str> = ["--json", "--quiet"].iter().chain(more).copied().collect();
+    let output = run_async(&args, &env).await;
+    // The whole demo always has facts it cannot read (exit 1); some of its
+    // clients may have none (exit 0).
+    let code = output.status.code();
+    assert!(
+        code == Some(1) || !more.is_empty() && code == Some(0),
+        "{}",
+        stderr(&output)
+    );
     let path = dir.join(name);
     std::fs::write(&path, &output.stdout).expect("the audit is written");
     path
@@ -303,6 +315,41 @@ async fn the_same_audit_twice_is_exit_0_and_no_lines() {
     }
 }
 
+/// An audit limited with `--clients` is compared with a whole one on its
+/// clients only: the clients it left out are neither removed nor added,
+/// while a change inside the selection is still found.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_audit_of_some_clients_is_compared_on_those_clients_only() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = FakeServer::start(FakeFleet::demo(), FakeOptions::default()).await;
+    let whole = audit(&server, dir.path(), "whole.json").await;
+    let some = ["--clients", "acme logistics", "--clients", BAYSIDE];
+    let selected = audit_with(&server, dir.path(), "some.json", &some).await;
+    let document: Value =
+        serde_json::from_str(&std::fs::read_to_string(&selected).expect("read")).expect("JSON");
+    assert_eq!(
+        document["clients_selected"],
+        json!(["acme logistics", BAYSIDE])
+    );
+    for (old, new) in [(&whole, &selected), (&selected, &whole)] {
+        let output = diff(&[old, new]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(stdout(&output), "");
+    }
+    server.change(|fleet| {
+        fleet.client_mut(DEMO_CLIENT).expect("Acme").cameras[3].connection = "RED".into();
+        fleet.clients.retain(|c| c.uuid != KESTREL);
+    });
+    let later = audit_with(&server, dir.path(), "later.json", &some).await;
+    let output = diff(&[&whole, &later, Path::new("--json")]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let document: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let acme = (DEMO_CLIENT, "Acme Logistics");
+    let camera = ("camera", device(DEMO_CLIENT, "CaM", 3), json!("Camera 4"));
+    let offline = device_change(acme, camera, &["offline"], &[], false);
+    assert_eq!(document["changes"], json!([offline]));
+}
+
 /// The fields of the diff's `--json` document, in order.
 const DIFF_FIELDS: [&str; 6] = [
     "diff_schema_version",
@@ -443,6 +490,7 @@ fn the_readme_documents_every_change_problem_and_field_of_the_diff() {
         "problem_devices",
         "org_uuid",
         "problems_only",
+        "clients_selected",
         "--alerts-threshold PERCENT",
         "diff_schema_version",
         "alerts_threshold_percent",

@@ -51,7 +51,13 @@ async fn ndjson_is_a_line_per_client_then_a_summary_with_the_json_totals() {
     assert_eq!(summary["clients_audited"], 12);
     let json = audit(&server, &["--json", "-q"]).await;
     let document: Value = serde_json::from_slice(&json.stdout).expect("JSON");
-    for field in ["totals", "fleet_firmware", "license_pool", "complete"] {
+    for field in [
+        "totals",
+        "fleet_firmware",
+        "license_pool",
+        "complete",
+        "clients_selected",
+    ] {
         assert_eq!(summary[field], document[field], "{field}");
     }
     let mut record = clients[0].clone();

@@ -258,6 +258,7 @@ mod tests {
             pool,
             interrupted: false,
             not_audited: Vec::new(),
+            clients_selected: None,
             partner_org: None,
         };
         let served = |pool| Served {

@@ -197,6 +197,7 @@ mod tests {
             pool: Ok(Vec::new()),
             interrupted: false,
             not_audited: Vec::new(),
+            clients_selected: None,
             partner_org: None,
         }
     }
