@@ -311,8 +311,10 @@ fn locate(raw: &Value) -> Option<(String, String)> {
 }
 
 fn attempt_raw(doc: &Value) -> Result<TokenStream, String> {
+    // The same deserializer as `check::typed`, so that `openapiv3`'s
+    // deserialization is compiled once (it is most of this crate's code).
     let spec: openapiv3::OpenAPI =
-        serde_json::from_value(doc.clone()).map_err(|e| e.to_string())?;
+        serde_path_to_error::deserialize(doc).map_err(|e| e.into_inner().to_string())?;
     attempt(&spec)
 }
 
