@@ -362,6 +362,11 @@ pub struct DeviceRef {
 pub enum What {
     ClientAdded,
     ClientRemoved,
+    /// The listing names the client otherwise; the change's `client_name`
+    /// is the name now.
+    ClientRenamed {
+        old_name: String,
+    },
     /// Every fact unknown now, each for `forbidden`.
     AccessRefused,
     /// Refusing before, not now.
@@ -472,12 +477,24 @@ fn change(client: &ClientSnapshot, what: What) -> Change {
 
 /// What changed of a client in both audits.
 fn client_changes(old: &ClientSnapshot, new: &ClientSnapshot, rules: Rules) -> Vec<What> {
+    // The listing gives the name, refusing or not.
+    let mut whats: Vec<What> = (old.name != new.name)
+        .then(|| What::ClientRenamed {
+            old_name: old.name.clone(),
+        })
+        .into_iter()
+        .collect();
     match (old.refusing(), new.refusing()) {
-        (false, true) => return vec![What::AccessRefused],
-        (true, false) => return vec![What::AccessRestored],
-        (true, true) => return Vec::new(),
-        (false, false) => {}
+        (false, true) => whats.push(What::AccessRefused),
+        (true, false) => whats.push(What::AccessRestored),
+        (true, true) => {}
+        (false, false) => whats.extend(compared(old, new, rules)),
     }
+    whats
+}
+
+/// What changed of a client that let the partner in both times.
+fn compared(old: &ClientSnapshot, new: &ClientSnapshot, rules: Rules) -> Vec<What> {
     let mut whats = knowledge(old, new);
     for kind in [DeviceKind::Camera, DeviceKind::Door] {
         whats.extend(devices(old, new, kind));
@@ -840,6 +857,29 @@ mod tests {
         // changed back; "gone" and "t" were outside it, not added.
         let back = pairs(&[("new", "removed"), ("s", "changed")]);
         assert_eq!(changed(&some, &whole), back);
+    }
+
+    #[test]
+    fn a_renamed_client_is_said_so_before_its_other_changes() {
+        let mut renamed = client("a");
+        renamed.name = "Acme Logistics (North)".into();
+        renamed.problem_devices = vec![camera("c1", None, &[Problem::Offline])];
+        let changes = whats(vec![client("a")], vec![renamed.clone()]);
+        assert!(
+            matches!(&changes[..], [What::ClientRenamed { old_name }, What::Device { .. }] if old_name == "Client a"),
+            "{changes:?}"
+        );
+        let mut refusing = renamed;
+        let every: Vec<Fact> = FACTS.iter().map(|s| s.fact).collect();
+        unread(&mut refusing, &every, ErrorKind::Forbidden);
+        let changes = whats(vec![client("a")], vec![refusing]);
+        assert!(
+            matches!(
+                &changes[..],
+                [What::ClientRenamed { .. }, What::AccessRefused]
+            ),
+            "{changes:?}"
+        );
     }
 
     fn alerts_moved(old: u64, new: u64, percent: u32) -> bool {

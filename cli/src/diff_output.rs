@@ -67,6 +67,7 @@ pub fn line(what: &What) -> String {
     match what {
         What::ClientAdded => "client added".to_owned(),
         What::ClientRemoved => "client removed (no longer in the listing)".to_owned(),
+        What::ClientRenamed { old_name } => format!("renamed (was {})", printable(old_name)),
         What::AccessRefused => "now refuses partner access (every call forbidden)".to_owned(),
         What::AccessRestored => "lets the partner in again".to_owned(),
         What::FactsUnknown {

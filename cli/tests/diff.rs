@@ -81,7 +81,9 @@ fn change(fleet: &mut FakeFleet) {
     (newport.uuid, newport.name) = (NEWPORT.into(), "Newport Pharmacy".into());
     fleet.clients.push(newport); // added
     fleet.clients.retain(|c| c.uuid != KESTREL); // removed
-    fleet.client_mut(ELM_STREET).expect("Elm").access_allowed = false; // refusing
+    let elm = fleet.client_mut(ELM_STREET).expect("Elm");
+    elm.access_allowed = false; // refusing,
+    elm.name = "Elm Street Health".into(); // and renamed
     fleet.client_mut(REFUSING).expect("Granite").access_allowed = true; // let in
     fleet
         .client_mut(IRONWOOD)
@@ -152,7 +154,9 @@ fn expected() -> Vec<Value> {
         ),
         json!({ "client_uuid": BAYSIDE, "client_name": "Bayside Dental Group",
                 "change": "licenses_ending_30d", "old": 0, "new": 1 }),
-        client(ELM_STREET, "Elm Street Clinic", "access_refused"),
+        json!({ "client_uuid": ELM_STREET, "client_name": "Elm Street Health",
+                "change": "client_renamed", "old_name": "Elm Street Clinic" }),
+        client(ELM_STREET, "Elm Street Health", "access_refused"),
         client(REFUSING, "Granite Manufacturing", "access_restored"),
         json!({ "client_uuid": IRONWOOD, "client_name": "Ironwood Hotels",
                 "change": "policy_alerts_7d", "old": 22, "new": 60 }),
@@ -237,6 +241,7 @@ async fn a_changed_fleet_gives_each_change_each_device_named_and_exit_1() {
             device(DEMO_CLIENT, "DoR", 0)
         ),
         "  licenses ending within 30 days: 0 -> 1\n",
+        "\nElm Street Health (dEmOcLiEnToRgUuId00005w)\n  renamed (was Elm Street Clinic)\n",
         "  now refuses partner access (every call forbidden)\n",
         "  lets the partner in again\n",
         "  policy alerts of the last 7 days: 22 -> 60\n",
@@ -434,6 +439,9 @@ fn every_change() -> Vec<String> {
     let all = [
         What::ClientAdded,
         What::ClientRemoved,
+        What::ClientRenamed {
+            old_name: "o".into(),
+        },
         What::AccessRefused,
         What::AccessRestored,
         What::FactsUnknown {
@@ -456,6 +464,7 @@ fn every_change() -> Vec<String> {
         match what {
             What::ClientAdded
             | What::ClientRemoved
+            | What::ClientRenamed { .. }
             | What::AccessRefused
             | What::AccessRestored
             | What::FactsUnknown { .. }
