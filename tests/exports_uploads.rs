@@ -333,6 +333,17 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Vec<Part> {
     parts
 }
 
+/// A server that answers every floor plan upload with `200 {}`.
+async fn accepting_floor_plans() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(FLOORPLAN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&server)
+        .await;
+    server
+}
+
 fn floor_plan() -> (Vec<u8>, Multipart) {
     let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &zip_bytes(5000)].concat();
     let parts = Multipart::new()
@@ -343,12 +354,7 @@ fn floor_plan() -> (Vec<u8>, Multipart) {
 
 #[tokio::test]
 async fn an_upload_sends_its_parts_as_multipart_form_data() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(FLOORPLAN))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
-        .mount(&server)
-        .await;
+    let server = accepting_floor_plans().await;
     let (png, parts) = floor_plan();
     acting(&server.uri(), RetryPolicy::none())
         .upload()
@@ -438,12 +444,7 @@ async fn a_stream_part_is_sent_once() {
 /// stream that ends short of the length it was given fails the call.
 #[tokio::test]
 async fn a_stream_part_with_its_length_goes_with_content_length() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(FLOORPLAN))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
-        .mount(&server)
-        .await;
+    let server = accepting_floor_plans().await;
     let org = acting(&server.uri(), RetryPolicy::none());
     let stream = |parts: &[&'static [u8]]| {
         let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = parts
