@@ -288,6 +288,33 @@ async fn a_json_answer_without_error_true_is_handed_over_as_it_came() {
     assert_eq!(written, body.as_bytes());
 }
 
+/// The JSON answer an export reads whole is read within the client's body
+/// limit, like any answer read whole.
+#[tokio::test]
+async fn a_json_answer_to_an_export_is_read_within_the_limit() {
+    let body = format!(r#"{{"error":false,"rows":"{}"}}"#, "x".repeat(200 * 1024));
+    let server = Server::start(move |_, _| {
+        Action::Raw(common::response(
+            200,
+            &[("content-type", "application/json")],
+            &body,
+        ))
+    })
+    .await;
+    let org = builder(&server.url, RetryPolicy::none())
+        .max_response_bytes(100 * 1024)
+        .build()
+        .expect("valid configuration")
+        .for_org(ORG)
+        .expect("valid org");
+    let error = org
+        .export()
+        .export_audit(&audit())
+        .await
+        .expect_err("over the limit");
+    assert!(matches!(error, Error::BodyTooLarge { .. }), "{error:?}");
+}
+
 /// One part of a `multipart/form-data` body.
 #[derive(Debug, PartialEq)]
 struct Part {
