@@ -159,47 +159,41 @@ pub(crate) fn check_body<T: ApiStatus>(
     Ok(body)
 }
 
-/// The status fields of a JSON body whose type the spec does not give: a
-/// JSON answer to an export.
+/// A JSON object whose type the spec does not give (a JSON answer to an
+/// export), read for the API's status fields whatever else it holds: a
+/// field of another type than the API gives says nothing.
 #[cfg(any(rhombus_download, test))]
-#[derive(serde::Deserialize)]
-struct Envelope {
-    error: Option<bool>,
-    #[serde(rename = "errorMsg")]
-    error_msg: Option<String>,
-    #[serde(rename = "warningMsg")]
-    warning_msg: Option<String>,
-    #[serde(rename = "responseStatus")]
-    response_status: Option<serde_json::Value>,
-}
+struct Envelope(serde_json::Map<String, serde_json::Value>);
 
 #[cfg(any(rhombus_download, test))]
 impl ApiStatus for Envelope {
     fn api_error(&self) -> Option<bool> {
-        self.error
+        self.0.get("error")?.as_bool()
     }
     fn error_message(&self) -> Option<&str> {
-        self.error_msg.as_deref()
+        self.0.get("errorMsg")?.as_str()
     }
     fn warning_message(&self) -> Option<&str> {
-        self.warning_msg.as_deref()
+        self.0.get("warningMsg")?.as_str()
     }
     fn response_status(&self) -> Option<String> {
-        json_text(&self.response_status)
+        json_text(self.0.get("responseStatus")?)
     }
 }
 
-/// [`check_body`] for a JSON `body` of no known type: an object whose
-/// fields do not read as the API's status fields says nothing.
+/// [`check_body`] for a JSON `body` of no known type: anything but an
+/// object says nothing.
 #[cfg(any(rhombus_download, test))]
 pub(crate) fn check_envelope(
     operation: &'static str,
     attempts: u32,
     body: &[u8],
 ) -> Result<(), Error> {
-    match serde_json::from_slice::<Envelope>(body) {
-        Ok(envelope) => check_body(operation, attempts, envelope).map(drop),
-        Err(_) => Ok(()),
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(fields)) => {
+            check_body(operation, attempts, Envelope(fields)).map(drop)
+        }
+        _ => Ok(()),
     }
 }
 
@@ -262,7 +256,8 @@ mod tests {
 
     #[test]
     fn an_envelope_is_an_error_only_when_it_says_so() {
-        let failed = br#"{"error":true,"errorMsg":"no such location","responseStatus":"FAILED"}"#;
+        let failed =
+            br#"{"error":true,"errorMsg":"no such location","responseStatus":"FAILED","rows":7}"#;
         let error = check_envelope(OP, 2, failed).expect_err("error: true");
         let Error::Api {
             message,
@@ -286,6 +281,13 @@ mod tests {
         for body in others {
             check_envelope(OP, 1, body).expect("says no failure");
         }
+        // A message of another type than the API gives is no message; the
+        // failure stands.
+        let odd = check_envelope(OP, 1, br#"{"error":true,"errorMsg":42}"#);
+        assert!(
+            matches!(odd, Err(Error::Api { message: None, .. })),
+            "{odd:?}"
+        );
     }
 
     #[test]
