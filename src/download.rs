@@ -111,7 +111,8 @@ impl Download {
     }
 
     /// The length the server announced, if it did; what is handed over
-    /// differs by the key's spellings scrubbed from it, if any.
+    /// differs by the key's spellings scrubbed from it, if any. Of a JSON
+    /// answer, read whole by the call, the length read.
     pub fn content_length(&self) -> Option<u64> {
         match (&self.body, &self.read) {
             (Some(unread), _) => unread.response.content_length(),
