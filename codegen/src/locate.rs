@@ -31,44 +31,13 @@ pub fn generate_tokens(
 
 /// What the spec does at `pointer` that the generator failed on (`problem`
 /// is its message), said in the spec's terms, with the smallest part at
-/// fault and what to change.
+/// fault and what to change: `(pointer, what, fix)`.
 fn explain(raw: &Value, pointer: String, problem: &str) -> (String, String, String) {
-    let generic_fix = "rewrite that part in a form the generator supports (plain objects, \
-                       arrays, strings, numbers, enums of strings; JSON request and response \
-                       bodies), or leave the operation out";
     if problem.contains("response_types.len() <= 1") {
-        let responses = format!("{pointer}/responses");
-        let answers = success_answers(raw.pointer(&responses));
-        return (
-            responses,
-            format!(
-                "the success answers ({answers}) have different schemas, and the generated \
-                 method can return only one type"
-            ),
-            "give every 2xx answer (and `default`, which counts as one) the same schema, or \
-             describe the failures with 4xx/5xx codes instead of `default`"
-                .to_owned(),
-        );
+        return differing_answers(raw, &pointer);
     }
     if problem.contains("more media types than expected") {
-        let content = format!("{pointer}/requestBody/content");
-        let types = raw
-            .pointer(&content)
-            .and_then(Value::as_object)
-            .map(|c| {
-                c.keys()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default();
-        return (
-            content,
-            format!(
-                "the request body offers several media types ({types}); the generator takes one"
-            ),
-            "keep only `application/json`".to_owned(),
-        );
+        return several_media_types(raw, &pointer);
     }
     if problem.contains("media type encoding") {
         return (
@@ -89,56 +58,88 @@ fn explain(raw: &Value, pointer: String, problem: &str) -> (String, String, Stri
         );
     }
     if pointer.starts_with("/components/schemas/") {
-        let smallest = smallest_failing_part(raw, &pointer);
-        let keywords = raw
-            .pointer(&smallest)
-            .and_then(Value::as_object)
-            .map(|schema| {
-                schema
-                    .keys()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default();
-        let detail = first_line(problem);
-        let detail = detail
-            .trim_end_matches(':')
-            .strip_prefix("the generator panicked: ")
-            .unwrap_or(&detail)
-            .to_owned();
-        let untyped = raw
-            .pointer(&smallest)
-            .and_then(Value::as_object)
-            .is_some_and(|schema| {
-                !["type", "$ref", "allOf", "oneOf", "anyOf", "not"]
-                    .iter()
-                    .any(|k| schema.contains_key(*k))
-            });
-        let fix = if untyped {
-            "give this schema a `type` that fits its keywords (`format: int32` is `type: \
-             integer`, `properties` is `type: object`), or leave out what uses it"
-        } else {
-            "rewrite this schema as a plain object, array, string, number, boolean or string \
-             enum (drop a `not`), or leave out what uses it"
-        };
-        return (
-            smallest,
-            format!(
-                "the generator (typify) cannot turn this schema (with {keywords}) into a Rust \
-                 type ({detail})"
-            ),
-            fix.to_owned(),
-        );
+        return refused_schema(raw, &pointer, problem);
     }
+    let fix = "rewrite that part in a form the generator supports (plain objects, arrays, \
+               strings, numbers, enums of strings; JSON request and response bodies), or \
+               leave the operation out";
+    let what = format!(
+        "the generator (progenitor) cannot handle this: {}",
+        first_line(problem)
+    );
+    (pointer, what, fix.to_owned())
+}
+
+/// An operation (at `pointer`) whose success answers differ in schema.
+fn differing_answers(raw: &Value, pointer: &str) -> (String, String, String) {
+    let responses = format!("{pointer}/responses");
+    let answers = success_answers(raw.pointer(&responses));
     (
-        pointer,
+        responses,
         format!(
-            "the generator (progenitor) cannot handle this: {}",
-            first_line(problem)
+            "the success answers ({answers}) have different schemas, and the generated \
+             method can return only one type"
         ),
-        generic_fix.to_owned(),
+        "give every 2xx answer (and `default`, which counts as one) the same schema, or \
+         describe the failures with 4xx/5xx codes instead of `default`"
+            .to_owned(),
     )
+}
+
+/// An operation (at `pointer`) whose request body offers several media
+/// types.
+fn several_media_types(raw: &Value, pointer: &str) -> (String, String, String) {
+    let content = format!("{pointer}/requestBody/content");
+    let types = keys_listed(raw.pointer(&content));
+    (
+        content,
+        format!("the request body offers several media types ({types}); the generator takes one"),
+        "keep only `application/json`".to_owned(),
+    )
+}
+
+/// A schema (at `pointer`) typify refused: its smallest failing part, the
+/// keywords there, and a fix for an untyped schema or any other.
+fn refused_schema(raw: &Value, pointer: &str, problem: &str) -> (String, String, String) {
+    let smallest = smallest_failing_part(raw, pointer);
+    let schema = raw.pointer(&smallest).and_then(Value::as_object);
+    let keywords = keys_listed(raw.pointer(&smallest));
+    let detail = first_line(problem);
+    let detail = detail
+        .trim_end_matches(':')
+        .strip_prefix("the generator panicked: ")
+        .unwrap_or(&detail)
+        .to_owned();
+    let untyped = schema.is_some_and(|schema| {
+        !["type", "$ref", "allOf", "oneOf", "anyOf", "not"]
+            .iter()
+            .any(|k| schema.contains_key(*k))
+    });
+    let fix = if untyped {
+        "give this schema a `type` that fits its keywords (`format: int32` is `type: \
+         integer`, `properties` is `type: object`), or leave out what uses it"
+    } else {
+        "rewrite this schema as a plain object, array, string, number, boolean or string \
+         enum (drop a `not`), or leave out what uses it"
+    };
+    let what = format!(
+        "the generator (typify) cannot turn this schema (with {keywords}) into a Rust type \
+         ({detail})"
+    );
+    (smallest, what, fix.to_owned())
+}
+
+/// `` `a`, `b` `` for the keys of an object; empty for anything else.
+fn keys_listed(value: Option<&Value>) -> String {
+    value
+        .and_then(Value::as_object)
+        .map(|object| {
+            (object.keys())
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }
 
 /// `` `200` (`#/components/schemas/A`), `default` (`#/...`) `` for the 2xx
