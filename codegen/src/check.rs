@@ -94,68 +94,91 @@ fn check_operations(file: &Path, raw: &Value) -> Result<(), SpecError> {
             "add the operations under `paths`",
         ));
     }
-    let mut seen: BTreeMap<&str, String> = BTreeMap::new();
-    let mut methods: BTreeMap<String, (&str, String)> = BTreeMap::new();
+    let mut names = Names::default();
     for op in spec::operations(raw) {
-        let (operation, item) = (op.operation, op.item);
-        {
-            let pointer = op.pointer();
-            let id = op.id();
-            let Some(id) = id.filter(|id| !id.trim().is_empty()) else {
-                return Err(SpecError::new(
-                    file,
-                    pointer,
-                    format!("operation `{}` has no operationId", op.label()),
-                    "add an `operationId` (the generated method is named after it, in snake_case)",
-                ));
-            };
-            if operation.get(WEBSOCKET_EXTENSION).is_some() {
-                return Err(SpecError::new(
-                    file,
-                    format!("{pointer}/{WEBSOCKET_EXTENSION}"),
-                    format!(
-                        "operation `{id}` is a WebSocket endpoint (`{WEBSOCKET_EXTENSION}`), \
-                         which this client cannot call: it sends JSON requests over HTTP"
-                    ),
-                    "leave the operation out of the fragment",
-                ));
-            }
-            if operation.pointer("/responses/101").is_some() {
-                return Err(SpecError::new(
-                    file,
-                    format!("{pointer}/responses/101"),
-                    format!(
-                        "operation `{id}` answers `101` (a protocol upgrade), which this client \
-                         cannot hold open: every answer is read whole within the call"
-                    ),
-                    "leave the operation out of the fragment",
-                ));
-            }
-            if let Some(first) = seen.insert(id, pointer.clone()) {
-                return Err(SpecError::new(
-                    file,
-                    pointer,
-                    format!("operationId `{id}` is already used at {first}"),
-                    "give each operation a unique operationId",
-                ));
-            }
-            let method_name = sanitize(id, false);
-            if let Some((other, first)) = methods.get(&method_name) {
-                return Err(SpecError::new(
-                    file,
-                    format!("{pointer}/operationId"),
-                    format!(
-                        "operationIds `{other}` (at {first}) and `{id}` both name the method \
-                         `{method_name}`"
-                    ),
-                    "rename one of the two operationIds",
-                ));
-            }
-            methods.insert(method_name, (id, pointer.clone()));
-            check_path_parameters(file, &pointer, item, operation)?;
-        }
+        let pointer = op.pointer();
+        let Some(id) = op.id().filter(|id| !id.trim().is_empty()) else {
+            return Err(SpecError::new(
+                file,
+                pointer,
+                format!("operation `{}` has no operationId", op.label()),
+                "add an `operationId` (the generated method is named after it, in snake_case)",
+            ));
+        };
+        check_callable(file, &pointer, id, op.operation)?;
+        names.check(file, &pointer, id)?;
+        check_path_parameters(file, &pointer, op.item, op.operation)?;
     }
     Ok(())
+}
+
+/// Refuses an operation no JSON-over-HTTP call can make: a WebSocket
+/// endpoint, or one answering `101`.
+fn check_callable(
+    file: &Path,
+    pointer: &str,
+    id: &str,
+    operation: &Value,
+) -> Result<(), SpecError> {
+    if operation.get(WEBSOCKET_EXTENSION).is_some() {
+        return Err(SpecError::new(
+            file,
+            format!("{pointer}/{WEBSOCKET_EXTENSION}"),
+            format!(
+                "operation `{id}` is a WebSocket endpoint (`{WEBSOCKET_EXTENSION}`), \
+                 which this client cannot call: it sends JSON requests over HTTP"
+            ),
+            "leave the operation out of the fragment",
+        ));
+    }
+    if operation.pointer("/responses/101").is_some() {
+        return Err(SpecError::new(
+            file,
+            format!("{pointer}/responses/101"),
+            format!(
+                "operation `{id}` answers `101` (a protocol upgrade), which this client \
+                 cannot hold open: every answer is read whole within the call"
+            ),
+            "leave the operation out of the fragment",
+        ));
+    }
+    Ok(())
+}
+
+/// The operationIds seen so far, and the methods they name, with where.
+#[derive(Default)]
+struct Names<'a> {
+    ids: BTreeMap<&'a str, String>,
+    methods: BTreeMap<String, (&'a str, String)>,
+}
+
+impl<'a> Names<'a> {
+    /// Refuses `id` (at `pointer`) if an operation seen before has it, or
+    /// names the same method; else records it.
+    fn check(&mut self, file: &Path, pointer: &str, id: &'a str) -> Result<(), SpecError> {
+        if let Some(first) = self.ids.insert(id, pointer.to_owned()) {
+            return Err(SpecError::new(
+                file,
+                pointer,
+                format!("operationId `{id}` is already used at {first}"),
+                "give each operation a unique operationId",
+            ));
+        }
+        let method_name = sanitize(id, false);
+        if let Some((other, first)) = self.methods.get(&method_name) {
+            return Err(SpecError::new(
+                file,
+                format!("{pointer}/operationId"),
+                format!(
+                    "operationIds `{other}` (at {first}) and `{id}` both name the method \
+                     `{method_name}`"
+                ),
+                "rename one of the two operationIds",
+            ));
+        }
+        self.methods.insert(method_name, (id, pointer.to_owned()));
+        Ok(())
+    }
 }
 
 /// Path parameters whose names give one Rust argument (`Id`, `id`) cannot
@@ -293,4 +316,32 @@ fn to_pointer(path: &serde_path_to_error::Path) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_operation_id_used_twice_or_naming_a_method_twice_is_refused_where_it_is() {
+        let file = Path::new("spec/partner.json");
+        let mut names = Names::default();
+        names
+            .check(file, "/paths/~1a/post", "getThing")
+            .expect("first");
+        let twice = names
+            .check(file, "/paths/~1b/post", "getThing")
+            .expect_err("twice");
+        assert!(
+            twice
+                .to_string()
+                .contains("already used at /paths/~1a/post"),
+            "{twice}"
+        );
+        let same_method =
+            (names.check(file, "/paths/~1c/post", "get_thing")).expect_err("the same method");
+        let said = same_method.to_string();
+        assert!(said.contains("/paths/~1c/post/operationId"), "{said}");
+        assert!(said.contains("both name the method `get_thing`"), "{said}");
+    }
 }
