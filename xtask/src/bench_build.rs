@@ -37,6 +37,9 @@ struct Measure {
     output: String,
 }
 
+/// A fragment measured: `(label, operations, path)`.
+type Fragment = (&'static str, usize, PathBuf);
+
 pub fn run(runs: usize) -> Result<ExitCode, Error> {
     let root = project_root();
     let work = root.join("target/bench-build");
@@ -45,10 +48,28 @@ pub fn run(runs: usize) -> Result<ExitCode, Error> {
         source,
     })?;
     let fragments = fragments(&root, &work)?;
+    let clean_median = clean_builds(&root, &work, &fragments, runs)?;
+    rebuilds(&root, &work.join(BUILT))?;
+    build_script_alone(&root, &work, &fragments, runs, clean_median)?;
+    if let Some(whole) = fragments.iter().find(|f| f.0 == "whole-document") {
+        whole_document(&root, &work, whole)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
+/// Section 1: clean builds of the crate (on each fragment but the whole
+/// document) and of the baseline, interleaved; the crate's median on the
+/// checked-in fragment.
+fn clean_builds(
+    root: &Path,
+    work: &Path,
+    fragments: &[Fragment],
+    runs: usize,
+) -> Result<f64, Error> {
     println!("== 1. clean builds (dev profile), {runs} runs each, interleaved");
+    let (_, operations, _) = &fragments[0];
     let mut variants: Vec<(String, &str, Option<PathBuf>)> =
-        vec![(format!("{CRATE} (2 operations)"), CRATE, None)];
+        vec![(format!("{CRATE} ({operations} operations)"), CRATE, None)];
     if let Some(partner) = fragments.iter().find(|f| f.0 == "partner") {
         variants.push((
             format!("{CRATE} ({} operations)", partner.1),
@@ -62,7 +83,7 @@ pub fn run(runs: usize) -> Result<ExitCode, Error> {
         for (index, (label, package, spec)) in variants.iter().enumerate() {
             let dir = work.join(format!("clean-{index}"));
             let _ = std::fs::remove_dir_all(&dir);
-            let measure = cargo_build(&root, package, &dir, spec.as_deref(), &[])?;
+            let measure = cargo_build(root, package, &dir, spec.as_deref(), &[])?;
             println!("  run {}: {label}: {:.1} s", run + 1, measure.seconds);
             clean[index].push(measure.seconds);
         }
@@ -77,13 +98,17 @@ pub fn run(runs: usize) -> Result<ExitCode, Error> {
             median(times.clone()) / baseline
         );
     }
+    Ok(median(clean[0].clone()))
+}
 
+/// Section 2: touching the library must not rerun the build script;
+/// touching the fragment must.
+fn rebuilds(root: &Path, dir: &Path) -> Result<(), Error> {
     println!("\n== 2. rebuilds (build script reruns, from cargo -v)");
-    let dir = work.join("clean-0");
     touch(&root.join("src/lib.rs"))?;
-    let after_src = cargo_build(&root, CRATE, &dir, None, &["-v"])?;
+    let after_src = cargo_build(root, CRATE, dir, None, &["-v"])?;
     touch(&root.join(FRAGMENT))?;
-    let after_spec = cargo_build(&root, CRATE, &dir, None, &["-v"])?;
+    let after_spec = cargo_build(root, CRATE, dir, None, &["-v"])?;
     let reruns = |m: &Measure| {
         m.output
             .lines()
@@ -100,24 +125,35 @@ pub fn run(runs: usize) -> Result<ExitCode, Error> {
         reruns(&after_spec),
         after_spec.seconds
     );
+    Ok(())
+}
 
+/// Section 3: the build script run alone on each fragment, built at
+/// opt-level 0 (from section 1) and at opt-level 3 (built here, timed
+/// against `clean_median`).
+fn build_script_alone(
+    root: &Path,
+    work: &Path,
+    fragments: &[Fragment],
+    runs: usize,
+    clean_median: f64,
+) -> Result<(), Error> {
     println!("\n== 3. the build script alone, {runs} runs each");
-    let optimized_dir = work.join("clean-opt3");
+    let dir = work.join(BUILT);
+    let optimized_dir = work.join(OPTIMIZED);
     let _ = std::fs::remove_dir_all(&optimized_dir);
-    let opt3 = [("CARGO_PROFILE_DEV_BUILD_OVERRIDE_OPT_LEVEL", "3")];
-    let optimized_build = cargo_build_env(&root, CRATE, &optimized_dir, None, &[], &opt3)?;
+    let optimized_build = cargo_build_env(root, CRATE, &optimized_dir, None, &[], &OPT3)?;
     println!(
-        "  clean build with build-override opt-level 3: {:.1} s (opt-level 0: median {:.1} s above)",
+        "  clean build with build-override opt-level 3: {:.1} s (opt-level 0: median {clean_median:.1} s above)",
         optimized_build.seconds,
-        median(clean[0].clone())
     );
     for (profile, dir) in [("opt-level 0", &dir), ("opt-level 3", &optimized_dir)] {
         let script = build_script(dir)?;
-        for (label, operations, spec) in &fragments {
+        for (label, operations, spec) in fragments {
             let mut seconds = Vec::new();
             let mut peak = None;
             for _ in 0..runs {
-                let measure = run_build_script(&root, &script, spec, &work)?;
+                let measure = run_build_script(root, &script, spec, work)?;
                 seconds.push(measure.seconds);
                 peak = measure.peak_mib.or(peak);
             }
@@ -128,33 +164,56 @@ pub fn run(runs: usize) -> Result<ExitCode, Error> {
             );
         }
     }
+    Ok(())
+}
 
-    if let Some(whole) = fragments.iter().find(|f| f.0 == "whole-document") {
+/// Section 4: the crate built on the whole document's fragment, at both
+/// opt-levels of the build script, then back on the checked-in one.
+fn whole_document(root: &Path, work: &Path, whole: &Fragment) -> Result<(), Error> {
+    let (dir, optimized_dir) = (work.join(BUILT), work.join(OPTIMIZED));
+    println!(
+        "\n== 4. compiling the whole-document fragment ({} operations)",
+        whole.1
+    );
+    for (profile, dir, env) in [
+        ("opt-level 0", &dir, &[][..]),
+        ("opt-level 3", &optimized_dir, &OPT3[..]),
+    ] {
+        let measure = cargo_build_env(root, CRATE, dir, Some(&whole.2), &[], env)?;
         println!(
-            "\n== 4. compiling the whole-document fragment ({} operations)",
-            whole.1
+            "  build-override {profile}: {:.1} s, peak {}",
+            measure.seconds,
+            mib(measure.peak_mib)
         );
-        for (profile, dir, env) in [
-            ("opt-level 0", &dir, &[][..]),
-            ("opt-level 3", &optimized_dir, &opt3[..]),
-        ] {
-            let measure = cargo_build_env(&root, CRATE, dir, Some(&whole.2), &[], env)?;
-            println!(
-                "  build-override {profile}: {:.1} s, peak {}",
-                measure.seconds,
-                mib(measure.peak_mib)
-            );
-            // Back to the checked-in fragment for the next build.
-            cargo_build_env(&root, CRATE, dir, None, &[], env)?;
-        }
+        // Back to the checked-in fragment for the next build.
+        cargo_build_env(root, CRATE, dir, None, &[], env)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// Under the bench's work directory: the crate built in section 1 on the
+/// checked-in fragment, and built with the build script at opt-level 3.
+const BUILT: &str = "clean-0";
+const OPTIMIZED: &str = "clean-opt3";
+
+/// The build script's opt-level raised to 3.
+const OPT3: [(&str, &str); 1] = [("CARGO_PROFILE_DEV_BUILD_OVERRIDE_OPT_LEVEL", "3")];
+
+/// How many operations the fragment at `path` holds.
+fn operations_in(path: &Path) -> Result<usize, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let raw: serde_json::Value = serde_json::from_str(&text).map_err(Error::FragmentNotJson)?;
+    Ok(crate::codegen::spec::operations(&raw).count())
 }
 
 /// `(label, operations, path)`: the checked-in fragment, and with the
 /// snapshot, its partner fragment and the whole document, under `work`.
-fn fragments(root: &Path, work: &Path) -> Result<Vec<(&'static str, usize, PathBuf)>, Error> {
-    let mut out = vec![("checked-in", 2, root.join(FRAGMENT))];
+fn fragments(root: &Path, work: &Path) -> Result<Vec<Fragment>, Error> {
+    let checked_in = root.join(FRAGMENT);
+    let mut out = vec![("checked-in", operations_in(&checked_in)?, checked_in)];
     let snapshot = root.join(SNAPSHOT);
     if !snapshot.is_file() {
         println!(
