@@ -217,7 +217,7 @@ pub async fn stream(
 ) -> Result<Ending, AuditError> {
     let (clients, partner_org) = list_clients(partner).await?;
     let clients = select(clients, &plan.only)?;
-    let mut pool = tokio::spawn(pool(partner.clone()));
+    let pool = tokio::spawn(pool(partner.clone()));
     let total = clients.len();
     let mut pending = clients.into_iter().enumerate();
     let mut running = JoinSet::new();
@@ -237,10 +237,7 @@ pub async fn stream(
             };
             started += 1;
             in_progress.insert(n, (uuid.clone(), name.clone()));
-            let (partner, now) = (partner.clone(), plan.now);
-            let span = client_span(&uuid, &name);
-            let audit = async move { (n, audit_client(&partner, uuid, name, now).await) };
-            running.spawn(audit.instrument(span));
+            running.spawn(numbered_audit(partner, plan.now, n, uuid, name));
         }
         let finished = tokio::select! {
             biased;
@@ -255,13 +252,7 @@ pub async fn stream(
         each(client, done, total);
     }
     running.abort_all();
-    let pool = match interrupted && !pool.is_finished() {
-        true => {
-            pool.abort();
-            Err(pool_interrupted())
-        }
-        false => (&mut pool).await.expect("the pool's reading panicked"),
-    };
+    let pool = pool_read(pool, interrupted).await;
     let not_audited = in_progress.into_values().chain(pending.map(|(_, c)| c));
     Ok(Ending {
         base_url: partner.base_url().to_owned(),
@@ -276,6 +267,31 @@ pub async fn stream(
         },
         clients_selected: (!plan.only.is_empty()).then(|| plan.only.clone()),
     })
+}
+
+/// The audit of the `n`-th client, in its span, numbered.
+fn numbered_audit(
+    partner: &Client,
+    now: DateTime<Utc>,
+    n: usize,
+    uuid: String,
+    name: String,
+) -> impl Future<Output = (usize, ClientAudit)> + use<> {
+    let (partner, span) = (partner.clone(), client_span(&uuid, &name));
+    async move { (n, audit_client(&partner, uuid, name, now).await) }.instrument(span)
+}
+
+/// The pool read alongside the audit; given up, unread, when the audit was
+/// interrupted before it came.
+async fn pool_read(
+    pool: tokio::task::JoinHandle<Result<Vec<PoolLine>, FactError>>,
+    interrupted: bool,
+) -> Result<Vec<PoolLine>, FactError> {
+    if interrupted && !pool.is_finished() {
+        pool.abort();
+        return Err(pool_interrupted());
+    }
+    pool.await.expect("the pool's reading panicked")
 }
 
 /// How many more clients may run at once once the partner's requests are

@@ -240,15 +240,7 @@ fn distinct_parameters(doc: &mut Value) -> BTreeMap<String, String> {
                 .and_then(Value::as_object)
                 .map(&resolved)
                 .unwrap_or_default();
-            // An operation's own parameter overrides a shared one with the
-            // same name and location.
-            let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
-            let mut all: Vec<Value> = shared
-                .iter()
-                .filter(|s| !own.iter().any(|o| key(o) == key(s)))
-                .cloned()
-                .collect();
-            all.extend(own);
+            let mut all = with_shared(&shared, own);
             if rename_colliding(&mut all, &mut restore) {
                 renamed_any = true;
             }
@@ -266,6 +258,19 @@ fn distinct_parameters(doc: &mut Value) -> BTreeMap<String, String> {
         }
     }
     restore
+}
+
+/// An operation's parameters: the path's `shared` ones, then its `own`,
+/// which override a shared one with the same name and location.
+fn with_shared(shared: &[Value], own: Vec<Value>) -> Vec<Value> {
+    let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
+    let mut all: Vec<Value> = shared
+        .iter()
+        .filter(|s| !own.iter().any(|o| key(o) == key(s)))
+        .cloned()
+        .collect();
+    all.extend(own);
+    all
 }
 
 /// Gives each parameter after the first of a colliding group a placeholder

@@ -347,16 +347,11 @@ fn prepare_job(
 
     let summary = summary::compare(previous.as_ref(), &refreshed.value);
     let assessed = assess(&job, previous_text.as_deref(), &refreshed.surface);
-    let listing_in_place = job
-        .listing
-        .as_ref()
-        .and_then(|path| std::fs::read_to_string(path).ok());
     let listing = job
         .listing
         .as_ref()
         .map(|_| assessed.listing_diff.new.clone());
-    let unchanged = previous_text.as_deref() == Some(refreshed.text.as_str())
-        && (listing.is_none() || listing == listing_in_place);
+    let unchanged = unchanged(&job, previous_text.as_deref(), &refreshed.text, &listing);
     let summary = format!(
         "against {}:\n{summary}{}\n",
         job.out.display(),
@@ -373,6 +368,14 @@ fn prepare_job(
         superseded: assessed.superseded,
         unchanged,
     })
+}
+
+/// Whether the job would write nothing new: its fragment in place (the
+/// `previous` text) is `text`, and its listing in place is `listing`.
+fn unchanged(job: &Job, previous: Option<&str>, text: &str, listing: &Option<String>) -> bool {
+    let listing_in_place =
+        (job.listing.as_ref()).and_then(|path| std::fs::read_to_string(path).ok());
+    previous == Some(text) && (listing.is_none() || *listing == listing_in_place)
 }
 
 /// The surface the fragment in place gives against the refreshed one: the
@@ -477,24 +480,11 @@ pub fn refresh_with(
         strict,
         refused,
     } = checks;
-    codegen::check_version(Path::new(from), upstream)?;
-    let mut doc = extract::select(upstream, prefixes)?;
-    let outcomes = normalize::run_all(&mut doc);
-    extract::prune_components(&mut doc)?;
-    descriptions::apply(descriptions.source, &mut doc, descriptions.current);
-
-    let mut passes = Vec::new();
-    let mut left_out = Vec::new();
-    for (pass, outcome) in outcomes {
-        passes.push((pass.name, outcome.changed));
-        left_out.extend(outcome.left_out);
-    }
-    if count_operations(&doc) == 0 {
-        return Err(Error::NothingLeft {
-            prefixes: prefixes.join(", "),
-            reasons: left_out_lines(&left_out),
-        });
-    }
+    let Normalized {
+        mut doc,
+        passes,
+        left_out,
+    } = normalized(upstream, prefixes, from, descriptions)?;
     let mut salvage = Salvage::default();
     for (pointer, why) in refused {
         salvage::take_out(&mut doc, pointer, why, &mut salvage)?;
@@ -509,10 +499,7 @@ pub fn refresh_with(
     let operations = count_operations(&doc);
     if operations == 0 {
         let every = [&left_out[..], &salvage.left_out[..]].concat();
-        return Err(Error::NothingLeft {
-            prefixes: prefixes.join(", "),
-            reasons: left_out_lines(&every),
-        });
+        return Err(nothing_left(prefixes, &every));
     }
     salvage.repaired = built.repairs;
     let schemas = doc
@@ -531,6 +518,50 @@ pub fn refresh_with(
         surface: built.surface,
         compiled: compile,
     })
+}
+
+/// The operations under `prefixes` and what they reach, normalized, with
+/// the passes' counts and the operations they left out.
+struct Normalized {
+    doc: Value,
+    passes: Vec<(&'static str, usize)>,
+    left_out: Vec<LeftOut>,
+}
+
+/// Cuts `upstream` (read from `from`) to `prefixes`, normalizes it and
+/// applies the `descriptions`; refuses when no operation is left.
+fn normalized(
+    upstream: &Value,
+    prefixes: &[String],
+    from: &str,
+    descriptions: &Descriptions,
+) -> Result<Normalized, Error> {
+    codegen::check_version(Path::new(from), upstream)?;
+    let mut doc = extract::select(upstream, prefixes)?;
+    let outcomes = normalize::run_all(&mut doc);
+    extract::prune_components(&mut doc)?;
+    descriptions::apply(descriptions.source, &mut doc, descriptions.current);
+    let mut passes = Vec::new();
+    let mut left_out = Vec::new();
+    for (pass, outcome) in outcomes {
+        passes.push((pass.name, outcome.changed));
+        left_out.extend(outcome.left_out);
+    }
+    if count_operations(&doc) == 0 {
+        return Err(nothing_left(prefixes, &left_out));
+    }
+    Ok(Normalized {
+        doc,
+        passes,
+        left_out,
+    })
+}
+
+fn nothing_left(prefixes: &[String], left_out: &[LeftOut]) -> Error {
+    Error::NothingLeft {
+        prefixes: prefixes.join(", "),
+        reasons: left_out_lines(left_out),
+    }
 }
 
 fn count_operations(doc: &Value) -> usize {

@@ -183,65 +183,48 @@ fn body_type(body: Option<&Value>) -> String {
 }
 
 fn schema_changes(old: &Value, new: &Value) -> Vec<String> {
-    let empty = Map::new();
-    let props = |s: &'_ Value| -> Map<String, Value> {
-        s.get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty)
-            .clone()
-    };
-    let (old_props, new_props) = (props(old), props(new));
-    let mut changes = Vec::new();
-    for (name, schema) in &new_props {
-        match old_props.get(name) {
-            None => changes.push(format!("+{name}: {}", type_of(schema))),
-            Some(before) if type_of(before) != type_of(schema) => {
-                changes.push(format!(
-                    "{name}: {} -> {}",
-                    type_of(before),
-                    type_of(schema)
-                ));
+    let (old_props, new_props) = (properties(old), properties(new));
+    let mut changes: Vec<String> = (diff(&old_props, &new_props).into_iter())
+        .map(|(name, change)| match change {
+            Diff::Added(schema) => format!("+{name}: {}", type_of(schema)),
+            Diff::Removed(schema) => format!("-{name}: {}", type_of(schema)),
+            Diff::Changed { old, new } if type_of(old) != type_of(new) => {
+                format!("{name}: {} -> {}", type_of(old), type_of(new))
             }
-            Some(before) if before != schema => changes.push(format!("{name}: description")),
-            Some(_) => {}
-        }
-    }
-    for (name, schema) in &old_props {
-        if !new_props.contains_key(name) {
-            changes.push(format!("-{name}: {}", type_of(schema)));
-        }
-    }
-    let without_props = |s: &Value| {
+            Diff::Changed { .. } => format!("{name}: description"),
+        })
+        .collect();
+    let without = |s: &Value, key: &str| {
         let mut s = s.clone();
         if let Some(map) = s.as_object_mut() {
-            map.remove("properties");
+            map.remove(key);
         }
         s
     };
-    if without_props(old) != without_props(new) {
-        let enum_change = enum_values_change(old, new);
-        if let Some(values) = &enum_change {
-            changes.push(values.clone());
+    if without(old, "properties") == without(new, "properties") {
+        return changes;
+    }
+    if let Some(values) = enum_values_change(old, new) {
+        changes.push(values);
+    }
+    if type_of(&without(old, "enum")) != type_of(&without(new, "enum")) {
+        changes.push(format!("{} -> {}", type_of(old), type_of(new)));
+    } else {
+        if old.get("required") != new.get("required") {
+            changes.push("required fields".to_owned());
         }
-        let without_enum = |s: &Value| {
-            let mut s = s.clone();
-            if let Some(map) = s.as_object_mut() {
-                map.remove("enum");
-            }
-            type_of(&s)
-        };
-        if without_enum(old) != without_enum(new) {
-            changes.push(format!("{} -> {}", type_of(old), type_of(new)));
-        } else {
-            if old.get("required") != new.get("required") {
-                changes.push("required fields".to_owned());
-            }
-            if changes.is_empty() {
-                changes.push("description".to_owned());
-            }
+        if changes.is_empty() {
+            changes.push("description".to_owned());
         }
     }
     changes
+}
+
+/// A schema's properties by name (none for a schema without).
+fn properties(schema: &Value) -> BTreeMap<&String, &Value> {
+    (schema.get("properties").and_then(Value::as_object))
+        .map(|props| props.iter().collect())
+        .unwrap_or_default()
 }
 
 /// `values +A, +B, -C` for a changed enum (the first few of each).
