@@ -22,7 +22,7 @@ use std::time::Instant;
 use crate::Error;
 use crate::codegen::layout::SPEC_ENV;
 use crate::project::{FRAGMENT, project_root};
-use crate::{refresh, source};
+use crate::{extract, refresh, source};
 
 const SNAPSHOT: &str = "../shared/upstream/rhombus-openapi-2025-08-05.json";
 const CRATE: &str = "rhombus-partner";
@@ -201,12 +201,9 @@ const OPT3: [(&str, &str); 1] = [("CARGO_PROFILE_DEV_BUILD_OVERRIDE_OPT_LEVEL", 
 
 /// How many operations the fragment at `path` holds.
 fn operations_in(path: &Path) -> Result<usize, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let raw: serde_json::Value = serde_json::from_str(&text).map_err(Error::FragmentNotJson)?;
-    Ok(crate::codegen::spec::operations(&raw).count())
+    let fragment = source::load(&path.to_string_lossy())?;
+    let paths = fragment.get("paths").and_then(serde_json::Value::as_object);
+    Ok(paths.map_or(0, extract::count_operations))
 }
 
 /// `(label, operations, path)`: the checked-in fragment, and with the
